@@ -1,0 +1,98 @@
+"""Pickgun web server: the Flask application factory.
+
+Configuration, lowest to highest precedence: the defaults below,
+instance/config.py, PICKGUN_* environment variables (PICKGUN_DATABASE,
+PICKGUN_SECRET_KEY, PICKGUN_MQTT_HOST...), then `test_config`."""
+import os
+import secrets
+
+import click
+from flask import Flask, redirect, url_for
+
+from server import db
+
+DB_FILENAME = "pickgun.db"
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        DATABASE=os.path.join(app.instance_path, DB_FILENAME),
+        MQTT_HOST="127.0.0.1",   # used by the MQTT worker, not by the pages
+        MQTT_PORT=1883,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("PICKGUN")
+    else:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+
+    db.init_app(app)
+    prepare_database(app.config["DATABASE"])
+
+    from server import seed
+    from server.views import api, devices, orders
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(devices.bp)
+    app.register_blueprint(api.bp)
+    app.cli.add_command(seed.seed_demo_app_command)
+
+    @app.route("/")
+    def index():
+        return redirect(url_for("orders.index"))
+
+    return app
+
+
+def prepare_database(path):
+    """Create the database's folder and apply pending migrations, so every
+    process (pages, worker, tools) can rely on the current tables."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    conn = db.connect(path)
+    try:
+        db.migrate(conn)
+    finally:
+        conn.conn.close()
+
+
+def default_database():
+    """Where `create_app()` keeps the database unless configured otherwise."""
+    env = os.environ.get("PICKGUN_DATABASE")
+    if env:
+        return env
+    app = Flask(__name__, instance_relative_config=True)
+    return os.path.join(app.instance_path, DB_FILENAME)
+
+
+def _instance_secret(instance_path):
+    # Flash messages live in a signed cookie: keep one random key per
+    # installation so sessions survive restarts without a shipped default.
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path) as f:
+            key = f.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+@click.command("init-db")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              default=None, help="SQLite file (default: instance/pickgun.db "
+              "or $PICKGUN_DATABASE).")
+def init_db_command(db_path):
+    """Create or upgrade the database tables."""
+    path = db_path or default_database()
+    prepare_database(path)
+    click.echo("Database ready: %s" % path)

@@ -1,0 +1,195 @@
+"""A Mosquitto broker configured by Pickgun, run as a child process.
+
+Pickgun writes the whole configuration: no anonymous access, one user per
+gun (password stored only as a Mosquitto PBKDF2 hash; the clear text lives
+on the gun), an ACL under which a gun may publish only as itself, and a
+persistent store so queued QoS 1 messages and retained snapshots survive a
+broker restart.  `pickgun up` and the tests both use this class."""
+import base64
+import hashlib
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+WORKER_USER = "pickgun-worker"
+
+ACL = """\
+# Written by Pickgun.  The worker reads and writes everything under pickgun/.
+user {worker}
+topic readwrite pickgun/#
+
+# A gun (user name = device id) publishes its own events and status only,
+# reads its own acks and the retained order snapshots.
+pattern write pickgun/dev/%u/evt
+pattern write pickgun/dev/%u/status
+pattern read pickgun/dev/%u/ack
+pattern read pickgun/order/+
+"""
+
+CONF = """\
+# Written by Pickgun: regenerated on every start, edit broker.py instead.
+# The listener comes first: listener options written before any
+# "listener" line would open a default listener on port 1883.
+listener {port} {host}
+per_listener_settings false
+allow_anonymous false
+password_file {passwd}
+acl_file {acl}
+# A gun cannot knock another off by reusing its client id.
+use_username_as_clientid true
+persistence true
+persistence_location {store}/
+autosave_interval 10
+# Guns may be offline for a shift: queue plenty for persistent sessions.
+max_queued_messages 100000
+max_inflight_messages 32
+log_dest file {log}
+log_type error
+log_type warning
+log_type notice
+log_type information
+connection_messages true
+{user_line}
+"""
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def password_hash(password, salt=None, iterations=101):
+    """A Mosquitto 2.0 password-file hash ($7$: PBKDF2-SHA512)."""
+    salt = salt or secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt,
+                                 iterations)
+    return "$7$%d$%s$%s" % (iterations, base64.b64encode(salt).decode(),
+                            base64.b64encode(digest).decode())
+
+
+def mosquitto_binary():
+    found = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not os.path.exists(found):
+        raise RuntimeError("mosquitto is not installed: run tools/bootstrap.sh")
+    return found
+
+
+class BrokerError(RuntimeError):
+    pass
+
+
+class Broker:
+    def __init__(self, workdir, port=None, host="127.0.0.1", devices=None,
+                 worker_password=None, worker_user=WORKER_USER,
+                 device_hashes=None):
+        """devices: {device_id: clear password}; device_hashes: {device_id:
+        password_hash(...)} as kept in the devices table."""
+        self.dir = Path(workdir)
+        self.host = host
+        self.port = port or free_port(host if host != "0.0.0.0" else "")
+        self.worker_user = worker_user
+        self.worker_password = worker_password or secrets.token_urlsafe(18)
+        self.hashes = dict(device_hashes or {})
+        for device_id, password in (devices or {}).items():
+            self.hashes[device_id] = password_hash(password)
+        self.proc = None
+        self.conf = self.dir / "mosquitto.conf"
+        self.passwd = self.dir / "passwd"
+        self.acl = self.dir / "acl"
+        self.store = self.dir / "store"
+        self.log = self.dir / "mosquitto.log"
+
+    # -------------------------------------------------------------- config
+    def add_device(self, device_id, password=None, hashed=None):
+        self.hashes[device_id] = hashed or password_hash(password)
+        if self.proc is not None:
+            self.write_config()
+            self.proc.send_signal(signal.SIGHUP)   # reload users and ACL
+
+    def write_config(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.store.mkdir(exist_ok=True)
+        users = {self.worker_user: password_hash(self.worker_password),
+                 **self.hashes}
+        lines = ["%s:%s\n" % (u, h) for u, h in users.items()]
+        self._write(self.passwd, "".join(lines), 0o600)
+        self._write(self.acl, ACL.format(worker=self.worker_user), 0o644)
+        # Mosquitto started as root drops to the 'mosquitto' user unless told
+        # to stay: keep it as whoever runs Pickgun, so it can use our files.
+        user_line = "user %s" % pwd.getpwuid(os.geteuid()).pw_name
+        self._write(self.conf, CONF.format(
+            passwd=self.passwd, acl=self.acl, port=self.port, host=self.host,
+            store=self.store, log=self.log, user_line=user_line), 0o644)
+
+    @staticmethod
+    def _write(path, text, mode):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+
+    # ------------------------------------------------------------- process
+    def start(self, timeout=10):
+        if self.proc is not None:
+            return self
+        self.write_config()
+        self.proc = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace")
+                self.proc = None
+                raise BrokerError("mosquitto exited: %s %s" % (err, self.tail()))
+            try:
+                socket.create_connection((self._dial_host(), self.port),
+                                         timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise BrokerError("mosquitto did not start listening on %d" % self.port)
+
+    def stop(self, timeout=10):
+        """Graceful stop: Mosquitto saves its persistent store on SIGTERM."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _dial_host(self):
+        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+
+    def tail(self, lines=20):
+        try:
+            return "\n".join(self.log.read_text().splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

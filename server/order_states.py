@@ -1,0 +1,109 @@
+"""The order state machine: the one place that says which actions each
+status allows and where each action leads.  Pages, the JSON API and the
+MQTT worker all ask it; none of them keeps its own list."""
+
+OPEN = "open"
+AWAITING_PAYMENT = "awaiting_payment"
+PLACED = "placed"
+SHIPPED = "shipped"
+DELIVERED = "delivered"
+REFUSED = "refused"
+REFUNDED = "refunded"
+CANCELLED = "cancelled"
+
+# In workflow order, with the labels the order pages show.
+STATUS_LABELS = {
+    OPEN: "Open Order",
+    AWAITING_PAYMENT: "Awaiting Payment",
+    PLACED: "Order Placed",
+    SHIPPED: "Order Shipped",
+    DELIVERED: "Order Delivered",
+    REFUSED: "Order Refused",
+    REFUNDED: "Order Refunded",
+    CANCELLED: "Cancelled",
+}
+STATUSES = tuple(STATUS_LABELS)
+
+
+class Action:
+    def __init__(self, name, label, allowed, target=None, confirm=None):
+        self.name = name
+        self.label = label
+        self.allowed = frozenset(allowed)
+        self.target = target      # status after the action, None: unchanged
+        self.confirm = confirm    # question the page asks before doing it
+
+
+# The Order Menu of the help centre, plus the transitions it implies.
+_ACTIONS = [
+    Action("place", "Place Order", [OPEN], PLACED),
+    Action("await_payment", "Place, Awaiting Payment", [OPEN], AWAITING_PAYMENT),
+    Action("confirm_payment", "Confirm Payment", [AWAITING_PAYMENT], PLACED),
+    Action("select_shipping", "Select Shipping", [OPEN]),
+    Action("pick", "Pick Bottles", [PLACED]),
+    Action("ship", "Mark as Shipped", [PLACED], SHIPPED),
+    Action("mark_delivered", "Mark as Delivered", [SHIPPED], DELIVERED),
+    Action("refuse", "Refuse Order", [OPEN, PLACED, SHIPPED], REFUSED,
+           "Refuse this order?"),
+    Action("cancel", "Cancel Order", [OPEN, AWAITING_PAYMENT, PLACED],
+           CANCELLED, "Cancel this order at the client's request?"),
+    Action("refund", "Refund Order", [PLACED, SHIPPED], REFUNDED,
+           "Refund this order's payment to the client?"),
+    Action("reset_picking", "Reset Picking", [PLACED, SHIPPED], None,
+           "Return every picked bottle to inventory?"),
+    Action("return_bottles", "Return Bottles", [SHIPPED, DELIVERED]),
+    Action("reprint_patient_labels", "Reprint Patient Labels",
+           [SHIPPED, DELIVERED]),
+    Action("reprint_bottle_labels", "Reprint Bottle Labels",
+           [SHIPPED, DELIVERED]),
+    Action("archive", "Archive/Unarchive Order",
+           [AWAITING_PAYMENT, PLACED, SHIPPED, DELIVERED]),
+    Action("delete", "Delete Order", [OPEN], None, "Delete this order?"),
+    Action("generate_documents", "Generate Documents",
+           [PLACED, SHIPPED, DELIVERED, REFUSED, REFUNDED]),
+    Action("add_note", "Add Note", STATUSES),
+    Action("upload_document", "Upload Document", STATUSES),
+]
+ACTIONS = {a.name: a for a in _ACTIONS}
+
+
+class IllegalAction(Exception):
+    """An action the order's status does not allow."""
+
+    def __init__(self, action, status):
+        label = STATUS_LABELS.get(status, status)
+        if action in ACTIONS:
+            what = ACTIONS[action].label
+        else:
+            what = "Unknown action %r" % action
+        super().__init__("%s is not allowed for an order in status %s"
+                         % (what, label))
+        self.action = action
+        self.status = status
+
+
+def can(status, action):
+    a = ACTIONS.get(action)
+    return a is not None and status in a.allowed
+
+
+def require(status, action):
+    """Return the Action if status allows it, else raise IllegalAction."""
+    if not can(status, action):
+        raise IllegalAction(action, status)
+    return ACTIONS[action]
+
+
+def target(status, action):
+    """The status an order in `status` moves to by `action`."""
+    a = require(status, action)
+    return a.target or status
+
+
+def allowed_actions(status):
+    return [a for a in _ACTIONS if status in a.allowed]
+
+
+def awaiting_fulfilment(status):
+    """Orders the guns may pick, and so get retained snapshots for."""
+    return can(status, "pick")

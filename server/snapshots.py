@@ -1,0 +1,49 @@
+"""Order snapshots for the guns.  Every change a gun must see (a pick, a
+note, picking reset, a status change) bumps orders.rev inside the same
+transaction; the MQTT worker publishes each order whose rev is ahead of
+published_rev.  The database is the outbox, so no change is lost if the
+worker or the broker is down when it happens."""
+from shared import wire
+
+
+def bump_rev(db, order_id):
+    db.execute("UPDATE orders SET rev = rev + 1 WHERE id = ?", [order_id])
+
+
+def order_snapshot(db, order_id):
+    """The retained snapshot payload (a dict) for one order, or None."""
+    order = db.execute(
+        "SELECT o.id, o.rev, o.status, c.name AS client FROM orders o "
+        "JOIN clients c ON c.id = o.client_id WHERE o.id = ?",
+        [order_id]).fetchone()
+    if order is None:
+        return None
+    lines = [
+        {"sku": r["sku"], "name": r["name"], "qty": r["qty"], "got": r["got"]}
+        for r in db.execute(
+            "SELECT l.sku, p.name, l.qty, (SELECT count(*) FROM picks k "
+            " WHERE k.order_id = l.order_id AND k.sku = l.sku "
+            " AND k.status = 'accepted') AS got "
+            "FROM order_lines l JOIN products p ON p.sku = l.sku "
+            "WHERE l.order_id = ? ORDER BY l.id", [order_id])
+    ]
+    notes = [{"id": r["id"], "text": r["text"]} for r in db.execute(
+        "SELECT id, text FROM notes WHERE order_id = ? ORDER BY id",
+        [order_id])]
+    picked = [r["serial"] for r in db.execute(
+        "SELECT serial FROM picks WHERE order_id = ? AND status = 'accepted' "
+        "ORDER BY id", [order_id])]
+    return wire.snapshot(order["id"], order["rev"], order["status"],
+                         order["client"], lines, notes, picked)
+
+
+def unpublished(db, limit=200):
+    """Orders whose latest revision has not been published yet."""
+    return [r["id"] for r in db.execute(
+        "SELECT id FROM orders WHERE rev != published_rev ORDER BY id "
+        "LIMIT ?", [limit])]
+
+
+def mark_published(db, order_id, rev):
+    db.execute("UPDATE orders SET published_rev = ? WHERE id = ? "
+               "AND published_rev < ?", [rev, order_id, rev])

@@ -1,0 +1,349 @@
+# Pickgun wire contract: topics, payloads and QR code grammars.
+#
+# One module for both sides: the server (CPython) and the scanner gun
+# (MicroPython) import it as `shared.wire`.  Keep it to what both
+# interpreters have: no typing, no dataclasses, no regular expressions,
+# no CPython-only imports.  docs/protocol.md is the human-readable
+# specification of everything defined here.
+
+try:
+    import ujson as json
+except ImportError:  # CPython
+    import json
+
+VERSION = 1          # "v" field of every JSON payload
+ROOT = "pickgun"
+
+# ---------------------------------------------------------------- topics
+# pickgun/dev/<device>/evt      gun -> server  QoS 1  journal events
+# pickgun/dev/<device>/ack      server -> gun  QoS 1  cumulative acks
+# pickgun/dev/<device>/status   gun -> server  QoS 1  retained, last will
+# pickgun/order/<order>         server -> guns QoS 1  retained snapshots
+
+EVT = "evt"
+ACK = "ack"
+STATUS = "status"
+
+EVT_FILTER = ROOT + "/dev/+/evt"
+STATUS_FILTER = ROOT + "/dev/+/status"
+ORDER_FILTER = ROOT + "/order/+"
+
+
+class WireError(ValueError):
+    """A topic or payload that does not follow the contract."""
+
+
+def dev_topic(device, kind):
+    return ROOT + "/dev/" + device + "/" + kind
+
+
+def order_topic(order_id):
+    return ROOT + "/order/" + str(order_id)
+
+
+def parse_topic(topic):
+    """Split a topic into (kind, ident): ("evt", "G01"), ("order", 1042)..."""
+    if isinstance(topic, bytes):
+        topic = topic.decode()
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[0] == ROOT and parts[1] == "dev" \
+            and parts[3] in (EVT, ACK, STATUS) and is_device_id(parts[2]):
+        return parts[3], parts[2]
+    if len(parts) == 3 and parts[0] == ROOT and parts[1] == "order" \
+            and _is_digits(parts[2]):
+        return "order", int(parts[2])
+    raise WireError("unknown topic " + topic)
+
+
+# ------------------------------------------------------------ identifiers
+DIGITS = "0123456789"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# The QR alphanumeric character set, in the order the QR standard numbers it.
+ALNUM = DIGITS + LETTERS + " $%*+-./:"
+# Characters a code's body may hold, valued by position, taken mod 37 (so
+# ':' and '0' share a value: a misread between them changes the number of
+# fields and fails the grammar instead).
+CODE_CHARS = DIGITS + LETTERS + "-:"
+CHECK_SYMBOLS = DIGITS + LETTERS + "*"   # 37 symbols for a value mod 37
+
+DEVICE_ID_MAX = 16
+
+
+def _only(text, allowed):
+    for ch in text:
+        if ch not in allowed:
+            return False
+    return True
+
+
+def _is_digits(text):
+    return len(text) > 0 and _only(text, DIGITS)
+
+
+def is_device_id(text):
+    """Device ids are MQTT user names and topic levels: A-Z, 0-9, '-'."""
+    return 0 < len(text) <= DEVICE_ID_MAX and text[0] in LETTERS \
+        and _only(text, DIGITS + LETTERS + "-")
+
+
+# ---------------------------------------------------------------- QR codes
+# Order code:  PGO:<order number>:<check>           PGO:1042:Q
+# Bottle code: PGB:<serial>:<sku>:<lot>:<check>     PGB:B000123:CBD-OIL-30:L2311A:7
+#
+# Every character is in the QR alphanumeric set, so a bottle code fits a
+# version 2 symbol.  The check character is ISO 7064 MOD 37-2 computed over
+# everything before the last ':' (values: see CODE_CHARS), so any single
+# misread character and any swap of two neighbours is caught.
+
+ORDER_PREFIX = "PGO"
+BOTTLE_PREFIX = "PGB"
+ORDER_ID_MAX_DIGITS = 9
+SERIAL_MAX = 12
+SKU_MAX = 16
+LOT_MAX = 12
+_FIELD = DIGITS + LETTERS + "-"
+
+
+class CodeError(ValueError):
+    """A scanned code that must be refused.  .reason is one of
+    'foreign' (not a Pickgun code), 'check' (misread: check character
+    wrong), 'format' (Pickgun prefix but malformed)."""
+
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def check_char(body):
+    p = 0
+    for ch in body:
+        v = CODE_CHARS.find(ch)
+        if v < 0:
+            raise CodeError("format", "character not allowed: " + ch)
+        p = ((p + v % 37) * 2) % 37
+    return CHECK_SYMBOLS[(38 - p) % 37]
+
+
+def order_code(order_id):
+    body = ORDER_PREFIX + ":" + str(int(order_id))
+    if not 0 < int(order_id) < 10 ** ORDER_ID_MAX_DIGITS:
+        raise CodeError("format", "order number out of range")
+    return body + ":" + check_char(body)
+
+
+def bottle_code(serial, sku, lot):
+    _check_field("serial", serial, SERIAL_MAX)
+    _check_field("sku", sku, SKU_MAX)
+    _check_field("lot", lot, LOT_MAX)
+    body = BOTTLE_PREFIX + ":" + serial + ":" + sku + ":" + lot
+    return body + ":" + check_char(body)
+
+
+def _check_field(name, value, limit):
+    if not (0 < len(value) <= limit and _only(value, _FIELD)):
+        raise CodeError("format", "bad " + name + ": " + repr(value))
+
+
+def parse_code(text):
+    """Return ("order", order_id) or ("bottle", serial, sku, lot).
+
+    Raises CodeError for anything else, so a foreign or misread code is
+    refused, never guessed at."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode()
+        except Exception:
+            raise CodeError("foreign", "not a Pickgun code")
+    text = text.strip()
+    parts = text.split(":")
+    if parts[0] not in (ORDER_PREFIX, BOTTLE_PREFIX) or len(parts) < 3:
+        raise CodeError("foreign", "not a Pickgun code")
+    body = text[:text.rfind(":")]
+    if len(parts[-1]) != 1 or not _only(body, CODE_CHARS):
+        raise CodeError("format", "malformed Pickgun code")
+    if check_char(body) != parts[-1]:
+        raise CodeError("check", "misread code, scan again")
+    if parts[0] == ORDER_PREFIX:
+        if len(parts) != 3 or not _is_digits(parts[1]) \
+                or len(parts[1]) > ORDER_ID_MAX_DIGITS or int(parts[1]) == 0:
+            raise CodeError("format", "malformed order code")
+        return ("order", int(parts[1]))
+    if len(parts) != 5:
+        raise CodeError("format", "malformed bottle code")
+    try:
+        _check_field("serial", parts[1], SERIAL_MAX)
+        _check_field("sku", parts[2], SKU_MAX)
+        _check_field("lot", parts[3], LOT_MAX)
+    except CodeError:
+        raise CodeError("format", "malformed bottle code")
+    return ("bottle", parts[1], parts[2], parts[3])
+
+
+# ------------------------------------------------------------ rejections
+# Why a scan was refused, by the gun at once or by the server after sync.
+# Messages fit the gun's 16-character screen lines.
+REASONS = {
+    "foreign": "Not a Pickgun code",
+    "check": "Misread - rescan",
+    "format": "Bad code format",
+    "no_order": "Scan order first",
+    "unknown_order": "Unknown order",
+    "not_pickable": "Order not placed",
+    "wrong_product": "Wrong product",
+    "over_pick": "Line already full",
+    "duplicate": "Already scanned",
+    "unknown_bottle": "Unknown bottle",
+    "not_in_stock": "Bottle not in stock",
+    "lot_mismatch": "Label doesn't match",
+    "bottle_taken": "Bottle on other order",
+    "journal_full": "Memory full - sync",
+    "notes_pending": "Read notes first",
+}
+
+
+def reason_text(reason):
+    return REASONS.get(reason, reason)
+
+
+# ---------------------------------------------------------------- payloads
+# Every payload is a JSON object with "v": VERSION.  Field names are short
+# because the gun parses them on a 110 KB heap.
+
+PICK = "pick"            # a bottle scanned for an order
+NOTES_ACK = "notes_ack"  # the associate acknowledged an order's notes
+EVENT_KINDS = (PICK, NOTES_ACK)
+
+STATUSES = ("open", "awaiting_payment", "placed", "shipped", "delivered",
+            "refused", "refunded", "cancelled")
+
+
+def encode(obj):
+    return json.dumps(obj).encode()
+
+
+def decode(payload):
+    try:
+        if isinstance(payload, (bytes, bytearray, memoryview)):
+            payload = bytes(payload).decode()
+        obj = json.loads(payload)
+    except Exception:
+        raise WireError("payload is not JSON")
+    if not isinstance(obj, dict):
+        raise WireError("payload is not a JSON object")
+    if obj.get("v") != VERSION:
+        raise WireError("unsupported version " + repr(obj.get("v")))
+    return obj
+
+
+def _int(obj, key, low=0):
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise WireError("field " + key + " must be an integer >= " + str(low))
+    return value
+
+
+def _str(obj, key, limit=64):
+    value = obj.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise WireError("field " + key + " must be a string")
+    return value
+
+
+def event(ep, seq, kind, order, at, code=None, notes=None):
+    """A journal event.  ep: the journal's epoch (random, fixed when the
+    gun's journal is created); seq: 1, 2, 3... within the epoch; at: the
+    gun's clock in seconds (0 when it has never been set)."""
+    obj = {"v": VERSION, "ep": ep, "seq": seq, "k": kind, "o": order,
+           "at": at}
+    if code is not None:
+        obj["c"] = code
+    if notes is not None:
+        obj["n"] = notes
+    return obj
+
+
+def check_event(obj):
+    """Validate a decoded event; return it.  Raises WireError."""
+    _int(obj, "ep", 1)
+    _int(obj, "seq", 1)
+    _int(obj, "o", 1)
+    _int(obj, "at", 0)
+    kind = obj.get("k")
+    if kind == PICK:
+        _str(obj, "c", 80)
+    elif kind == NOTES_ACK:
+        notes = obj.get("n")
+        if not isinstance(notes, list) or not all(
+                isinstance(n, int) and not isinstance(n, bool) for n in notes):
+            raise WireError("field n must be a list of note ids")
+    else:
+        raise WireError("unknown event kind " + repr(kind))
+    return obj
+
+
+def ack(ep, upto, rejected=()):
+    """Cumulative ack: every event of epoch ep with seq <= upto is committed.
+    rejected: [{"seq", "why", "o", "c"}] for those among them the server
+    recorded as rejected (sent once, with the ack that first covers them)."""
+    return {"v": VERSION, "ep": ep, "upto": upto, "rej": list(rejected)}
+
+
+def check_ack(obj):
+    _int(obj, "ep", 1)
+    _int(obj, "upto", 0)
+    rej = obj.get("rej", [])
+    if not isinstance(rej, list):
+        raise WireError("field rej must be a list")
+    for r in rej:
+        if not isinstance(r, dict):
+            raise WireError("rej entries must be objects")
+        _int(r, "seq", 1)
+        _str(r, "why", 32)
+    return obj
+
+
+def status(online, fw=None, pending=0, ep=0, upto=0):
+    """Gun presence.  Retained; the broker publishes the online=false
+    version as the gun's last will."""
+    obj = {"v": VERSION, "online": bool(online)}
+    if online:
+        obj.update({"fw": fw or "", "pending": pending, "ep": ep,
+                    "upto": upto})
+    return obj
+
+
+def check_status(obj):
+    if not isinstance(obj.get("online"), bool):
+        raise WireError("field online must be true or false")
+    if obj["online"]:
+        _int(obj, "pending", 0)
+        _int(obj, "ep", 0)
+        _int(obj, "upto", 0)
+    return obj
+
+
+def snapshot(order, rev, status_, client, lines, notes, picked):
+    """Retained order snapshot.  lines: [{"sku","name","qty","got"}];
+    notes: [{"id","text"}]; picked: serials of bottles accepted so far.
+    A gun keeps a snapshot only if its rev is higher than the one it has."""
+    return {"v": VERSION, "o": order, "rev": rev, "st": status_,
+            "pick": status_ == "placed", "cl": client, "lines": lines,
+            "notes": notes, "bot": picked}
+
+
+def check_snapshot(obj):
+    _int(obj, "o", 1)
+    _int(obj, "rev", 1)
+    if obj.get("st") not in STATUSES:
+        raise WireError("unknown status " + repr(obj.get("st")))
+    for key in ("lines", "notes", "bot"):
+        if not isinstance(obj.get(key), list):
+            raise WireError("field " + key + " must be a list")
+    for line in obj["lines"]:
+        if not isinstance(line, dict):
+            raise WireError("lines entries must be objects")
+        _str(line, "sku", SKU_MAX)
+        _int(line, "qty", 1)
+        _int(line, "got", 0)
+    return obj
