@@ -1,0 +1,37 @@
+"""The `pickgun` command: every server, technician and demo task."""
+import importlib
+
+import click
+
+# (module, attribute) of each subcommand, imported only when used so that
+# `pickgun --help` stays fast and a tool's optional dependencies stay optional.
+COMMANDS = {
+    "up": ("tools.up", "up_command"),
+    "web": ("tools.up", "web_command"),
+    "worker": ("server.worker", "worker_command"),
+    "init-db": ("server.seed", "init_db_command"),
+    "seed-demo": ("server.seed", "seed_demo_command"),
+    "provision": ("tools.provision", "provision_command"),
+    "flash": ("tools.flash", "flash_command"),
+    "simulate": ("tools.simulate", "simulate_command"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup)
+def cli():
+    """Pickgun: order fulfilment with offline-safe scanner guns."""
+
+
+if __name__ == "__main__":
+    cli()

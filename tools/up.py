@@ -1,0 +1,250 @@
+"""`pickgun up`: the whole product on one machine.
+
+Runs a Pickgun-configured Mosquitto, the MQTT worker and the web server, each
+as its own child process, and with --demo two simulated scanner guns running
+the real firmware under MicroPython.  Everything lives in one instance folder
+(SQLite file, broker config and store, gun flash images), so a second `up`
+carries on where the first stopped."""
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from server import db as dbmod
+from server.broker import Broker, free_port
+
+DEMO_GUNS = ("G01", "G02")
+
+
+def port_free(port, host="127.0.0.1"):
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_for_port(port, proc, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise click.ClickException("%s exited with code %s"
+                                       % (what, proc.returncode))
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise click.ClickException("%s did not start on port %d" % (what, port))
+
+
+class Stack:
+    """Broker + worker + web (+ demo guns), started and stopped together."""
+
+    def __init__(self, instance, web_port=5000, mqtt_port=1883,
+                 mqtt_host="127.0.0.1", demo=False, guns=DEMO_GUNS,
+                 log=print):
+        self.instance = Path(instance).resolve()
+        self.db_path = self.instance / "pickgun.db"
+        self.web_port = web_port
+        self.mqtt_port = mqtt_port
+        self.mqtt_host = mqtt_host
+        self.demo = demo
+        self.gun_ids = guns if demo else ()
+        self.log = log
+        self.broker = None
+        self.worker = None
+        self.web = None
+        self.guns = {}
+
+    # ---------------------------------------------------------- set-up
+    def prepare(self):
+        self.instance.mkdir(parents=True, exist_ok=True)
+        db = dbmod.connect(str(self.db_path))
+        try:
+            dbmod.migrate(db)
+            if self.demo:
+                from server.seed import seed_demo
+                if not db["orders"].count:
+                    seed_demo(db)
+                    self.log("Seeded demo data.")
+                for gun_id in self.gun_ids:
+                    self._gun_password(db, gun_id)
+            hashes = {r["id"]: r["password_hash"] for r in db.query(
+                "SELECT id, password_hash FROM devices "
+                "WHERE password_hash IS NOT NULL")}
+        finally:
+            db.conn.close()
+        return hashes
+
+    def _gun_password(self, db, gun_id):
+        """Demo guns keep their clear password beside their flash image, the
+        way a real gun keeps it in config.json."""
+        from tools.provision import provision_device
+        path = self.instance / "guns" / gun_id / "password"
+        row = db.execute("SELECT password_hash FROM devices WHERE id = ?",
+                         [gun_id]).fetchone()
+        if path.exists() and row and row[0]:
+            return path.read_text().strip()
+        password = provision_device(db, gun_id, name="Demo gun " + gun_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(password)
+        os.chmod(path, 0o600)
+        return password
+
+    def _worker_password(self):
+        path = self.instance / "secrets" / "worker-password"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24))
+            os.chmod(path, 0o600)
+        return path
+
+    # ---------------------------------------------------------- start/stop
+    def start(self):
+        hashes = self.prepare()
+        if self.mqtt_port and not port_free(self.mqtt_port, self.mqtt_host
+                                            if self.mqtt_host != "0.0.0.0"
+                                            else ""):
+            self.log("MQTT port %d is taken; using a free one."
+                     % self.mqtt_port)
+            self.mqtt_port = None
+        pw_file = self._worker_password()
+        self.broker = Broker(self.instance / "broker", port=self.mqtt_port,
+                             host=self.mqtt_host, device_hashes=hashes,
+                             worker_password=pw_file.read_text().strip())
+        self.broker.start()
+        self.mqtt_port = self.broker.port
+        self.worker = self._spawn([
+            "worker", "--db", str(self.db_path),
+            "--broker-host", "127.0.0.1", "--broker-port", str(self.mqtt_port),
+            "--user", self.broker.worker_user,
+            "--password-file", str(pw_file)], "worker.log")
+        if not port_free(self.web_port):
+            self.log("Web port %d is taken; using a free one." % self.web_port)
+            self.web_port = free_port()
+        self.web = self._spawn([
+            "web", "--db", str(self.db_path), "--port", str(self.web_port)],
+            "web.log")
+        wait_for_port(self.web_port, self.web, "web server")
+        for gun_id in self.gun_ids:
+            self.start_gun(gun_id)
+        return self
+
+    def start_gun(self, gun_id):
+        from tools.simulate import SimulatedGun
+        password = (self.instance / "guns" / gun_id / "password") \
+            .read_text().strip()
+        gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id, password,
+                           "127.0.0.1", self.mqtt_port)
+        gun.start()
+        self.guns[gun_id] = gun
+        return gun
+
+    def _spawn(self, args, log_name):
+        log = open(self.instance / log_name, "ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "tools.cli"] + args,
+            stdout=log, stderr=subprocess.STDOUT,
+            cwd=str(Path(__file__).resolve().parent.parent))
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/" % self.web_port
+
+    def stop(self):
+        for gun in self.guns.values():
+            gun.stop()
+        self.guns = {}
+        for proc in (self.web, self.worker):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in (self.web, self.worker):
+            if proc is not None:
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.web = self.worker = None
+        if self.broker is not None:
+            self.broker.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def console(stack):
+    """Drive the demo guns from the terminal: `G01 PGO:1042:8`, `G01 :ok`."""
+    click.echo("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
+               ":wifi on|:screen', e.g. 'G01 PGO:1001:...'.  Ctrl-C stops.")
+    for line in sys.stdin:
+        parts = line.strip().split(None, 1)
+        if len(parts) != 2 or parts[0].upper() not in stack.guns:
+            click.echo("Guns: %s" % ", ".join(stack.guns))
+            continue
+        gun = stack.guns[parts[0].upper()]
+        from tools.simulate import apply_console_line
+        apply_console_line(gun, parts[1])
+        time.sleep(0.3)
+        click.echo(gun.screen_text())
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@click.command("up")
+@click.option("--demo", is_flag=True,
+              help="Seed demo data and start two simulated guns.")
+@click.option("--instance", default="instance", show_default=True,
+              type=click.Path(file_okay=False), help="Data folder.")
+@click.option("--port", "web_port", default=5000, show_default=True)
+@click.option("--mqtt-port", default=1883, show_default=True)
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True,
+              help="Address the broker listens on (0.0.0.0 for real guns).")
+def up_command(demo, instance, web_port, mqtt_port, mqtt_host):
+    """Run the web server, MQTT worker and broker until Ctrl-C."""
+    stack = Stack(instance, web_port=web_port, mqtt_port=mqtt_port,
+                  mqtt_host=mqtt_host, demo=demo, log=click.echo)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack.start()
+        click.echo("Pickgun is running: %s" % stack.url)
+        click.echo("MQTT broker on %s:%d; logs in %s"
+                   % (mqtt_host, stack.mqtt_port, stack.instance))
+        for gun_id, gun in stack.guns.items():
+            click.echo("Simulated gun %s: screen at %s" % (gun_id,
+                                                           gun.screen_png))
+        if demo and sys.stdin.isatty():
+            console(stack)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("Stopping...")
+        stack.stop()
+
+
+@click.command("web")
+@click.option("--db", "db_path", required=True, type=click.Path())
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def web_command(db_path, host, port):
+    """Serve the web pages (used by `pickgun up`)."""
+    from werkzeug.serving import run_simple
+    from server import create_app
+    app = create_app({"DATABASE": os.path.abspath(db_path)})
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    run_simple(host, port, app, threaded=True, use_reloader=False)
