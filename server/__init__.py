@@ -6,7 +6,6 @@ PICKGUN_SECRET_KEY, PICKGUN_MQTT_HOST...), then `test_config`."""
 import os
 import secrets
 
-import click
 from flask import Flask, redirect, url_for
 
 from server import db
@@ -86,13 +85,3 @@ def _instance_secret(instance_path):
         f.write(key)
     return key
 
-
-@click.command("init-db")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False),
-              default=None, help="SQLite file (default: instance/pickgun.db "
-              "or $PICKGUN_DATABASE).")
-def init_db_command(db_path):
-    """Create or upgrade the database tables."""
-    path = db_path or default_database()
-    prepare_database(path)
-    click.echo("Database ready: %s" % path)

@@ -1,0 +1,269 @@
+"""Demo data: clients, products, lots, bottles, scanner guns and orders in
+every part of the workflow, so the pages and the guns have something real
+to show.  Only an empty database is seeded; one that already holds
+clients or orders is left untouched."""
+import datetime
+
+import click
+from flask.cli import with_appcontext
+
+from server import default_database, prepare_database
+from server import order_states as states
+from server.db import connect, get_db
+from server.orders import create_order, transaction
+
+CLIENTS = [
+    # name, date of birth, email, phone, registered shipping address
+    ("Margaret Tremblay", "1956-03-14", "m.tremblay@videotron.ca",
+     "514-555-0142", "4120 Rue Saint-Denis, Montréal QC H2W 2M5"),
+    ("Daniel Okafor", "1979-11-02", "dokafor@shaw.ca", "403-555-0187",
+     "218 Cranston Dr SE, Calgary AB T3M 0R2"),
+    ("Priya Raman", "1988-06-21", "priya.raman@rogers.com", "416-555-0163",
+     "77 Harbord St, Toronto ON M5S 1G4"),
+    ("Jean-Luc Gagnon", "1964-09-30", "jlgagnon@bell.net", "418-555-0119",
+     "905 Av. Cartier, Québec QC G1R 2R9"),
+    ("Sarah MacLeod", "1971-01-08", "smacleod@eastlink.ca", "902-555-0131",
+     "5640 Spring Garden Rd, Halifax NS B3J 1H5"),
+    ("Robert Chen", "1983-04-17", "robert.chen@telus.net", "604-555-0178",
+     "2375 W 4th Ave, Vancouver BC V6K 1P1"),
+]
+
+PRODUCTS = [
+    # sku, name, grams of cannabis equivalent, price in cents
+    ("CBD-OIL-30", "CBD Oil 30 mL (25 mg/mL)", 6.0, 6499),
+    ("THC-CAP-10", "THC Capsules 10 mg x 30", 3.0, 5499),
+    ("BAL-FLWR-3G5", "Balanced Flower 3.5 g", 3.5, 3299),
+    ("CBD-SFT-20", "CBD Softgels 20 mg x 60", 4.0, 7999),
+    ("THC-FLWR-15G", "Indica Flower 15 g", 15.0, 10499),
+]
+
+LOTS = [
+    # sku, days since packaging, shelf life in days, bottles made.  Lot ids
+    # follow the producer's pattern L<yymm of packaging><letter>.
+    ("CBD-OIL-30", 150, 730, 16),
+    ("CBD-OIL-30", 40, 730, 6),
+    ("THC-CAP-10", 120, 545, 14),
+    ("BAL-FLWR-3G5", 90, 365, 16),
+    ("CBD-SFT-20", 75, 730, 12),
+    ("THC-FLWR-15G", 60, 365, 8),
+]
+
+DEVICES = [
+    ("G01", "Packing bench 1"),
+    ("G02", "Packing bench 2"),
+]
+
+FIRST_ORDER_ID = 1001
+FIRST_SERIAL = 101
+
+
+def seed_demo(db):
+    """Fill an empty database with demo data.  Returns counts per table,
+    or None (changing nothing) when it already holds clients or orders."""
+    with transaction(db):
+        if _has_data(db):
+            return None
+        clock = _Clock()
+        client_ids = [db["clients"].insert({
+            "name": n, "dob": dob, "email": e, "phone": p, "address": a,
+            "created_at": clock.days_ago(120 - 9 * i)}).last_pk
+            for i, (n, dob, e, p, a) in enumerate(CLIENTS)]
+        db["products"].insert_all(
+            {"sku": s, "name": n, "grams": g, "price_cents": c}
+            for s, n, g, c in PRODUCTS)
+        lots = _lots(clock)
+        db["lots"].insert_all(lots)
+        serial = FIRST_SERIAL
+        for lot, (_, _, _, made) in zip(lots, LOTS):
+            for _ in range(made):
+                db["bottles"].insert({
+                    "serial": "B%06d" % serial, "sku": lot["sku"],
+                    "lot_id": lot["id"], "status": "in_stock"})
+                serial += 1
+        for dev, name in DEVICES:
+            db["devices"].insert({
+                "id": dev, "name": name, "board": "esp32",
+                "created_at": clock.days_ago(60), "online": 0,
+                "last_seen": clock.hours_ago(2), "fw": "1.0.0",
+                "pending": 0})
+        _demo_orders(db, client_ids, clock)
+        return {t: db[t].count for t in (
+            "clients", "products", "lots", "bottles", "devices", "orders",
+            "order_lines", "notes", "picks")}
+
+
+def _lots(clock):
+    lots, used = [], set()
+    for sku, age, shelf_life, _ in LOTS:
+        packaged = clock.now.date() - datetime.timedelta(days=age)
+        stem = "L" + packaged.strftime("%y%m")
+        letter = next(c for c in "ABCDEFGHJK" if stem + c not in used)
+        used.add(stem + letter)
+        lots.append({"id": stem + letter, "sku": sku,
+                     "packaged_on": packaged.isoformat(),
+                     "expires_on": (packaged + datetime.timedelta(
+                         days=shelf_life)).isoformat()})
+    return lots
+
+
+def _has_data(db):
+    return db.execute("SELECT (SELECT count(*) FROM clients) + "
+                      "(SELECT count(*) FROM orders)").fetchone()[0] > 0
+
+
+class _Clock:
+    """Demo timestamps relative to today, in the database's text format."""
+
+    def __init__(self):
+        self.now = datetime.datetime.now(datetime.timezone.utc).replace(
+            microsecond=0)
+
+    def days_ago(self, days, hour=10):
+        t = (self.now - datetime.timedelta(days=days)).replace(
+            hour=hour, minute=(days * 7) % 60, second=0)
+        return min(t, self.now).strftime("%Y-%m-%d %H:%M:%S")
+
+    def hours_ago(self, hours):
+        t = self.now - datetime.timedelta(hours=hours)
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _demo_orders(db, clients, clock):
+    margaret, daniel, priya, jean_luc, sarah, robert = clients
+    o = FIRST_ORDER_ID
+
+    _order(db, o, margaret, [("CBD-OIL-30", 2)], states.DELIVERED, clock, 21,
+           carrier="Canada Post", tracking="7023 4411 9870 2214",
+           picked={"CBD-OIL-30": 2}, device="G01")
+    _order(db, o + 1, daniel, [("THC-CAP-10", 1), ("BAL-FLWR-3G5", 2)],
+           states.SHIPPED, clock, 4, carrier="Purolator",
+           tracking="335098812245", picked={"THC-CAP-10": 1,
+                                            "BAL-FLWR-3G5": 2},
+           device="G02", notes=["Ship to registered address only"])
+    _order(db, o + 2, priya, [("CBD-OIL-30", 1), ("CBD-SFT-20", 2)],
+           states.PLACED, clock, 2, carrier="Canada Post",
+           picked={"CBD-OIL-30": 1}, device="G01",
+           rejected=[("THC-CAP-10", "wrong_product")],
+           notes=["Client requested discreet packaging"])
+    _order(db, o + 3, jean_luc, [("THC-CAP-10", 2), ("CBD-OIL-30", 1),
+                                 ("CBD-SFT-20", 1)],
+           states.PLACED, clock, 1, carrier="Canada Post",
+           notes=["Fragile: include ice pack",
+                  "Signature required on delivery"])
+    _order(db, o + 4, sarah, [("BAL-FLWR-3G5", 1)], states.PLACED, clock, 0,
+           carrier="Canpar",
+           notes=["Verify the label address matches the registration "
+                  "document"])
+    _order(db, o + 5, robert, [("THC-FLWR-15G", 1)], states.AWAITING_PAYMENT,
+           clock, 3, notes=["Paying by cheque: hold until it clears"])
+    _order(db, o + 6, margaret, [("CBD-SFT-20", 1)], states.OPEN, clock, 0)
+    _order(db, o + 7, daniel, [("THC-FLWR-15G", 2)], states.CANCELLED,
+           clock, 9, notes=["Client cancelled by phone"])
+
+
+# How each demo status was reached, for a believable order history.
+_PATHS = {
+    states.OPEN: [],
+    states.AWAITING_PAYMENT: ["await_payment"],
+    states.PLACED: ["place"],
+    states.SHIPPED: ["place", "ship"],
+    states.DELIVERED: ["place", "ship", "mark_delivered"],
+    states.CANCELLED: ["cancel"],
+}
+
+
+def _order(db, order_id, client_id, lines, status, clock, days_ago,
+           carrier=None, tracking=None, picked=None, device=None,
+           rejected=(), notes=()):
+    created = clock.days_ago(days_ago, hour=9)
+    create_order(db, client_id, lines, actor="csr.demo", status=states.OPEN,
+                 notes=notes, carrier=carrier, created_at=created,
+                 order_id=order_id)
+    current = states.OPEN
+    for step, action in enumerate(_PATHS[status]):
+        to = states.target(current, action)
+        at = clock.days_ago(max(days_ago - step, 0), hour=10 + 2 * step)
+        db["order_history"].insert({
+            "order_id": order_id, "action": action, "from_status": current,
+            "to_status": to, "actor": "csr.demo", "at": at})
+        current = to
+    assert current == status
+    changes = {"status": status, "tracking": tracking}
+    if status not in (states.OPEN, states.AWAITING_PAYMENT,
+                      states.CANCELLED):
+        changes["placed_at"] = clock.days_ago(days_ago, hour=10)
+    if status in (states.SHIPPED, states.DELIVERED):
+        changes["shipped_at"] = clock.days_ago(max(days_ago - 1, 0), hour=12)
+    db["orders"].update(order_id, changes)
+
+    bottle_status = "shipped" if status in (states.SHIPPED,
+                                            states.DELIVERED) else "picked"
+    scanned = clock.days_ago(max(days_ago - 1, 0), hour=11)
+    for sku, count in (picked or {}).items():
+        for serial, lot in _free_bottles(db, sku, count):
+            db["bottles"].update(serial, {"status": bottle_status,
+                                          "order_id": order_id})
+            _pick(db, order_id, serial, sku, lot, device, scanned,
+                  "accepted", None)
+    for sku, reason in rejected:
+        serial, lot = _free_bottles(db, sku, 1)[0]
+        _pick(db, order_id, serial, sku, lot, device, scanned, "rejected",
+              reason)
+
+
+def _free_bottles(db, sku, count):
+    return [(r["serial"], r["lot_id"]) for r in db.execute(
+        "SELECT serial, lot_id FROM bottles WHERE sku = ? AND "
+        "status = 'in_stock' ORDER BY serial LIMIT ?", [sku, count])]
+
+
+def _pick(db, order_id, serial, sku, lot, device, at, status, reason):
+    db["picks"].insert({
+        "order_id": order_id, "serial": serial, "sku": sku, "lot_id": lot,
+        "device_id": device, "scanned_at": at, "recorded_at": at,
+        "status": status, "reason": reason})
+
+
+def _report(counts):
+    if counts is None:
+        click.echo("The database already holds clients or orders: demo data "
+                   "not added (nothing changed).")
+    else:
+        click.echo("Demo data added: " + ", ".join(
+            "%d %s" % (n, t.replace("_", " ")) for t, n in counts.items()))
+
+
+# Plain click commands for the top-level `pickgun` group (tools/cli.py);
+# `flask --app server` has its own: db.init_db_command and the one below.
+DB_OPTION = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), default=None,
+    help="SQLite file (default: $PICKGUN_DATABASE or instance/pickgun.db).")
+
+
+@click.command("init-db")
+@DB_OPTION
+def init_db_command(db_path):
+    """Create or upgrade the database tables."""
+    path = db_path or default_database()
+    prepare_database(path)
+    click.echo("Database ready: %s" % path)
+
+
+@click.command("seed-demo")
+@DB_OPTION
+def seed_demo_command(db_path):
+    """Fill an empty database with demo clients, products and orders."""
+    path = db_path or default_database()
+    prepare_database(path)
+    db = connect(path)
+    try:
+        _report(seed_demo(db))
+    finally:
+        db.conn.close()
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_app_command():
+    """Fill the app's empty database with demo clients, products and orders."""
+    _report(seed_demo(get_db()))

@@ -1,0 +1,1 @@
+"""Blueprints: CSR pages (orders, devices) and the JSON API."""

@@ -1,0 +1,23 @@
+"""Fixtures shared by every test folder: one headless Chromium per session."""
+import os
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A Playwright Chromium browser; tests open their own pages."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip("Chromium not installed at " + CHROMIUM)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -1,0 +1,40 @@
+"""Helpers for the server tests: record picks the way the MQTT worker
+does, and read back what the tests check."""
+from server.db import write
+from server.snapshots import bump_rev
+
+
+def record_pick(db, order_id, serial, device="G01", status="accepted",
+                reason=None):
+    """Record a scanned bottle as the worker would: pick row, bottle
+    reserved for the order (accepted only) and snapshot revision bumped."""
+    bottle = db.execute("SELECT sku, lot_id FROM bottles WHERE serial = ?",
+                        [serial]).fetchone()
+    with write(db):
+        db["picks"].insert({
+            "order_id": order_id, "serial": serial, "sku": bottle["sku"],
+            "lot_id": bottle["lot_id"], "device_id": device,
+            "scanned_at": "2024-03-01 10:00:00",
+            "recorded_at": "2024-03-01 10:00:05", "status": status,
+            "reason": reason})
+        if status == "accepted":
+            db.execute("UPDATE bottles SET status = 'picked', order_id = ? "
+                       "WHERE serial = ?", [order_id, serial])
+            bump_rev(db, order_id)
+
+
+def in_stock(db, sku, count=1):
+    return [r["serial"] for r in db.execute(
+        "SELECT serial FROM bottles WHERE sku = ? AND status = 'in_stock' "
+        "ORDER BY serial LIMIT ?", [sku, count])]
+
+
+def order_row(db, order_id):
+    row = db.execute("SELECT * FROM orders WHERE id = ?",
+                     [order_id]).fetchone()
+    return dict(row) if row else None
+
+
+def history_count(db, order_id):
+    return db.execute("SELECT count(*) FROM order_history WHERE order_id = ?",
+                      [order_id]).fetchone()[0]

@@ -1,0 +1,88 @@
+"""The state machine against the help-centre pages (Order Profile: statuses
+and Order Menu), written out independently here as the expected table."""
+import pytest
+
+from server import order_states as states
+
+ALL = set(states.STATUSES)
+# Order Menu rules quoted from the Order Profile page, plus the workflow
+# steps its status list implies.
+EXPECTED = {
+    "select_shipping": {"open"},
+    "refuse": {"open", "placed", "shipped"},
+    "delete": {"open"},
+    "archive": {"awaiting_payment", "placed", "shipped", "delivered"},
+    "refund": {"placed", "shipped"},
+    "reset_picking": {"placed", "shipped"},
+    "return_bottles": {"shipped", "delivered"},
+    "reprint_patient_labels": {"shipped", "delivered"},
+    "reprint_bottle_labels": {"shipped", "delivered"},
+    "mark_delivered": {"shipped"},
+    # "Once the order has been Placed, click Generate in the Documents
+    # section": every status an order reaches after being placed.
+    "generate_documents": {"placed", "shipped", "delivered", "refused",
+                           "refunded"},
+    "add_note": ALL,
+    "upload_document": ALL,
+    # Workflow: Open -> (Awaiting Payment ->) Placed -> Shipped -> Delivered;
+    # Cancelled: by the client before shipping.
+    "place": {"open"},
+    "await_payment": {"open"},
+    "confirm_payment": {"awaiting_payment"},
+    "pick": {"placed"},
+    "ship": {"placed"},
+    "cancel": {"open", "awaiting_payment", "placed"},
+}
+TARGETS = {
+    "place": "placed", "await_payment": "awaiting_payment",
+    "confirm_payment": "placed", "ship": "shipped",
+    "mark_delivered": "delivered", "refuse": "refused",
+    "cancel": "cancelled", "refund": "refunded",
+}
+CONFIRMED = {"refuse", "cancel", "refund", "reset_picking", "delete"}
+
+
+def test_statuses_are_the_eight_of_the_seed_in_order():
+    assert [states.STATUS_LABELS[s] for s in states.STATUSES] == [
+        "Open Order", "Awaiting Payment", "Order Placed", "Order Shipped",
+        "Order Delivered", "Order Refused", "Order Refunded", "Cancelled"]
+
+
+def test_every_action_is_in_the_expected_table():
+    assert set(states.ACTIONS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("status", states.STATUSES)
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_allowed_or_refused(status, action):
+    allowed = status in EXPECTED[action]
+    assert states.can(status, action) is allowed
+    if allowed:
+        assert states.require(status, action).name == action
+        assert states.target(status, action) == TARGETS.get(action, status)
+    else:
+        with pytest.raises(states.IllegalAction) as err:
+            states.require(status, action)
+        assert states.STATUS_LABELS[status] in str(err.value)
+        assert states.ACTIONS[action].label in str(err.value)
+
+
+@pytest.mark.parametrize("status", states.STATUSES)
+def test_allowed_actions_lists_exactly_the_allowed(status):
+    names = [a.name for a in states.allowed_actions(status)]
+    assert set(names) == {a for a, ok in EXPECTED.items() if status in ok}
+
+
+def test_unknown_action_is_refused():
+    assert not states.can("open", "teleport")
+    with pytest.raises(states.IllegalAction, match="Unknown action"):
+        states.require("open", "teleport")
+
+
+def test_confirm_prompts_on_destructive_actions():
+    assert {a.name for a in states.ACTIONS.values() if a.confirm} == CONFIRMED
+
+
+def test_only_placed_orders_are_picked():
+    assert [s for s in states.STATUSES if states.awaiting_fulfilment(s)] \
+        == ["placed"]
