@@ -145,7 +145,6 @@ class Stack:
             .read_text().strip()
         gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id, password,
                            "127.0.0.1", self.mqtt_port)
-        gun.start()
         self.guns[gun_id] = gun
         return gun
 
@@ -194,10 +193,11 @@ def console(stack):
             click.echo("Guns: %s" % ", ".join(stack.guns))
             continue
         gun = stack.guns[parts[0].upper()]
-        from tools.simulate import apply_console_line
-        apply_console_line(gun, parts[1])
+        from tools.simulate import apply_console_line, draw
+        if not apply_console_line(gun, parts[1]):
+            click.echo("Unknown command: %s" % parts[1])
         time.sleep(0.3)
-        click.echo(gun.screen_text())
+        click.echo(draw(gun))
 
 
 def _interrupt(signum, frame):

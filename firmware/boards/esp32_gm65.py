@@ -1,0 +1,164 @@
+# ESP32 handheld: GM65-style QR decoder on UART2, SSD1306 128x64 on I2C,
+# passive buzzer on a PWM pin, OK and BACK buttons to ground.  Same names
+# as boards/host.py.  Pins can be overridden in config.json "pins".
+import asyncio
+import errno
+import json
+import os
+import time
+
+NAME = "esp32_gm65"
+DATA_DIR = "/data"
+CONFIG = "/config.json"
+
+PINS = {"uart_tx": 17, "uart_rx": 16, "baud": 9600, "scl": 22, "sda": 21,
+        "buzzer": 25, "ok": 32, "back": 33}
+
+_cfg = None
+_wlan = None
+
+
+def mount():
+    # The firmware mounts the internal littlefs partition at "/".
+    try:
+        os.mkdir(DATA_DIR)
+    except OSError:
+        pass
+
+
+def config():
+    global _cfg
+    if _cfg is None:
+        with open(CONFIG) as f:
+            _cfg = json.load(f)
+    return _cfg
+
+
+def _pin(name):
+    return config().get("pins", {}).get(name, PINS[name])
+
+
+def uart():
+    from machine import UART
+    u = UART(2, baudrate=_pin("baud"), tx=_pin("uart_tx"), rx=_pin("uart_rx"),
+             rxbuf=512, timeout=0)
+    return asyncio.StreamReader(u)
+
+
+def display():
+    from machine import I2C, Pin
+    from drivers.ssd1306 import SSD1306_I2C
+    i2c = I2C(0, scl=Pin(_pin("scl")), sda=Pin(_pin("sda")), freq=400000)
+    return SSD1306_I2C(i2c)
+
+
+def report(rows, state):
+    pass
+
+
+# -------------------------------------------------------------- buzzer
+# pattern -> (frequency Hz, on ms, off ms) steps
+PATTERNS = {
+    "ok": ((2700, 60, 0),),
+    "err": ((700, 90, 60), (700, 90, 60), (700, 90, 0)),
+    "warn": ((1500, 250, 120), (1500, 250, 0)),
+    "done": ((2000, 80, 30), (2700, 80, 30), (3400, 120, 0)),
+    "note": ((2200, 40, 60), (2200, 40, 0)),
+}
+_pwm = None
+_tune = None
+
+
+async def _play(steps):
+    for freq, on, off in steps:
+        _pwm.freq(freq)
+        _pwm.duty_u16(32768)
+        await asyncio.sleep_ms(on)
+        _pwm.duty_u16(0)
+        if off:
+            await asyncio.sleep_ms(off)
+
+
+def beep(pattern):
+    global _pwm, _tune
+    if _pwm is None:
+        from machine import PWM, Pin
+        _pwm = PWM(Pin(_pin("buzzer")), freq=2700, duty_u16=0)
+    if _tune is not None and not _tune.done():
+        _tune.cancel()
+        _pwm.duty_u16(0)
+    _tune = asyncio.create_task(_play(PATTERNS.get(pattern, PATTERNS["err"])))
+
+
+# ------------------------------------------------------------- buttons
+class Keys:
+    """Two active-low buttons, polled and debounced (press = falling edge
+    stable for two polls)."""
+
+    def __init__(self):
+        from machine import Pin
+        self._pins = ((Pin(_pin("ok"), Pin.IN, Pin.PULL_UP), "OK"),
+                      (Pin(_pin("back"), Pin.IN, Pin.PULL_UP), "BACK"))
+        self._prev = [1, 1]
+
+    async def get(self):
+        while True:
+            await asyncio.sleep_ms(20)
+            for i in range(2):
+                pin, name = self._pins[i]
+                v = pin.value()
+                was = self._prev[i]
+                self._prev[i] = v
+                if was == 1 and v == 0:
+                    await asyncio.sleep_ms(20)
+                    if pin.value() == 0:
+                        return name
+
+
+def keys():
+    return Keys()
+
+
+# ---------------------------------------------------------------- WiFi
+def _sta():
+    global _wlan
+    if _wlan is None:
+        import network
+        _wlan = network.WLAN(network.STA_IF)
+        _wlan.active(True)
+    return _wlan
+
+
+def wifi_up():
+    return _sta().isconnected()
+
+
+def wifi_connect():
+    w = _sta()
+    if not w.isconnected():
+        cfg = config()
+        try:
+            w.connect(cfg["ssid"], cfg.get("wifi_password", ""))
+        except OSError:
+            pass                    # already connecting
+
+
+async def open_connection(host, port):
+    if not wifi_up():
+        raise OSError(errno.EHOSTUNREACH)
+    return await asyncio.open_connection(host, port)
+
+
+# ---------------------------------------------------------------- time
+_EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+
+def clock():
+    t = time.time()
+    if time.gmtime(t)[0] < 2024:
+        return 0                    # never set (no NTP yet)
+    return t + _EPOCH
+
+
+def ticks_ms():
+    return time.ticks_ms()

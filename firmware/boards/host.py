@@ -1,0 +1,353 @@
+# Simulator board: the firmware on the MicroPython unix port.
+#
+# Every board module provides the same names:
+#   NAME, DATA_DIR
+#   mount()                  mount the flash filesystem at DATA_DIR
+#   config() -> dict         config.json ({"id", "password", "broker", ...})
+#   uart() -> stream         decoder UART: await stream.readinto(buf) -> n
+#   display() -> FrameBuffer 128x64 subclass with .show()
+#   report(rows, state)      text of the screen and app state (tests/sim)
+#   beep(pattern)            "ok", "err", "warn", "done", "note" (non-blocking)
+#   keys() -> object         await keys.get() -> "OK" | "BACK"
+#   wifi_up() -> bool, wifi_connect()
+#   await open_connection(host, port) -> (reader, writer); OSError if no link
+#   clock() -> int seconds (0 if unknown), ticks_ms()
+#
+# Here: flash is littlefs on a file-backed block device
+# <PICKGUN_HOST_DIR>/flash.bin; the decoder and the panel (keys, WiFi
+# switch, screen text, beeps) are two TCP connections to a harness on
+# 127.0.0.1, ports from config["host"] = {"uart": PORT, "panel": PORT}.
+# Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON;
+# gun -> harness: SCREEN <json rows> | STATE <json> | BEEP <pattern> |
+# FRAME <n> (screen.png rewritten).
+import asyncio
+import errno
+import framebuf
+import json
+import os
+import socket
+import time
+
+NAME = "host"
+DATA_DIR = "/flash"
+WIDTH = 128
+HEIGHT = 64
+BLOCK_SIZE = 4096
+BLOCK_COUNT = 128          # 512 KiB
+
+_dir = os.getenv("PICKGUN_HOST_DIR") or "."
+_cfg = None
+_uart = None
+_panel = None
+_wifi = True
+_links = []
+
+
+def path(name):
+    return _dir + "/" + name
+
+
+# ------------------------------------------------------------------ flash
+class FileBlockDev:
+    """littlefs block device on a host file (erase = fill with 0xFF)."""
+
+    def __init__(self, filename, block_size=BLOCK_SIZE, blocks=BLOCK_COUNT):
+        self.bs = block_size
+        self.n = blocks
+        self._ff = b"\xff" * 256
+        try:
+            self.f = open(filename, "r+b")
+        except OSError:
+            with open(filename, "wb") as f:
+                for _ in range(blocks * block_size // 256):
+                    f.write(self._ff)
+            self.f = open(filename, "r+b")
+
+    def readblocks(self, block, buf, offset=0):
+        self.f.seek(block * self.bs + offset)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, offset=None):
+        if offset is None:          # simple protocol: erase first
+            self.ioctl(6, block)
+            offset = 0
+        self.f.seek(block * self.bs + offset)
+        self.f.write(buf)
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.n
+        if op == 5:
+            return self.bs
+        if op == 6:
+            self.f.seek(arg * self.bs)
+            for _ in range(self.bs // 256):
+                self.f.write(self._ff)
+            return 0
+        return 0                    # 1 init, 2 deinit, 3 sync
+
+
+_bdev = None
+
+
+def mount():
+    global _bdev
+    import vfs
+    if _bdev is not None:
+        return
+    _bdev = FileBlockDev(path("flash.bin"))
+    try:
+        vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)
+    except OSError:
+        vfs.VfsLfs2.mkfs(_bdev)
+        vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)
+
+
+def unmount():
+    global _bdev
+    import vfs
+    if _bdev is not None:
+        vfs.umount(DATA_DIR)
+        _bdev.f.close()
+        _bdev = None
+
+
+def config():
+    global _cfg
+    if _cfg is None:
+        with open(path("config.json")) as f:
+            _cfg = json.load(f)
+    return _cfg
+
+
+# --------------------------------------------------------------- harness
+def _connect(kind):
+    port = config()["host"][kind]
+    s = socket.socket()
+    s.connect(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+    s.setblocking(False)
+    return s
+
+
+def uart():
+    global _uart
+    if _uart is None:
+        _uart = asyncio.StreamReader(_connect("uart"))
+    return _uart
+
+
+def _panel_sock():
+    global _panel
+    if _panel is None:
+        _panel = _connect("panel")
+    return _panel
+
+
+def _send(kind, text):
+    s = _panel_sock()
+    data = (kind + " " + text + "\n").encode()
+    mv = memoryview(data)
+    while mv:
+        try:
+            n = s.write(mv)
+        except OSError as e:
+            if e.errno != errno.EAGAIN:
+                raise
+            n = None
+        if n:
+            mv = mv[n:]
+        else:
+            time.sleep_ms(1)
+
+
+class Display(framebuf.FrameBuffer):
+    """The panel as a PNG file: <dir>/screen.png, replaced atomically."""
+
+    def __init__(self):
+        self.width = WIDTH
+        self.height = HEIGHT
+        self.buf = bytearray(WIDTH * HEIGHT // 8)
+        super().__init__(self.buf, WIDTH, HEIGHT, framebuf.MONO_HLSB)
+        self.frames = 0
+
+    def show(self):
+        from drivers import png
+        tmp = path("screen.png.tmp")
+        with open(tmp, "wb") as f:
+            png.encode(f, self.buf, WIDTH, HEIGHT)
+        os.rename(tmp, path("screen.png"))
+        self.frames += 1
+        _send("FRAME", str(self.frames))
+
+
+_display = None
+
+
+def display():
+    global _display
+    if _display is None:
+        _display = Display()
+    return _display
+
+
+def report(rows, state):
+    _send("SCREEN", json.dumps(rows))
+    _send("STATE", json.dumps(state))
+
+
+def beep(pattern):
+    _send("BEEP", pattern)
+
+
+class Keys:
+    """Reads panel lines; handles WIFI lines itself, returns key names."""
+
+    def __init__(self):
+        self._s = asyncio.StreamReader(_panel_sock())
+        self._buf = bytearray(64)
+        self._line = bytearray()
+
+    async def get(self):
+        while True:
+            line = await self._readline()
+            if line.startswith("KEY "):
+                return line[4:]
+            if line == "WIFI OFF":
+                wifi_set(False)
+            elif line == "WIFI ON":
+                wifi_set(True)
+
+    async def _readline(self):
+        while True:
+            i = self._line.find(b"\n")
+            if i >= 0:
+                line = bytes(self._line[:i]).decode().strip()
+                self._line = self._line[i + 1:]
+                return line
+            n = await self._s.readinto(self._buf)
+            if not n:
+                raise OSError(errno.ECONNRESET)   # harness gone
+            self._line.extend(memoryview(self._buf)[:n])
+
+
+def keys():
+    return Keys()
+
+
+# ------------------------------------------------------------------- WiFi
+class _Link:
+    """A broker connection that dies, like a real one, when WiFi goes off.
+    Serves as both reader and writer (as asyncio streams do here)."""
+
+    POLL_MS = 200
+
+    def __init__(self, sock):
+        self.s = sock
+        self.st = asyncio.StreamReader(sock)
+        self.dead = False
+
+    def _check(self):
+        if self.dead:
+            raise OSError(errno.ECONNRESET)
+
+    async def _wait(self, make):
+        while True:
+            self._check()
+            try:
+                return await asyncio.wait_for_ms(make(), self.POLL_MS)
+            except asyncio.TimeoutError:
+                pass
+
+    async def read(self, n=-1):
+        return await self._wait(lambda: self.st.read(n))
+
+    async def readinto(self, buf):
+        return await self._wait(lambda: self.st.readinto(buf))
+
+    async def readexactly(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = await self.read(n - len(out))
+            if not chunk:
+                raise EOFError
+            out += chunk
+        return out
+
+    async def readline(self):
+        out = b""
+        while not out.endswith(b"\n"):
+            chunk = await self.read(1)
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+    def write(self, buf):
+        self._check()
+        self.st.write(buf)
+
+    async def drain(self):
+        self._check()
+        await self.st.drain()
+
+    async def awrite(self, buf, off=0, sz=-1):
+        if off or sz != -1:
+            buf = memoryview(buf)[off:off + sz if sz != -1 else len(buf)]
+        self.write(buf)
+        await self.drain()
+
+    def close(self):
+        if self in _links:
+            _links.remove(self)
+        if not self.dead:
+            self.dead = True
+            self.s.close()
+
+    async def wait_closed(self):
+        self.close()
+
+    aclose = wait_closed
+
+    def get_extra_info(self, name):
+        return None
+
+
+def wifi_set(on):
+    global _wifi
+    _wifi = bool(on)
+    if not _wifi:
+        while _links:
+            _links[-1].close()
+
+
+def wifi_up():
+    return _wifi
+
+
+def wifi_connect():
+    pass
+
+
+async def open_connection(host, port):
+    if not _wifi:
+        raise OSError(errno.EHOSTUNREACH)
+    s = socket.socket()
+    try:
+        s.settimeout(3)
+        s.connect(socket.getaddrinfo(host, port)[0][-1])
+        s.setblocking(False)
+    except OSError:
+        s.close()
+        raise
+    link = _Link(s)
+    _links.append(link)
+    return link, link
+
+
+# ------------------------------------------------------------------ time
+def clock():
+    return int(time.time())
+
+
+def ticks_ms():
+    return time.ticks_ms()

@@ -1,0 +1,437 @@
+# The gun's application: a state machine driven by scans, keys and the
+# sync session.  No hardware here: the board, journal, order store and sync
+# come in through the constructor (tests pass fakes).
+#
+# Screens: idle -> order -> note (one per unacknowledged note, OK each)
+# -> picking -> complete; refused is shown over any of them.
+#
+# Every bottle is checked locally, with no network, before anything is
+# recorded.  An accepted pick goes to the journal first; only when append()
+# has returned (the event is on flash) does the gun beep "ok".
+#
+# Scanning another order while one is open switches at once: every pick
+# is already on flash, so nothing is lost, and the left order resumes
+# where it was when its code is scanned again.
+try:
+    import asyncio
+except ImportError:  # pragma: no cover
+    asyncio = None
+
+from shared import wire
+from gun import screens
+from gun.picks import PickSet
+from gun.scanner import MISREAD
+
+# What the associate should do after each refusal.
+TODO = {
+    "foreign": "Scan a Pickgun label",
+    "check": "Scan it again",
+    "format": "Label damaged: ask a lead",
+    "no_order": "Scan the order QR first",
+    "unknown_order": "Sync? Get WiFi, then rescan",
+    "not_pickable": "Order can't be picked now",
+    "wrong_product": "Put it back",
+    "over_pick": "Put it back",
+    "duplicate": "Already counted",
+    "journal_full": "Sync: find WiFi",
+    "notes_pending": "Press OK to read notes",
+}
+TODO_SERVER = "Take it out of the order"
+
+MAX_REJECTIONS = 8
+
+
+class App:
+    def __init__(self, board, journal, store, sync=None, picks=None):
+        self.board = board
+        self.journal = journal
+        self.store = store
+        self.sync = sync
+        self.link = "offline"
+        self.screen = "idle"
+        self.msg = ""
+        self.oid = None           # open order id
+        self.snap = None          # its snapshot
+        self.todo_notes = []      # notes of the open order still to confirm
+        self.note_i = 0
+        self.page = 0
+        self.cur_sku = None       # line last picked (picking screen)
+        self.last = ""            # last scan result (picking screen)
+        self.refusal = None       # (reason, message, detail, todo)
+        self.back_to = "idle"
+        self.rejections = []      # server rejections still to show
+        self.wanted = None        # unknown order scanned: open if it arrives
+        # This gun's picks the server has not rejected (nor counted yet)
+        self.picks = picks if picks is not None else \
+            PickSet(getattr(journal, "capacity", 400))
+        # order -> note ids this gun has recorded as acknowledged
+        self.acked = {}
+        self.scanner = None
+        self.scans = 0            # scans and key presses handled (tests)
+        self.keys = 0
+        self.rows = None
+        self.dirty = True
+        self._ev = asyncio.Event() if asyncio else None
+        self.rebuild()
+
+    def attach(self, sync):
+        self.sync = sync
+
+    # ------------------------------------------------------------ state
+    def rebuild(self):
+        """Local pick set and note acks from unsynced journal events (the
+        rest is in the snapshots' "bot" lists).  Read a page at a time."""
+        start = None
+        while True:
+            page = self.journal.pending(16, start)
+            for seq, payload in page:
+                self._replay(payload)
+            if len(page) < 16:
+                break
+            start = page[-1][0] + 1
+
+    def _replay(self, payload):
+        try:
+            ev = wire.decode(payload)
+        except wire.WireError:
+            return
+        kind = ev.get("k")
+        if kind == wire.PICK:
+            try:
+                code = wire.parse_code(ev.get("c", ""))
+            except wire.CodeError:
+                return
+            if code[0] == "bottle":
+                self.picks.add(code[1], ev["o"], code[2])
+        elif kind == wire.NOTES_ACK:
+            self._add_acked(ev["o"], ev.get("n") or ())
+
+    def _add_acked(self, oid, ids):
+        have = self.acked.setdefault(oid, [])
+        for i in ids:
+            if i not in have:
+                have.append(i)
+
+    def pending(self):
+        return self.journal.pending_count()
+
+    def count(self, line):
+        """Bottles on a line of the open order: accepted by the server plus
+        this gun's own picks the server has not seen or not rejected."""
+        return line.get("got", 0) + self.picks.count(self.oid, line["sku"])
+
+    def _line(self, sku):
+        for line in self.snap["lines"]:
+            if line["sku"] == sku:
+                return line
+        return None
+
+    def left(self):
+        n = 0
+        for line in self.snap["lines"]:
+            c = self.count(line)
+            if c < line["qty"]:
+                n += line["qty"] - c
+        return n
+
+    def complete(self):
+        return self.snap is not None and self.left() == 0
+
+    def _prune(self):
+        """Forget own picks the open order's snapshot now counts."""
+        for serial in self.snap.get("bot", ()):
+            self.picks.remove(serial, self.oid)
+
+    def _load(self, oid):
+        snap = self.store.get(oid)
+        if snap is None:
+            return False
+        self.oid = oid
+        self.snap = snap
+        self._prune()
+        have = self.acked.get(oid, ())
+        self.todo_notes = [n for n in snap.get("notes", ())
+                           if n.get("id") not in have]
+        self.note_i = 0
+        self.page = 0
+        return True
+
+    # ----------------------------------------------------------- inputs
+    def on_scan(self, text):
+        self.scans += 1
+        if text is MISREAD:
+            return self.refuse("check")
+        try:
+            code = wire.parse_code(text)
+        except wire.CodeError as e:
+            return self.refuse(e.reason)
+        if code[0] == "order":
+            return self.open_order(code[1])
+        return self.pick(text.strip(), code)
+
+    def open_order(self, oid):
+        prev = self.oid
+        was_open = prev is not None and prev != oid and not self.complete()
+        if not self._load(oid):
+            self.wanted = oid
+            return self.refuse("unknown_order", "Order " + str(oid))
+        self.wanted = None
+        self.refusal = None
+        self.cur_sku = None
+        self.last = ""
+        self.screen = "order"
+        self.msg = ("Left " + str(prev) + " open") if was_open else ""
+        self.board.beep("note" if self.todo_notes else "ok")
+        self._changed()
+        return "order"
+
+    def pick(self, text, code):
+        serial, sku = code[1], code[2]
+        if self.oid is None:
+            return self.refuse("no_order")
+        snap = self.snap
+        if not snap.get("pick"):
+            return self.refuse("not_pickable", "Order " + str(self.oid))
+        if self.todo_notes:
+            return self.refuse("notes_pending")
+        line = self._line(sku)
+        if line is None:
+            return self.refuse("wrong_product", sku)
+        if serial in snap.get("bot", ()) or serial in self.picks:
+            return self.refuse("duplicate", serial)
+        if self.count(line) >= line["qty"]:
+            return self.refuse("over_pick", sku)
+        if self.journal.full():
+            return self.refuse("journal_full")
+        self.journal.append(wire.PICK, self.oid, self.board.clock(),
+                            code=text)
+        # On flash: now the beep may tell the associate so.
+        self.picks.add(serial, self.oid, sku)
+        done = self.complete()
+        self.board.beep("done" if done else "ok")
+        if self.sync is not None:
+            self.sync.kick()
+        self.refusal = None
+        self.cur_sku = sku
+        self.last = "OK " + serial
+        self.msg = self.last
+        self.screen = "complete" if done else "picking"
+        self._changed()
+        return "accepted"
+
+    def refuse(self, reason, detail="", message=None, todo=None,
+               pattern="err"):
+        """Show why a scan was refused.  Records nothing."""
+        message = message or wire.reason_text(reason)
+        self.refusal = (reason, message, detail,
+                        TODO.get(reason, "") if todo is None else todo)
+        if self.screen != "refused":
+            self.back_to = self.screen
+        self.screen = "refused"
+        self.msg = message
+        self.board.beep(pattern)
+        self._changed()
+        return reason
+
+    def on_key(self, key):
+        self.keys += 1
+        if self.scanner is not None:
+            self.scanner.forget()   # a rescan after a key press is deliberate
+        if key == "BACK":
+            self.close()
+        elif key == "OK":
+            self.ok()
+        self._changed()
+
+    def close(self):
+        self.oid = None
+        self.snap = None
+        self.todo_notes = []
+        self.rejections = []
+        self.refusal = None
+        self.screen = "idle"
+        self.msg = ""
+
+    def ok(self):
+        s = self.screen
+        if s == "refused":
+            if self.rejections:
+                return self._show_rejection()
+            self.refusal = None
+            self.msg = ""
+            self.screen = self.back_to if self.back_to != "refused" else "idle"
+            if self.snap is None and self.screen != "idle":
+                self.screen = "idle"
+        elif s == "order":
+            if self.todo_notes:
+                self.screen = "note"
+                self.note_i = 0
+                self.page = 0
+            elif self.snap.get("pick"):
+                self.screen = "complete" if self.complete() else "picking"
+        elif s == "picking":
+            self.screen = "order"
+        elif s == "note":
+            self._confirm_note()
+        elif s == "complete":
+            self.close()
+
+    def _confirm_note(self):
+        text = self.todo_notes[self.note_i].get("text", "")
+        if self.page < len(screens.note_pages(text)) - 1:
+            self.page += 1
+            return
+        self.page = 0
+        self.note_i += 1
+        if self.note_i < len(self.todo_notes):
+            return
+        if self.journal.full():
+            self.note_i = 0
+            return self.refuse("journal_full")
+        ids = [n["id"] for n in self.todo_notes]
+        self.journal.append(wire.NOTES_ACK, self.oid, self.board.clock(),
+                            notes=ids)
+        self._add_acked(self.oid, ids)
+        self.todo_notes = []
+        self.board.beep("ok")
+        if self.sync is not None:
+            self.sync.kick()
+        self.screen = "complete" if self.complete() else "picking"
+        self.msg = "Notes confirmed"
+
+    # ------------------------------------------------------------- sync
+    def on_link(self, state):
+        if state != self.link:
+            self.link = state
+            self._changed()
+
+    def on_acked(self, rejected):
+        for r in rejected or ():
+            try:
+                code = wire.parse_code(r.get("c") or "")
+            except wire.CodeError:
+                continue
+            if code[0] != "bottle":
+                continue
+            self.picks.remove(code[1])
+            if len(self.rejections) < MAX_REJECTIONS:
+                self.rejections.append((code[1], r.get("why", ""),
+                                        r.get("o")))
+        # Shown at once, over a local refusal; after a server one.
+        if self.rejections and not (self.screen == "refused"
+                                    and self.refusal[3] is TODO_SERVER):
+            self._show_rejection()
+        self._changed()
+
+    def _show_rejection(self):
+        serial, why, oid = self.rejections.pop(0)
+        if why == "bottle_taken":
+            message = serial + " on other order"
+        else:
+            message = serial + ": " + wire.reason_text(why)
+        detail = ("Order " + str(oid)) if oid else ""
+        if self.screen != "refused":
+            self.back_to = self.screen
+        self.screen = "refused"
+        self.refusal = (why, message, detail, TODO_SERVER)
+        self.msg = message
+        self.board.beep("warn")
+
+    def on_snapshot(self, order_id):
+        if order_id == self.oid:
+            screen = self.screen
+            had = len(self.todo_notes)
+            self._load(order_id)
+            if len(self.todo_notes) > had and screen in ("picking",
+                                                         "complete"):
+                self.screen = "order"
+                self.board.beep("note")
+            elif screen == "picking" and self.complete():
+                self.screen = "complete"
+            self._changed()
+        elif order_id == self.wanted and self.screen == "refused" \
+                and self.refusal and self.refusal[0] == "unknown_order":
+            self.open_order(order_id)
+
+    # ----------------------------------------------------------- output
+    def _changed(self):
+        self.dirty = True
+        if self._ev is not None:
+            self._ev.set()
+
+    def view(self):
+        """(rows, big) of the current screen."""
+        link = self.link
+        pend = self.pending()
+        s = self.screen
+        if s == "order" and self.snap is not None:
+            counts = [self.count(line) for line in self.snap["lines"]]
+            hint = None
+            if self.msg and self.msg.startswith("Left "):
+                hint = self.msg
+            if self.snap.get("pick") and not self.todo_notes \
+                    and self.complete():
+                hint = "Complete"
+            return screens.order(link, pend, self.snap, counts,
+                                 len(self.todo_notes), hint)
+        if s == "note" and self.todo_notes:
+            n = self.todo_notes[self.note_i]
+            return screens.note(link, pend, self.note_i, len(self.todo_notes),
+                                n.get("text", ""), self.page)
+        if s == "picking" and self.snap is not None:
+            line = self._line(self.cur_sku) if self.cur_sku else None
+            if line is None:
+                for ln in self.snap["lines"]:
+                    if self.count(ln) < ln["qty"]:
+                        line = ln
+                        break
+            return screens.picking(link, pend, self.oid, line,
+                                   self.count(line) if line else 0,
+                                   self.last, self.left())
+        if s == "refused" and self.refusal is not None:
+            return screens.refused(link, pend, self.refusal[1],
+                                   self.refusal[2], self.refusal[3])
+        if s == "complete" and self.snap is not None:
+            n = 0
+            for line in self.snap["lines"]:
+                n += self.count(line)
+            return screens.complete(link, pend, self.oid, n)
+        return screens.idle(link, pend, self.msg)
+
+    def state(self):
+        return {"screen": self.screen, "order": self.oid,
+                "pending": self.pending(), "link": self.link, "msg": self.msg,
+                "reason": self.refusal[0] if self.refusal else None,
+                "scans": self.scans, "keys": self.keys,
+                "notes": len(self.todo_notes) - self.note_i
+                if self.todo_notes else 0,
+                "picks": len(self.picks)}
+
+    def refresh(self, fb=None):
+        """Draw the screen if anything changed; returns the rows."""
+        if not self.dirty and self.rows is not None:
+            return self.rows
+        self.dirty = False
+        rows, big = self.view()
+        self.rows = rows
+        if fb is not None:
+            screens.paint(fb, rows, big)
+            fb.show()
+        self.board.report(rows, self.state())
+        return rows
+
+    # ------------------------------------------------------------ tasks
+    async def display_task(self, fb):
+        while True:
+            self.refresh(fb)
+            await self._ev.wait()
+            self._ev.clear()
+
+    async def scan_task(self, scanner):
+        self.scanner = scanner
+        while True:
+            self.on_scan(await scanner.read())
+
+    async def key_task(self, keys):
+        while True:
+            self.on_key(await keys.get())

@@ -1,0 +1,347 @@
+# The scan journal: every scan is written here before the gun beeps.
+#
+# Append-only, crash-safe on littlefs, bounded, compacted after acks.
+#
+# Files in `root`:
+#   journal.st   16 bytes: b"PGS1" | ep u32 | upto u32 | crc32 u32   (LE)
+#                replaced as a whole: written to journal.st.tmp, renamed.
+#   journal.log  header  b"PGJ1" | ep u32
+#                records len u16 | seq u32 | payload[len] | crc32 u32
+#                (crc32 over len, seq and payload; payload is the event
+#                exactly as published: wire.encode(wire.event(...))).
+#                Appended one record per scan; rewritten by compaction to
+#                journal.log.tmp and renamed.
+#
+# Invariants: seqs in the log are consecutive; a record with seq <= upto is
+# acked (dead, dropped at the next compaction); next_seq = max(upto, last
+# seq in the log) + 1, so a seq that was ever returned is never reused.  A
+# record that fails its length, crc or sequence check ends the log (a torn
+# tail: only a record whose append never returned can be torn) and the log
+# is rewritten without it.  If the state file is lost, the epoch is taken
+# from the log; if both are gone, a new epoch starts (seqs restart at 1
+# under a new ep, so nothing collides on the server).
+import os
+import struct
+import binascii
+from array import array
+
+from shared import wire
+
+MAX_PAYLOAD = 480          # bytes of JSON per event (codes are <= 80 chars)
+_REC = 6                   # len u16 + seq u32
+_LOG_MAGIC = b"PGJ1"
+_ST_MAGIC = b"PGS1"
+
+
+class JournalFull(OSError):
+    pass
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _makedirs(path):
+    cur = ""
+    for part in path.split("/"):
+        if not part:
+            cur = "/" if not cur else cur
+            continue
+        cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
+        if not _exists(cur):
+            os.mkdir(cur)
+
+
+def new_epoch():
+    ep = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+    return ep or 1
+
+
+class Journal:
+    def __init__(self, root, capacity=400, compact_at=None):
+        root = root.rstrip("/")
+        self.root = root
+        self.capacity = capacity
+        # Dead (acked) records tolerated in the log before a rewrite.
+        self.compact_at = compact_at or max(8, capacity // 8)
+        self._st = root + "/journal.st"
+        self._log = root + "/journal.log"
+        self._buf = bytearray(_REC + MAX_PAYLOAD + 4)
+        self._mv = memoryview(self._buf)
+        self._sbuf = bytearray(16)
+        self.ep = 0
+        self.upto = 0
+        self.next_seq = 1
+        self._offs = array("I")   # file offset of record i (seq first + i)
+        self._first = 0           # seq of the first record in the log
+        self._end = 0             # end of the valid part of the log
+        if root:
+            _makedirs(root)
+        self._load()
+
+    # ------------------------------------------------------------ loading
+    def _load(self):
+        _remove(self._st + ".tmp")
+        _remove(self._log + ".tmp")
+        st = self._read_state()
+        hdr_ep, size = self._scan()
+        n = len(self._offs)
+        if st is not None and hdr_ep == st[0]:
+            self.ep, self.upto = st
+        elif hdr_ep and n:
+            # State lost (or from another log): the events keep their epoch.
+            self.ep, self.upto = hdr_ep, self._first - 1
+            self._write_state(self.ep, self.upto)
+        else:
+            if st is None:
+                self.ep, self.upto = new_epoch(), 0
+                self._write_state(self.ep, 0)
+            else:
+                self.ep, self.upto = st
+            self._reset_log()
+            n = 0
+            size = self._end
+        if size != self._end:
+            self._compact()          # drop a torn tail
+            n = len(self._offs)
+        last = self._first + n - 1 if n else 0
+        self.next_seq = (last if last > self.upto else self.upto) + 1
+
+    def _read_state(self):
+        b = self._sbuf
+        try:
+            with open(self._st, "rb") as f:
+                if f.readinto(b) != 16:
+                    return None
+        except OSError:
+            return None
+        if b[0:4] != _ST_MAGIC or \
+                binascii.crc32(memoryview(b)[0:12]) != struct.unpack_from("<I", b, 12)[0]:
+            return None
+        ep, upto = struct.unpack_from("<II", b, 4)
+        return (ep, upto) if ep else None
+
+    def _scan(self):
+        """Index the log's valid records.  Returns (header ep or 0, file size)."""
+        self._offs = array("I")
+        self._first = 0
+        self._end = 0
+        try:
+            f = open(self._log, "rb")
+        except OSError:
+            return 0, 0
+        mv = self._mv
+        offs = self._offs
+        try:
+            size = f.seek(0, 2)
+            f.seek(0)
+            if f.readinto(mv[0:8]) != 8 or self._buf[0:4] != _LOG_MAGIC:
+                return 0, size
+            ep = struct.unpack_from("<I", self._buf, 4)[0]
+            pos = 8
+            prev = 0
+            while True:
+                if f.readinto(mv[0:_REC]) != _REC:
+                    break
+                ln, seq = struct.unpack_from("<HI", self._buf, 0)
+                if not 0 < ln <= MAX_PAYLOAD or seq < 1 or \
+                        (prev and seq != prev + 1):
+                    break
+                if f.readinto(mv[_REC:_REC + ln + 4]) != ln + 4:
+                    break
+                if binascii.crc32(mv[0:_REC + ln]) != \
+                        struct.unpack_from("<I", self._buf, _REC + ln)[0]:
+                    break
+                if not prev:
+                    self._first = seq
+                offs.append(pos)
+                pos += _REC + ln + 4
+                prev = seq
+            self._end = pos
+            return ep, size
+        finally:
+            f.close()
+
+    # ------------------------------------------------------------ writing
+    def _write_state(self, ep, upto):
+        b = self._sbuf
+        b[0:4] = _ST_MAGIC
+        struct.pack_into("<II", b, 4, ep, upto)
+        struct.pack_into("<I", b, 12, binascii.crc32(memoryview(b)[0:12]))
+        tmp = self._st + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(b)
+        os.rename(tmp, self._st)
+
+    def _header(self, f):
+        b = self._buf
+        b[0:4] = _LOG_MAGIC
+        struct.pack_into("<I", b, 4, self.ep)
+        f.write(self._mv[0:8])
+
+    def _reset_log(self):
+        tmp = self._log + ".tmp"
+        with open(tmp, "wb") as f:
+            self._header(f)
+        os.rename(tmp, self._log)
+        self._offs = array("I")
+        self._first = 0
+        self._end = 8
+
+    def _compact(self):
+        """Rewrite the unacked records to a new log and rename it over."""
+        offs = self._offs
+        n = len(offs)
+        first = self._first
+        keep = self.upto + 1 - first if n and self.upto >= first else 0
+        if keep > n:
+            keep = n
+        tmp = self._log + ".tmp"
+        mv = self._mv
+        new = array("I")
+        pos = 8
+        with open(tmp, "wb") as out:
+            self._header(out)
+            if keep < n:
+                with open(self._log, "rb") as f:
+                    f.seek(offs[keep])
+                    for _ in range(keep, n):
+                        f.readinto(mv[0:_REC])
+                        ln = struct.unpack_from("<H", self._buf, 0)[0]
+                        f.readinto(mv[_REC:_REC + ln + 4])
+                        out.write(mv[0:_REC + ln + 4])
+                        new.append(pos)
+                        pos += _REC + ln + 4
+        os.rename(tmp, self._log)
+        self._first = first + keep if keep < n else 0
+        self._offs = new
+        self._end = pos
+
+    def _recover(self):
+        # After a failed write the files on flash are old-or-new: re-read
+        # them so memory matches what a reboot would see.
+        try:
+            self._load()
+        except Exception:
+            pass
+
+    def append(self, kind, order, at, code=None, notes=None):
+        """Store one event; when this returns it is on flash (beep)."""
+        if self.full():
+            raise JournalFull("journal full")
+        seq = self.next_seq
+        payload = wire.encode(wire.event(self.ep, seq, kind, order, at,
+                                         code=code, notes=notes))
+        ln = len(payload)
+        if ln > MAX_PAYLOAD:
+            raise ValueError("event too large")
+        b = self._buf
+        mv = self._mv
+        struct.pack_into("<HI", b, 0, ln, seq)
+        mv[_REC:_REC + ln] = payload
+        struct.pack_into("<I", b, _REC + ln, binascii.crc32(mv[0:_REC + ln]))
+        try:
+            n = len(self._offs)
+            if self._end == 0 or (n and self._first + n != seq):
+                self._compact()     # keep the log consecutive
+            with open(self._log, "ab") as f:
+                f.write(mv[0:_REC + ln + 4])
+        except Exception:
+            self._recover()
+            raise
+        if not len(self._offs):
+            self._first = seq
+        self._offs.append(self._end)
+        self._end += _REC + ln + 4
+        self.next_seq = seq + 1
+        return seq
+
+    def ack(self, ep, upto):
+        """Apply a cumulative ack; returns how many events it newly acked."""
+        if ep != self.ep or upto <= self.upto:
+            return 0
+        last = self.next_seq - 1
+        n = (upto if upto < last else last) - self.upto
+        try:
+            self._write_state(self.ep, upto)
+        except Exception:
+            self._recover()
+            raise
+        self.upto = upto
+        if upto > last:
+            # The server holds seqs this journal never wrote (restored
+            # flash?): never hand them out again.
+            self.next_seq = upto + 1
+        dead = self._dead()
+        if dead >= self.compact_at or (upto > last and dead):
+            # (the log must stay consecutive: clear it before a seq jump)
+            try:
+                self._compact()
+            except Exception:
+                self._recover()     # the old log is still valid
+        return n if n > 0 else 0
+
+    def compact(self):
+        if self._dead():
+            try:
+                self._compact()
+            except Exception:
+                self._recover()
+                raise
+
+    def _dead(self):
+        n = len(self._offs)
+        if not n or self.upto < self._first:
+            return 0
+        d = self.upto - self._first + 1
+        return d if d < n else n
+
+    # ------------------------------------------------------------ reading
+    def pending_count(self):
+        return len(self._offs) - self._dead()
+
+    def full(self):
+        return self.pending_count() >= self.capacity
+
+    def pending(self, limit=None, start=None):
+        """Unacked events as [(seq, payload bytes)] in seq order, from seq
+        `start` on (default: the first unacked), at most `limit` of them."""
+        out = []
+        n = len(self._offs)
+        if not n:
+            return out
+        first = self._first
+        s = self.upto + 1
+        if start is not None and start > s:
+            s = start
+        if s < first:
+            s = first
+        i = s - first
+        if i >= n:
+            return out
+        mv = self._mv
+        with open(self._log, "rb") as f:
+            f.seek(self._offs[i])
+            while i < n and (limit is None or len(out) < limit):
+                f.readinto(mv[0:_REC])
+                ln, seq = struct.unpack_from("<HI", self._buf, 0)
+                f.readinto(mv[_REC:_REC + ln + 4])
+                out.append((seq, bytes(mv[_REC:_REC + ln])))
+                i += 1
+        return out
+
+    def read(self, seq):
+        """One unacked event's payload, or None."""
+        r = self.pending(1, seq)
+        return r[0][1] if r and r[0][0] == seq else None

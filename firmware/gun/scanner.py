@@ -1,0 +1,103 @@
+# Serial QR decoder driver (GM65-style modules: the decoded text, then CR,
+# LF or CR LF).  Bytes are framed into a preallocated line buffer: nothing
+# is allocated per byte, only once per complete code.  A line longer than
+# the buffer is discarded whole and reported as MISREAD.  Decoders in
+# continuous mode repeat a code while it stays in view: an identical code
+# within `repeat_ms` of the previous sighting is dropped (each repeat
+# extends the window, so holding the gun on a label scans it once).
+import time
+
+MISREAD = "\x00misread"     # read() result for an overlong/garbled line
+
+_CR = 13
+_LF = 10
+
+
+class Scanner:
+    def __init__(self, stream, maxlen=96, repeat_ms=800, ticks_ms=None,
+                 chunk=32):
+        self._s = stream
+        self._ticks = ticks_ms or time.ticks_ms
+        self.repeat_ms = repeat_ms
+        self._line = bytearray(maxlen)
+        self._n = 0
+        self._over = False
+        self._last = bytearray(maxlen)
+        self._last_n = 0
+        self._last_t = 0
+        self._chunk = bytearray(chunk)
+        self._pos = 0
+        self._len = 0
+
+    async def read(self):
+        """Next code as a str (printable ASCII; other bytes become '?'),
+        or MISREAD.  Raises EOFError if the stream ends."""
+        while True:
+            r = self.poll()
+            if r is not None:
+                return r
+            n = await self._s.readinto(self._chunk)
+            if not n:
+                raise EOFError
+            self._pos = 0
+            self._len = n
+
+    def forget(self):
+        """Accept the next code even if it repeats the last one (after a
+        key press: a deliberate rescan)."""
+        self._last_n = 0
+
+    def feed(self, data):
+        """Synchronous entry for tests: queue bytes (len <= chunk size)."""
+        self._chunk[:len(data)] = data
+        self._pos = 0
+        self._len = len(data)
+
+    def poll(self):
+        """Consume buffered bytes; return a result or None."""
+        line = self._line
+        cap = len(line)
+        chunk = self._chunk
+        while self._pos < self._len:
+            b = chunk[self._pos]
+            self._pos += 1
+            if b == _CR or b == _LF:
+                r = self._end()
+                if r is not None:
+                    return r
+            elif self._n < cap:
+                line[self._n] = b
+                self._n += 1
+            else:
+                self._over = True
+        return None
+
+    def _end(self):
+        n = self._n
+        self._n = 0
+        if self._over:
+            self._over = False
+            self._last_n = 0
+            return MISREAD
+        if n == 0:
+            return None             # second half of CR LF, blank line
+        now = self._ticks()
+        line = self._line
+        if n == self._last_n and time.ticks_diff(now, self._last_t) \
+                < self.repeat_ms:
+            last = self._last
+            i = 0
+            while i < n and line[i] == last[i]:
+                i += 1
+            if i == n:
+                self._last_t = now
+                return None
+        self._last_t = now
+        self._last_n = n
+        last = self._last
+        for i in range(n):
+            b = line[i]
+            last[i] = b
+            if b < 32 or b > 126:
+                line[i] = 63        # '?'
+        return str(memoryview(line)[:n], "ascii")

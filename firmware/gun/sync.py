@@ -1,0 +1,210 @@
+# The gun's MQTT session: ships the journal, applies acks, caches snapshots.
+#
+# Delivery: events go out in seq order as QoS 1 publishes, at most `window`
+# beyond the last server ack.  Only the server's ack (sent after its commit)
+# removes an event from the journal; a PUBACK only means the broker has it.
+# Unacked events are sent again after `resend_ms` without progress and
+# after every reconnect; the server is idempotent on (device, ep, seq), so a
+# repeat is harmless and nothing is lost.  Acks for another epoch, stale and
+# repeated acks change nothing.
+#
+# cfg keys: id, password, broker, port (1883), fw, keepalive (30 s),
+# window (4), resend_ms (15000), backoff_ms (1000), backoff_max_ms (30000),
+# max_packet (8192).
+import asyncio
+import os
+from time import ticks_ms, ticks_diff
+
+from shared import wire
+from gun.mqtt import MQTTClient, MQTTError
+
+OFFLINE = "offline"
+CONNECTING = "connecting"
+ONLINE = "online"
+
+_ORDER_PREFIX = wire.ROOT + "/order/"
+
+
+def _jitter(ms):
+    """ms +- 50 %."""
+    r = int.from_bytes(os.urandom(2), "little")
+    return ms // 2 + (ms * r) // 65536
+
+
+class Sync:
+    def __init__(self, board, cfg, journal, store, listener):
+        self.board = board
+        self.cfg = cfg
+        self.journal = journal
+        self.store = store
+        self.listener = listener
+        dev = cfg["id"]
+        self._evt_topic = wire.dev_topic(dev, wire.EVT).encode()
+        self._ack_topic = wire.dev_topic(dev, wire.ACK)
+        self._status_topic = wire.dev_topic(dev, wire.STATUS).encode()
+        self.window = cfg.get("window", 4)
+        self.resend_ms = cfg.get("resend_ms", 15000)
+        self.backoff_ms = cfg.get("backoff_ms", 1000)
+        self.backoff_max_ms = cfg.get("backoff_max_ms", 30000)
+        self.client = MQTTClient(
+            dev, dev, cfg["password"], keepalive=cfg.get("keepalive", 30),
+            clean=False, callback=self._on_message,
+            max_packet=cfg.get("max_packet", 8192),
+            will=(self._status_topic, wire.encode(wire.status(False)), True, 1))
+        self._wake = asyncio.Event()
+        self._link = OFFLINE
+        self._sent = 0          # highest seq published on this connection
+        self._mark = 0          # ticks of the last ack progress
+        self._stop = False
+        self.last_error = None  # why the last session ended
+        self.ignored = 0        # malformed messages dropped
+        self.connects = 0
+        self._online = False
+
+    # ------------------------------------------------------------ for the UI
+    @property
+    def pending(self):
+        return self.journal.pending_count()
+
+    @property
+    def link(self):
+        return self._link
+
+    def kick(self):
+        """A new event is in the journal: send it now."""
+        self._wake.set()
+
+    def _set_link(self, state):
+        if state != self._link:
+            self._link = state
+            try:
+                self.listener.on_link(state)
+            except Exception as e:
+                self.last_error = e
+
+    # ------------------------------------------------------------ session
+    async def run(self):
+        backoff = self.backoff_ms
+        while not self._stop:
+            self._set_link(OFFLINE)
+            while not self.board.wifi_up():
+                await asyncio.sleep_ms(500)
+                if self._stop:
+                    return
+            self._set_link(CONNECTING)
+            self._online = False
+            try:
+                await self._session()
+            except Exception as e:       # socket, protocol, flash, memory
+                self.last_error = e
+            self.client.close("session ended")
+            self._set_link(OFFLINE)
+            if self._stop:
+                return
+            if self._online:
+                backoff = self.backoff_ms
+            await asyncio.sleep_ms(_jitter(backoff))
+            backoff = min(backoff * 2, self.backoff_max_ms)
+
+    async def stop(self):
+        """Clean shutdown (DISCONNECT: the broker drops the will)."""
+        self._stop = True
+        self._wake.set()
+        await self.client.disconnect()
+
+    def _status(self):
+        j = self.journal
+        return wire.encode(wire.status(True, self.cfg.get("fw", ""),
+                                       j.pending_count(), j.ep, j.upto))
+
+    async def _session(self):
+        cfg = self.cfg
+        c = self.client
+        r, w = await asyncio.wait_for_ms(
+            self.board.open_connection(cfg["broker"], cfg.get("port", 1883)),
+            10000)
+        present = await c.connect(r, w)
+        self.connects += 1
+        await c.publish(self._status_topic, self._status(), retain=True, qos=1)
+        if not present:
+            # A new session: subscribe (the broker then sends the retained
+            # snapshots).  A resumed one keeps its subscriptions and queue.
+            await c.subscribe([(self._ack_topic, 1), (wire.ORDER_FILTER, 1)])
+        self._online = True
+        self._set_link(ONLINE)
+        j = self.journal
+        self._sent = j.upto          # everything unacked goes out again
+        self._mark = ticks_ms()
+        while c.connected and not self._stop:
+            if not self.board.wifi_up():
+                raise OSError("wifi down")
+            if self._sent < j.upto:
+                self._sent = j.upto
+            if self._sent > j.upto and \
+                    ticks_diff(ticks_ms(), self._mark) > self.resend_ms:
+                self._sent = j.upto  # no ack progress: send again
+                self._mark = ticks_ms()
+            while c.connected and self._sent < j.next_seq - 1 and \
+                    self._sent - j.upto < self.window:
+                seq = self._sent + 1
+                payload = j.read(seq)
+                if payload is not None:
+                    if self._sent == j.upto:
+                        self._mark = ticks_ms()
+                    await c.publish(self._evt_topic, payload, qos=1,
+                                    wait=False)
+                self._sent = seq if seq > j.upto else j.upto
+            self._wake.clear()
+            try:
+                await asyncio.wait_for_ms(self._wake.wait(), 1000)
+            except asyncio.TimeoutError:
+                pass
+        if not self._stop:
+            raise c.error or MQTTError("connection closed")
+
+    # ------------------------------------------------------------ incoming
+    def _on_message(self, topic, payload, retained):
+        if topic == self._ack_topic:
+            self._on_ack(payload)
+        elif topic.startswith(_ORDER_PREFIX):
+            self._on_snapshot(topic, payload)
+        else:
+            self.ignored += 1
+
+    def _on_ack(self, payload):
+        try:
+            obj = wire.check_ack(wire.decode(payload))
+        except Exception:
+            self.ignored += 1
+            return
+        j = self.journal
+        old = j.upto
+        # A flash error here propagates: the link drops without PUBACK and
+        # the broker delivers the ack again.
+        if not j.ack(obj["ep"], obj["upto"]):
+            return
+        self._mark = ticks_ms()
+        self._wake.set()
+        rej = [r for r in obj.get("rej", ()) if old < r["seq"] <= j.upto]
+        try:
+            self.listener.on_acked(rej)
+        except Exception as e:
+            self.last_error = e
+
+    def _on_snapshot(self, topic, payload):
+        try:
+            order_id = wire.parse_topic(topic)[1]
+        except Exception:
+            self.ignored += 1
+            return
+        if not len(payload):
+            # The server cleared the retained snapshot: the order is gone.
+            if self.store.get(order_id) is None:
+                return
+            self.store.drop(order_id)
+        elif self.store.offer(payload, order_id) is None:
+            return                       # stale, repeated or malformed
+        try:
+            self.listener.on_snapshot(order_id)
+        except Exception as e:
+            self.last_error = e

@@ -1,0 +1,98 @@
+# Pickgun scanner gun: wires the board, journal, order store, sync session
+# and app together as asyncio tasks.  Runs on the ESP32 and, with
+# PICKGUN_BOARD=host, on the MicroPython unix port.
+import gc
+import sys
+
+from gun.picks import PickSet
+
+# Big buffers first, while the heap is still in one piece.
+_picks = PickSet(400)
+
+import asyncio                      # noqa: E402
+import boards                       # noqa: E402
+from gun.app import App             # noqa: E402
+from gun.scanner import Scanner     # noqa: E402
+
+WIFI_RETRY_MS = 10000
+SYNC_RESTART_MS = 5000
+
+
+def storage(board):
+    """Mount the flash and open the journal and the order store."""
+    from gun.journal import Journal
+    from gun.store import OrderStore
+    gc.collect()
+    board.mount()
+    journal = Journal(board.DATA_DIR)      # journal.st, journal.log
+    store = OrderStore(board.DATA_DIR)     # orders/
+    return journal, store
+
+
+def _log(where, e):
+    print("pickgun:", where, "failed:", repr(e))
+    try:
+        sys.print_exception(e)
+    except AttributeError:
+        pass
+
+
+async def _sync_task(sync):
+    while True:                     # the session must outlive its bugs
+        try:
+            await sync.run()
+        except Exception as e:
+            _log("sync", e)
+        await asyncio.sleep_ms(SYNC_RESTART_MS)
+
+
+async def _wifi_task(board):
+    while True:
+        if not board.wifi_up():
+            board.wifi_connect()
+        await asyncio.sleep_ms(WIFI_RETRY_MS)
+
+
+async def _until_fails(coro, stop, where):
+    try:
+        await coro
+    except Exception as e:
+        _log(where, e)
+    stop.set()
+
+
+async def run(board):
+    journal, store = storage(board)
+    gc.collect()
+    from gun.sync import Sync
+    cfg = board.config()
+    app = App(board, journal, store, picks=_picks)
+    sync = Sync(board, cfg, journal, store, app)
+    app.attach(sync)
+    gc.collect()
+    stop = asyncio.Event()
+    fb = board.display()
+    asyncio.create_task(app.display_task(fb))
+    asyncio.create_task(_sync_task(sync))
+    asyncio.create_task(_wifi_task(board))
+    asyncio.create_task(_until_fails(
+        app.scan_task(Scanner(board.uart(), ticks_ms=board.ticks_ms)),
+        stop, "scanner"))
+    asyncio.create_task(_until_fails(app.key_task(board.keys()), stop,
+                                     "keys"))
+    await stop.wait()
+
+
+def main():
+    board = boards.load()
+    try:
+        asyncio.run(run(board))
+    finally:
+        asyncio.new_event_loop()
+    if board.NAME != "host":
+        import machine              # a device never just stops
+        machine.reset()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Run firmware code inside the MicroPython unix port, from pytest.
+
+API:
+    MICROPYTHON, REPO, FIRMWARE, MPLIB   paths
+    mp_path(*extra) -> str               MICROPYPATH: extra dirs, then
+                                         mplib (fakes), firmware, repo,
+                                         .frozen
+    run(code, heapsize="110k", path=(), env=None, timeout=60, cwd=None)
+        -> subprocess.CompletedProcess   run `code` (a script's text)
+    check(code, **kw) -> str             run() and assert exit status 0;
+                                         returns stdout (failure message
+                                         shows stdout and stderr)
+Inside scripts, `import fakes` gives Board, Journal, Store, Sync,
+snapshot(), bottle(), order() (tests/firmware/mplib/fakes.py).
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+FIRMWARE = REPO / "firmware"
+MPLIB = HERE / "mplib"
+
+
+def _find_micropython():
+    local = REPO / ".venv" / "bin" / "micropython"
+    if local.exists():
+        return str(local)
+    return shutil.which("micropython") or str(local)
+
+
+MICROPYTHON = _find_micropython()
+
+
+def mp_path(*extra):
+    parts = [str(p) for p in extra] + [str(MPLIB), str(FIRMWARE), str(REPO),
+                                       ".frozen"]
+    return ":".join(parts)
+
+
+def run(code, heapsize="110k", path=(), env=None, timeout=60, cwd=None):
+    code = textwrap.dedent(code)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "mp_test_script.py"
+        script.write_text(code)
+        full_env = dict(os.environ)
+        full_env["MICROPYPATH"] = mp_path(*path)
+        if env:
+            full_env.update(env)
+        args = [MICROPYTHON]
+        if heapsize:
+            args += ["-X", "heapsize=" + heapsize]
+        args.append(str(script))
+        return subprocess.run(args, capture_output=True, text=True,
+                              env=full_env, timeout=timeout,
+                              cwd=cwd or tmp)
+
+
+def check(code, **kw):
+    proc = run(code, **kw)
+    assert proc.returncode == 0, (
+        "MicroPython exited %d\n--- stdout\n%s\n--- stderr\n%s"
+        % (proc.returncode, proc.stdout, proc.stderr))
+    return proc.stdout

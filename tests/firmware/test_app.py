@@ -1,0 +1,342 @@
+"""The gun's app state machine, run inside MicroPython (110 KB heap) with
+fake journal, store, sync and board."""
+from mp import check
+
+PRELUDE = """
+import fakes
+from gun.app import App
+from gun.scanner import MISREAD
+from shared import wire
+
+def make(*snaps, journal=None):
+    b = fakes.Board()
+    j = journal if journal is not None else fakes.Journal()
+    s = fakes.Store()
+    sy = fakes.Sync()
+    for sn in snaps:
+        s.put(sn)
+    return App(b, j, s, sy), b, j, s, sy
+
+def refused(a, b, j, reason, before=0):
+    assert a.screen == "refused", a.screen
+    assert a.refusal[0] == reason, a.refusal
+    assert b.beeps[-1] == "err", b.beeps
+    assert j.pending_count() == before, j.decoded()
+    rows = a.refresh()
+    assert rows[1] == "REFUSED", rows
+    text = " ".join(rows)
+    for word in wire.reason_text(reason).split()[:2]:
+        assert word in text, (word, rows)
+
+def ready(*snaps, **kw):
+    a, b, j, s, sy = make(*snaps, **kw)
+    assert a.on_scan(fakes.order()) == "order"
+    return a, b, j, s, sy
+"""
+
+
+def run(body):
+    return check(PRELUDE + body)
+
+
+def test_code_refusals_record_nothing():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot())
+assert a.on_scan("https://example.com/x") == "foreign"
+refused(a, b, j, "foreign")
+good = fakes.bottle("B000001")
+bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+assert a.on_scan(bad) == "check"
+refused(a, b, j, "check")
+assert a.on_scan(MISREAD) == "check"
+refused(a, b, j, "check")
+body = "PGB:B1:CBD-OIL-30"
+assert a.on_scan(body + ":" + wire.check_char(body)) == "format"
+refused(a, b, j, "format")
+assert sy.kicks == 0
+""")
+
+
+def test_order_level_refusals():
+    run("""
+a, b, j, s, sy = make(fakes.snapshot(), fakes.snapshot(order=7, status="shipped"))
+assert a.on_scan(fakes.bottle("B000001")) == "no_order"
+refused(a, b, j, "no_order")
+assert a.on_scan(fakes.order(555)) == "unknown_order"
+refused(a, b, j, "unknown_order")
+assert "sync" in " ".join(a.refresh()).lower()
+assert a.on_scan(fakes.order(7)) == "order"
+assert a.on_scan(fakes.bottle("B000001")) == "not_pickable"
+refused(a, b, j, "not_pickable")
+""")
+
+
+def test_line_refusals():
+    run("""
+snap = fakes.snapshot(lines=[
+    {"sku": "CBD-OIL-30", "name": "Oil", "qty": 2, "got": 1},
+    {"sku": "THC-FLW-3G", "name": "Flower", "qty": 1, "got": 0}],
+    bot=["B000100"])
+a, b, j, s, sy = ready(snap)
+assert a.on_scan(fakes.bottle("B000001", "GUMMY-10")) == "wrong_product"
+refused(a, b, j, "wrong_product")
+# already accepted by the server
+assert a.on_scan(fakes.bottle("B000100")) == "duplicate"
+refused(a, b, j, "duplicate")
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+assert j.pending_count() == 1
+# this gun's own pick, not yet synced
+assert a.on_scan(fakes.bottle("B000002")) == "duplicate"
+refused(a, b, j, "duplicate", 1)
+# got 1 + own 1 = qty 2
+assert a.on_scan(fakes.bottle("B000003")) == "over_pick"
+refused(a, b, j, "over_pick", 1)
+assert a.rows[5] == "CBD-OIL-30"
+""")
+
+
+def test_memory_full_refused():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot(), journal=fakes.Journal(capacity=1))
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.on_scan(fakes.bottle("B000002")) == "journal_full"
+refused(a, b, j, "journal_full", 1)
+""")
+
+
+def test_accepted_pick_recorded_before_the_beep_then_kicked():
+    run("""
+class J(fakes.Journal):
+    def append(self, *args, **kw):
+        self.beeps_at_append = list(board.beeps)
+        self.kicks_at_append = sync.kicks
+        return super().append(*args, **kw)
+
+a, board, j, s, sync = ready(fakes.snapshot(), journal=J())
+before = list(board.beeps)
+code = fakes.bottle("B000001")
+assert a.on_scan(code + "\\r") == "accepted"
+assert j.beeps_at_append == before
+assert j.kicks_at_append == 0
+assert board.beeps[-1] == "ok"
+assert sync.kicks == 1
+ev = j.decoded()[0]
+assert ev["k"] == "pick" and ev["o"] == 1042 and ev["c"] == code
+assert ev["at"] == board.now
+assert a.screen == "picking"
+rows = a.refresh()
+assert rows[2] == "1/2" and rows[4] == "CBD-OIL-30", rows
+assert "OK B000001" in rows, rows
+assert rows[0].endswith("1 wait"), rows
+""")
+
+
+def test_notes_must_be_acknowledged_one_by_one():
+    run("""
+notes = [{"id": 3, "text": "Fragile"}, {"id": 9, "text": "Call client first"}]
+a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
+assert a.screen == "order"
+assert a.refresh()[7] == "OK: read 2 notes"
+assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
+refused(a, b, j, "notes_pending")
+a.on_key("OK")                       # dismiss the refusal
+assert a.screen == "order"
+a.on_key("OK")
+assert a.screen == "note"
+rows = a.refresh()
+assert rows[1] == "NOTE 1/2" and rows[3] == "Fragile" and rows[7] == "OK to confirm", rows
+a.on_key("OK")
+assert a.screen == "note" and a.refresh()[1] == "NOTE 2/2"
+assert j.pending_count() == 0        # nothing until every note is confirmed
+assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
+a.on_key("OK")                       # back to note 2
+assert a.screen == "note" and a.refresh()[1] == "NOTE 2/2"
+a.on_key("OK")
+assert a.screen == "picking"
+evs = j.decoded()
+assert len(evs) == 1 and evs[0]["k"] == "notes_ack" and evs[0]["n"] == [3, 9]
+assert sy.kicks == 1
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+# reopening the order in the same session does not ask again
+a.on_key("BACK")
+assert a.screen == "idle"
+assert a.on_scan(fakes.order()) == "order"
+assert a.refresh()[7] == "Scan bottles"
+# a fresh start rebuilds acknowledged notes from the unsynced journal
+del a
+import gc; gc.collect()
+a2 = App(fakes.Board(), j, s, sy)
+a2.on_scan(fakes.order())
+assert a2.todo_notes == []
+""")
+
+
+def test_long_note_pages():
+    run("""
+text = "Fragile: wrap each bottle in bubble wrap and double-box it; the client complained last time about a leak"
+a, b, j, s, sy = ready(fakes.snapshot(notes=[{"id": 1, "text": text}]))
+a.on_key("OK")
+rows = a.refresh()
+assert rows[7] == "OK: more", rows
+a.on_key("OK")
+assert a.screen == "note" and a.refresh()[7] == "OK to confirm"
+a.on_key("OK")
+assert a.screen == "picking"
+assert j.decoded()[0]["n"] == [1]
+""")
+
+
+def test_order_opens_offline_and_completes():
+    run("""
+snap = fakes.snapshot(lines=[{"sku": "CBD-OIL-30", "name": "Oil", "qty": 2, "got": 0}])
+a, b, j, s, sy = make(snap)
+a.on_link("offline")
+assert a.on_scan(fakes.order()) == "order"
+rows = a.refresh()
+assert rows[0].startswith("Offline")
+assert rows[1] == "Order 1042" and rows[2] == "Jane Doe" and rows[3] == "0/2 CBD-OIL-30", rows
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+assert a.screen == "complete" and b.beeps[-1] == "done"
+rows = a.refresh()
+assert "Order complete" in rows[3] and rows[0].endswith("2 wait"), rows
+a.on_key("OK")
+assert a.screen == "idle"
+rows = a.refresh()
+assert "2 waiting" in rows[4], rows
+""")
+
+
+def test_unknown_order_opens_when_its_snapshot_arrives():
+    run("""
+a, b, j, s, sy = make()
+assert a.on_scan(fakes.order()) == "unknown_order"
+s.put(fakes.snapshot())
+a.on_snapshot(1042)
+assert a.screen == "order" and a.oid == 1042
+""")
+
+
+def test_snapshot_refresh_counts_server_picks():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot())
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+j.ack(7, 1)                          # server committed it
+snap = fakes.snapshot(rev=2, lines=[
+    {"sku": "CBD-OIL-30", "name": "Oil", "qty": 2, "got": 1},
+    {"sku": "THC-FLW-3G", "name": "Flower", "qty": 1, "got": 0}], bot=["B000001"])
+s.put(snap)
+a.on_snapshot(1042)
+assert "B000001" not in a.picks      # now counted by the snapshot
+assert a.count(a.snap["lines"][0]) == 1
+assert a.on_scan(fakes.bottle("B000001")) == "duplicate"
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+assert a.on_scan(fakes.bottle("B000003")) == "over_pick"
+""")
+
+
+def test_server_rejection_shown_and_pick_dropped():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot())
+code = fakes.bottle("B000123")
+assert a.on_scan(code) == "accepted"
+assert a.on_scan(fakes.bottle("B000124")) == "accepted"
+assert a.on_scan(fakes.bottle("B000125")) == "over_pick"
+j.ack(7, 2)
+a.on_acked([{"seq": 1, "why": "bottle_taken", "o": 1042, "c": code}])
+assert a.screen == "refused" and b.beeps[-1] == "warn"
+rows = a.refresh()
+text = " ".join(rows)
+assert "B000123 on" in text and "other order" in text, rows
+assert "B000123" not in a.picks and "B000124" in a.picks
+a.on_key("OK")
+assert a.screen == "picking"
+# the line has room again
+assert a.on_scan(fakes.bottle("B000125")) == "accepted"
+""")
+
+
+def test_several_rejections_are_shown_in_turn():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot())
+c1, c2 = fakes.bottle("B000001"), fakes.bottle("B000002")
+a.on_scan(c1); a.on_scan(c2)
+a.on_acked([{"seq": 1, "why": "not_in_stock", "o": 1042, "c": c1},
+            {"seq": 2, "why": "lot_mismatch", "o": 1042, "c": c2}])
+assert "B000001" in " ".join(a.refresh())
+a.on_key("OK")
+assert a.screen == "refused" and "B000002" in " ".join(a.refresh())
+a.on_key("OK")
+assert a.screen == "picking" and len(a.picks) == 0
+""")
+
+
+def test_restart_rebuilds_pick_set():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot())
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+del a
+import gc; gc.collect()
+a2, b2, _, _, _ = make(journal=j)
+a2.store = s
+a2.on_scan(fakes.order())
+assert a2.on_scan(fakes.bottle("B000001")) == "duplicate"
+assert a2.on_scan(fakes.bottle("B000003")) == "over_pick"
+assert j.pending_count() == 2
+""")
+
+
+def test_other_order_switches_and_back_goes_idle():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot(), fakes.snapshot(order=2001))
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.on_scan(fakes.order(2001)) == "order"
+assert a.oid == 2001
+assert a.refresh()[7] == "Left 1042 open"
+assert a.on_scan(fakes.order(1042)) == "order"
+assert a.count(a.snap["lines"][0]) == 1
+a.on_key("BACK")
+assert a.screen == "idle" and a.oid is None
+assert a.on_scan(fakes.bottle("B000002")) == "no_order"
+""")
+
+
+def test_link_and_pending_always_shown():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot())
+for state, word in (("online", "Online"), ("connecting", "Linking"), ("offline", "Offline")):
+    a.on_link(state)
+    for scr in ("order", "picking", "refused"):
+        a.screen = scr
+        if scr == "refused":
+            a.refuse("check")
+        a.dirty = True
+        rows = a.refresh()
+        assert rows[0].startswith(word) and rows[0].endswith("synced"), rows
+a.on_key("OK")
+a.on_scan(fakes.bottle("B000001"))
+assert a.refresh()[0] == "Offline   1 wait"
+assert b.reports[-1][1]["pending"] == 1 and b.reports[-1][1]["link"] == "offline"
+""")
+
+
+def test_many_scans_fit_the_heap():
+    run("""
+import gc
+lines = [{"sku": "CBD-OIL-30", "name": "Oil", "qty": 400, "got": 0}]
+a, b, j, s, sy = ready(fakes.snapshot(lines=lines))
+gc.collect()
+free = gc.mem_free()
+for i in range(300):
+    r = a.on_scan(fakes.bottle("B%06d" % i))
+    assert r == "accepted", r
+    a.on_scan("junk")
+    a.refresh()
+    del b.beeps[:], b.reports[:]
+    if i % 50 == 49:
+        j.ack(7, j.next_seq - 1)       # the fake keeps events in RAM
+gc.collect()
+print("used", free - gc.mem_free())
+assert len(a.picks) == 300
+""")

@@ -1,0 +1,84 @@
+"""gun.store inside the real MicroPython (110 KB heap)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mp_run import mp_run  # noqa: E402
+
+SCRIPT = r"""
+import os, sys
+from shared import wire
+from gun.store import OrderStore
+
+ROOT = sys.argv[1]
+
+def check(cond, msg):
+    if not cond:
+        print("FAIL", msg)
+        sys.exit(1)
+
+def snap(o, rev, st="placed", qty=2):
+    return wire.encode(wire.snapshot(o, rev, st, "Client %d" % o,
+        [{"sku": "CBD-OIL-30", "name": "CBD oil 30 ml", "qty": qty, "got": 0}],
+        [{"id": 1, "text": "Fragile"}], []))
+
+s = OrderStore(ROOT, limit=4)
+check(s.get(1042) is None, "empty")
+check(s.offer(snap(1042, 3)) == 1042, "store")
+o = s.get(1042)
+check(o["rev"] == 3 and o["lines"][0]["qty"] == 2 and o["pick"], "get")
+check(s.offer(snap(1042, 3, qty=9)) is None, "same rev ignored")
+check(s.offer(snap(1042, 2, qty=9)) is None, "stale rev ignored")
+check(s.get(1042)["lines"][0]["qty"] == 2, "kept newer")
+check(s.offer(snap(1042, 4, qty=5)) == 1042 and s.get(1042)["lines"][0]["qty"] == 5, "newer")
+check(len(os.listdir(ROOT + "/orders")) == 1, "one file per order")
+check(s.offer(snap(1042, 9), order_id=1043) is None, "topic/payload mismatch")
+
+# malformed: never raises
+for bad in (b"", b"\xff\xfe", b"[]", b"{", b'{"v": 2}', b'{"v": 1, "o": 5}',
+            b'{"v": 1, "o": 5, "rev": 1, "st": "placed", "lines": [{"sku": 5}], "notes": [], "bot": []}',
+            b'{"v": 1, "o": "5", "rev": 1, "st": "placed", "lines": [], "notes": [], "bot": []}',
+            b'{"v": 1, "o": 5, "rev": 0, "st": "placed", "lines": [], "notes": [], "bot": []}',
+            b'{"v": 1, "o": 5, "rev": 1, "st": "bogus", "lines": [], "notes": [], "bot": []}',
+            b"x" * 10000, None):
+    check(s.offer(bad) is None, "bad %r" % (bad,)[:40])
+check(s.ids() == [1042], "bad ones not stored")
+
+# reopen
+s = OrderStore(ROOT, limit=4)
+check(s.ids() == [1042] and s.get(1042)["rev"] == 4, "reopen")
+
+# a crash between writing the new revision and removing the old one
+with open(ROOT + "/orders/1042_3_1_1", "wb") as f:
+    f.write(snap(1042, 3))
+with open(ROOT + "/orders/1042_5_99_1.t", "wb") as f:
+    f.write(b"torn")
+s = OrderStore(ROOT, limit=4)
+check(s.get(1042)["rev"] == 4 and len(os.listdir(ROOT + "/orders")) == 1, "leftovers cleaned")
+
+# not pickable: kept with pick=false
+check(s.offer(snap(1042, 5, st="shipped")) == 1042, "shipped stored")
+check(s.get(1042)["pick"] is False and s.get(1042)["st"] == "shipped", "pick false")
+
+# eviction: limit 4; non-pickable go first, then the least recently stored
+for o in (2001, 2002, 2003):
+    check(s.offer(snap(o, 1)) == o, "store %d" % o)
+check(s.offer(snap(2004, 1)) == 2004, "store 2004")
+check(sorted(s.ids()) == [2001, 2002, 2003, 2004], "shipped 1042 evicted %r" % s.ids())
+check(s.offer(snap(2001, 2)) == 2001, "refresh 2001")
+check(s.offer(snap(2005, 1)) == 2005, "store 2005")
+check(sorted(s.ids()) == [2001, 2003, 2004, 2005], "oldest (2002) evicted %r" % s.ids())
+check(s.offer(snap(2006, 1, st="cancelled")) is None, "not-pickable newcomer does not evict a pickable order")
+check(len(os.listdir(ROOT + "/orders")) == 4, "files match")
+s = OrderStore(ROOT, limit=4)
+check(sorted(s.ids()) == [2001, 2003, 2004, 2005] and s.get(2001)["rev"] == 2, "reopen after eviction")
+check(s.offer(snap(2007, 1)) == 2007 and 2003 not in s.ids(), "order of storing survives reboot")
+s.drop(2007)
+check(s.get(2007) is None and 2007 not in s.ids(), "drop")
+print("OK")
+"""
+
+
+def test_order_store(tmp_path):
+    out = mp_run(tmp_path, SCRIPT, args=[str(tmp_path / "data")])
+    assert out.stdout.strip().endswith("OK"), out.stdout

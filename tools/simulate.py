@@ -1,0 +1,354 @@
+"""Run the real gun firmware under the MicroPython unix port, with its
+hardware simulated (boards/host.py): a decoder UART and a panel, each a TCP
+connection to this harness.
+
+    gun = SimulatedGun(workdir, "G01", "secret", "127.0.0.1", 1883)
+    gun.scan("PGO:1042:Q")               # as the decoder would send it
+    gun.wait_for(lambda s: s["screen"] == "order")
+    gun.press("OK"); gun.wifi(False); gun.power_cut(); gun.power_on()
+    gun.stop()
+
+`pickgun simulate` (simulate_command) drives one from the terminal.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+REPO = Path(__file__).resolve().parent.parent
+FIRMWARE = REPO / "firmware"
+
+
+def default_micropython():
+    local = Path(sys.executable).with_name("micropython")
+    if local.exists():
+        return str(local)
+    local = REPO / ".venv" / "bin" / "micropython"
+    return str(local) if local.exists() else "micropython"
+
+
+class GunTimeout(AssertionError):
+    pass
+
+
+# On the ESP32 the firmware's modules are frozen into flash, so their
+# bytecode costs no heap; the unix port loads it into the heap.  The
+# harness adds this much to `heapsize` so that heapsize stays the device's
+# budget for data (tests/firmware/test_simulated_gun.py checks the figure).
+CODE_ALLOWANCE_K = 96
+
+
+def _kib(size):
+    size = str(size).lower()
+    return int(size[:-1]) if size.endswith("k") else int(size) // 1024
+
+
+class SimulatedGun:
+    """One simulated gun.  Attributes: workdir, beeps (patterns, in order),
+    frames (PNG frames written), screen_png (path), proc (the firmware
+    process), log_path (its stdout/stderr)."""
+
+    def __init__(self, workdir, device_id, password, broker_host, broker_port,
+                 micropython=None, heapsize="110k", firmware=None,
+                 extra_config=None, boot_timeout=15,
+                 code_allowance_k=CODE_ALLOWANCE_K):
+        self.workdir = Path(workdir).resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.micropython = micropython or default_micropython()
+        self.heapsize = heapsize
+        self.code_allowance_k = code_allowance_k
+        self.firmware = Path(firmware or FIRMWARE).resolve()
+        self.boot_timeout = boot_timeout
+        self.screen_png = self.workdir / "screen.png"
+        self.log_path = self.workdir / "gun.log"
+        self.beeps = []
+        self.frames = 0
+        self.rows = []
+        self._state = {}
+        self._cond = threading.Condition()
+        self.proc = None
+        self._uart = self._panel = None
+        self._reader = None
+        self._lsn = {}
+        for kind in ("uart", "panel"):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", 0))
+            s.listen(2)
+            self._lsn[kind] = s
+        cfg = {"id": device_id, "password": password, "broker": broker_host,
+               "port": broker_port, "ssid": "simulated",
+               "wifi_password": "", "board": "host",
+               "host": {k: s.getsockname()[1] for k, s in self._lsn.items()}}
+        cfg.update(extra_config or {})
+        (self.workdir / "config.json").write_text(json.dumps(cfg, indent=1))
+        self.power_on()
+
+    # ------------------------------------------------------------ power
+    def power_on(self):
+        """Start the firmware (again) on the same flash.bin."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("gun is already on")
+        env = dict(os.environ)
+        env.update({"PICKGUN_BOARD": "host",
+                    "PICKGUN_HOST_DIR": str(self.workdir),
+                    "MICROPYPATH": "%s:%s:.frozen" % (self.firmware, REPO)})
+        args = [self.micropython]
+        if self.heapsize:
+            args += ["-X", "heapsize=%dk" % (_kib(self.heapsize)
+                                              + self.code_allowance_k)]
+        args.append(str(self.firmware / "main.py"))
+        with self._cond:
+            self._state = {}
+            self.rows = []
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(args, env=env, cwd=self.workdir,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        finally:
+            log.close()
+        self._uart = self._accept("uart")
+        self._panel = self._accept("panel")
+        self._reader = threading.Thread(target=self._read_panel,
+                                        args=(self._panel,), daemon=True)
+        self._reader.start()
+        self.wait_for(lambda s: "screen" in s, self.boot_timeout)
+
+    def _accept(self, kind):
+        lsn = self._lsn[kind]
+        lsn.settimeout(0.2)
+        deadline = time.monotonic() + self.boot_timeout
+        while True:
+            try:
+                conn, _ = lsn.accept()
+                conn.settimeout(None)
+                return conn
+            except socket.timeout:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("firmware exited %s:\n%s" % (
+                        self.proc.returncode, self.log_tail()))
+                if time.monotonic() > deadline:
+                    raise GunTimeout("firmware never connected its %s\n%s"
+                                     % (kind, self.log_tail()))
+
+    def power_cut(self):
+        """Pull the battery: SIGKILL, no chance to flush anything."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        self._close_conns()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self._close_conns()         # the firmware exits when its panel goes
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close_conns()
+        for s in self._lsn.values():
+            s.close()
+        self._lsn = {}
+
+    def _close_conns(self):
+        for c in (self._uart, self._panel):
+            if c is not None:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                c.close()
+        self._uart = self._panel = None
+        if self._reader is not None:
+            self._reader.join(2)
+            self._reader = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    # ----------------------------------------------------------- inputs
+    def scan(self, text, wait=True, timeout=10):
+        """Send a code as the decoder does (text + CR LF).  wait: until the
+        app has handled it; returns the state.  (An identical code within
+        0.8 s is dropped by the firmware, as decoders repeat: don't wait
+        for those.)"""
+        n = self._state.get("scans", 0)
+        self._uart.sendall(text.encode() + b"\r\n")
+        if wait:
+            return self.wait_for(lambda s: s.get("scans", 0) > n, timeout)
+
+    def press(self, key, wait=True, timeout=10):
+        key = key.upper()
+        if key not in ("OK", "BACK"):
+            raise ValueError("key must be OK or BACK")
+        n = self._state.get("keys", 0)
+        self._panel.sendall(("KEY %s\n" % key).encode())
+        if wait:
+            return self.wait_for(lambda s: s.get("keys", 0) > n, timeout)
+
+    def wifi(self, on):
+        self._panel.sendall(b"WIFI ON\n" if on else b"WIFI OFF\n")
+
+    # ---------------------------------------------------------- outputs
+    def _read_panel(self, conn):
+        buf = b""
+        while True:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                with self._cond:
+                    self._cond.notify_all()
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                self._line(line.decode("utf-8", "replace"))
+
+    def _line(self, line):
+        kind, _, rest = line.partition(" ")
+        with self._cond:
+            if kind == "SCREEN":
+                self.rows = json.loads(rest)
+            elif kind == "STATE":
+                self._state = json.loads(rest)
+            elif kind == "BEEP":
+                self.beeps.append(rest)
+            elif kind == "FRAME":
+                self.frames = int(rest)
+            self._cond.notify_all()
+
+    def state(self):
+        with self._cond:
+            return dict(self._state)
+
+    def screen_text(self):
+        with self._cond:
+            return "\n".join(self.rows)
+
+    def wait_for(self, predicate, timeout=10):
+        """Wait until predicate(state) is true; returns the state."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._state and predicate(dict(self._state)):
+                    return dict(self._state)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                if self.proc is not None and self.proc.poll() is not None:
+                    break
+                self._cond.wait(min(left, 0.5))
+        raise GunTimeout("gun state %r\nscreen:\n%s\nlog:\n%s" % (
+            self._state, "\n".join(self.rows), self.log_tail()))
+
+    def log_tail(self, n=30):
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-n:])
+
+
+# ----------------------------------------------------------------- CLI
+def draw(gun):
+    """The panel as text: a 16 x 8 box, then the sync line and beeps."""
+    rows = gun.rows or [""] * 8
+    out = ["+" + "-" * 16 + "+"]
+    out += ["|" + r[:16].ljust(16) + "|" for r in rows]
+    out.append("+" + "-" * 16 + "+")
+    st = gun.state()
+    out.append("screen=%s order=%s waiting=%s link=%s" % (
+        st.get("screen"), st.get("order"), st.get("pending"), st.get("link")))
+    return "\n".join(out)
+
+
+HELP = ("Type or pipe scanned codes, one per line.  Commands: :ok  :back  "
+        ":wifi off  :wifi on  :cut (power cut)  :on (power on)  :quit")
+
+
+def apply_console_line(gun, cmd):
+    """Carry out one typed line: a scanned code or a :command.  Returns
+    False for an unknown command."""
+    low = cmd.strip().lower()
+    try:
+        if low == ":ok":
+            gun.press("OK")
+        elif low == ":back":
+            gun.press("BACK")
+        elif low in (":wifi off", ":wifi on"):
+            gun.wifi(low.endswith("on"))
+            time.sleep(0.3)
+        elif low == ":cut":
+            gun.power_cut()
+        elif low == ":on":
+            gun.power_on()
+        elif low.startswith(":"):
+            return False
+        else:
+            gun.scan(cmd.strip(), timeout=2)
+    except GunTimeout:
+        pass                    # e.g. a repeat the decoder debounced
+    return True
+
+
+@click.command("simulate")
+@click.option("--device", required=True, help="Gun id, e.g. G01.")
+@click.option("--password", required=True, help="The gun's MQTT password.")
+@click.option("--broker", default="127.0.0.1", show_default=True)
+@click.option("--port", default=1883, show_default=True, type=int)
+@click.option("--workdir", type=click.Path(file_okay=False),
+              help="Where flash.bin and screen.png live "
+                   "(default var/sim/<device>).")
+@click.option("--heapsize", default="110k", show_default=True)
+def simulate_command(device, password, broker, port, workdir, heapsize):
+    """Run a simulated scanner gun in this terminal."""
+    workdir = Path(workdir or Path("var") / "sim" / device)
+    interactive = sys.stdin.isatty()
+    gun = SimulatedGun(workdir, device, password, broker, port,
+                       heapsize=heapsize)
+    beeps = 0
+    try:
+        click.echo(HELP)
+        click.echo(draw(gun))
+        while True:
+            if interactive:
+                click.echo("scan> ", nl=False)
+            line = sys.stdin.readline()
+            if not line:
+                break
+            cmd = line.strip()
+            if not cmd:
+                continue
+            if cmd.lower() in (":q", ":quit", ":exit"):
+                break
+            if not apply_console_line(gun, cmd):
+                click.echo(HELP)
+                continue
+            time.sleep(0.05)
+            if len(gun.beeps) > beeps:
+                click.echo("beep: " + " ".join(gun.beeps[beeps:]))
+                beeps = len(gun.beeps)
+            click.echo(draw(gun))
+    finally:
+        gun.stop()
+
+
+if __name__ == "__main__":
+    simulate_command()
