@@ -51,7 +51,7 @@ class Stack:
 
     def __init__(self, instance, web_port=5000, mqtt_port=1883,
                  mqtt_host="127.0.0.1", demo=False, guns=DEMO_GUNS,
-                 log=print):
+                 gun_config=None, log=print):
         self.instance = Path(instance).resolve()
         self.db_path = self.instance / "pickgun.db"
         self.web_port = web_port
@@ -59,6 +59,7 @@ class Stack:
         self.mqtt_host = mqtt_host
         self.demo = demo
         self.gun_ids = guns if demo else ()
+        self.gun_config = gun_config or {}
         self.log = log
         self.broker = None
         self.worker = None
@@ -144,7 +145,8 @@ class Stack:
         password = (self.instance / "guns" / gun_id / "password") \
             .read_text().strip()
         gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id, password,
-                           "127.0.0.1", self.mqtt_port)
+                           "127.0.0.1", self.mqtt_port,
+                           extra_config=self.gun_config)
         self.guns[gun_id] = gun
         return gun
 
@@ -233,6 +235,8 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host):
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         click.echo("Stopping...")
         stack.stop()
 
