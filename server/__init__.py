@@ -34,8 +34,9 @@ def create_app(test_config=None):
     prepare_database(app.config["DATABASE"])
 
     from server import seed
-    from server.views import api, devices, orders
+    from server.views import api, devices, fulfilment, orders
     app.register_blueprint(orders.bp)
+    app.register_blueprint(fulfilment.bp)
     app.register_blueprint(devices.bp)
     app.register_blueprint(api.bp)
     app.cli.add_command(seed.seed_demo_app_command)

@@ -73,3 +73,14 @@ def m001_core(db):
         "to_status": str, "actor": str, "at": str, "detail": str,
     }, pk="id", foreign_keys=[("order_id", "orders", "id")])
     db["order_history"].create_index(["order_id"])
+
+
+@migrations()
+def m002_malformed_messages(db):
+    # MQTT messages the worker could not use (bad topic, not JSON, wrong
+    # fields...): kept so a misbehaving gun is visible, never retried.
+    db["malformed_messages"].create({
+        "id": int, "received_at": str, "topic": str, "device_id": str,
+        "reason": str, "size": int, "payload": str,
+    }, pk="id")
+    db["malformed_messages"].create_index(["device_id"])

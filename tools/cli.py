@@ -14,6 +14,7 @@ COMMANDS = {
     "provision": ("tools.provision", "provision_command"),
     "flash": ("tools.flash", "flash_command"),
     "simulate": ("tools.simulate", "simulate_command"),
+    "labels": ("tools.labels", "labels_command"),
 }
 
 

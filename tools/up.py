@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -140,6 +141,22 @@ class Stack:
             self.start_gun(gun_id)
         return self
 
+    def sync_devices(self):
+        """Let guns provisioned while the stack runs (`pickgun provision`)
+        connect: hand their password hashes to the broker, which reloads."""
+        db = dbmod.connect(str(self.db_path))
+        try:
+            rows = db.execute("SELECT id, password_hash FROM devices "
+                              "WHERE password_hash IS NOT NULL").fetchall()
+        finally:
+            db.conn.close()
+        changed = {r[0]: r[1] for r in rows
+                   if self.broker.hashes.get(r[0]) != r[1]}
+        for device_id, hashed in changed.items():
+            self.broker.add_device(device_id, hashed=hashed)
+            self.log("Gun %s may now connect." % device_id)
+        return changed
+
     def start_gun(self, gun_id):
         from tools.simulate import SimulatedGun
         password = (self.instance / "guns" / gun_id / "password") \
@@ -188,7 +205,7 @@ class Stack:
 def console(stack):
     """Drive the demo guns from the terminal: `G01 PGO:1042:8`, `G01 :ok`."""
     click.echo("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
-               ":wifi on|:screen', e.g. 'G01 PGO:1001:...'.  Ctrl-C stops.")
+               ":wifi on|:cut|:on', e.g. 'G01 PGO:1001:...'.  Ctrl-C stops.")
     for line in sys.stdin:
         parts = line.strip().split(None, 1)
         if len(parts) != 2 or parts[0].upper() not in stack.guns:
@@ -229,9 +246,11 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host):
             click.echo("Simulated gun %s: screen at %s" % (gun_id,
                                                            gun.screen_png))
         if demo and sys.stdin.isatty():
-            console(stack)
+            threading.Thread(target=console, args=(stack,),
+                             daemon=True).start()
         while True:
-            time.sleep(3600)
+            time.sleep(2)
+            stack.sync_devices()
     except KeyboardInterrupt:
         pass
     finally:

@@ -262,6 +262,9 @@ class App:
             self.screen = self.back_to if self.back_to != "refused" else "idle"
             if self.snap is None and self.screen != "idle":
                 self.screen = "idle"
+            elif self.screen in ("picking", "complete"):
+                # A server rejection may have reopened a full order.
+                self.screen = "complete" if self.complete() else "picking"
         elif s == "order":
             if self.todo_notes:
                 self.screen = "note"

@@ -134,6 +134,11 @@ def act(order_id, name):
     flash(result["message"], "success")
     if result["deleted"]:
         return redirect(url_for(".index"))
+    if name == "reprint_bottle_labels":
+        # The request is in the history; the page now offers the PDF,
+        # whose download is recorded too (server.labels).
+        return redirect(url_for(".profile", order_id=order_id,
+                                labels="ready"))
     return redirect(url_for(".profile", order_id=order_id))
 
 

@@ -185,4 +185,6 @@ def test_same_bottle_offline_on_two_guns(stack, db):
     assert rows[first]["status"] == "accepted"
     assert rows[second]["status"] == "rejected"
     assert rows[second]["reason"] == "bottle_taken"
-    g2.press("OK")
+    # Acknowledged, the gun is back to picking that line, not "complete".
+    st = g2.press("OK")
+    assert st["screen"] == "picking", g2.screen_text()

@@ -1,0 +1,128 @@
+"""Per-gun credentials and the flash command's dry run."""
+import json
+import os
+
+import paho.mqtt.client as mqtt
+import pytest
+from click.testing import CliRunner
+from paho.mqtt.enums import CallbackAPIVersion
+
+from server.broker import Broker
+from tools.flash import flash_command
+from tools.provision import (ProvisionError, device_hashes, gun_config,
+                             provision_command, provision_device)
+
+
+def broker_accepts(broker, user, password):
+    result = {}
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=user,
+                         protocol=mqtt.MQTTv311)
+    client.username_pw_set(user, password)
+    client.on_connect = lambda c, u, f, rc, p: result.setdefault("rc", rc)
+    client.connect(broker.host, broker.port)
+    for _ in range(50):
+        client.loop(0.1)
+        if "rc" in result:
+            break
+    client.disconnect()
+    return not result["rc"].is_failure
+
+
+def test_provision_stores_only_the_hash(db, tmp_path):
+    password = provision_device(db, "G03", name="Packing bench")
+    row = db["devices"].get("G03")
+    assert row["password_hash"].startswith("$7$")
+    assert password not in row["password_hash"]
+    assert row["name"] == "Packing bench"
+    assert len(password) >= 20
+
+    broker = Broker(tmp_path / "broker", device_hashes=device_hashes(db))
+    with broker:
+        assert broker_accepts(broker, "G03", password)
+        assert not broker_accepts(broker, "G03", password + "x")
+
+
+def test_provision_again_replaces_password(db):
+    first = provision_device(db, "G03")
+    old_hash = db["devices"].get("G03")["password_hash"]
+    second = provision_device(db, "G03")
+    assert first != second
+    assert db["devices"].get("G03")["password_hash"] != old_hash
+
+
+@pytest.mark.parametrize("bad", ["", "g03", "3G", "G 3", "G/3", "G+",
+                                 "G#", "X" * 17, None])
+def test_bad_device_id_refused(db, bad):
+    with pytest.raises(ProvisionError, match="Invalid device id"):
+        provision_device(db, bad)
+    assert db.execute("SELECT count(*) FROM devices").fetchone()[0] == 0
+
+
+def test_gun_config_fields():
+    assert gun_config("G03", "pw", "10.0.0.5", 1883, ssid="shop",
+                      wifi_password="wpw", board="esp32") == {
+        "id": "G03", "password": "pw", "broker": "10.0.0.5", "port": 1883,
+        "ssid": "shop", "wifi_password": "wpw", "board": "esp32"}
+
+
+def test_provision_command_writes_config(db_path, db, tmp_path):
+    out = tmp_path / "config.json"
+    result = CliRunner().invoke(provision_command, [
+        "G07", "--db", db_path, "--out", str(out), "--broker-host",
+        "10.1.2.3", "--ssid", "warehouse", "--wifi-password", "secret"])
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
+    config = json.loads(out.read_text())
+    assert (config["id"], config["broker"], config["port"], config["ssid"]) \
+        == ("G07", "10.1.2.3", 1883, "warehouse")
+    assert os.stat(out).st_mode & 0o077 == 0          # holds a password
+    assert db["devices"].get("G07")["password_hash"]
+
+
+def test_provision_command_bad_id(db_path, tmp_path):
+    result = CliRunner().invoke(provision_command, [
+        "g07", "--db", db_path, "--out", str(tmp_path / "c.json")])
+    assert result.exit_code != 0
+    assert "Invalid device id" in result.output
+
+
+def test_flash_dry_run(tmp_path):
+    root = tmp_path / "project"
+    for rel in ("firmware/boot.py", "firmware/main.py",
+                "firmware/gun/journal.py", "firmware/gun/__pycache__/x.pyc",
+                "firmware/boards/esp32.py", "firmware/drivers/ssd1306.py",
+                "shared/__init__.py", "shared/wire.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("# %s\n" % rel)
+    image = tmp_path / "micropython.bin"
+    result = CliRunner().invoke(flash_command, [
+        "--port", "/dev/ttyUSB9", "--firmware-bin", str(image),
+        "--source", str(root), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for target in (":boot.py", ":main.py", ":gun/journal.py",
+                   ":boards/esp32.py", ":drivers/ssd1306.py",
+                   ":shared/wire.py", ":shared/__init__.py"):
+        assert target in out
+    assert ".pyc" not in out and "missing" not in out
+    assert "erase-flash" in out and "write-flash" in out and "0x1000" in out
+    assert "connect /dev/ttyUSB9" in out
+
+
+def test_flash_dry_run_without_image_reports_missing(tmp_path):
+    result = CliRunner().invoke(flash_command, [
+        "--port", "/dev/ttyUSB9", "--source", str(tmp_path), "--dry-run"])
+    assert result.exit_code == 0
+    assert "esptool" not in result.output
+    assert "missing: firmware/main.py" in result.output
+
+
+def test_flash_without_port_explains(tmp_path):
+    root = tmp_path
+    for rel in ("firmware/boot.py", "firmware/main.py", "shared/wire.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("")
+    result = CliRunner().invoke(flash_command, [
+        "--port", str(tmp_path / "no-such-tty"), "--source", str(root)])
+    assert result.exit_code != 0
+    assert "No serial port" in result.output

@@ -1,0 +1,150 @@
+"""Put Pickgun's firmware on a gun over USB: optionally erase the chip and
+write a MicroPython image with esptool, then copy the gun's Python files
+with mpremote.  --dry-run prints what would be done."""
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+
+PROJECT = Path(__file__).resolve().parent.parent
+# What the gun runs, relative to the project: (source, path on the gun).
+FIRMWARE_ENTRIES = [("firmware/boot.py", "boot.py"),
+                    ("firmware/main.py", "main.py"),
+                    ("firmware/gun", "gun"),
+                    ("firmware/boards", "boards"),
+                    ("firmware/drivers", "drivers"),
+                    ("shared/__init__.py", "shared/__init__.py"),
+                    ("shared/wire.py", "shared/wire.py")]
+REQUIRED = ("firmware/boot.py", "firmware/main.py", "shared/wire.py")
+# Where the MicroPython image starts in flash, by chip.
+IMAGE_OFFSET = {"esp32": "0x1000", "esp32s2": "0x1000", "esp32s3": "0x0",
+                "esp32c3": "0x0", "esp32c6": "0x0"}
+SKIP_DIRS = {"__pycache__"}
+SKIP_SUFFIXES = (".pyc",)
+
+
+def firmware_files(root=PROJECT):
+    """[(local path, path on the gun)] for every file the gun needs, and
+    the list of required entries that are missing."""
+    root = Path(root)
+    files = []
+    for source, target in FIRMWARE_ENTRIES:
+        path = root / source
+        if path.is_file():
+            files.append((path, target))
+        elif path.is_dir():
+            for dirpath, dirnames, names in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames
+                                     if d not in SKIP_DIRS
+                                     and not d.startswith("."))
+                for name in sorted(names):
+                    if name.startswith(".") or name.endswith(SKIP_SUFFIXES):
+                        continue
+                    local = Path(dirpath) / name
+                    files.append((local, target + "/" +
+                                  local.relative_to(path).as_posix()))
+    missing = [r for r in REQUIRED if not (root / r).is_file()]
+    return files, missing
+
+
+def gun_dirs(files):
+    """Folders to create on the gun, parents first."""
+    dirs = set()
+    for _, target in files:
+        parts = target.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:i]))
+    return sorted(dirs, key=lambda d: (d.count("/"), d))
+
+
+def esptool_commands(esptool, port, image, chip, baud):
+    base = [esptool, "--chip", chip, "--port", port]
+    return [base + ["erase-flash"],
+            base + ["--baud", str(baud), "write-flash", "-z",
+                    IMAGE_OFFSET.get(chip, "0x0"), str(image)]]
+
+
+def mpremote_command(mpremote, port, files):
+    """One mpremote session: make the folders (ignoring existing ones),
+    copy every file, then soft-reset so the gun starts the new code."""
+    mkdirs = ("import os\nfor d in %r:\n try:\n  os.mkdir(d)\n"
+              " except OSError:\n  pass\n" % (gun_dirs(files),))
+    cmd = [mpremote, "connect", port, "exec", mkdirs]
+    for local, target in files:
+        cmd += ["+", "fs", "cp", str(local), ":" + target]
+    return cmd + ["+", "reset"]
+
+
+def _tool(name):
+    return shutil.which(name) or shutil.which(name + ".py")
+
+
+def _show(cmd):
+    click.echo("$ " + " ".join(shlex.quote(c) for c in cmd))
+
+
+def _run(cmd):
+    _show(cmd)
+    if subprocess.call(cmd) != 0:
+        raise click.ClickException("%s failed" % os.path.basename(cmd[0]))
+
+
+@click.command("flash")
+@click.option("--port", required=True, help="The gun's serial port, "
+              "e.g. /dev/ttyUSB0.")
+@click.option("--firmware-bin", type=click.Path(dir_okay=False), default=None,
+              help="A MicroPython image (.bin): erase the chip and write it "
+              "first.  Without it only Pickgun's files are copied.")
+@click.option("--chip", default="esp32", show_default=True,
+              type=click.Choice(sorted(IMAGE_OFFSET)))
+@click.option("--baud", default=460800, show_default=True, type=int)
+@click.option("--source", type=click.Path(file_okay=False, exists=True),
+              default=str(PROJECT), show_default=False,
+              help="Project folder holding firmware/ and shared/.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the files and commands, do nothing.")
+def flash_command(port, firmware_bin, chip, baud, source, dry_run):
+    """Flash a gun: MicroPython image (optional), then Pickgun's firmware.
+    Provision the gun afterwards (`pickgun provision ID --port PORT`)."""
+    files, missing = firmware_files(source)
+    esptool = _tool("esptool") or "esptool"
+    mpremote = _tool("mpremote") or "mpremote"
+    steps = []
+    if firmware_bin:
+        steps += esptool_commands(esptool, port, firmware_bin, chip, baud)
+    steps.append(mpremote_command(mpremote, port, files))
+    if dry_run:
+        click.echo("Files for the gun (%d):" % len(files))
+        for local, target in files:
+            click.echo("  %s -> :%s" % (os.path.relpath(local, source),
+                                        target))
+        for entry in missing:
+            click.echo("  missing: %s" % entry)
+        click.echo("Commands:")
+        for cmd in steps:
+            _show(cmd)
+        return
+    if missing:
+        raise click.ClickException("firmware incomplete, missing: %s"
+                                   % ", ".join(missing))
+    if not os.path.exists(port):
+        raise click.ClickException(
+            "No serial port %s. Plug the gun in by USB and check "
+            "`ls /dev/ttyUSB* /dev/ttyACM*` (you may need to be in the "
+            "dialout group)." % port)
+    if firmware_bin and not _tool("esptool"):
+        raise click.ClickException("esptool is not installed: "
+                                   "pip install 'pickgun[flash]'")
+    if firmware_bin and not os.path.isfile(firmware_bin):
+        raise click.ClickException("No firmware image %s: download the "
+                                   "ESP32 MicroPython .bin from "
+                                   "micropython.org first" % firmware_bin)
+    if not _tool("mpremote"):
+        raise click.ClickException("mpremote is not installed: "
+                                   "pip install 'pickgun[flash]'")
+    for cmd in steps:
+        _run(cmd)
+    click.echo("Flashed %d files to %s." % (len(files), port))
