@@ -14,8 +14,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 def browser():
     """A Playwright Chromium browser; tests open their own pages."""
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("Chromium not installed at " + CHROMIUM)
-    sync_api = pytest.importorskip("playwright.sync_api")
+        pytest.fail("Chromium is not installed at %s: run tools/test.sh, "
+                    "which installs it" % CHROMIUM)
+    from playwright import sync_api
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM,
                                      args=CHROMIUM_ARGS)

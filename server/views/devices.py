@@ -1,7 +1,10 @@
 """The scanner gun fleet page."""
-from flask import Blueprint, render_template
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, send_file
 
 from server.db import get_db
+from shared import wire
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
@@ -18,4 +21,21 @@ def list_devices(db):
 
 @bp.get("/")
 def index():
-    return render_template("devices.html", devices=list_devices(get_db()))
+    return render_template("devices.html", devices=list_devices(get_db()),
+                           screens=bool(current_app.config.get("GUN_SCREENS")))
+
+
+@bp.get("/<device_id>/screen.png")
+def screen(device_id):
+    """The live panel of a simulated gun (`pickgun up --demo`), which writes
+    each frame to <GUN_SCREENS>/<id>/screen.png.  Real guns have none."""
+    root = current_app.config.get("GUN_SCREENS")
+    if not root or not wire.is_device_id(device_id):
+        abort(404)
+    path = Path(root) / device_id / "screen.png"
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/png",
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response

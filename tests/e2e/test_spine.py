@@ -188,3 +188,35 @@ def test_same_bottle_offline_on_two_guns(stack, db):
     # Acknowledged, the gun is back to picking that line, not "complete".
     st = g2.press("OK")
     assert st["screen"] == "picking", g2.screen_text()
+
+
+def test_csr_watches_picks_arrive_and_gun_screens(stack, db, browser):
+    """In a real browser: the order page shows a pick as it lands, without
+    a reload, and the fleet page shows the simulated guns' live screens."""
+    gun = stack.guns["G01"]
+    wait_synced(gun)
+    sku = db.execute("SELECT sku FROM bottles WHERE status = 'in_stock' "
+                     "GROUP BY sku ORDER BY count(*) DESC").fetchone()[0]
+    order_id = new_placed_order(db, sku, note="Leave at reception")
+    bottle = db.execute("SELECT serial, sku, lot_id FROM bottles WHERE sku = ?"
+                        " AND status = 'in_stock'", [sku]).fetchone()
+    page = browser.new_page()
+    try:
+        page.goto(stack.url + "orders/%d" % order_id)
+        assert page.locator("text=" + bottle["serial"]).count() == 0
+        open_order(gun, order_id)
+        assert "Leave at" in acknowledge_notes(gun)
+        gun.scan(wire.bottle_code(bottle["serial"], bottle["sku"],
+                                  bottle["lot_id"]))
+        page.locator("text=" + bottle["serial"]).first.wait_for(timeout=20000)
+        assert "G01" in page.content()
+
+        page.goto(stack.url + "devices/")
+        img = page.locator("img.gun-screen").first
+        img.wait_for()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('img.gun-screen')]"
+            ".every(i => i.naturalWidth === 128)", timeout=10000)
+        assert page.locator("text=Online").count() >= 2
+    finally:
+        page.close()
