@@ -61,11 +61,33 @@ async def _until_fails(coro, stop, where):
     stop.set()
 
 
+async def config_error(board, errors):
+    """Show why the gun cannot start and stay there: re-provisioning (a new
+    config.json and a restart) is the way out."""
+    from gun import screens
+    board.uart()                    # bring the hardware up as usual
+    board.keys()
+    rows = screens.config_error(errors)
+    fb = board.display()
+    screens.paint(fb, rows, 1)
+    fb.show()
+    board.report(rows, {"screen": "config_error", "msg": "; ".join(errors),
+                        "pending": 0, "link": "offline", "scans": 0,
+                        "keys": 0})
+    board.beep("err")
+    while True:
+        await asyncio.sleep_ms(60000)
+
+
 async def run(board):
+    from gun import config
+    cfg, errors = config.load(board)
+    if errors:
+        _log("config", ValueError("; ".join(errors)))
+        return await config_error(board, errors)
     journal, store = storage(board)
     gc.collect()
     from gun.sync import Sync
-    cfg = board.config()
     app = App(board, journal, store, picks=_picks)
     sync = Sync(board, cfg, journal, store, app)
     app.attach(sync)

@@ -142,6 +142,15 @@ def refused(link, pending, message, detail="", todo=""):
     return _fit(rows), 1
 
 
+def config_error(errors):
+    rows = ["Config error", "STOP", ""]
+    for e in errors[:2]:
+        rows.extend(wrap(e))
+    rows.append("Re-provision gun")
+    rows = _fit(rows[:7] + rows[-1:])
+    return rows
+
+
 def complete(link, pending, order_id, bottles):
     rows = [status(link, pending), "DONE", "",
             center("Order complete"), center("Order " + str(order_id)),
