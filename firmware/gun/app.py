@@ -345,6 +345,15 @@ class App:
             screen = self.screen
             had = len(self.todo_notes)
             self._load(order_id)
+            if not self.snap.get("pick") and screen in ("order", "note",
+                                                         "picking"):
+                # Cancelled, refused... on the web: say so now, not at
+                # the next scan.
+                self.refuse("not_pickable", "Order " + str(order_id),
+                            message="Order " + str(
+                                self.snap.get("st", "")).replace("_", " "),
+                            pattern="warn")
+                return
             if len(self.todo_notes) > had and screen in ("picking",
                                                          "complete"):
                 self.screen = "order"

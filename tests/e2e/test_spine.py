@@ -220,3 +220,56 @@ def test_csr_watches_picks_arrive_and_gun_screens(stack, db, browser):
         assert page.locator("text=Online").count() >= 2
     finally:
         page.close()
+
+
+def post(stack, path, body):
+    import json
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(
+        stack.url.rstrip("/") + path, data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_csr_changes_reach_the_gun_mid_pick(stack, db):
+    """A note added, then the order cancelled, on the web while a gun is
+    picking: the gun stops for the new note, then refuses further scans."""
+    gun = stack.guns["G02"]
+    wait_synced(gun)
+    sku = db.execute("SELECT sku FROM bottles WHERE status = 'in_stock' "
+                     "GROUP BY sku ORDER BY count(*) DESC").fetchone()[0]
+    order_id = new_placed_order(db, sku, qty=2)
+    open_order(gun, order_id)
+    acknowledge_notes(gun)
+    bottles = db.query("SELECT serial, sku, lot_id FROM bottles WHERE sku = ?"
+                       " AND status = 'in_stock' LIMIT 2", [sku])
+    codes = [wire.bottle_code(b["serial"], b["sku"], b["lot_id"])
+             for b in bottles]
+
+    status, _ = post(stack, "/api/orders/%d/notes" % order_id,
+                     {"text": "Call client before shipping", "actor": "csr"})
+    assert status == 201
+    st = gun.wait_for(lambda s: s["screen"] == "order", 20)
+    assert st["notes"] == 1 and gun.beeps[-1] == "note"
+    assert gun.scan(codes[0])["reason"] == "notes_pending"
+    gun.press("OK")
+    assert "Call client" in acknowledge_notes(gun)
+
+    status, body = post(stack, "/api/orders/%d/actions/cancel" % order_id,
+                        {"actor": "csr"})
+    assert status == 200, body
+    # The gun says so at once, not at the next scan...
+    st = gun.wait_for(lambda s: s["reason"] == "not_pickable", 20)
+    assert "cancelled" in gun.screen_text() and gun.beeps[-1] == "warn"
+    gun.press("OK")
+    # ...and refuses scans for it from then on.
+    st = gun.scan(codes[0])
+    assert st["reason"] == "not_pickable" and gun.beeps[-1] == "err"
+    # An illegal action is refused by the same state machine, via the API.
+    status, body = post(stack, "/api/orders/%d/actions/ship" % order_id, {})
+    assert status == 409 and "not allowed" in body["error"]
