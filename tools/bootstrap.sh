@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 want=${1:-run}
 
+python=${PYTHON:-python3}
 need=()
+"$python" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
-command -v mosquitto_passwd >/dev/null 2>&1 || need+=(mosquitto)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "$want" = test ]; then
     [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -20,7 +21,6 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
