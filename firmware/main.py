@@ -8,6 +8,7 @@ from gun.picks import PickSet
 
 # Big buffers first, while the heap is still in one piece.
 _picks = PickSet(400)
+_mqtt_rx = bytearray(8192)          # the MQTT receive buffer (gun/sync.py)
 
 import asyncio                      # noqa: E402
 import boards                       # noqa: E402
@@ -89,7 +90,8 @@ async def run(board):
     gc.collect()
     from gun.sync import Sync
     app = App(board, journal, store, picks=_picks)
-    sync = Sync(board, cfg, journal, store, app)
+    sync = Sync(board, cfg, journal, store, app,
+                rxbuf=_mqtt_rx if "max_packet" not in cfg else None)
     app.attach(sync)
     gc.collect()
     stop = asyncio.Event()

@@ -4,7 +4,9 @@ Pickgun writes the whole configuration: no anonymous access, one user per
 gun (password stored only as a Mosquitto PBKDF2 hash; the clear text lives
 on the gun), an ACL under which a gun may publish only as itself, and a
 persistent store so queued QoS 1 messages and retained snapshots survive a
-broker restart.  `pickgun up` and the tests both use this class."""
+broker restart.  With tls=True guns connect over TLS (server/tls.py makes
+the certificates) and the plain listener is bound to 127.0.0.1 for the
+worker alone.  `pickgun up` and the tests both use this class."""
 import base64
 import hashlib
 import os
@@ -16,6 +18,8 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+from server.tls import Authority
 
 WORKER_USER = "pickgun-worker"
 
@@ -41,7 +45,8 @@ per_listener_settings false
 allow_anonymous false
 password_file {passwd}
 acl_file {acl}
-# A gun cannot knock another off by reusing its client id.
+# A gun cannot knock another off by reusing its client id (a per-listener
+# option: TLS_LISTENER repeats it).
 use_username_as_clientid true
 persistence true
 persistence_location {store}/
@@ -56,6 +61,19 @@ log_type notice
 log_type information
 connection_messages true
 {user_line}
+{tls_listener}"""
+
+# Last in the file: listener options apply to the listener line above them.
+TLS_LISTENER = """\
+# Guns: TLS with Pickgun's own CA; they authenticate by password, not by
+# client certificate.
+listener {port} {host}
+use_username_as_clientid true
+cafile {ca}
+certfile {cert}
+keyfile {key}
+require_certificate false
+tls_version tlsv1.2
 """
 
 
@@ -81,6 +99,21 @@ def mosquitto_binary():
     return found
 
 
+def lan_address():
+    """This machine's address on its default route (connecting a UDP socket
+    sends nothing, it only picks the route)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))          # TEST-NET-1, never routed
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def _dial(host):
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+
+
 class BrokerError(RuntimeError):
     pass
 
@@ -88,12 +121,21 @@ class BrokerError(RuntimeError):
 class Broker:
     def __init__(self, workdir, port=None, host="127.0.0.1", devices=None,
                  worker_password=None, worker_user=WORKER_USER,
-                 device_hashes=None):
+                 device_hashes=None, tls=False, tls_port=None, tls_names=()):
         """devices: {device_id: clear password}; device_hashes: {device_id:
-        password_hash(...)} as kept in the devices table."""
+        password_hash(...)} as kept in the devices table.  With tls, guns
+        use tls_port on `host`, whose certificate names 127.0.0.1,
+        localhost, host (or this machine's names for 0.0.0.0) and
+        tls_names; `port` is then on 127.0.0.1 only."""
         self.dir = Path(workdir)
         self.host = host
-        self.port = port or free_port(host if host != "0.0.0.0" else "")
+        self.tls = bool(tls)
+        self.plain_host = "127.0.0.1" if self.tls else host
+        self.port = port or free_port(self._bind(self.plain_host))
+        self.tls_port = (tls_port or free_port(self._bind(host))) \
+            if self.tls else None
+        self.tls_names = list(tls_names)
+        self.authority = Authority(self.dir / "tls")
         self.worker_user = worker_user
         self.worker_password = worker_password or secrets.token_urlsafe(18)
         self.hashes = dict(device_hashes or {})
@@ -124,9 +166,34 @@ class Broker:
         # Mosquitto started as root drops to the 'mosquitto' user unless told
         # to stay: keep it as whoever runs Pickgun, so it can use our files.
         user_line = "user %s" % pwd.getpwuid(os.geteuid()).pw_name
+        tls_listener = ""
+        if self.tls:
+            a = self.authority
+            a.ensure(self.cert_names())
+            tls_listener = TLS_LISTENER.format(
+                port=self.tls_port, host=self.host, ca=a.ca_pem, cert=a.cert,
+                key=a.key)
         self._write(self.conf, CONF.format(
-            passwd=self.passwd, acl=self.acl, port=self.port, host=self.host,
-            store=self.store, log=self.log, user_line=user_line), 0o644)
+            passwd=self.passwd, acl=self.acl, port=self.port,
+            host=self.plain_host, store=self.store, log=self.log,
+            user_line=user_line, tls_listener=tls_listener), 0o644)
+
+    def cert_names(self):
+        extra = [self.host] if self.host not in ("0.0.0.0", "") else \
+            [socket.gethostname(), lan_address()]
+        names = ["127.0.0.1", "localhost"]
+        for n in extra + self.tls_names:
+            if n and n not in names:
+                names.append(n)
+        return names
+
+    @property
+    def ca_pem_path(self):
+        return self.authority.ca_pem if self.tls else None
+
+    @property
+    def ca_der_path(self):
+        return self.authority.ca_der if self.tls else None
 
     @staticmethod
     def _write(path, text, mode):
@@ -150,8 +217,11 @@ class Broker:
                 self.proc = None
                 raise BrokerError("mosquitto exited: %s %s" % (err, self.tail()))
             try:
-                socket.create_connection((self._dial_host(), self.port),
-                                         timeout=0.2).close()
+                for host, port in ((self.plain_host, self.port),
+                                   (self.host, self.tls_port)):
+                    if port:
+                        socket.create_connection((_dial(host), port),
+                                                 timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.02)
@@ -179,8 +249,9 @@ class Broker:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def _dial_host(self):
-        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+    @staticmethod
+    def _bind(host):
+        return "" if host == "0.0.0.0" else host
 
     def tail(self, lines=20):
         try:

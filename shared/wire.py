@@ -60,40 +60,57 @@ DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # The QR alphanumeric character set, in the order the QR standard numbers it.
 ALNUM = DIGITS + LETTERS + " $%*+-./:"
-# Characters a code's body may hold, valued by position, taken mod 37 (so
-# ':' and '0' share a value: a misread between them changes the number of
-# fields and fails the grammar instead).
+# A code's body holds CODE_CHARS, valued by position (0-9, A-Z, '-', ':'
+# are 0..37).  The check is computed mod 41, a prime above every value, so
+# no two characters count alike; its 41 symbols are all QR alphanumeric.
 CODE_CHARS = DIGITS + LETTERS + "-:"
-CHECK_SYMBOLS = DIGITS + LETTERS + "*"   # 37 symbols for a value mod 37
+CHECK_SYMBOLS = DIGITS + LETTERS + "*$%+/"
+CHECK_MOD = 41
 
 DEVICE_ID_MAX = 16
 
 
-def _only(text, allowed):
-    for ch in text:
-        if ch not in allowed:
+# Character classes by ASCII code, so checks walk a string's bytes as small
+# integers: iterating a str would make a one-character string per step,
+# which the gun's heap pays for on every scan.
+_DIGIT, _LETTER, _DASH, _COLON = 1, 2, 4, 8
+_CLASS = bytearray(128)
+for _i in range(48, 58):
+    _CLASS[_i] = _DIGIT
+for _i in range(65, 91):
+    _CLASS[_i] = _LETTER
+_CLASS[45] = _DASH
+_CLASS[58] = _COLON
+_FIELD_CLASSES = _DIGIT | _LETTER | _DASH
+_CODE_CLASSES = _FIELD_CLASSES | _COLON
+
+
+def _only(text, classes):
+    for b in text.encode():
+        if b > 127 or not _CLASS[b] & classes:
             return False
     return True
 
 
 def _is_digits(text):
-    return len(text) > 0 and _only(text, DIGITS)
+    return len(text) > 0 and _only(text, _DIGIT)
 
 
 def is_device_id(text):
     """Device ids are MQTT user names and topic levels: A-Z, 0-9, '-'."""
     return 0 < len(text) <= DEVICE_ID_MAX and text[0] in LETTERS \
-        and _only(text, DIGITS + LETTERS + "-")
+        and _only(text, _FIELD_CLASSES)
 
 
 # ---------------------------------------------------------------- QR codes
-# Order code:  PGO:<order number>:<check>           PGO:1042:Q
-# Bottle code: PGB:<serial>:<sku>:<lot>:<check>     PGB:B000123:CBD-OIL-30:L2311A:7
+# Order code:  PGO:<order number>:<check>
+# Bottle code: PGB:<serial>:<sku>:<lot>:<check>
 #
 # Every character is in the QR alphanumeric set, so a bottle code fits a
-# version 2 symbol.  The check character is ISO 7064 MOD 37-2 computed over
-# everything before the last ':' (values: see CODE_CHARS), so any single
-# misread character and any swap of two neighbours is caught.
+# version 2 symbol.  The check character follows the ISO 7064 pure-system
+# recipe (radix 2) with modulus 41, over everything before the last ':'
+# (values: see CODE_CHARS), so any single misread character and any swap of
+# two neighbours is caught.
 
 ORDER_PREFIX = "PGO"
 BOTTLE_PREFIX = "PGB"
@@ -101,7 +118,6 @@ ORDER_ID_MAX_DIGITS = 9
 SERIAL_MAX = 12
 SKU_MAX = 16
 LOT_MAX = 12
-_FIELD = DIGITS + LETTERS + "-"
 
 
 class CodeError(ValueError):
@@ -117,12 +133,16 @@ class CodeError(ValueError):
 
 def check_char(body):
     p = 0
-    for ch in body:
-        v = CODE_CHARS.find(ch)
-        if v < 0:
-            raise CodeError("format", "character not allowed: " + ch)
-        p = ((p + v % 37) * 2) % 37
-    return CHECK_SYMBOLS[(38 - p) % 37]
+    for b in body.encode():
+        c = _CLASS[b] if b < 128 else 0
+        if not c & _CODE_CLASSES:
+            raise CodeError("format", "character not allowed")
+        # The value of b in CODE_CHARS: digits 0-9, letters 10-35, '-' 36,
+        # ':' 37.
+        v = b - 48 if c == _DIGIT else b - 55 if c == _LETTER \
+            else 36 if c == _DASH else 37
+        p = ((p + v) * 2) % CHECK_MOD
+    return CHECK_SYMBOLS[(CHECK_MOD + 1 - p) % CHECK_MOD]
 
 
 def order_code(order_id):
@@ -141,7 +161,7 @@ def bottle_code(serial, sku, lot):
 
 
 def _check_field(name, value, limit):
-    if not (0 < len(value) <= limit and _only(value, _FIELD)):
+    if not (0 < len(value) <= limit and _only(value, _FIELD_CLASSES)):
         raise CodeError("format", "bad " + name + ": " + repr(value))
 
 
@@ -160,7 +180,7 @@ def parse_code(text):
     if parts[0] not in (ORDER_PREFIX, BOTTLE_PREFIX) or len(parts) < 3:
         raise CodeError("foreign", "not a Pickgun code")
     body = text[:text.rfind(":")]
-    if len(parts[-1]) != 1 or not _only(body, CODE_CHARS):
+    if len(parts[-1]) != 1 or not _only(body, _CODE_CLASSES):
         raise CodeError("format", "malformed Pickgun code")
     if check_char(body) != parts[-1]:
         raise CodeError("check", "misread code, scan again")

@@ -1,6 +1,7 @@
 """Put Pickgun's firmware on a gun over USB: optionally erase the chip and
-write a MicroPython image with esptool, then copy the gun's Python files
-with mpremote.  --dry-run prints what would be done."""
+write a MicroPython image with esptool, then copy the gun's files with
+mpremote: modules precompiled by mpy-cross (tools/mpy_build.py; --py copies
+the .py sources instead).  --dry-run prints what would be done."""
 import os
 import shlex
 import shutil
@@ -50,6 +51,24 @@ def firmware_files(root=PROJECT):
     return files, missing
 
 
+def compiled_files(root, source_files):
+    """The mpy-cross build (in <root>/build/firmware-mpy) of the same
+    modules: [(local path, path on the gun)], .mpy but main.py and boot.py,
+    plus any non-Python file of the source list as it is."""
+    from tools.mpy_build import MpyCrossMissing, build_firmware, tree_files
+    root = Path(root)
+    try:
+        tree = build_firmware(root / "build" / "firmware-mpy", root)
+    except MpyCrossMissing as e:
+        raise click.ClickException("%s (or flash the sources: --py)" % e)
+    except RuntimeError as e:
+        raise click.ClickException(str(e))
+    files = tree_files(tree)
+    files += [(local, target) for local, target in source_files
+              if not target.endswith(".py")]
+    return sorted(files, key=lambda f: f[1])
+
+
 def gun_dirs(files):
     """Folders to create on the gun, parents first."""
     dirs = set()
@@ -69,10 +88,20 @@ def esptool_commands(esptool, port, image, chip, baud):
 
 def mpremote_command(mpremote, port, files):
     """One mpremote session: make the folders (ignoring existing ones),
-    copy every file, then soft-reset so the gun starts the new code."""
-    mkdirs = ("import os\nfor d in %r:\n try:\n  os.mkdir(d)\n"
-              " except OSError:\n  pass\n" % (gun_dirs(files),))
-    cmd = [mpremote, "connect", port, "exec", mkdirs]
+    remove each module's twin of the other kind (MicroPython imports a
+    stale app.py before a new app.mpy), copy every file, then soft-reset
+    so the gun starts the new code."""
+    twins = []
+    for _, target in files:
+        if target.endswith(".mpy"):
+            twins.append(target[:-4] + ".py")
+        elif target.endswith(".py") and "/" in target:
+            twins.append(target[:-3] + ".mpy")
+    prep = ("import os\nfor d in %r:\n try:\n  os.mkdir(d)\n"
+            " except OSError:\n  pass\n" % (gun_dirs(files),))
+    prep += ("for f in %r:\n try:\n  os.remove(f)\n except OSError:\n"
+             "  pass\n" % (twins,))
+    cmd = [mpremote, "connect", port, "exec", prep]
     for local, target in files:
         cmd += ["+", "fs", "cp", str(local), ":" + target]
     return cmd + ["+", "reset"]
@@ -104,12 +133,22 @@ def _run(cmd):
 @click.option("--source", type=click.Path(file_okay=False, exists=True),
               default=str(PROJECT), show_default=False,
               help="Project folder holding firmware/ and shared/.")
+@click.option("--py", "as_source", is_flag=True,
+              help="Copy the .py sources instead of .mpy files precompiled "
+              "with mpy-cross (the gun then compiles them at every boot: "
+              "slower, and a higher heap peak).")
 @click.option("--dry-run", is_flag=True,
-              help="Print the files and commands, do nothing.")
-def flash_command(port, firmware_bin, chip, baud, source, dry_run):
+              help="Print the files and commands, do nothing on the gun.")
+def flash_command(port, firmware_bin, chip, baud, source, as_source,
+                  dry_run):
     """Flash a gun: MicroPython image (optional), then Pickgun's firmware.
     Provision the gun afterwards (`pickgun provision ID --port PORT`)."""
     files, missing = firmware_files(source)
+    if missing and not dry_run:
+        raise click.ClickException("firmware incomplete, missing: %s"
+                                   % ", ".join(missing))
+    if not as_source:
+        files = compiled_files(source, files)
     esptool = _tool("esptool") or "esptool"
     mpremote = _tool("mpremote") or "mpremote"
     steps = []
@@ -117,7 +156,8 @@ def flash_command(port, firmware_bin, chip, baud, source, dry_run):
         steps += esptool_commands(esptool, port, firmware_bin, chip, baud)
     steps.append(mpremote_command(mpremote, port, files))
     if dry_run:
-        click.echo("Files for the gun (%d):" % len(files))
+        click.echo("Files for the gun (%d, %s):" % (
+            len(files), "sources" if as_source else "precompiled"))
         for local, target in files:
             click.echo("  %s -> :%s" % (os.path.relpath(local, source),
                                         target))
@@ -127,9 +167,6 @@ def flash_command(port, firmware_bin, chip, baud, source, dry_run):
         for cmd in steps:
             _show(cmd)
         return
-    if missing:
-        raise click.ClickException("firmware incomplete, missing: %s"
-                                   % ", ".join(missing))
     if not os.path.exists(port):
         raise click.ClickException(
             "No serial port %s. Plug the gun in by USB and check "

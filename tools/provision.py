@@ -1,21 +1,27 @@
 """Per-gun credentials.  Each gun logs in to the broker as its device id
 with its own random password; the server keeps only the Mosquitto hash
 (devices.password_hash), the clear text goes once into the gun's
-config.json.  Provisioning a gun again replaces its password."""
+config.json.  Provisioning a gun again replaces its password.
+
+A gun talks TLS to the broker when its config carries the broker's CA
+certificate ("tls": true, "ca": DER in base64: config.json stays the one
+file to copy to the gun)."""
+import base64
 import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 
 import click
 
 from server import db as dbm
-from server.broker import password_hash
+from server.broker import lan_address, password_hash
 from shared import wire
 
 PASSWORD_BYTES = 18            # 24 URL-safe characters
+PLAIN_PORT = 1883
+TLS_PORT = 8883
 DEFAULT_BOARD = "esp32_gm65"
 
 
@@ -52,12 +58,49 @@ def device_hashes(db):
         "WHERE password_hash IS NOT NULL AND password_hash != ''")}
 
 
-def gun_config(device_id, password, broker_host, broker_port=1883,
-               ssid="", wifi_password="", board=DEFAULT_BOARD):
-    """The gun's config.json contents."""
-    return {"id": device_id, "password": password, "broker": broker_host,
-            "port": int(broker_port), "ssid": ssid,
-            "wifi_password": wifi_password, "board": board}
+def gun_config(device_id, password, broker_host, broker_port=None,
+               ssid="", wifi_password="", board=DEFAULT_BOARD, ca=None):
+    """The gun's config.json contents; ca: the broker's CA certificate
+    (DER bytes) for TLS, whose port is then the default."""
+    cfg = {"id": device_id, "password": password, "broker": broker_host,
+           "port": int(broker_port or (TLS_PORT if ca else PLAIN_PORT)),
+           "ssid": ssid, "wifi_password": wifi_password, "board": board}
+    if ca:
+        cfg.update(tls=True, ca=base64.b64encode(ca).decode())
+    return cfg
+
+
+def tls_config(ca_der_path, port):
+    """The config keys that put a gun on the broker's TLS port."""
+    ca = base64.b64encode(read_ca(ca_der_path)).decode()
+    return {"tls": True, "ca": ca, "port": int(port)}
+
+
+def read_ca(path):
+    """A CA certificate file, DER or PEM, as DER bytes."""
+    data = open(path, "rb").read()
+    if data.lstrip().startswith(b"-----BEGIN"):
+        body = data.split(b"-----")[2]
+        return base64.b64decode(b"".join(body.split()))
+    return data
+
+
+def instance_ca(db_path):
+    """The CA of the broker `pickgun up` runs beside this database."""
+    path = os.path.join(os.path.dirname(os.path.abspath(db_path)), "broker",
+                        "tls", "ca.der")
+    return path if os.path.exists(path) else None
+
+
+def cert_names(ca_path, host):
+    """False if the server certificate beside ca_path is known not to name
+    host (the gun checks the name it dials)."""
+    try:
+        with open(os.path.join(os.path.dirname(ca_path), "server.san")) as f:
+            names = f.read().strip().split(",")
+    except OSError:
+        return True
+    return "DNS:" + host in names or "IP:" + host in names
 
 
 def write_config(path, config):
@@ -66,17 +109,6 @@ def write_config(path, config):
     with os.fdopen(fd, "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-
-
-def lan_address():
-    """This machine's address on the network the guns will use (no
-    packet is sent: connecting a UDP socket only picks the route)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("192.0.2.1", 9))          # TEST-NET-1, never routed
-            return s.getsockname()[0]
-        except OSError:
-            return "127.0.0.1"
 
 
 def copy_to_gun(port, config_path):
@@ -105,8 +137,14 @@ def copy_to_gun(port, config_path):
 @click.option("--broker-host", default=None, envvar="PICKGUN_MQTT_HOST",
               help="Broker address as the gun sees it (default: this "
               "machine's LAN address).")
-@click.option("--broker-port", default=1883, show_default=True, type=int,
-              envvar="PICKGUN_MQTT_PORT")
+@click.option("--broker-port", default=None, type=int,
+              envvar="PICKGUN_MQTT_PORT",
+              help="Default: 8883 with TLS, 1883 without.")
+@click.option("--tls/--no-tls", default=None,
+              help="Default: TLS when the broker beside --db has a CA "
+              "(pickgun up makes one) or --ca is given.")
+@click.option("--ca", "ca_path", type=click.Path(dir_okay=False, exists=True),
+              default=None, help="The broker's CA certificate (DER or PEM).")
 @click.option("--ssid", default="", envvar="PICKGUN_WIFI_SSID")
 @click.option("--wifi-password", default="", envvar="PICKGUN_WIFI_PASSWORD")
 @click.option("--board", default=DEFAULT_BOARD, show_default=True)
@@ -114,11 +152,17 @@ def copy_to_gun(port, config_path):
               help="Serial port of a plugged-in gun: copy the config to it "
               "with mpremote.")
 def provision_command(device_id, db_path, out_path, name, broker_host,
-                      broker_port, ssid, wifi_password, board, serial_port):
+                      broker_port, tls, ca_path, ssid, wifi_password, board,
+                      serial_port):
     """Give gun DEVICE_ID (e.g. G03) a new broker password and write its
     config.json.  Restart `pickgun up` (or the broker) to let it log in."""
     from server import default_database, prepare_database
     path = db_path or default_database()
+    ca_path = ca_path or instance_ca(path)
+    if tls and not ca_path:
+        raise click.UsageError("--tls needs --ca: no broker CA found beside "
+                               "%s" % path)
+    ca = read_ca(ca_path) if ca_path and tls is not False else None
     prepare_database(path)
     db = dbm.connect(path)
     try:
@@ -127,9 +171,14 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
         raise click.BadParameter(str(e), param_hint="DEVICE_ID")
     finally:
         db.conn.close()
-    config = gun_config(device_id, password, broker_host or lan_address(),
+    broker_host = broker_host or lan_address()
+    config = gun_config(device_id, password, broker_host,
                         broker_port, ssid=ssid, wifi_password=wifi_password,
-                        board=board)
+                        board=board, ca=ca)
+    if ca and not cert_names(ca_path, broker_host):
+        click.echo("warning: the broker's certificate does not name %s; "
+                   "the gun will refuse it (pickgun up --tls-name %s)"
+                   % (broker_host, broker_host), err=True)
     out_path = out_path or "config-%s.json" % device_id
     write_config(out_path, config)
     click.echo(out_path)

@@ -41,8 +41,12 @@ class GunTimeout(AssertionError):
 # On the ESP32 the firmware's modules are frozen into flash, so their
 # bytecode costs no heap; the unix port loads it into the heap.  The
 # harness adds this much to `heapsize` so that heapsize stays the device's
-# budget for data (tests/firmware/test_simulated_gun.py checks the figure).
+# budget for data.  From source the import also needs room for the
+# compiler's garbage; from .mpy (precompiled=True) only the loaded code,
+# about 73 KB (bench/gun_memory.py measures both; tests/firmware/
+# test_simulated_gun.py and test_mpy_build.py check the figures).
 CODE_ALLOWANCE_K = 96
+MPY_CODE_ALLOWANCE_K = 80
 
 
 def _kib(size):
@@ -58,13 +62,26 @@ class SimulatedGun:
     def __init__(self, workdir, device_id, password, broker_host, broker_port,
                  micropython=None, heapsize="110k", firmware=None,
                  extra_config=None, boot_timeout=15,
-                 code_allowance_k=CODE_ALLOWANCE_K):
+                 code_allowance_k=None, precompiled=False):
+        """precompiled: run the mpy-cross build of `firmware` (as
+        `pickgun flash` installs it) instead of its sources."""
         self.workdir = Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.micropython = micropython or default_micropython()
         self.heapsize = heapsize
+        if code_allowance_k is None:
+            code_allowance_k = (MPY_CODE_ALLOWANCE_K if precompiled
+                                else CODE_ALLOWANCE_K)
         self.code_allowance_k = code_allowance_k
         self.firmware = Path(firmware or FIRMWARE).resolve()
+        self.precompiled = precompiled
+        if precompiled:
+            from tools.mpy_build import build_firmware
+            # The project's own firmware shares one cached build; another
+            # tree (a test's copy) gets its own, next to the gun.
+            out = None if self.firmware == FIRMWARE.resolve() \
+                else self.workdir / "firmware-mpy"
+            self.firmware = build_firmware(out, REPO, self.firmware)
         self.boot_timeout = boot_timeout
         self.screen_png = self.workdir / "screen.png"
         self.log_path = self.workdir / "gun.log"
@@ -99,7 +116,10 @@ class SimulatedGun:
         env = dict(os.environ)
         env.update({"PICKGUN_BOARD": "host",
                     "PICKGUN_HOST_DIR": str(self.workdir),
-                    "MICROPYPATH": "%s:%s:.frozen" % (self.firmware, REPO)})
+                    # a built tree holds shared/ itself: nothing from REPO
+                    "MICROPYPATH": ("%s:.frozen" % self.firmware)
+                    if self.precompiled else
+                    "%s:%s:.frozen" % (self.firmware, REPO)})
         args = [self.micropython]
         if self.heapsize:
             args += ["-X", "heapsize=%dk" % (_kib(self.heapsize)
@@ -317,12 +337,15 @@ def apply_console_line(gun, cmd):
               help="Where flash.bin and screen.png live "
                    "(default var/sim/<device>).")
 @click.option("--heapsize", default="110k", show_default=True)
-def simulate_command(device, password, broker, port, workdir, heapsize):
+@click.option("--precompiled", is_flag=True,
+              help="Run the mpy-cross build, as flashed to a gun.")
+def simulate_command(device, password, broker, port, workdir, heapsize,
+                     precompiled):
     """Run a simulated scanner gun in this terminal."""
     workdir = Path(workdir or Path("var") / "sim" / device)
     interactive = sys.stdin.isatty()
     gun = SimulatedGun(workdir, device, password, broker, port,
-                       heapsize=heapsize)
+                       heapsize=heapsize, precompiled=precompiled)
     beeps = 0
     try:
         click.echo(HELP)

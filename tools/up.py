@@ -3,8 +3,12 @@
 Runs a Pickgun-configured Mosquitto, the MQTT worker and the web server, each
 as its own child process, and with --demo two simulated scanner guns running
 the real firmware under MicroPython.  Everything lives in one instance folder
-(SQLite file, broker config and store, gun flash images), so a second `up`
-carries on where the first stopped."""
+(SQLite file, broker config, store and CA, gun flash images), so a second
+`up` carries on where the first stopped.
+
+Guns talk TLS to the broker (the demo guns too); the plain port is bound to
+127.0.0.1 for the worker on this machine.  --no-tls puts everything on the
+plain port, on --mqtt-host."""
 import json
 import os
 import secrets
@@ -52,12 +56,16 @@ class Stack:
 
     def __init__(self, instance, web_port=5000, mqtt_port=1883,
                  mqtt_host="127.0.0.1", demo=False, guns=DEMO_GUNS,
-                 gun_config=None, log=print):
+                 gun_config=None, log=print, tls=True, tls_port=8883,
+                 tls_names=()):
         self.instance = Path(instance).resolve()
         self.db_path = self.instance / "pickgun.db"
         self.web_port = web_port
         self.mqtt_port = mqtt_port
         self.mqtt_host = mqtt_host
+        self.tls = tls
+        self.tls_port = tls_port if tls else None
+        self.tls_names = tls_names
         self.demo = demo
         self.gun_ids = guns if demo else ()
         self.gun_config = gun_config or {}
@@ -113,18 +121,25 @@ class Stack:
     # ---------------------------------------------------------- start/stop
     def start(self):
         hashes = self.prepare()
-        if self.mqtt_port and not port_free(self.mqtt_port, self.mqtt_host
-                                            if self.mqtt_host != "0.0.0.0"
-                                            else ""):
+        bind = "" if self.mqtt_host == "0.0.0.0" else self.mqtt_host
+        if self.mqtt_port and not port_free(
+                self.mqtt_port, "127.0.0.1" if self.tls else bind):
             self.log("MQTT port %d is taken; using a free one."
                      % self.mqtt_port)
             self.mqtt_port = None
+        if self.tls_port and not port_free(self.tls_port, bind):
+            self.log("MQTT TLS port %d is taken; using a free one."
+                     % self.tls_port)
+            self.tls_port = None
         pw_file = self._worker_password()
         self.broker = Broker(self.instance / "broker", port=self.mqtt_port,
                              host=self.mqtt_host, device_hashes=hashes,
-                             worker_password=pw_file.read_text().strip())
+                             worker_password=pw_file.read_text().strip(),
+                             tls=self.tls, tls_port=self.tls_port,
+                             tls_names=self.tls_names)
         self.broker.start()
         self.mqtt_port = self.broker.port
+        self.tls_port = self.broker.tls_port
         self.worker = self._spawn([
             "worker", "--db", str(self.db_path),
             "--broker-host", "127.0.0.1", "--broker-port", str(self.mqtt_port),
@@ -133,9 +148,11 @@ class Stack:
         if not port_free(self.web_port):
             self.log("Web port %d is taken; using a free one." % self.web_port)
             self.web_port = free_port()
-        self.web = self._spawn([
-            "web", "--db", str(self.db_path), "--port", str(self.web_port)],
-            "web.log")
+        web_args = ["web", "--db", str(self.db_path),
+                    "--port", str(self.web_port)]
+        if self.gun_ids:
+            web_args += ["--gun-screens", str(self.instance / "guns")]
+        self.web = self._spawn(web_args, "web.log")
         wait_for_port(self.web_port, self.web, "web server")
         for gun_id in self.gun_ids:
             self.start_gun(gun_id)
@@ -158,12 +175,17 @@ class Stack:
         return changed
 
     def start_gun(self, gun_id):
+        from tools.provision import tls_config
         from tools.simulate import SimulatedGun
         password = (self.instance / "guns" / gun_id / "password") \
             .read_text().strip()
+        extra = dict(self.gun_config)
+        if self.tls:
+            extra = dict(tls_config(self.broker.ca_der_path, self.tls_port),
+                         **extra)
         gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id, password,
-                           "127.0.0.1", self.mqtt_port,
-                           extra_config=self.gun_config)
+                           "127.0.0.1", self.tls_port or self.mqtt_port,
+                           extra_config=extra)
         self.guns[gun_id] = gun
         return gun
 
@@ -203,7 +225,7 @@ class Stack:
 
 
 def console(stack):
-    """Drive the demo guns from the terminal: `G01 PGO:1042:8`, `G01 :ok`."""
+    """Drive the demo guns from the terminal: `G01 PGO:1042:V`, `G01 :ok`."""
     click.echo("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
                ":wifi on|:cut|:on', e.g. 'G01 PGO:1001:...'.  Ctrl-C stops.")
     for line in sys.stdin:
@@ -231,17 +253,33 @@ def _interrupt(signum, frame):
 @click.option("--port", "web_port", default=5000, show_default=True)
 @click.option("--mqtt-port", default=1883, show_default=True)
 @click.option("--mqtt-host", default="127.0.0.1", show_default=True,
-              help="Address the broker listens on (0.0.0.0 for real guns).")
-def up_command(demo, instance, web_port, mqtt_port, mqtt_host):
+              help="Address the guns' listener is on (0.0.0.0 for real "
+              "guns).")
+@click.option("--tls-port", default=8883, show_default=True,
+              help="Guns' TLS port (the plain port is then on 127.0.0.1).")
+@click.option("--tls/--no-tls", default=True, show_default=True,
+              help="Guns connect over TLS.")
+@click.option("--tls-name", "tls_names", multiple=True,
+              help="Another name or address guns use for the broker, for "
+              "its certificate (repeatable).")
+def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
+               tls_names):
     """Run the web server, MQTT worker and broker until Ctrl-C."""
     stack = Stack(instance, web_port=web_port, mqtt_port=mqtt_port,
-                  mqtt_host=mqtt_host, demo=demo, log=click.echo)
+                  mqtt_host=mqtt_host, demo=demo, log=click.echo, tls=tls,
+                  tls_port=tls_port, tls_names=tls_names)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
         click.echo("Pickgun is running: %s" % stack.url)
-        click.echo("MQTT broker on %s:%d; logs in %s"
-                   % (mqtt_host, stack.mqtt_port, stack.instance))
+        b = stack.broker
+        if stack.tls:
+            click.echo("MQTT broker: guns over TLS on %s:%d (CA for "
+                       "`pickgun provision`: %s); worker on 127.0.0.1:%d"
+                       % (mqtt_host, b.tls_port, b.ca_der_path, b.port))
+        else:
+            click.echo("MQTT broker (no TLS) on %s:%d" % (mqtt_host, b.port))
+        click.echo("Logs in %s" % stack.instance)
         for gun_id, gun in stack.guns.items():
             click.echo("Simulated gun %s: screen at %s" % (gun_id,
                                                            gun.screen_png))
@@ -264,10 +302,15 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host):
 @click.option("--db", "db_path", required=True, type=click.Path())
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def web_command(db_path, host, port):
+@click.option("--gun-screens", type=click.Path(file_okay=False),
+              help="Folder of simulated guns, whose screens the fleet page "
+                   "then shows.")
+def web_command(db_path, host, port, gun_screens):
     """Serve the web pages (used by `pickgun up`)."""
     from werkzeug.serving import run_simple
     from server import create_app
-    app = create_app({"DATABASE": os.path.abspath(db_path)})
+    app = create_app({"DATABASE": os.path.abspath(db_path),
+                      "GUN_SCREENS": gun_screens and os.path.abspath(
+                          gun_screens)})
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     run_simple(host, port, app, threaded=True, use_reloader=False)

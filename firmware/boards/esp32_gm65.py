@@ -143,10 +143,14 @@ def wifi_connect():
             pass                    # already connecting
 
 
-async def open_connection(host, port):
+async def open_connection(host, port, ssl=None):
     if not wifi_up():
         raise OSError(errno.EHOSTUNREACH)
-    return await asyncio.open_connection(host, port)
+    if ssl is None:
+        return await asyncio.open_connection(host, port)
+    # Non-blocking handshake: the screen and the scanner keep running.
+    return await asyncio.open_connection(host, port, ssl=ssl,
+                                         server_hostname=host)
 
 
 # ---------------------------------------------------------------- time

@@ -10,7 +10,9 @@
 #   beep(pattern)            "ok", "err", "warn", "done", "note" (non-blocking)
 #   keys() -> object         await keys.get() -> "OK" | "BACK"
 #   wifi_up() -> bool, wifi_connect()
-#   await open_connection(host, port) -> (reader, writer); OSError if no link
+#   await open_connection(host, port, ssl=None) -> (reader, writer); OSError
+#                            if no link; ssl: an ssl.SSLContext (TLS, the
+#                            certificate checked against host)
 #   clock() -> int seconds (0 if unknown), ticks_ms()
 #
 # Here: flash is littlefs on a file-backed block device
@@ -328,7 +330,7 @@ def wifi_connect():
     pass
 
 
-async def open_connection(host, port):
+async def open_connection(host, port, ssl=None):
     if not _wifi:
         raise OSError(errno.EHOSTUNREACH)
     s = socket.socket()
@@ -336,7 +338,12 @@ async def open_connection(host, port):
         s.settimeout(3)
         s.connect(socket.getaddrinfo(host, port)[0][-1])
         s.setblocking(False)
-    except OSError:
+        if ssl is not None:
+            # The handshake then runs inside the first reads and writes, in
+            # the event loop, as asyncio.open_connection does on the device.
+            s = ssl.wrap_socket(s, server_hostname=host,
+                                do_handshake_on_connect=False)
+    except Exception:
         s.close()
         raise
     link = _Link(s)

@@ -17,7 +17,12 @@ def problems(cfg):
     host = cfg.get("broker")
     if not isinstance(host, str) or not host:
         out.append("no broker address")
-    port = cfg.get("port", 1883)
+    tls = cfg.get("tls", False)
+    if not isinstance(tls, bool):
+        out.append("bad tls flag")
+    elif tls and not _der(cfg.get("ca")):
+        out.append("tls: no CA certificate")
+    port = cfg.get("port", 8883 if tls is True else 1883)
     if not isinstance(port, int) or isinstance(port, bool) \
             or not 0 < port < 65536:
         out.append("bad broker port")
@@ -25,6 +30,18 @@ def problems(cfg):
         if key in cfg and not isinstance(cfg[key], str):
             out.append("bad " + key)
     return out
+
+
+def _der(ca):
+    """The CA certificate: DER, base64 in config.json (one file to copy,
+    and what MicroPython's ssl loads)."""
+    if not isinstance(ca, str) or not ca:
+        return None
+    from binascii import a2b_base64
+    try:
+        return a2b_base64(ca)
+    except ValueError:
+        return None
 
 
 def load(board):

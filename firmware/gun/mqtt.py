@@ -54,8 +54,10 @@ async def open_connection(host, port, ssl=None):
 class MQTTClient:
     def __init__(self, client_id, user=None, password=None, keepalive=30,
                  clean=True, will=None, callback=None, max_packet=8192,
-                 max_inflight=8, timeout_ms=10000):
-        """will: (topic, payload, retain, qos) or None."""
+                 max_inflight=8, timeout_ms=10000, buf=None):
+        """will: (topic, payload, retain, qos) or None.  buf: a receive
+        buffer allocated early, while the heap is in one piece (its length
+        is then max_packet)."""
         self.client_id = client_id
         self.user = user
         self.password = password
@@ -65,7 +67,7 @@ class MQTTClient:
         self.callback = callback
         self.max_inflight = max_inflight
         self.timeout_ms = timeout_ms
-        self._rbuf = bytearray(max_packet)
+        self._rbuf = bytearray(max_packet) if buf is None else buf
         self._rmv = memoryview(self._rbuf)
         self._hbuf = bytearray(8)          # receive: fixed headers
         self._hmv = memoryview(self._hbuf)

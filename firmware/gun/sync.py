@@ -8,9 +8,17 @@
 # repeat is harmless and nothing is lost.  Acks for another epoch, stale and
 # repeated acks change nothing.
 #
-# cfg keys: id, password, broker, port (1883), fw, keepalive (30 s),
-# window (4), resend_ms (15000), backoff_ms (1000), backoff_max_ms (30000),
-# max_packet (8192).
+# The retained status is published at every connection and again when the
+# number of waiting events changes, at most once per `status_ms` so a burst
+# of scans is not a burst of statuses, except that reaching 0 is told at once.
+#
+# TLS (cfg tls true): the broker's certificate must be signed by cfg ca
+# (DER, base64) and name cfg broker.  The board opens the link; this module
+# only builds the ssl context, once, and names TLS failures in last_error.
+#
+# cfg keys: id, password, broker, tls (false), ca, port (1883, 8883 with
+# tls), fw, keepalive (30 s), window (4), resend_ms (15000), backoff_ms
+# (1000), backoff_max_ms (30000), max_packet (8192), status_ms (2000).
 import asyncio
 import os
 from time import ticks_ms, ticks_diff
@@ -32,7 +40,8 @@ def _jitter(ms):
 
 
 class Sync:
-    def __init__(self, board, cfg, journal, store, listener):
+    def __init__(self, board, cfg, journal, store, listener, rxbuf=None):
+        """rxbuf: the MQTT receive buffer, if allocated early."""
         self.board = board
         self.cfg = cfg
         self.journal = journal
@@ -46,11 +55,16 @@ class Sync:
         self.resend_ms = cfg.get("resend_ms", 15000)
         self.backoff_ms = cfg.get("backoff_ms", 1000)
         self.backoff_max_ms = cfg.get("backoff_max_ms", 30000)
+        self.status_ms = cfg.get("status_ms", 2000)
         self.client = MQTTClient(
             dev, dev, cfg["password"], keepalive=cfg.get("keepalive", 30),
             clean=False, callback=self._on_message,
-            max_packet=cfg.get("max_packet", 8192),
+            max_packet=cfg.get("max_packet", 8192), buf=rxbuf,
             will=(self._status_topic, wire.encode(wire.status(False)), True, 1))
+        self._tls = self._tls_error = None
+        if cfg.get("tls"):
+            from gun import tls      # only TLS guns pay for its code
+            self._tls, self._tls_error = tls.context(cfg.get("ca"))
         self._wake = asyncio.Event()
         self._link = OFFLINE
         self._sent = 0          # highest seq published on this connection
@@ -60,6 +74,8 @@ class Sync:
         self.ignored = 0        # malformed messages dropped
         self.connects = 0
         self._online = False
+        self._told = -1         # pending count in the last status sent
+        self._told_at = 0
 
     # ------------------------------------------------------------ for the UI
     @property
@@ -112,20 +128,35 @@ class Sync:
         self._wake.set()
         await self.client.disconnect()
 
-    def _status(self):
+    async def _tell(self, wait=True):
+        """Publish the retained status."""
         j = self.journal
-        return wire.encode(wire.status(True, self.cfg.get("fw", ""),
-                                       j.pending_count(), j.ep, j.upto))
+        self._told = n = j.pending_count()
+        self._told_at = ticks_ms()
+        await self.client.publish(
+            self._status_topic,
+            wire.encode(wire.status(True, self.cfg.get("fw", ""), n, j.ep,
+                                    j.upto)),
+            retain=True, qos=1, wait=wait)
 
     async def _session(self):
-        cfg = self.cfg
         c = self.client
-        r, w = await asyncio.wait_for_ms(
-            self.board.open_connection(cfg["broker"], cfg.get("port", 1883)),
-            10000)
-        present = await c.connect(r, w)
+        cfg = self.cfg
+        tls = self._tls
+        if self._tls_error is not None:
+            raise self._tls_error
+        try:
+            r, w = await asyncio.wait_for_ms(self.board.open_connection(
+                cfg["broker"], cfg.get("port", 8883 if tls else 1883),
+                ssl=tls), 10000)
+            present = await c.connect(r, w)    # TLS handshake happens here
+        except Exception as e:
+            if tls:
+                from gun.tls import link_error
+                e = link_error(e)
+            raise e
         self.connects += 1
-        await c.publish(self._status_topic, self._status(), retain=True, qos=1)
+        await self._tell()
         if not present:
             # A new session: subscribe (the broker then sends the retained
             # snapshots).  A resumed one keeps its subscriptions and queue.
@@ -154,6 +185,10 @@ class Sync:
                     await c.publish(self._evt_topic, payload, qos=1,
                                     wait=False)
                 self._sent = seq if seq > j.upto else j.upto
+            n = j.pending_count()
+            if n != self._told and c.connected and (not n or ticks_diff(
+                    ticks_ms(), self._told_at) >= self.status_ms):
+                await self._tell(wait=False)
             self._wake.clear()
             try:
                 await asyncio.wait_for_ms(self._wake.wait(), 1000)

@@ -82,6 +82,8 @@ class FakeServer:
 
 
 GUN = r"""
+RX = bytearray(8192)       # big buffers first, as main.py does
+import gun.mqtt            # then the largest module, while most heap is free
 import sys, os, asyncio, time
 from time import ticks_ms, ticks_diff
 from shared import wire
@@ -96,7 +98,7 @@ class Board:
     DATA_DIR = DATA
     def wifi_up(self):
         return not exists("wifi_off")
-    async def open_connection(self, host, port):
+    async def open_connection(self, host, port, ssl=None):
         if not self.wifi_up():
             raise OSError(113)
         return await asyncio.open_connection(host, port)
@@ -147,7 +149,7 @@ listener = Listener()
 cfg = {"id": "G01", "password": "pw-g01", "broker": "127.0.0.1", "port": PORT,
        "fw": "test", "keepalive": 5, "window": 3, "resend_ms": 1500,
        "backoff_ms": 100, "backoff_max_ms": 800}
-sync = Sync(board, cfg, j, store, listener)
+sync = Sync(board, cfg, j, store, listener, rxbuf=RX)
 n = [0]
 
 
@@ -338,3 +340,76 @@ def test_sync_end_to_end(tmp_path, env):
     assert first == list(range(1, 18)), first
     assert len(server.arrivals) > 17          # resends happened, harmlessly
     assert elapsed < 90
+
+
+STATUS_DRIVER = r"""
+async def driver():
+    await until("online", lambda: sync.link == "online")
+    print("ONLINE")
+    await until("held", lambda: exists("held"))
+    await asyncio.sleep_ms(2200)          # clear of the status sent at connect
+    for _ in range(4):
+        scan()
+        await asyncio.sleep_ms(150)
+    print("SCANNED")
+    await until("drained", lambda: j.pending_count() == 0)
+    print("DRAINED")
+    await asyncio.sleep_ms(500)
+    await sync.stop()
+
+
+async def main():
+    t = asyncio.create_task(sync.run())
+    await driver()
+    t.cancel()
+
+asyncio.run(main())
+"""
+
+
+class StatusWatcher(FakeServer):
+    """FakeServer that also records the gun's status messages."""
+
+    def __init__(self, broker):
+        self.statuses = []       # (monotonic time, pending)
+        super().__init__(broker)
+        _wait(self.c.is_connected, 5)
+        self.c.subscribe(wire.STATUS_FILTER, 1)   # after the evt one
+
+    def on_message(self, c, u, m):
+        if m.topic.endswith("/status"):
+            obj = json.loads(m.payload)
+            if obj.get("online"):
+                self.statuses.append((time.monotonic(), obj["pending"]))
+            return
+        super().on_message(c, u, m)
+
+
+def test_status_follows_pending_rate_limited(tmp_path):
+    broker = Broker(tmp_path / "broker", devices={"G01": "pw-g01"},
+                    worker_password="pw-worker")
+    broker.start()
+    server = StatusWatcher(broker)
+    script = GUN[:GUN.index("async def driver")] + STATUS_DRIVER
+    gun = MPProcess(tmp_path, script, args=[str(tmp_path / "data"),
+                                            str(broker.port), str(tmp_path), "-"])
+    try:
+        gun.expect("ONLINE")
+        server.hold = True
+        _touch(tmp_path, "held")
+        gun.expect("SCANNED")
+        _wait(lambda: server.statuses and server.statuses[-1][1] == 4, 5)
+        burst = server.statuses[1:]
+        assert [p for _, p in burst][0] >= 1 and burst[-1][1] == 4, burst
+        gaps = [b[0] - a[0] for a, b in zip(burst, burst[1:])]
+        assert all(g > 1.5 for g in gaps), burst     # at most one per ~2 s
+        released = time.monotonic()
+        server.release()
+        gun.expect("DRAINED")
+        _wait(lambda: server.statuses[-1][1] == 0, 5)
+        assert server.statuses[-1][0] - released < 1.0   # 0 is told at once
+        assert gun.wait() == 0
+    finally:
+        gun.kill()
+        server.close()
+        broker.stop()

@@ -100,13 +100,23 @@ def test_flash_dry_run(tmp_path):
         "--source", str(root), "--dry-run"])
     assert result.exit_code == 0, result.output
     out = result.output
-    for target in (":boot.py", ":main.py", ":gun/journal.py",
-                   ":boards/esp32.py", ":drivers/ssd1306.py",
-                   ":shared/wire.py", ":shared/__init__.py"):
+    # Modules go precompiled; main.py and boot.py stay scripts.
+    for target in (":boot.py", ":main.py", ":gun/journal.mpy",
+                   ":boards/esp32.mpy", ":drivers/ssd1306.mpy",
+                   ":shared/wire.mpy", ":shared/__init__.mpy"):
         assert target in out
+    assert ":gun/journal.py" not in out
     assert ".pyc" not in out and "missing" not in out
     assert "erase-flash" in out and "write-flash" in out and "0x1000" in out
     assert "connect /dev/ttyUSB9" in out
+    assert (root / "build/firmware-mpy/gun/journal.mpy").is_file()
+
+    result = CliRunner().invoke(flash_command, [
+        "--port", "/dev/ttyUSB9", "--source", str(root), "--py",
+        "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert ":gun/journal.py" in result.output
+    assert ":gun/journal.mpy" not in result.output
 
 
 def test_flash_dry_run_without_image_reports_missing(tmp_path):

@@ -1,0 +1,141 @@
+"""The wire contract, on CPython and inside the real MicroPython."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from shared import wire  # noqa: E402
+
+BOTTLE = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")
+
+
+def test_codes_round_trip():
+    assert wire.parse_code(wire.order_code(1042)) == ("order", 1042)
+    assert wire.parse_code(BOTTLE) == ("bottle", "B000123", "CBD-OIL-30",
+                                       "L2311A")
+    assert wire.parse_code("  " + BOTTLE + "\r\n")[0] == "bottle"
+    assert wire.parse_code(BOTTLE.encode())[0] == "bottle"
+
+
+def test_codes_use_qr_alphanumeric_only():
+    for code in (BOTTLE, wire.order_code(987654321)):
+        assert all(ch in wire.ALNUM for ch in code)
+
+
+@pytest.mark.parametrize("code", [BOTTLE, wire.order_code(1042)])
+def test_every_single_misread_and_neighbour_swap_is_refused(code):
+    chars = wire.ALNUM
+    for i in range(len(code)):
+        for ch in chars:
+            if ch == code[i]:
+                continue
+            bad = code[:i] + ch + code[i + 1:]
+            with pytest.raises(wire.CodeError):
+                wire.parse_code(bad)
+    for i in range(len(code) - 1):
+        if code[i] != code[i + 1]:
+            bad = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+            with pytest.raises(wire.CodeError):
+                wire.parse_code(bad)
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("", "foreign"),
+    ("https://example.com/", "foreign"),
+    ("0123456789012", "foreign"),
+    ("PGX:1:1", "foreign"),
+    ("PGO:1042:", "format"),
+    ("PGO:1042", "foreign"),
+    ("pgo:1042:8", "foreign"),
+    ("PGO:0:" + wire.check_char("PGO:0"), "format"),
+    ("PGO:12A:" + wire.check_char("PGO:12A"), "format"),
+    ("PGB:B1:SKU:" + wire.check_char("PGB:B1:SKU"), "format"),
+    ("PGB:B1:S:L:X:" + wire.check_char("PGB:B1:S:L:X"), "format"),
+    ("PGB:B1::L:" + wire.check_char("PGB:B1::L"), "format"),
+    ("PGB:é:S:L:1", "format"),
+    (b"\xff\xfe", "foreign"),
+])
+def test_bad_codes_are_refused_with_a_reason(text, reason):
+    with pytest.raises(wire.CodeError) as err:
+        wire.parse_code(text)
+    assert err.value.reason == reason
+    assert wire.reason_text(reason)
+
+
+def test_making_a_bad_code_is_refused():
+    for args in (("", "S", "L"), ("B1", "s", "L"), ("B1", "S", "L" * 13),
+                 ("B:1", "S", "L")):
+        with pytest.raises(wire.CodeError):
+            wire.bottle_code(*args)
+    with pytest.raises(wire.CodeError):
+        wire.order_code(10 ** 9)
+
+
+def test_topics():
+    assert wire.dev_topic("G01", wire.EVT) == "pickgun/dev/G01/evt"
+    assert wire.parse_topic("pickgun/dev/G01/ack") == ("ack", "G01")
+    assert wire.parse_topic(b"pickgun/order/7") == ("order", 7)
+    for bad in ("pickgun/dev/g01/evt", "pickgun/dev/G01/other",
+                "pickgun/order/x", "other/dev/G01/evt", "pickgun/dev//evt"):
+        with pytest.raises(wire.WireError):
+            wire.parse_topic(bad)
+
+
+def test_payloads_validate():
+    ev = wire.event(5, 1, wire.PICK, 1042, 0, code=BOTTLE)
+    assert wire.check_event(wire.decode(wire.encode(ev))) == ev
+    notes = wire.event(5, 2, wire.NOTES_ACK, 1042, 0, notes=[1, 2])
+    assert wire.check_event(notes)["n"] == [1, 2]
+    ack = wire.ack(5, 2, [{"seq": 2, "why": "over_pick", "o": 1, "c": ""}])
+    assert wire.check_ack(wire.decode(wire.encode(ack)))["upto"] == 2
+    snap = wire.snapshot(1, 3, "placed", "Jo", [{"sku": "A", "name": "a",
+                                                 "qty": 1, "got": 0}], [], [])
+    assert wire.check_snapshot(snap)["pick"] is True
+    assert wire.check_status(wire.status(True, "1", 0, 5, 2))["online"]
+
+
+@pytest.mark.parametrize("payload", [
+    b"", b"not json", b"[1, 2]", b'{"v": 2}', b'"text"', b"\xff",
+    json.dumps({"v": 1, "ep": 0, "seq": 1, "k": "pick", "o": 1, "at": 0,
+                "c": "x"}).encode(),
+    json.dumps({"v": 1, "ep": 1, "seq": True, "k": "pick", "o": 1,
+                "at": 0, "c": "x"}).encode(),
+    json.dumps({"v": 1, "ep": 1, "seq": 1, "k": "dance", "o": 1,
+                "at": 0}).encode(),
+    json.dumps({"v": 1, "ep": 1, "seq": 1, "k": "notes_ack", "o": 1,
+                "at": 0, "n": ["a"]}).encode(),
+])
+def test_malformed_events_are_refused(payload):
+    with pytest.raises(wire.WireError):
+        wire.check_event(wire.decode(payload))
+
+
+def test_same_module_runs_inside_micropython():
+    script = """
+from shared import wire
+c = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")
+assert c == %r, c
+assert wire.parse_code(c)[1] == "B000123"
+assert wire.order_code(1042) == %r
+for bad in ("PGO:1042:0", "hello", "PGB:B1:S:L"):
+    try:
+        wire.parse_code(bad)
+        raise SystemExit("accepted " + bad)
+    except wire.CodeError as e:
+        assert e.reason in ("foreign", "check", "format")
+try:
+    wire.check_event(wire.decode(b"[1]"))
+    raise SystemExit("accepted a list")
+except wire.WireError:
+    pass
+print("ok")
+""" % (BOTTLE, wire.order_code(1042))
+    mp = REPO / ".venv" / "bin" / "micropython"
+    out = subprocess.run([str(mp), "-X", "heapsize=110k", "-c", script],
+                         env={"MICROPYPATH": "%s:.frozen" % REPO},
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
