@@ -92,6 +92,27 @@ def instance_ca(db_path):
     return path if os.path.exists(path) else None
 
 
+def instance_broker_port(db_path, tls):
+    """The port guns use on the broker `pickgun up` runs beside this
+    database (its TLS listener when tls), or None if there is none."""
+    conf = os.path.join(os.path.dirname(os.path.abspath(db_path)), "broker",
+                        "mosquitto.conf")
+    ports = {}
+    current = None
+    try:
+        with open(conf) as f:
+            for line in f:
+                words = line.split()
+                if words[:1] == ["listener"] and len(words) > 1:
+                    current = int(words[1])
+                    ports.setdefault(False, current)
+                elif words[:1] == ["cafile"] and current is not None:
+                    ports[True] = current
+    except (OSError, ValueError):
+        return None
+    return ports.get(bool(tls))
+
+
 def cert_names(ca_path, host):
     """False if the server certificate beside ca_path is known not to name
     host (the gun checks the name it dials)."""
@@ -155,7 +176,7 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
                       broker_port, tls, ca_path, ssid, wifi_password, board,
                       serial_port):
     """Give gun DEVICE_ID (e.g. G03) a new broker password and write its
-    config.json.  Restart `pickgun up` (or the broker) to let it log in."""
+    config.json.  A running `pickgun up` lets it log in within seconds."""
     from server import default_database, prepare_database
     path = db_path or default_database()
     ca_path = ca_path or instance_ca(path)
@@ -172,6 +193,7 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
     finally:
         db.conn.close()
     broker_host = broker_host or lan_address()
+    broker_port = broker_port or instance_broker_port(path, ca is not None)
     config = gun_config(device_id, password, broker_host,
                         broker_port, ssid=ssid, wifi_password=wifi_password,
                         board=board, ca=ca)

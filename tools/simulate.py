@@ -299,6 +299,7 @@ def draw(gun):
     return "\n".join(out)
 
 
+LINK_WAIT = 15      # seconds to wait for the broker before taking input
 HELP = ("Type or pipe scanned codes, one per line.  Commands: :ok  :back  "
         ":wifi off  :wifi on  :cut (power cut)  :on (power on)  :quit")
 
@@ -329,26 +330,57 @@ def apply_console_line(gun, cmd):
 
 
 @click.command("simulate")
-@click.option("--device", required=True, help="Gun id, e.g. G01.")
-@click.option("--password", required=True, help="The gun's MQTT password.")
-@click.option("--broker", default="127.0.0.1", show_default=True)
-@click.option("--port", default=1883, show_default=True, type=int)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False,
+                                                       exists=True),
+              help="A gun's config.json from `pickgun provision` (id, "
+                   "password, broker, TLS): the usual way to start one.")
+@click.option("--device", help="Gun id, e.g. G01 (without --config).")
+@click.option("--password", help="The gun's MQTT password (without "
+                                 "--config).")
+@click.option("--broker", help="Broker address [127.0.0.1].")
+@click.option("--port", type=int, help="Broker port [1883].")
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Where flash.bin and screen.png live "
                    "(default var/sim/<device>).")
 @click.option("--heapsize", default="110k", show_default=True)
 @click.option("--precompiled", is_flag=True,
               help="Run the mpy-cross build, as flashed to a gun.")
-def simulate_command(device, password, broker, port, workdir, heapsize,
-                     precompiled):
+def simulate_command(config_path, device, password, broker, port, workdir,
+                     heapsize, precompiled):
     """Run a simulated scanner gun in this terminal."""
+    extra = {}
+    if config_path:
+        try:
+            cfg = json.loads(Path(config_path).read_text())
+        except ValueError as e:
+            raise click.BadParameter("not JSON: %s" % e, param_hint="--config")
+        if not isinstance(cfg, dict):
+            raise click.BadParameter("not a JSON object", param_hint="--config")
+        device = device or cfg.get("id")
+        password = password or cfg.get("password")
+        broker = broker or cfg.get("broker")
+        port = port or cfg.get("port")
+        extra = {k: cfg[k] for k in ("tls", "ca") if k in cfg}
+    if not device or not password:
+        raise click.UsageError("give --config FILE, or --device and "
+                               "--password")
+    broker = broker or "127.0.0.1"
+    port = port or 1883
     workdir = Path(workdir or Path("var") / "sim" / device)
     interactive = sys.stdin.isatty()
     gun = SimulatedGun(workdir, device, password, broker, port,
-                       heapsize=heapsize, precompiled=precompiled)
+                       heapsize=heapsize, precompiled=precompiled,
+                       extra_config=extra)
     beeps = 0
     try:
         click.echo(HELP)
+        try:
+            # Codes piped in at once should meet a gun that has its orders.
+            gun.wait_for(lambda s: s.get("link") == "online", LINK_WAIT)
+            time.sleep(0.5)
+        except GunTimeout:
+            click.echo("Broker not reached yet: the gun works offline and "
+                       "syncs when it can.")
         click.echo(draw(gun))
         while True:
             if interactive:
