@@ -140,11 +140,12 @@ def test_provision_uses_the_instance_ca(tmp_path):
         "G07", "--db", db, "--out", str(out), "--broker-host", "10.1.2.3"])
     assert r.exit_code == 0, r.output
     cfg = json.loads(out.read_text())
-    assert (cfg["tls"], cfg["port"]) == (True, 8883)
+    # the ports are the broker's own, read from its config
+    assert (cfg["tls"], cfg["port"]) == (True, b.tls_port)
     assert base64.b64decode(cfg["ca"]) == b.ca_der_path.read_bytes()
     assert "certificate does not name 10.1.2.3" in r.output   # told at once
     r = CliRunner().invoke(provision_command, [
         "G08", "--db", db, "--out", str(out), "--broker-host", "10.1.2.3",
         "--no-tls"])
     cfg = json.loads(out.read_text())
-    assert "tls" not in cfg and cfg["port"] == 1883
+    assert "tls" not in cfg and cfg["port"] == b.port
