@@ -175,7 +175,7 @@ def copy_to_gun(port, config_path):
 def provision_command(device_id, db_path, out_path, name, broker_host,
                       broker_port, tls, ca_path, ssid, wifi_password, board,
                       serial_port):
-    """Give gun DEVICE_ID (e.g. G03) a new broker password and write its
+    """Give a gun (DEVICE_ID, like G03) a new broker password and write its
     config.json.  A running `pickgun up` lets it log in within seconds."""
     from server import default_database, prepare_database
     path = db_path or default_database()

@@ -134,12 +134,16 @@ class SimulatedGun:
                                          stdout=log, stderr=subprocess.STDOUT)
         finally:
             log.close()
-        self._uart = self._accept("uart")
-        self._panel = self._accept("panel")
-        self._reader = threading.Thread(target=self._read_panel,
-                                        args=(self._panel,), daemon=True)
-        self._reader.start()
-        self.wait_for(lambda s: "screen" in s, self.boot_timeout)
+        try:
+            self._uart = self._accept("uart")
+            self._panel = self._accept("panel")
+            self._reader = threading.Thread(target=self._read_panel,
+                                            args=(self._panel,), daemon=True)
+            self._reader.start()
+            self.wait_for(lambda s: "screen" in s, self.boot_timeout)
+        except BaseException:
+            self.power_cut()            # never leave a half-booted gun behind
+            raise
 
     def _accept(self, kind):
         lsn = self._lsn[kind]

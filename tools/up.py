@@ -120,6 +120,14 @@ class Stack:
 
     # ---------------------------------------------------------- start/stop
     def start(self):
+        """Start everything; if any part fails, stop what did start."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         hashes = self.prepare()
         bind = "" if self.mqtt_host == "0.0.0.0" else self.mqtt_host
         if self.mqtt_port and not port_free(
@@ -224,17 +232,42 @@ class Stack:
         self.stop()
 
 
+def print_picking_list(stack):
+    """The codes a person needs to drive the demo guns from the keyboard."""
+    from server.picking import picking_list
+    from shared import wire
+    db = dbmod.connect(str(stack.db_path))
+    try:
+        for entry in picking_list(db):
+            order = entry["order"]
+            click.echo("Order %d (%s): %s" % (order["id"], order["client_name"],
+                                              wire.order_code(order["id"])))
+            for line in entry["lines"]:
+                for bottle in line["suggested"]:
+                    click.echo("    %s" % wire.bottle_code(
+                        bottle["serial"], line["sku"], bottle["lot_id"]))
+    finally:
+        db.conn.close()
+
+
+CONSOLE_HELP = ("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
+                ":wifi on|:cut|:on', e.g. 'G01 PGO:1042:V'; 'list' prints the "
+                "codes of the picking list.  Ctrl-C stops.")
+
+
 def console(stack):
     """Drive the demo guns from the terminal: `G01 PGO:1042:V`, `G01 :ok`."""
-    click.echo("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
-               ":wifi on|:cut|:on', e.g. 'G01 PGO:1001:...'.  Ctrl-C stops.")
+    from tools.simulate import apply_console_line, draw
+    click.echo(CONSOLE_HELP)
     for line in sys.stdin:
+        if line.strip().lower() == "list":
+            print_picking_list(stack)
+            continue
         parts = line.strip().split(None, 1)
         if len(parts) != 2 or parts[0].upper() not in stack.guns:
-            click.echo("Guns: %s" % ", ".join(stack.guns))
+            click.echo(CONSOLE_HELP + "  Guns: %s" % ", ".join(stack.guns))
             continue
         gun = stack.guns[parts[0].upper()]
-        from tools.simulate import apply_console_line, draw
         if not apply_console_line(gun, parts[1]):
             click.echo("Unknown command: %s" % parts[1])
         time.sleep(0.3)

@@ -154,7 +154,7 @@ def config_error(errors):
 def complete(link, pending, order_id, bottles):
     rows = [status(link, pending), "DONE", "",
             center("Order complete"), center("Order " + str(order_id)),
-            center(str(bottles) + " bottles"), "", "Scan next order"]
+            center(str(bottles) + (" bottle" if bottles == 1 else " bottles")), "", "Scan next order"]
     return _fit(rows), 1
 
 
