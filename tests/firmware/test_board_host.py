@@ -1,11 +1,15 @@
 """The simulator board (boards/host.py), the board selection, the ESP32
 board's API surface and the SSD1306 driver, inside MicroPython."""
 import json
+import sys
 import socket
 
 from PIL import Image
 
-from mp import check
+from mp import REPO, check
+
+sys.path.insert(0, str(REPO))
+from server.broker import free_port  # noqa: E402
 
 API = ("NAME", "DATA_DIR", "mount", "config", "uart", "display", "report",
        "beep", "keys", "wifi_up", "wifi_connect", "open_connection", "clock",
@@ -110,14 +114,6 @@ b.beep("err")
     assert not (tmp_path / "screen.png.tmp").exists()
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_wifi_off_drops_broker_link(tmp_path):
     check("""
 import asyncio, boards
@@ -159,7 +155,7 @@ async def go():
 
 asyncio.run(go())
 assert done == ["refused", "dropped", "no wifi"], done
-""" % _free_port(), env=host_env(tmp_path))
+""" % free_port(), env=host_env(tmp_path))
 
 
 def test_ssd1306_driver_with_fake_i2c():

@@ -1,11 +1,11 @@
 """A bad config.json stops the gun with a clear message on its screen,
 never a crash loop (gun/config.py, main.py)."""
-import socket
 import sys
 
 from mp import REPO, check
 
 sys.path.insert(0, str(REPO))
+from server.broker import free_port  # noqa: E402
 from tools.simulate import SimulatedGun  # noqa: E402
 
 
@@ -32,14 +32,8 @@ print("ok")
     assert out.strip() == "ok"
 
 
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gun_with_bad_config_shows_why(tmp_path):
-    with SimulatedGun(tmp_path / "g", "G01", "", "127.0.0.1", closed_port(),
+    with SimulatedGun(tmp_path / "g", "G01", "", "127.0.0.1", free_port(),
                       extra_config={"port": "eighteen"}) as gun:
         st = gun.wait_for(lambda s: s["screen"] == "config_error")
         assert "no password" in st["msg"] and "bad broker port" in st["msg"]
@@ -51,7 +45,7 @@ def test_gun_with_bad_config_shows_why(tmp_path):
 
 def test_gun_reprovisioned_badly_shows_why_after_restart(tmp_path):
     with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1",
-                      closed_port()) as gun:
+                      free_port()) as gun:
         gun.wait_for(lambda s: s["screen"] == "idle")
         gun.power_cut()
         cfg = gun.workdir / "config.json"

@@ -1,7 +1,6 @@
 """The mpy-cross build of the firmware (tools/mpy_build.py): every module
 imports from it, the whole gun boots from it under the simulator, and
 `pickgun flash` copies it."""
-import socket
 import sys
 
 from click.testing import CliRunner
@@ -9,17 +8,10 @@ from click.testing import CliRunner
 from mp import MICROPYTHON, REPO, check  # noqa: F401
 
 sys.path.insert(0, str(REPO))
+from server.broker import free_port  # noqa: E402
 from tools.flash import flash_command  # noqa: E402
 from tools.mpy_build import build_firmware, sources, tree_files  # noqa: E402
 from tools.simulate import MPY_CODE_ALLOWANCE_K, SimulatedGun  # noqa: E402
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_build_has_an_mpy_for_every_module_and_each_imports(tmp_path):
@@ -82,7 +74,7 @@ print(gc.mem_alloc() - base)
 
 
 def test_gun_boots_from_the_mpy_build(tmp_path):
-    with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1", closed_port(),
+    with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1", free_port(),
                       precompiled=True) as gun:
         assert gun.code_allowance_k == MPY_CODE_ALLOWANCE_K
         assert (gun.firmware / "gun" / "app.mpy").is_file()

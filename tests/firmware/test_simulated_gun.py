@@ -1,7 +1,6 @@
 """The whole firmware (main.py) under MicroPython with a 110 KB heap, driven
 through tools/simulate.py's SimulatedGun, with no broker reachable."""
 import shutil
-import socket
 import sys
 import time
 
@@ -11,16 +10,9 @@ from PIL import Image
 from mp import FIRMWARE, MPLIB, REPO, check
 
 sys.path.insert(0, str(REPO))
+from server.broker import free_port  # noqa: E402
 from shared import wire  # noqa: E402
 from tools.simulate import CODE_ALLOWANCE_K, SimulatedGun  # noqa: E402
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture
@@ -49,7 +41,7 @@ assert store.offer(wire.encode(%r)) == %d
 
 
 def test_boots_idle_and_refuses_foreign_code(tmp_path, firmware):
-    with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1", closed_port(),
+    with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1", free_port(),
                       firmware=firmware) as gun:
         st = gun.wait_for(lambda s: s["screen"] == "idle")
         assert st["pending"] == 0 and st["link"] in ("offline", "connecting")
@@ -80,7 +72,7 @@ def test_offline_pick_survives_power_cut(tmp_path, firmware):
     prestore(work, firmware, snap)
     b1 = wire.bottle_code("B000101", "CBD-OIL-30", "L2311A")
     b2 = wire.bottle_code("B000102", "CBD-OIL-30", "L2311A")
-    with SimulatedGun(work, "G01", "pw", "127.0.0.1", closed_port(),
+    with SimulatedGun(work, "G01", "pw", "127.0.0.1", free_port(),
                       firmware=firmware) as gun:
         gun.wait_for(lambda s: s["screen"] == "idle")
         st = gun.scan(wire.order_code(1042))

@@ -12,14 +12,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp_run import MPProcess  # noqa: E402
 
-paho = pytest.importorskip("paho.mqtt.client")
+import paho.mqtt.client as paho
 from server.broker import Broker, mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
 
-try:
-    mosquitto_binary()
-except RuntimeError:
-    pytest.skip("mosquitto is not installed", allow_module_level=True)
+mosquitto_binary()      # tools/test.sh installs it: fail loudly if missing
 
 
 class FakeServer:

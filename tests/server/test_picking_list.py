@@ -12,7 +12,7 @@ from server import picking
 from server.db import write
 from shared import wire
 
-pypdf = pytest.importorskip("pypdf")
+import pypdf
 
 
 def page(client, url):
@@ -146,7 +146,7 @@ def test_reprint_action_offers_the_pdf(client, demo):
 
 
 def test_printed_list_qr_codes_scan(browser, live_server, demo):
-    zxingcpp = pytest.importorskip("zxingcpp")
+    import zxingcpp
     tab = browser.new_page(viewport={"width": 1100, "height": 900})
     try:
         tab.emulate_media(media="print")
