@@ -12,6 +12,22 @@
 # Scanning another order while one is open switches at once: every pick
 # is already on flash, so nothing is lost, and the left order resumes
 # where it was when its code is scanned again.
+#
+# A full heap (MemoryError) does not stop the gun: the scan and key tasks
+# run each input through handle(), which collects the garbage and tries
+# once more, then refuses the input ("Busy - scan again", err beep).  The
+# handlers do their allocating before anything is recorded, so a failure
+# before the journal append records nothing (at most part of the screen
+# state has changed, which the retry sets again).
+# Once append() has returned the event is on flash; what follows first
+# updates what mirrors the journal in memory (the pick table, the note
+# acks) without allocating, so the gun's state matches its journal, and
+# the retry only finishes the screen and beep (the input itself is not
+# run again: it would record the pick twice).  If that fails too, the
+# "Busy" refusal shows, the event stays recorded and is synced as usual,
+# and scanning the bottle again says "Already counted".
+import gc
+
 try:
     import asyncio
 except ImportError:  # pragma: no cover
@@ -37,6 +53,10 @@ TODO = {
     "notes_pending": "Press OK to read notes",
 }
 TODO_SERVER = "Take it out of the order"
+
+# Refusals after a MemoryError: built now, shown without allocating.
+BUSY_SCAN = ("busy", "Busy - scan again", "", "")
+BUSY_KEY = ("busy", "Busy - press again", "", "")
 
 MAX_REJECTIONS = 8
 
@@ -71,6 +91,7 @@ class App:
         self.keys = 0
         self.rows = None
         self.dirty = True
+        self._then = None         # finishing an input once it is on flash
         self._ev = asyncio.Event() if asyncio else None
         self.rebuild()
 
@@ -146,14 +167,14 @@ class App:
         snap = self.store.get(oid)
         if snap is None:
             return False
+        have = self.acked.get(oid, ())
+        todo = [n for n in snap.get("notes", ()) if n.get("id") not in have]
         self.oid = oid
         self.snap = snap
-        self._prune()
-        have = self.acked.get(oid, ())
-        self.todo_notes = [n for n in snap.get("notes", ())
-                           if n.get("id") not in have]
+        self.todo_notes = todo
         self.note_i = 0
         self.page = 0
+        self._prune()
         return True
 
     # ----------------------------------------------------------- inputs
@@ -203,18 +224,49 @@ class App:
             return self.refuse("over_pick", sku)
         if self.journal.full():
             return self.refuse("journal_full")
+        # Everything that allocates, before anything is recorded.
+        self._then = (True, (serial.encode(), self.oid,
+                             self.picks.reserve(sku), sku, "OK " + serial))
         self.journal.append(wire.PICK, self.oid, self.board.clock(),
                             code=text)
-        # On flash: now the beep may tell the associate so.
-        self.picks.add(serial, self.oid, sku)
+        # On flash: the pick table follows, then the beep may say so.
+        return self._finish()
+
+    def _record(self):
+        """After the journal append (self._then: (a pick?, its details)):
+        bring the memory in line with the journal.  Allocates nothing and
+        may run twice."""
+        pick, arg = self._then
+        if pick:
+            if self.picks.find(arg[0]) < 0:
+                self.picks.put(arg[0], arg[1], arg[2])
+        else:
+            self.acked[arg[0]] = arg[1]     # an existing key: no allocation
+            self.todo_notes = ()
+            self.note_i = 0
+            self.page = 0
+            if self.screen == "note":
+                self.screen = "order"
+
+    def _finish(self):
+        """_record(), then the screen and the beep."""
+        self._record()
+        pick, arg = self._then
+        r = self._picked(arg) if pick else self._noted()
+        self._then = None
+        return r
+
+    def _picked(self, p):
+        sku = p[3]
+        last = p[4]
         done = self.complete()
         self.board.beep("done" if done else "ok")
         if self.sync is not None:
             self.sync.kick()
         self.refusal = None
         self.cur_sku = sku
-        self.last = "OK " + serial
-        self.msg = self.last
+        self.last = last
+        self.msg = last
         self.screen = "complete" if done else "picking"
         self._changed()
         return "accepted"
@@ -284,18 +336,25 @@ class App:
         if self.page < len(screens.note_pages(text)) - 1:
             self.page += 1
             return
-        self.page = 0
-        self.note_i += 1
-        if self.note_i < len(self.todo_notes):
+        if self.note_i + 1 < len(self.todo_notes):
+            self.page = 0
+            self.note_i += 1
             return
         if self.journal.full():
+            self.page = 0
             self.note_i = 0
             return self.refuse("journal_full")
+        # Everything that allocates, before anything is recorded: the
+        # order's acked list is replaced, not grown, after the append.
         ids = [n["id"] for n in self.todo_notes]
+        have = self.acked.setdefault(self.oid, [])
+        self._then = (False, (self.oid,
+                              have + [i for i in ids if i not in have]))
         self.journal.append(wire.NOTES_ACK, self.oid, self.board.clock(),
                             notes=ids)
-        self._add_acked(self.oid, ids)
-        self.todo_notes = []
+        return self._finish()
+
+    def _noted(self):
         self.board.beep("ok")
         if self.sync is not None:
             self.sync.kick()
@@ -432,18 +491,73 @@ class App:
         self.board.report(rows, self.state())
         return rows
 
+    # ------------------------------------------------------ full heap
+    def handle(self, fn, arg, refusal=BUSY_SCAN):
+        """fn(arg), fn being on_scan or on_key, surviving a MemoryError:
+        collect and try once more (only the finishing part if the input is
+        already on flash), then show `refusal`.  Returns fn's result or
+        "busy"."""
+        scans, keys = self.scans, self.keys
+        seq = self.journal.next_seq
+        self._then = None
+        for _ in range(2):
+            try:
+                if self._then is not None and self.journal.next_seq != seq:
+                    return self._finish()
+                self.scans, self.keys = scans, keys     # counted once
+                self._then = None
+                return fn(arg)
+            except MemoryError:
+                gc.collect()
+        if self._then is not None and self.journal.next_seq != seq:
+            self._record()      # recorded: memory follows the journal
+        self._then = None
+        return self.busy(refusal)
+
+    def busy(self, refusal=BUSY_SCAN):
+        """Refuse the input for want of memory; allocates nothing of its
+        own."""
+        if self.screen != "refused":
+            self.back_to = self.screen
+        self.screen = "refused"
+        self.refusal = refusal
+        self.msg = refusal[1]
+        try:
+            self.board.beep("err")
+        except MemoryError:
+            pass
+        self._changed()
+        return "busy"
+
     # ------------------------------------------------------------ tasks
     async def display_task(self, fb):
         while True:
-            self.refresh(fb)
+            try:
+                self.refresh(fb)
+            except MemoryError:
+                gc.collect()
+                self.dirty = True       # try again shortly
+                await asyncio.sleep_ms(200)
+                continue
             await self._ev.wait()
             self._ev.clear()
 
     async def scan_task(self, scanner):
         self.scanner = scanner
         while True:
-            self.on_scan(await scanner.read())
+            try:
+                text = await scanner.read()
+            except MemoryError:
+                gc.collect()
+                self.busy(BUSY_SCAN)
+                continue
+            self.handle(self.on_scan, text)
 
     async def key_task(self, keys):
         while True:
-            self.on_key(await keys.get())
+            try:
+                key = await keys.get()
+            except MemoryError:
+                gc.collect()
+                continue
+            self.handle(self.on_key, key, BUSY_KEY)

@@ -83,7 +83,12 @@ class Journal:
         self.ep = 0
         self.upto = 0
         self.next_seq = 1
-        self._offs = array("I")   # file offset of record i (seq first + i)
+        # File offset of record i (seq first + i), i < _n: one table sized
+        # for a full journal plus the dead records tolerated before a
+        # rewrite, so appends never reallocate it (grown only if a log
+        # holds more, e.g. after compactions failed).
+        self._offs = array("I", bytes(4 * (capacity + self.compact_at + 8)))
+        self._n = 0
         self._first = 0           # seq of the first record in the log
         self._end = 0             # end of the valid part of the log
         if root:
@@ -96,7 +101,7 @@ class Journal:
         _remove(self._log + ".tmp")
         st = self._read_state()
         hdr_ep, size = self._scan()
-        n = len(self._offs)
+        n = self._n
         if st is not None and hdr_ep == st[0]:
             self.ep, self.upto = st
         elif hdr_ep and n:
@@ -114,7 +119,7 @@ class Journal:
             size = self._end
         if size != self._end:
             self._compact()          # drop a torn tail
-            n = len(self._offs)
+            n = self._n
         last = self._first + n - 1 if n else 0
         self.next_seq = (last if last > self.upto else self.upto) + 1
 
@@ -134,7 +139,7 @@ class Journal:
 
     def _scan(self):
         """Index the log's valid records.  Returns (header ep or 0, file size)."""
-        self._offs = array("I")
+        self._n = 0
         self._first = 0
         self._end = 0
         try:
@@ -142,7 +147,6 @@ class Journal:
         except OSError:
             return 0, 0
         mv = self._mv
-        offs = self._offs
         try:
             size = f.seek(0, 2)
             f.seek(0)
@@ -165,7 +169,7 @@ class Journal:
                     break
                 if not prev:
                     self._first = seq
-                offs.append(pos)
+                self._push(pos)
                 pos += _REC + ln + 4
                 prev = seq
             self._end = pos
@@ -195,21 +199,32 @@ class Journal:
         with open(tmp, "wb") as f:
             self._header(f)
         os.rename(tmp, self._log)
-        self._offs = array("I")
+        self._n = 0
         self._first = 0
         self._end = 8
+
+    def _room(self):
+        """Room in the offset table for one more record (grown, which
+        allocates, only past what __init__ sized it for)."""
+        n = self._n
+        if n == len(self._offs):
+            self._offs.extend(array("I", bytes(4 * (n // 4 + 8))))
+
+    def _push(self, pos):
+        self._room()
+        self._offs[self._n] = pos
+        self._n += 1
 
     def _compact(self):
         """Rewrite the unacked records to a new log and rename it over."""
         offs = self._offs
-        n = len(offs)
+        n = self._n
         first = self._first
         keep = self.upto + 1 - first if n and self.upto >= first else 0
         if keep > n:
             keep = n
         tmp = self._log + ".tmp"
         mv = self._mv
-        new = array("I")
         pos = 8
         with open(tmp, "wb") as out:
             self._header(out)
@@ -221,16 +236,23 @@ class Journal:
                         ln = struct.unpack_from("<H", self._buf, 0)[0]
                         f.readinto(mv[_REC:_REC + ln + 4])
                         out.write(mv[0:_REC + ln + 4])
-                        new.append(pos)
                         pos += _REC + ln + 4
         os.rename(tmp, self._log)
+        # The kept records are contiguous in both logs: shift their offsets
+        # down in place (only now, so a failed rewrite leaves them valid).
+        if keep < n:
+            d = offs[keep] - 8
+            for i in range(keep, n):
+                offs[i - keep] = offs[i] - d
         self._first = first + keep if keep < n else 0
-        self._offs = new
+        self._n = n - keep
         self._end = pos
 
     def _recover(self):
         # After a failed write the files on flash are old-or-new: re-read
-        # them so memory matches what a reboot would see.
+        # them so memory matches what a reboot would see.  (Not after a
+        # MemoryError: it comes from opening a file, before any write or
+        # rename, and re-reading could run out of heap half-way.)
         try:
             self._load()
         except Exception:
@@ -248,21 +270,27 @@ class Journal:
             raise ValueError("event too large")
         b = self._buf
         mv = self._mv
-        struct.pack_into("<HI", b, 0, ln, seq)
-        mv[_REC:_REC + ln] = payload
-        struct.pack_into("<I", b, _REC + ln, binascii.crc32(mv[0:_REC + ln]))
+        self._room()                # nothing may allocate after the write
         try:
-            n = len(self._offs)
+            n = self._n
             if self._end == 0 or (n and self._first + n != seq):
-                self._compact()     # keep the log consecutive
+                self._compact()     # keep the log consecutive (uses _buf)
+            struct.pack_into("<HI", b, 0, ln, seq)
+            mv[_REC:_REC + ln] = payload
+            struct.pack_into("<I", b, _REC + ln,
+                             binascii.crc32(mv[0:_REC + ln]))
             with open(self._log, "ab") as f:
                 f.write(mv[0:_REC + ln + 4])
+        except MemoryError:
+            # Out of heap before anything reached the log (opening a file
+            # failed): flash and memory are as they were.
+            raise
         except Exception:
             self._recover()
             raise
-        if not len(self._offs):
+        if not self._n:
             self._first = seq
-        self._offs.append(self._end)
+        self._push(self._end)
         self._end += _REC + ln + 4
         self.next_seq = seq + 1
         return seq
@@ -275,6 +303,8 @@ class Journal:
         n = (upto if upto < last else last) - self.upto
         try:
             self._write_state(self.ep, upto)
+        except MemoryError:
+            raise                   # before the rename: nothing changed
         except Exception:
             self._recover()
             raise
@@ -288,6 +318,8 @@ class Journal:
             # (the log must stay consecutive: clear it before a seq jump)
             try:
                 self._compact()
+            except MemoryError:
+                pass                # before the rename: the old log stands
             except Exception:
                 self._recover()     # the old log is still valid
         return n if n > 0 else 0
@@ -296,12 +328,14 @@ class Journal:
         if self._dead():
             try:
                 self._compact()
+            except MemoryError:
+                raise               # before the rename: the old log stands
             except Exception:
                 self._recover()
                 raise
 
     def _dead(self):
-        n = len(self._offs)
+        n = self._n
         if not n or self.upto < self._first:
             return 0
         d = self.upto - self._first + 1
@@ -309,7 +343,7 @@ class Journal:
 
     # ------------------------------------------------------------ reading
     def pending_count(self):
-        return len(self._offs) - self._dead()
+        return self._n - self._dead()
 
     def full(self):
         return self.pending_count() >= self.capacity
@@ -318,7 +352,7 @@ class Journal:
         """Unacked events as [(seq, payload bytes)] in seq order, from seq
         `start` on (default: the first unacked), at most `limit` of them."""
         out = []
-        n = len(self._offs)
+        n = self._n
         if not n:
             return out
         first = self._first

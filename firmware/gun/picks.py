@@ -2,6 +2,10 @@
 # an order snapshot): one preallocated table, so thousands of scans do not
 # fragment the heap.  Record: order u32 | sku index u16 | serial length u8
 # | serial (12 bytes max).  Lookups scan the table without allocating.
+#
+# add() in two steps for the app: reserve() (may allocate: a new sku, room
+# made when full) before the pick goes to the journal, put() after it,
+# which allocates nothing and so cannot fail once the pick is on flash.
 import struct
 
 _REC = 20
@@ -55,12 +59,24 @@ class PickSet:
         serial = serial.encode() if isinstance(serial, str) else serial
         if len(serial) > _SERIAL or self.find(serial) >= 0:
             return
+        self.put(serial, order, self.reserve(sku))
+
+    def reserve(self, sku):
+        """Make room for one more pick of sku; returns the sku's index for
+        put()."""
         if self.n == self.cap:
             self._delete(0)
+        return self._sku(sku, True)
+
+    def put(self, serial, order, k):
+        """Record a pick (serial: bytes, not yet in the table; k from
+        reserve(), room made by it).  Allocates nothing."""
+        ln = len(serial)
+        if ln > _SERIAL or self.n == self.cap:
+            return
         o = self.n * _REC
-        struct.pack_into("<IHB", self.buf, o, order, self._sku(sku, True),
-                         len(serial))
-        self.mv[o + 7:o + 7 + len(serial)] = serial
+        struct.pack_into("<IHB", self.buf, o, order, k, ln)
+        self.mv[o + 7:o + 7 + ln] = serial
         self.n += 1
 
     def _delete(self, i):

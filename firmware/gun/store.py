@@ -14,11 +14,35 @@
 # Beyond `limit` orders the least recently stored non-pickable order is
 # evicted, else the least recently stored one; a non-pickable snapshot of an
 # order not cached yet is not stored while that would evict a pickable one.
+# The index is three preallocated arrays (order, rev, gen) and a bytearray
+# (pickable), one slot per order: storing a snapshot allocates nothing that
+# outlives the call, so a stream of snapshots cannot pin small objects all
+# over the heap.  Only the last snapshot read is kept parsed (the open
+# order's); any other is read back from flash when asked for.  Snapshots
+# are parsed straight from the receive buffer or the file (json.loads of a
+# memoryview, json.load of a stream), never copied whole into a bytes and
+# then a str: no contiguous block of a snapshot's size is needed.
+import json
 import os
+from array import array
+
+_MAX = 0x3FFFFFFF       # orders, revisions, generations: small ints
 
 from shared import wire
 
 MAX_SNAPSHOT = 6144     # bytes; bigger snapshots are refused
+
+
+def _parse(src):
+    """A snapshot's JSON object from a buffer or an open file; what
+    wire.decode() accepts, without its copies."""
+    try:
+        obj = json.load(src) if hasattr(src, "readinto") else json.loads(src)
+    except Exception:
+        raise wire.WireError("payload is not JSON")
+    if not isinstance(obj, dict) or obj.get("v") != wire.VERSION:
+        raise wire.WireError("not a snapshot of this version")
+    return obj
 
 
 def _makedirs(path):
@@ -45,57 +69,113 @@ class OrderStore:
     def __init__(self, root, limit=48):
         self.dir = root.rstrip("/") + "/orders"
         self.limit = limit
-        self._idx = {}          # order -> [rev, gen, pickable]
-        self._gen = 0
+        # slot i: order _oid[i] (0: free), revision, generation, pickable
+        self._oid = array("I", bytes(4 * limit))
+        self._rev = array("I", bytes(4 * limit))
+        self._gen = array("I", bytes(4 * limit))
+        self._pick = bytearray(limit)
+        self._n = 0
+        self._top = 0           # highest generation so far
         self._last = None       # (order, dict) of the last get()
         _makedirs(self.dir)
         self._load()
 
-    def _name(self, oid, e):
-        return "%s/%d_%d_%d_%d" % (self.dir, oid, e[0], e[1], e[2])
+    def _name(self, oid, rev, gen, pick):
+        return "%s/%d_%d_%d_%d" % (self.dir, oid, rev, gen, pick)
+
+    def _slot_name(self, i):
+        return self._name(self._oid[i], self._rev[i], self._gen[i],
+                          self._pick[i])
+
+    def _slot(self, oid):
+        o = self._oid
+        for i in range(self._n):
+            if o[i] == oid:
+                return i
+        return -1
+
+    def _put(self, i, oid, rev, gen, pick):
+        if i < 0:
+            i = self._n
+            self._n = i + 1
+        self._oid[i] = oid
+        self._rev[i] = rev
+        self._gen[i] = gen
+        self._pick[i] = pick
+        if gen > self._top:
+            self._top = gen
+
+    def _free(self, i):
+        """Empty slot i (the last slot moves into it)."""
+        n = self._n - 1
+        self._oid[i] = self._oid[n]
+        self._rev[i] = self._rev[n]
+        self._gen[i] = self._gen[n]
+        self._pick[i] = self._pick[n]
+        self._oid[n] = 0
+        self._n = n
 
     def _load(self):
-        idx = self._idx
         for name in os.listdir(self.dir):
             parts = name.split("_")
             try:
                 if name.endswith(".t") or len(parts) != 4:
                     raise ValueError
                 oid, rev, gen, p = [int(x) for x in parts]
+                if not 0 < oid <= _MAX or not 0 <= rev <= _MAX or \
+                        not 0 <= gen <= _MAX or p not in (0, 1):
+                    raise ValueError
             except ValueError:
                 _remove(self.dir + "/" + name)
                 continue
-            cur = idx.get(oid)
-            if cur is not None:
-                if cur[0] >= rev:
-                    _remove(self._name(oid, [rev, gen, p]))
+            i = self._slot(oid)
+            if i >= 0:
+                if self._rev[i] >= rev:
+                    _remove(self._name(oid, rev, gen, p))
                     continue
-                _remove(self._name(oid, cur))
-            idx[oid] = [rev, gen, p]
-            if gen > self._gen:
-                self._gen = gen
+                _remove(self._slot_name(i))
+            elif self._n >= self.limit:
+                # More files than slots (a smaller limit): keep the most
+                # recently stored.
+                v = self._oldest()
+                if self._gen[v] > gen:
+                    _remove(self._name(oid, rev, gen, p))
+                    continue
+                _remove(self._slot_name(v))
+                self._free(v)
+            self._put(i, oid, rev, gen, p)
+
+    def _oldest(self):
+        g = self._gen
+        v = 0
+        for i in range(1, self._n):
+            if g[i] < g[v]:
+                v = i
+        return v
 
     def __len__(self):
-        return len(self._idx)
+        return self._n
 
     def ids(self):
-        return list(self._idx)
+        return [self._oid[i] for i in range(self._n)]
 
     def rev(self, order_id):
-        e = self._idx.get(order_id)
-        return e[0] if e else 0
+        i = self._slot(order_id)
+        return self._rev[i] if i >= 0 else 0
 
     def _victim(self, exclude):
-        old = None
-        oldp = None
-        for oid, e in self._idx.items():
-            if oid == exclude:
+        """Slot to evict: the least recently stored non-pickable order,
+        else the least recently stored one; -1 if none."""
+        old = oldp = -1
+        g = self._gen
+        for i in range(self._n):
+            if self._oid[i] == exclude:
                 continue
-            if not e[2] and (oldp is None or e[1] < self._idx[oldp][1]):
-                oldp = oid
-            if old is None or e[1] < self._idx[old][1]:
-                old = oid
-        return oldp if oldp is not None else old
+            if not self._pick[i] and (oldp < 0 or g[i] < g[oldp]):
+                oldp = i
+            if old < 0 or g[i] < g[old]:
+                old = i
+        return oldp if oldp >= 0 else old
 
     def offer(self, payload, order_id=None):
         """Keep a snapshot if it is valid and newer than the cached one.
@@ -103,25 +183,27 @@ class OrderStore:
         try:
             if payload is None or len(payload) > MAX_SNAPSHOT:
                 return None
-            obj = wire.check_snapshot(wire.decode(payload))
+            obj = wire.check_snapshot(_parse(payload))
+            oid = obj["o"]
+            rev = obj["rev"]
+            pick = 1 if obj.get("pick") is True else 0
+            obj = None
+            if order_id is not None and oid != order_id:
+                return None
+            if not 0 < oid <= _MAX or not 0 < rev <= _MAX:
+                return None
         except Exception:
             return None
-        oid = obj["o"]
-        rev = obj["rev"]
-        if order_id is not None and oid != order_id:
-            return None
-        cur = self._idx.get(oid)
-        if cur is not None and rev <= cur[0]:
+        i = self._slot(oid)
+        if i >= 0 and rev <= self._rev[i]:
             return None                      # stale or a repeat
-        pick = 1 if obj.get("pick") is True else 0
-        victim = None
-        if cur is None and len(self._idx) >= self.limit:
+        victim = -1
+        if i < 0 and self._n >= self.limit:
             victim = self._victim(oid)
-            if victim is not None and self._idx[victim][2] and not pick:
+            if victim >= 0 and self._pick[victim] and not pick:
                 return None
-        self._gen += 1
-        e = [rev, self._gen, pick]
-        name = self._name(oid, e)
+        gen = self._top + 1
+        name = self._name(oid, rev, gen, pick)
         try:
             with open(name + ".t", "wb") as f:
                 f.write(payload)
@@ -129,11 +211,11 @@ class OrderStore:
         except Exception:
             _remove(name + ".t")
             return None
-        if cur is not None:
-            _remove(self._name(oid, cur))
-        self._idx[oid] = e
-        if victim is not None:
-            self.drop(victim)
+        if i >= 0:
+            _remove(self._slot_name(i))
+        elif victim >= 0:
+            self._drop_slot(victim)
+        self._put(self._slot(oid), oid, rev, gen, pick)
         if self._last is not None and self._last[0] == oid:
             self._last = None
         return oid
@@ -143,20 +225,28 @@ class OrderStore:
         last = self._last
         if last is not None and last[0] == order_id:
             return last[1]
-        e = self._idx.get(order_id)
-        if e is None:
+        i = self._slot(order_id)
+        if i < 0:
             return None
+        self._last = None       # let the old dict go before parsing
         try:
-            with open(self._name(order_id, e), "rb") as f:
-                obj = wire.decode(f.read())
+            with open(self._slot_name(i), "rb") as f:
+                obj = _parse(f)
         except Exception:
             return None
         self._last = (order_id, obj)
         return obj
 
+    def _drop_slot(self, i):
+        oid = self._oid[i]
+        _remove(self._slot_name(i))
+        self._free(i)
+        if self._last is not None and self._last[0] == oid:
+            self._last = None
+
     def drop(self, order_id):
-        e = self._idx.pop(order_id, None)
-        if e is not None:
-            _remove(self._name(order_id, e))
-        if self._last is not None and self._last[0] == order_id:
+        i = self._slot(order_id)
+        if i >= 0:
+            self._drop_slot(i)
+        elif self._last is not None and self._last[0] == order_id:
             self._last = None

@@ -1,15 +1,9 @@
 """The whole product as `pickgun up --demo` runs it: a real Mosquitto with
 Pickgun's config, the worker and web server as their own processes, and
 simulated guns running the real firmware under MicroPython."""
-import json
-import sys
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+from e2e_support import REPO  # noqa: F401  (puts the project on sys.path)
 
 from server import db as dbmod  # noqa: E402
 from server.broker import free_port  # noqa: E402
@@ -37,9 +31,3 @@ def db(stack):
     conn = dbmod.connect(str(stack.db_path))
     yield conn
     conn.conn.close()
-
-
-def get(stack, path):
-    with urllib.request.urlopen(stack.url.rstrip("/") + path, timeout=10) as r:
-        body = r.read().decode()
-        return json.loads(body) if path.startswith("/api/") else body

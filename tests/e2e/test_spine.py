@@ -2,7 +2,7 @@
 broker, worker, web server and firmware: offline-safe, exactly once."""
 import time
 
-from conftest import get
+from e2e_support import get
 from server import orders as order_service
 from shared import wire
 

@@ -34,7 +34,7 @@ def test_gun_provisioned_while_running_scans_from_a_terminal(stack, db,
 
     from click.testing import CliRunner
 
-    from conftest import REPO
+    from e2e_support import REPO
     from shared import wire
     from tools.cli import cli
 

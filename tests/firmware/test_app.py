@@ -340,3 +340,163 @@ gc.collect()
 print("used", free - gc.mem_free())
 assert len(a.picks) == 300
 """)
+
+
+MEMORY = """
+class OOM:
+    # raises MemoryError the next `n` times `where` is called
+    def __init__(self):
+        self.left = {}
+    def arm(self, where, n=1):
+        self.left[where] = n
+    def hit(self, where):
+        if self.left.get(where, 0):
+            self.left[where] -= 1
+            raise MemoryError
+
+oom = OOM()
+
+class J(fakes.Journal):
+    def append(self, *args, **kw):
+        oom.hit("append")                # before anything is recorded
+        seq = super().append(*args, **kw)
+        oom.hit("after append")          # recorded: on "flash"
+        return seq
+
+class B(fakes.Board):
+    def beep(self, pattern):
+        oom.hit("beep")
+        super().beep(pattern)
+
+def boot(*snaps):
+    b = B()
+    j = J()
+    s = fakes.Store()
+    for sn in snaps:
+        s.put(sn)
+    sy = fakes.Sync()
+    a = App(b, j, s, sy)
+    assert a.handle(a.on_scan, fakes.order()) == "order"
+    return a, b, j, s, sy
+"""
+
+
+def test_memory_error_before_the_append_is_retried_once():
+    run(MEMORY + """
+a, b, j, s, sy = boot(fakes.snapshot())
+scans = a.scans
+oom.arm("append")
+assert a.handle(a.on_scan, fakes.bottle("B000001")) == "accepted"
+assert a.scans == scans + 1                     # counted once
+assert j.pending_count() == 1 and len(a.picks) == 1 and "B000001" in a.picks
+assert b.beeps[-1] == "ok" and sy.kicks == 1 and a.screen == "picking"
+""")
+
+
+def test_memory_error_twice_refuses_busy_and_records_nothing():
+    run(MEMORY + """
+a, b, j, s, sy = boot(fakes.snapshot())
+oom.arm("append", 2)
+assert a.handle(a.on_scan, fakes.bottle("B000001")) == "busy"
+assert a.screen == "refused" and a.refusal[0] == "busy", a.refusal
+assert b.beeps[-1] == "err"
+assert j.pending_count() == 0 and len(a.picks) == 0 and sy.kicks == 0
+rows = a.refresh()
+assert rows[1] == "REFUSED" and "Busy - scan again" in " ".join(rows), rows
+# the heap has room again: the same bottle is simply scanned again
+assert a.handle(a.on_scan, fakes.bottle("B000001")) == "accepted"
+assert j.pending_count() == 1 and a.screen == "picking"
+""")
+
+
+def test_memory_error_after_the_append_is_not_recorded_twice():
+    run(MEMORY + """
+a, b, j, s, sy = boot(fakes.snapshot())
+# once: the pick is on flash; only the beep and screen are done again
+oom.arm("after append")
+assert a.handle(a.on_scan, fakes.bottle("B000001")) == "accepted"
+assert j.pending_count() == 1 and len(a.picks) == 1
+assert b.beeps[-1] == "ok" and a.screen == "picking" and sy.kicks == 1
+oom.arm("beep")
+assert a.handle(a.on_scan, fakes.bottle("B000002")) == "accepted"
+assert j.pending_count() == 2 and b.beeps[-1] == "ok"
+# twice: the pick stays recorded (journal and pick table agree), the gun
+# says busy, and a rescan says it is already counted
+oom.arm("beep", 2)
+assert a.handle(a.on_scan, fakes.bottle("B000003", sku="THC-FLW-3G")) == "busy"
+assert a.refusal[0] == "busy"
+assert j.pending_count() == 3 and "B000003" in a.picks
+assert [e["c"].split(":")[1] for e in j.decoded()] == ["B000001", "B000002", "B000003"]
+assert a.handle(a.on_scan, fakes.bottle("B000003", sku="THC-FLW-3G")) == "duplicate"
+assert j.pending_count() == 3
+""")
+
+
+def test_memory_error_confirming_notes():
+    run(MEMORY + """
+notes = [{"id": 3, "text": "Fragile"}, {"id": 9, "text": "Call first"}]
+a, b, j, s, sy = boot(fakes.snapshot(notes=notes))
+a.handle(a.on_key, "OK")
+a.handle(a.on_key, "OK")
+assert a.screen == "note" and a.note_i == 1
+oom.arm("append")                   # before the ack is recorded
+keys = a.keys
+a.handle(a.on_key, "OK")
+assert a.keys == keys + 1
+assert a.screen == "picking" and not a.todo_notes
+evs = j.decoded()
+assert len(evs) == 1 and evs[0]["n"] == [3, 9], evs
+# after the append, twice: recorded once, acked in memory, busy shown
+a.on_key("BACK")
+s.put(fakes.snapshot(order=7, notes=[{"id": 5, "text": "Gift"}]))
+assert a.handle(a.on_scan, fakes.order(7)) == "order"
+a.handle(a.on_key, "OK")
+assert a.screen == "note"
+oom.arm("after append")
+oom.arm("beep", 1)
+from gun.app import BUSY_KEY
+assert a.handle(a.on_key, "OK", BUSY_KEY) == "busy"
+assert a.refusal[1] == "Busy - press again"
+assert len(j.decoded()) == 2 and a.acked[7] == [5]
+a.on_key("OK")                      # dismiss: the notes are not asked again
+a.on_key("BACK")
+assert a.on_scan(fakes.order(7)) == "order" and not a.todo_notes
+""")
+
+
+def test_scan_task_survives_a_full_heap():
+    run(MEMORY + """
+import asyncio
+
+class Scanner:
+    def __init__(self, codes):
+        self.codes = codes
+    async def read(self):
+        while not self.codes:
+            await asyncio.sleep_ms(5)
+        c = self.codes.pop(0)
+        if c is None:
+            raise MemoryError            # the decoder's read ran out too
+        return c
+    def forget(self):
+        pass
+
+a, b, j, s, sy = boot(fakes.snapshot())
+sc = Scanner([fakes.bottle("B000001"), None, fakes.bottle("B000002")])
+oom.arm("append", 2)                 # the first scan is refused: busy
+t = asyncio.create_task(a.scan_task(sc))
+
+async def main():
+    await asyncio.sleep_ms(50)
+    assert not sc.codes
+    assert a.refusal is None and a.screen == "picking", a.refusal
+    assert [e["c"].split(":")[1] for e in j.decoded()] == ["B000002"]
+    assert b.beeps.count("err") == 2     # the busy scan, the failed read
+    sc.codes.append(fakes.bottle("B000001"))
+    await asyncio.sleep_ms(30)
+    assert j.pending_count() == 2 and a.screen == "picking"
+    t.cancel()
+
+asyncio.run(main())
+print("OK")
+""")

@@ -115,6 +115,77 @@ def test_journal_basics(tmp_path):
     assert out.stdout.strip().endswith("OK"), out.stdout
 
 
+EDGES = r"""
+import os, sys
+from gun.journal import Journal
+
+ROOT = sys.argv[1]
+
+def check(cond, msg):
+    if not cond:
+        print("FAIL", msg)
+        sys.exit(1)
+
+def code(i):
+    return "PGB:B%d:CBD-OIL-30:L1:X" % i
+
+# A compaction that failed in ack() (flash error) leaves dead records and a
+# seq jump: the next append rewrites the log first, and its own record must
+# survive that rewrite.
+j = Journal(ROOT + "/a", capacity=6, compact_at=3)
+for i in range(2):
+    j.append("pick", 1, 0, code=code(i))
+real = j._compact
+def broken():
+    raise OSError(5)
+j._compact = broken
+check(j.ack(j.ep, 5) == 2, "ack beyond")
+j._compact = real
+check(j.next_seq == 6, "seq jump %d" % j.next_seq)
+check(j.append("pick", 1, 0, code=code(9)) == 6, "append after jump")
+j = Journal(ROOT + "/a", capacity=6, compact_at=3)
+p = j.pending()
+check([s for s, _ in p] == [6] and code(9).encode() in p[0][1], "kept %r" % p)
+
+# Out of heap while opening the log: nothing written, nothing changed, and
+# the same append then works.
+j = Journal(ROOT + "/b", capacity=6, compact_at=3)
+j.append("pick", 1, 0, code=code(1))
+import builtins
+real_open = builtins.open
+def no_heap(*a):
+    raise MemoryError
+builtins.open = no_heap
+try:
+    j.append("pick", 1, 0, code=code(2))
+    check(False, "no MemoryError")
+except MemoryError:
+    pass
+builtins.open = real_open
+check((j.next_seq, j.pending_count()) == (2, 1), "unchanged")
+check(j.append("pick", 1, 0, code=code(2)) == 2, "append after")
+j = Journal(ROOT + "/b", capacity=6, compact_at=3)
+check([s for s, _ in j.pending()] == [1, 2], "reopened")
+
+# A log with more records than the offset table was sized for (written
+# with a larger capacity): the table grows.
+j = Journal(ROOT + "/c", capacity=40)
+for i in range(40):
+    j.append("pick", 1, 0, code=code(i))
+j = Journal(ROOT + "/c", capacity=4, compact_at=2)
+check(j.pending_count() == 40 and j.full(), "all indexed")
+check(j.read(40) is not None and j.read(1) is not None, "read ends")
+j.ack(j.ep, 39)
+check([s for s, _ in j.pending()] == [40], "compacted")
+print("OK")
+"""
+
+
+def test_journal_edges(tmp_path):
+    out = mp_run(tmp_path, EDGES, args=[str(tmp_path / "data")])
+    assert out.stdout.strip().endswith("OK"), out.stdout
+
+
 POWERCUT = r"""
 import sys, os, vfs, json, gc, micropython
 from gun.journal import Journal

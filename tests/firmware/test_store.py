@@ -75,6 +75,21 @@ check(sorted(s.ids()) == [2001, 2003, 2004, 2005] and s.get(2001)["rev"] == 2, "
 check(s.offer(snap(2007, 1)) == 2007 and 2003 not in s.ids(), "order of storing survives reboot")
 s.drop(2007)
 check(s.get(2007) is None and 2007 not in s.ids(), "drop")
+
+# more files than the index has slots (a smaller limit): the most recently
+# stored are kept, the rest deleted
+check(s.offer(snap(2008, 1)) == 2008, "store 2008")
+s = OrderStore(ROOT, limit=2)
+check(sorted(s.ids()) == [2005, 2008] and len(s) == 2, "kept newest %r" % s.ids())
+check(len(os.listdir(ROOT + "/orders")) == 2, "others deleted")
+check(s.get(2005)["rev"] == 1 and s.rev(2008) == 1, "readable")
+
+# the snapshot is parsed straight from the receive buffer
+rx = bytearray(8192)
+p = snap(2009, 1)
+rx[0:len(p)] = p
+check(s.offer(memoryview(rx)[0:len(p)], 2009) == 2009, "from a memoryview")
+check(sorted(s.ids()) == [2008, 2009] and s.get(2009)["o"] == 2009, "evicted 2005")
 print("OK")
 """
 

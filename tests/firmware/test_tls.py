@@ -20,6 +20,7 @@ from server.broker import Broker  # noqa: E402
 from server.tls import Authority  # noqa: E402
 
 GUN = r"""
+RX = bytearray(8192)    # the MQTT receive buffer first, as main.py does
 import sys, asyncio, json
 from time import ticks_ms, ticks_diff
 from gun.journal import Journal
@@ -42,7 +43,7 @@ with open(CFG) as f:
     cfg = json.load(f)
 j = Journal(DATA, capacity=20)
 # Big buffers before the board's code, as main.py does.
-sync = Sync(None, cfg, j, OrderStore(DATA), Listener())
+sync = Sync(None, cfg, j, OrderStore(DATA), Listener(), rxbuf=RX)
 cfg.pop("ca", None)            # the context holds the CA now
 import boards.esp32_gm65 as board
 board.wifi_up = lambda: True       # the one piece of hardware on this path
