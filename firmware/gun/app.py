@@ -59,6 +59,7 @@ BUSY_SCAN = ("busy", "Busy - scan again", "", "")
 BUSY_KEY = ("busy", "Busy - press again", "", "")
 
 MAX_REJECTIONS = 8
+ACKED_ORDERS = 32       # orders whose note acknowledgements are remembered
 
 
 class App:
@@ -127,8 +128,22 @@ class App:
         elif kind == wire.NOTES_ACK:
             self._add_acked(ev["o"], ev.get("n") or ())
 
+    def _acked_for(self, oid):
+        """The order's list of acknowledged note ids.  Bounded: past
+        ACKED_ORDERS orders one other entry is forgotten, whose notes are
+        then simply asked again if that order is reopened."""
+        have = self.acked.get(oid)
+        if have is None:
+            if len(self.acked) >= ACKED_ORDERS:
+                for old in self.acked:
+                    if old != self.oid:
+                        del self.acked[old]
+                        break
+            have = self.acked[oid] = []
+        return have
+
     def _add_acked(self, oid, ids):
-        have = self.acked.setdefault(oid, [])
+        have = self._acked_for(oid)
         for i in ids:
             if i not in have:
                 have.append(i)
@@ -347,7 +362,7 @@ class App:
         # Everything that allocates, before anything is recorded: the
         # order's acked list is replaced, not grown, after the append.
         ids = [n["id"] for n in self.todo_notes]
-        have = self.acked.setdefault(self.oid, [])
+        have = self._acked_for(self.oid)
         self._then = (False, (self.oid,
                               have + [i for i in ids if i not in have]))
         self.journal.append(wire.NOTES_ACK, self.oid, self.board.clock(),

@@ -500,3 +500,18 @@ async def main():
 asyncio.run(main())
 print("OK")
 """)
+
+
+def test_note_acknowledgements_are_bounded():
+    out = check("""
+import fakes
+from gun import app as appmod
+from gun.app import App
+b, j, st = fakes.Board(), fakes.Journal(), fakes.Store()
+a = App(b, j, st)
+for oid in range(1, appmod.ACKED_ORDERS + 20):
+    a._add_acked(oid, [oid * 10])
+assert len(a.acked) == appmod.ACKED_ORDERS, len(a.acked)
+print("ok")
+""")
+    assert out.strip().endswith("ok")
