@@ -73,16 +73,14 @@ DEVICE_ID_MAX = 16
 # Character classes by ASCII code, so checks walk a string's bytes as small
 # integers: iterating a str would make a one-character string per step,
 # which the gun's heap pays for on every scan.
-_DIGIT, _LETTER, _DASH, _COLON = 1, 2, 4, 8
+_DIGIT, _LETTER, _DASH = 1, 2, 4
 _CLASS = bytearray(128)
 for _i in range(48, 58):
     _CLASS[_i] = _DIGIT
 for _i in range(65, 91):
     _CLASS[_i] = _LETTER
 _CLASS[45] = _DASH
-_CLASS[58] = _COLON
 _FIELD_CLASSES = _DIGIT | _LETTER | _DASH
-_CODE_CLASSES = _FIELD_CLASSES | _COLON
 
 
 def _only(text, classes):
@@ -131,16 +129,19 @@ class CodeError(ValueError):
         self.message = message
 
 
+# The value of each ASCII character in CODE_CHARS (digits 0-9, letters
+# 10-35, '-' 36, ':' 37); 255: not allowed in a code.
+_VALUE = bytearray(b"\xff" * 128)
+for _i in range(len(CODE_CHARS)):
+    _VALUE[ord(CODE_CHARS[_i])] = _i
+
+
 def check_char(body):
     p = 0
     for b in body.encode():
-        c = _CLASS[b] if b < 128 else 0
-        if not c & _CODE_CLASSES:
+        v = _VALUE[b] if b < 128 else 255
+        if v == 255:
             raise CodeError("format", "character not allowed")
-        # The value of b in CODE_CHARS: digits 0-9, letters 10-35, '-' 36,
-        # ':' 37.
-        v = b - 48 if c == _DIGIT else b - 55 if c == _LETTER \
-            else 36 if c == _DASH else 37
         p = ((p + v) * 2) % CHECK_MOD
     return CHECK_SYMBOLS[(CHECK_MOD + 1 - p) % CHECK_MOD]
 
@@ -180,9 +181,13 @@ def parse_code(text):
     if parts[0] not in (ORDER_PREFIX, BOTTLE_PREFIX) or len(parts) < 3:
         raise CodeError("foreign", "not a Pickgun code")
     body = text[:text.rfind(":")]
-    if len(parts[-1]) != 1 or not _only(body, _CODE_CLASSES):
+    if len(parts[-1]) != 1:
         raise CodeError("format", "malformed Pickgun code")
-    if check_char(body) != parts[-1]:
+    try:
+        check = check_char(body)         # also refuses foreign characters
+    except CodeError:
+        raise CodeError("format", "malformed Pickgun code")
+    if check != parts[-1]:
         raise CodeError("check", "misread code, scan again")
     if parts[0] == ORDER_PREFIX:
         if len(parts) != 3 or not _is_digits(parts[1]) \
@@ -191,11 +196,10 @@ def parse_code(text):
         return ("order", int(parts[1]))
     if len(parts) != 5:
         raise CodeError("format", "malformed bottle code")
-    try:
-        _check_field("serial", parts[1], SERIAL_MAX)
-        _check_field("sku", parts[2], SKU_MAX)
-        _check_field("lot", parts[3], LOT_MAX)
-    except CodeError:
+    # The body's characters are checked already and fields hold no ':',
+    # so only their lengths are left to check.
+    if not (0 < len(parts[1]) <= SERIAL_MAX and 0 < len(parts[2]) <= SKU_MAX
+            and 0 < len(parts[3]) <= LOT_MAX):
         raise CodeError("format", "malformed bottle code")
     return ("bottle", parts[1], parts[2], parts[3])
 
