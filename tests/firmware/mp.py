@@ -13,9 +13,11 @@ API:
 Inside scripts, `import fakes` gives Board, Journal, Store, Sync,
 snapshot(), bottle(), order() (tests/firmware/mplib/fakes.py).
 """
+import functools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import textwrap
 from pathlib import Path
@@ -36,9 +38,21 @@ def _find_micropython():
 MICROPYTHON = _find_micropython()
 
 
+@functools.lru_cache(maxsize=None)
+def firmware_build():
+    """The firmware as `pickgun flash` puts it on a gun: precompiled .mpy
+    (tools/mpy_build.py, rebuilt only when a source changes).  Tests import
+    from it so an import costs the heap it costs on the gun, without the
+    compiler's temporary peak, which 110k cannot always give a large module
+    and which a gun never pays."""
+    sys.path.insert(0, str(REPO))
+    from tools.mpy_build import build_firmware
+    return build_firmware()
+
+
 def mp_path(*extra):
-    parts = [str(p) for p in extra] + [str(MPLIB), str(FIRMWARE), str(REPO),
-                                       ".frozen"]
+    parts = [str(p) for p in extra] + [str(MPLIB), str(firmware_build()),
+                                       str(FIRMWARE), str(REPO), ".frozen"]
     return ":".join(parts)
 
 

@@ -14,7 +14,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
-MICROPYPATH = "%s:%s:.frozen" % (FIRMWARE, ROOT)
 HEAP = "110k"      # an ESP32-WROOM's budget
 
 
@@ -31,7 +30,10 @@ def micropython_binary():
 
 def mp_env(extra=None):
     env = dict(os.environ)
-    env["MICROPYPATH"] = MICROPYPATH
+    # The precompiled firmware first, as flashed (see mp.firmware_build).
+    from mp import firmware_build
+    env["MICROPYPATH"] = "%s:%s:%s:.frozen" % (firmware_build(), FIRMWARE,
+                                                ROOT)
     env.update(extra or {})
     return env
 
