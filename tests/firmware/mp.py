@@ -50,6 +50,23 @@ def firmware_build():
     return build_firmware()
 
 
+# Heap the firmware's modules take once imported; prints bytes.
+CODE_HEAP_SCRIPT = """
+import gc
+gc.collect()
+base = gc.mem_alloc()
+import asyncio, boards
+b = boards.load()
+from shared import wire
+from gun import journal, store, screens, app, scanner, picks, sync, config
+from drivers import png
+gc.collect()
+print(gc.mem_alloc() - base)
+"""
+
+SOURCE_PATH = "%s:%s:.frozen" % (FIRMWARE, REPO)   # the .py files, no build
+
+
 def mp_path(*extra):
     parts = [str(p) for p in extra] + [str(MPLIB), str(firmware_build()),
                                        str(FIRMWARE), str(REPO), ".frozen"]

@@ -5,7 +5,7 @@ import sys
 
 from click.testing import CliRunner
 
-from mp import MICROPYTHON, REPO, check  # noqa: F401
+from mp import CODE_HEAP_SCRIPT, MICROPYTHON, REPO, check  # noqa: F401
 
 sys.path.insert(0, str(REPO))
 from server.broker import free_port  # noqa: E402
@@ -56,19 +56,9 @@ def test_code_allowance_covers_the_precompiled_code(tmp_path):
     """Heap the .mpy build's modules take once loaded fits the allowance
     SimulatedGun(precompiled=True) adds to the heap."""
     tree = build_firmware()
-    out = check("""
-import gc
-gc.collect()
-base = gc.mem_alloc()
-import asyncio, boards
-b = boards.load()
-from shared import wire
-from gun import journal, store, screens, app, scanner, picks, sync, config
-from drivers import png
-gc.collect()
-print(gc.mem_alloc() - base)
-""", heapsize="512k", env={"PICKGUN_BOARD": "host",
-                           "MICROPYPATH": "%s:.frozen" % tree})
+    out = check(CODE_HEAP_SCRIPT, heapsize="512k",
+                env={"PICKGUN_BOARD": "host",
+                     "MICROPYPATH": "%s:.frozen" % tree})
     used = int(out.split()[-1])
     assert used < MPY_CODE_ALLOWANCE_K * 1024, used
 

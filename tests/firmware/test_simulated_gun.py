@@ -7,7 +7,7 @@ import time
 import pytest
 from PIL import Image
 
-from mp import FIRMWARE, MPLIB, REPO, check
+from mp import CODE_HEAP_SCRIPT, FIRMWARE, MPLIB, REPO, SOURCE_PATH, check
 
 sys.path.insert(0, str(REPO))
 from server.broker import free_port  # noqa: E402
@@ -113,17 +113,7 @@ def test_offline_pick_survives_power_cut(tmp_path, firmware):
 def test_code_allowance_covers_the_firmware_code():
     """The heap the firmware's own modules take on the unix port (frozen in
     flash on the ESP32) fits the allowance SimulatedGun adds to the heap."""
-    out = check("""
-import gc
-gc.collect()
-base = gc.mem_alloc()
-import asyncio, boards
-b = boards.load()
-from shared import wire
-from gun import journal, store, screens, app, scanner, picks, sync
-from drivers import png
-gc.collect()
-print(gc.mem_alloc() - base)
-""", heapsize="512k", env={"PICKGUN_BOARD": "host"})
+    out = check(CODE_HEAP_SCRIPT, heapsize="512k",
+                env={"PICKGUN_BOARD": "host", "MICROPYPATH": SOURCE_PATH})
     used = int(out.split()[-1])
     assert used < CODE_ALLOWANCE_K * 1024, used
