@@ -8,7 +8,7 @@ import secrets
 
 from flask import Flask, redirect, url_for
 
-from server import db
+from server import auth, db
 
 DB_FILENAME = "pickgun.db"
 
@@ -32,6 +32,7 @@ def create_app(test_config=None):
 
     db.init_app(app)
     prepare_database(app.config["DATABASE"])
+    auth.init_app(app)
 
     from server import seed
     from server.views import api, devices, fulfilment, orders
@@ -40,6 +41,13 @@ def create_app(test_config=None):
     app.register_blueprint(devices.bp)
     app.register_blueprint(api.bp)
     app.cli.add_command(seed.seed_demo_app_command)
+    app.cli.add_command(auth.add_staff_command)
+    # Top-bar links of blueprints that may be registered (label per page).
+    app.jinja_env.globals.update(
+        nav_extra=[("clients.index", "Clients"),
+                   ("orders.recurring", "Recurring orders"),
+                   ("auth.staff_list", "Staff")],
+        has_endpoint=lambda name: name in app.view_functions)
 
     @app.route("/")
     def index():

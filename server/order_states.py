@@ -34,6 +34,9 @@ class Action:
         self.confirm = confirm    # question the page asks before doing it
 
 
+# Statuses of an order that left the building (or was stopped after).
+_AFTER_SHIPPING = [SHIPPED, DELIVERED, REFUSED, REFUNDED]
+
 # The Order Menu of the help centre, plus the transitions it implies.
 _ACTIONS = [
     Action("place", "Place Order", [OPEN], PLACED),
@@ -63,6 +66,16 @@ _ACTIONS = [
            [PLACED, SHIPPED, DELIVERED, REFUSED, REFUNDED]),
     Action("add_note", "Add Note", STATUSES),
     Action("upload_document", "Upload Document", STATUSES),
+    # The CSR's side of creating an order (Overview tab).
+    Action("edit_lines", "Edit Items", [OPEN]),
+    Action("verify", "Verify Order", [OPEN, AWAITING_PAYMENT, PLACED]),
+    Action("take_payment", "Take Payment", [OPEN]),
+    Action("print_shipping_label", "Shipping Label", [SHIPPED, DELIVERED]),
+    # After the fact: the Complaints, Destruction and Returned Grams tabs.
+    Action("add_complaint", "Log Complaint", _AFTER_SHIPPING),
+    Action("record_destruction", "Record Destruction", _AFTER_SHIPPING),
+    Action("return_grams", "Return Grams",
+           [SHIPPED, DELIVERED, REFUSED, REFUNDED, CANCELLED]),
 ]
 ACTIONS = {a.name: a for a in _ACTIONS}
 
@@ -107,3 +120,44 @@ def allowed_actions(status):
 def awaiting_fulfilment(status):
     """Orders the guns may pick, and so get retained snapshots for."""
     return can(status, "pick")
+
+
+# ----------------------------------------------------------- payments
+# Take Payment on an Open order: a card payment completes at once; cash,
+# a money order or a cheque waits in Awaiting Payment until a CSR
+# confirms receipt (Confirm Payment).
+PAYMENT_METHODS = {
+    "credit_card": "Credit card",
+    "debit_card": "Debit card",
+    "cash": "Cash",
+    "money_order": "Money order",
+    "cheque": "Cheque",
+}
+INSTANT_PAYMENT = frozenset(("credit_card", "debit_card"))
+
+
+def payment_target(status, method):
+    """The status Take Payment with `method` leads to from `status`."""
+    require(status, "take_payment")
+    if method not in PAYMENT_METHODS:
+        raise ValueError("Unknown payment method %r" % method)
+    return PLACED if method in INSTANT_PAYMENT else AWAITING_PAYMENT
+
+
+# ------------------------------------------------------- profile tabs
+# The Order Profile's tabs and the statuses each appears in: a tab shows
+# exactly when its action is allowed, so the two cannot disagree.
+TABS = [
+    ("overview", "Overview", None),
+    ("receipts", "Receipts", "generate_documents"),
+    ("dispensing", "Dispensing Record", "generate_documents"),
+    ("complaints", "Complaints", "add_complaint"),
+    ("destruction", "Destruction", "record_destruction"),
+    ("returned_grams", "Returned Grams", "return_grams"),
+]
+
+
+def tabs(status):
+    """[(name, label)] of the tabs an order in `status` shows."""
+    return [(name, label) for name, label, action in TABS
+            if action is None or can(status, action)]

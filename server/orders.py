@@ -158,7 +158,8 @@ def order_detail(db, order_id):
 
 # ----------------------------------------------------------------- writes
 def create_order(db, client_id, lines, actor="system", status=states.OPEN,
-                 notes=(), carrier=None, created_at=None, order_id=None):
+                 notes=(), carrier=None, created_at=None, order_id=None,
+                 source="csr", verified=True):
     """Create an order; lines: [(sku, qty)] or [{"sku", "qty"}].  Returns
     the new order id (`order_id` picks it, e.g. for demo data).  Prices
     come from the product list."""
@@ -194,6 +195,9 @@ def create_order(db, client_id, lines, actor="system", status=states.OPEN,
             "placed_at": at if placed else None,
             "placed_by": actor, "carrier": carrier,
             "total_cents": sum(prices[s] * q for s, q in wanted),
+            "subtotal_cents": sum(prices[s] * q for s, q in wanted),
+            "shipping_cents": 0, "discount_cents": 0, "coverage_cents": 0,
+            "source": source, "verified": 1 if verified else 0,
         }
         if order_id is not None:
             row["id"] = order_id

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from server import default_database, prepare_database
 from server import order_states as states
+from server.auth import create_staff
 from server.db import connect, get_db
 from server.orders import create_order, transaction
 
@@ -48,6 +49,40 @@ LOTS = [
     ("THC-FLWR-15G", 60, 365, 8),
 ]
 
+# Demo sign-ins, one per role; `pickgun up --demo` prints them.
+DEMO_PASSWORD = "pickgun-demo"
+STAFF = [
+    # username, name, role
+    ("admin", "Alex Admin", "admin"),
+    ("supervisor", "Sam Supervisor", "supervisor"),
+    ("csr", "Casey Rep", "csr"),
+    ("associate", "Ari Associate", "associate"),
+]
+
+SHIPPING_RATES = [
+    # carrier, service, price in cents, delivery time
+    ("Canada Post", "Expedited Parcel", 1495, "2-5 business days"),
+    ("Canada Post", "Xpresspost", 2195, "1-2 business days"),
+    ("Purolator", "Ground", 1795, "2-4 business days"),
+    ("Purolator", "Express", 2895, "next business day"),
+    ("Canpar", "Ground", 1295, "3-6 business days"),
+]
+
+# Registration and prescription per client, in CLIENTS order: registration
+# number, daily grams prescribed (the 30-day allowance is 30 x this),
+# prescriber, coverage policy (name, percent, cap per order in cents).
+REGISTRATIONS = [
+    ("HC-REG-0428817", 1.0, "Dr. Hélène Roy", ("Veterans Affairs Canada",
+                                               100, None)),
+    ("HC-REG-0519370", 2.0, "Dr. Ian Walsh", None),
+    ("HC-REG-0611248", 0.5, "Dr. Amrit Sandhu", ("Sun Life Health",
+                                                 80, 30000)),
+    ("HC-REG-0377102", 3.0, "Dr. Claude Bérubé", None),
+    ("HC-REG-0702655", 1.5, "Dr. Fiona Campbell", ("Blue Cross Atlantic",
+                                                   50, 20000)),
+    ("HC-REG-0655913", 5.0, "Dr. Kevin Lau", None),
+]
+
 DEVICES = [
     ("G01", "Packing bench 1"),
     ("G02", "Packing bench 2"),
@@ -64,13 +99,18 @@ def seed_demo(db):
         if _has_data(db):
             return None
         clock = _Clock()
-        client_ids = [db["clients"].insert({
-            "name": n, "dob": dob, "email": e, "phone": p, "address": a,
-            "created_at": clock.days_ago(120 - 9 * i)}).last_pk
-            for i, (n, dob, e, p, a) in enumerate(CLIENTS)]
+        client_ids = [db["clients"].insert(_client(clock, i, c, r)).last_pk
+                      for i, (c, r) in enumerate(zip(CLIENTS,
+                                                     REGISTRATIONS))]
         db["products"].insert_all(
-            {"sku": s, "name": n, "grams": g, "price_cents": c}
+            {"sku": s, "name": n, "grams": g, "price_cents": c,
+             "cannabis": 1}
             for s, n, g, c in PRODUCTS)
+        db["shipping_rates"].insert_all(
+            {"carrier": c, "service": s, "price_cents": p, "days": d}
+            for c, s, p, d in SHIPPING_RATES)
+        for username, name, role in STAFF:
+            create_staff(db, username, DEMO_PASSWORD, role, name)
         lots = _lots(clock)
         db["lots"].insert_all(lots)
         serial = FIRST_SERIAL
@@ -88,8 +128,31 @@ def seed_demo(db):
                 "pending": 0})
         _demo_orders(db, client_ids, clock)
         return {t: db[t].count for t in (
-            "clients", "products", "lots", "bottles", "devices", "orders",
+            "staff", "clients", "products", "lots", "bottles", "devices", "orders",
             "order_lines", "notes", "picks")}
+
+
+def _client(clock, i, client, registration):
+    name, dob, email, phone, address = client
+    number, daily, prescriber, coverage = registration
+    registered = clock.now.date() - datetime.timedelta(days=400 - 30 * i)
+    row = {
+        "name": name, "dob": dob, "email": email, "phone": phone,
+        "address": address, "created_at": clock.days_ago(120 - 9 * i),
+        "registration_number": number,
+        "registered_on": registered.isoformat(),
+        "registration_expires": (registered + datetime.timedelta(
+            days=365 * 2)).isoformat(),
+        "ship_name": name, "ship_address": address,
+        "prescriber": prescriber,
+        "prescription_expires": (clock.now.date() + datetime.timedelta(
+            days=200 + 20 * i)).isoformat(),
+        "allowance_grams": daily * 30,
+    }
+    if coverage:
+        row.update(coverage_name=coverage[0], coverage_percent=coverage[1],
+                   coverage_max_cents=coverage[2])
+    return row
 
 
 def _lots(clock):

@@ -22,3 +22,27 @@ def browser():
                                      args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def signed_in_page(browser):
+    """page = signed_in_page(base_url, username): a new browser page signed
+    in through the login form (demo accounts share one password)."""
+    from server.seed import DEMO_PASSWORD
+    pages = []
+
+    def open_page(base_url, username="admin", password=DEMO_PASSWORD,
+                  viewport=(1280, 900)):
+        page = browser.new_page(viewport={"width": viewport[0],
+                                          "height": viewport[1]})
+        pages.append(page)
+        page.goto(base_url.rstrip("/") + "/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("form.stack-form button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    yield open_page
+    for page in pages:
+        page.close()

@@ -15,6 +15,7 @@ COMMANDS = {
     "flash": ("tools.flash", "flash_command"),
     "simulate": ("tools.simulate", "simulate_command"),
     "labels": ("tools.labels", "labels_command"),
+    "add-staff": ("server.auth", "add_staff_command"),
 }
 
 

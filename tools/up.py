@@ -313,6 +313,7 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
         else:
             click.echo("MQTT broker (no TLS) on %s:%d" % (mqtt_host, b.port))
         click.echo("Logs in %s" % stack.instance)
+        _sign_in_hint(stack, demo)
         for gun_id, gun in stack.guns.items():
             click.echo("Simulated gun %s: screen at %s" % (gun_id,
                                                            gun.screen_png))
@@ -329,6 +330,23 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         click.echo("Stopping...")
         stack.stop()
+
+
+def _sign_in_hint(stack, demo):
+    from server.db import connect
+    from server.seed import DEMO_PASSWORD, STAFF
+    db = connect(stack.db_path)
+    try:
+        staff = db.execute("SELECT count(*) FROM staff").fetchone()[0]
+    finally:
+        db.conn.close()
+    if demo:
+        click.echo("Sign in as %s (password %s)" % (
+            ", ".join(u for u, _, _ in STAFF), DEMO_PASSWORD))
+    elif not staff:
+        click.echo("No staff accounts yet: create one with "
+                   "`pickgun add-staff NAME --role admin --db %s`"
+                   % stack.db_path)
 
 
 @click.command("web")

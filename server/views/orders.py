@@ -2,9 +2,10 @@
 import qrcode
 import qrcode.image.svg
 from flask import (Blueprint, abort, flash, redirect, render_template,
-                   request, session, url_for)
+                   request, url_for)
 from markupsafe import Markup
 
+from server import auth
 from server import order_states as states
 from server import orders
 from server.db import get_db
@@ -26,9 +27,7 @@ ACTION_FIELDS = {
 BULK_ARCHIVE = [states.SHIPPED, states.DELIVERED]
 
 
-def actor():
-    """Who is acting: the name a CSR typed last in this browser."""
-    return session.get("staff_name") or "CSR"
+actor = auth.actor
 
 
 def qr_svg(text):
@@ -88,6 +87,7 @@ def index():
 def archive_all(status):
     if status not in BULK_ARCHIVE:
         abort(404)
+    auth.require("archive_all")
     count = orders.archive_all(get_db(), status, actor())
     flash("Archived %d order%s in status %s." % (
         count, "" if count == 1 else "s", status_label(status)), "success")
@@ -105,11 +105,17 @@ def _detail_or_404(order_id):
 def profile(order_id):
     detail = _detail_or_404(order_id)
     status = detail["order"]["status"]
+    tabs = states.tabs(status)
+    tab = request.args.get("tab") or "overview"
+    if tab not in dict(tabs):
+        # A tab this status does not have (e.g. an old link): the overview.
+        tab = "overview"
     return render_template(
-        "orders/profile.html", d=detail, o=detail["order"],
+        "orders/profile.html", d=detail, o=detail["order"], tabs=tabs,
+        tab=tab,
         code=wire.order_code(order_id), qr=qr_svg(wire.order_code(order_id)),
         menu=states.allowed_actions(status), anchors=ACTION_ANCHORS,
-        fields=ACTION_FIELDS, staff_name=session.get("staff_name", ""))
+        fields=ACTION_FIELDS)
 
 
 @bp.get("/<int:order_id>/live")
@@ -122,6 +128,7 @@ def live(order_id):
 
 @bp.post("/<int:order_id>/actions/<name>")
 def act(order_id, name):
+    auth.require(name)
     try:
         result = orders.apply_action(get_db(), order_id, name, actor(),
                                      request.form.to_dict())
@@ -144,9 +151,7 @@ def act(order_id, name):
 
 @bp.post("/<int:order_id>/notes")
 def add_note(order_id):
-    name = request.form.get("author", "").strip()[:60]
-    if name:
-        session["staff_name"] = name
+    auth.require("add_note")
     try:
         orders.add_note(get_db(), order_id, request.form.get("text"),
                         actor())

@@ -2,7 +2,7 @@
 broker, worker, web server and firmware: offline-safe, exactly once."""
 import time
 
-from e2e_support import get
+from e2e_support import auth_header, get
 from server import orders as order_service
 from shared import wire
 
@@ -190,7 +190,7 @@ def test_same_bottle_offline_on_two_guns(stack, db):
     assert st["screen"] == "picking", g2.screen_text()
 
 
-def test_csr_watches_picks_arrive_and_gun_screens(stack, db, browser):
+def test_csr_watches_picks_arrive_and_gun_screens(stack, db, signed_in_page):
     """In a real browser: the order page shows a pick as it lands, without
     a reload, and the fleet page shows the simulated guns' live screens."""
     gun = stack.guns["G01"]
@@ -200,7 +200,7 @@ def test_csr_watches_picks_arrive_and_gun_screens(stack, db, browser):
     order_id = new_placed_order(db, sku, note="Leave at reception")
     bottle = db.execute("SELECT serial, sku, lot_id FROM bottles WHERE sku = ?"
                         " AND status = 'in_stock'", [sku]).fetchone()
-    page = browser.new_page()
+    page = signed_in_page(stack.url, "csr")
     try:
         page.goto(stack.url + "orders/%d" % order_id)
         assert page.locator("text=" + bottle["serial"]).count() == 0
@@ -228,7 +228,8 @@ def post(stack, path, body):
     import urllib.request
     req = urllib.request.Request(
         stack.url.rstrip("/") + path, data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
+        headers=dict(auth_header(), **{"Content-Type": "application/json"}),
+        method="POST")
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read())

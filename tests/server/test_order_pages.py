@@ -118,10 +118,10 @@ def test_add_note_via_page_bumps_rev(client, demo):
     html = response.get_data(as_text=True)
     assert "Note added" in html and "Leave with building concierge" in html
     assert order_row(demo, 1004)["rev"] == rev + 1
-    assert orders.order_notes(demo, 1004)[-1]["author"] == "Nadia"
+    assert orders.order_notes(demo, 1004)[-1]["author"] == "t-admin"
     # The name is remembered for the next action.
     client.post("/orders/1004/actions/generate_documents")
-    assert orders.order_history(demo, 1004)[0]["actor"] == "Nadia"
+    assert orders.order_history(demo, 1004)[0]["actor"] == "t-admin"
 
 
 def test_empty_note_via_page_is_refused(client, demo):

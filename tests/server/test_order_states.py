@@ -32,6 +32,18 @@ EXPECTED = {
     "pick": {"placed"},
     "ship": {"placed"},
     "cancel": {"open", "awaiting_payment", "placed"},
+    # Creating an order on the Overview tab: items, then payment.
+    "edit_lines": {"open"},
+    "take_payment": {"open"},
+    "verify": {"open", "awaiting_payment", "placed"},
+    "print_shipping_label": {"shipped", "delivered"},
+    # After shipping: complaints and destruction of returned bottles; grams
+    # go back to the prescription for returned, refused, lost (shipped,
+    # never delivered) or cancelled orders.
+    "add_complaint": {"shipped", "delivered", "refused", "refunded"},
+    "record_destruction": {"shipped", "delivered", "refused", "refunded"},
+    "return_grams": {"shipped", "delivered", "refused", "refunded",
+                     "cancelled"},
 }
 TARGETS = {
     "place": "placed", "await_payment": "awaiting_payment",
@@ -86,3 +98,27 @@ def test_confirm_prompts_on_destructive_actions():
 def test_only_placed_orders_are_picked():
     assert [s for s in states.STATUSES if states.awaiting_fulfilment(s)] \
         == ["placed"]
+
+
+@pytest.mark.parametrize("method,to", [
+    ("credit_card", "placed"), ("debit_card", "placed"),
+    ("cash", "awaiting_payment"), ("money_order", "awaiting_payment"),
+    ("cheque", "awaiting_payment")])
+def test_payment_method_decides_the_status(method, to):
+    assert states.payment_target("open", method) == to
+
+
+def test_payment_refused_outside_open_and_for_unknown_methods():
+    with pytest.raises(states.IllegalAction):
+        states.payment_target("placed", "cash")
+    with pytest.raises(ValueError):
+        states.payment_target("open", "bitcoin")
+
+
+def test_tabs_follow_the_actions():
+    assert [t for t, _ in states.tabs("open")] == ["overview"]
+    assert [t for t, _ in states.tabs("placed")] == [
+        "overview", "receipts", "dispensing"]
+    assert [t for t, _ in states.tabs("cancelled")] == [
+        "overview", "returned_grams"]
+    assert len(states.tabs("delivered")) == 6

@@ -145,9 +145,9 @@ def test_reprint_action_offers_the_pdf(client, demo):
     assert 'id="labels-ready"' not in page(client, "/orders/1001")
 
 
-def test_printed_list_qr_codes_scan(browser, live_server, demo):
+def test_printed_list_qr_codes_scan(signed_in_page, live_server, demo):
     import zxingcpp
-    tab = browser.new_page(viewport={"width": 1100, "height": 900})
+    tab = signed_in_page(live_server, "associate", viewport=(1100, 900))
     try:
         tab.emulate_media(media="print")
         tab.goto(live_server + "/orders/picking-list")

@@ -1,0 +1,270 @@
+"""Staff accounts, login, roles, CSRF protection and security headers.
+
+Every page needs a signed-in staff member except the login page, static
+files and the Client Portal (which signs clients in on its own).  The
+JSON API accepts the same session, or HTTP Basic credentials for
+scripts.  Forms posted with the session cookie must carry the session's
+CSRF token (hidden field `csrf_token` or header `X-CSRF-Token`); Basic
+requests carry no cookie, so they cannot be forged cross-site.
+
+Roles, lowest to highest: associate < csr < supervisor < admin.  ROLE_FOR
+says the least role each guarded action needs: the one place for it."""
+import contextlib
+import functools
+import hmac
+import secrets
+
+import click
+from flask import (Blueprint, abort, current_app, flash, g, redirect,
+                   render_template, request, session, url_for)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server.db import connect, get_db, now, write
+
+ROLES = {
+    "associate": "Fulfilment associate",
+    "csr": "Customer service",
+    "supervisor": "Supervisor",
+    "admin": "Administrator",
+}
+_RANK = {role: i for i, role in enumerate(ROLES)}
+
+# Least role for each guarded action: order-menu actions (names from
+# server.order_states) and page-level ones.  Anything not listed needs a
+# CSR; viewing needs any signed-in staff member.
+ROLE_FOR = {
+    "view": "associate",
+    "print_labels": "associate",
+    "refund": "supervisor",
+    "delete": "supervisor",
+    "record_destruction": "supervisor",
+    "return_grams": "supervisor",
+    "archive_all": "supervisor",
+    "manage_staff": "admin",
+    "manage_devices": "admin",
+}
+DEFAULT_ROLE = "csr"
+
+PASSWORD_MIN = 8
+USERNAME_MAX = 40
+
+bp = Blueprint("auth", __name__)
+
+
+class AuthError(ValueError):
+    """Bad staff account input (HTTP 400)."""
+
+
+# ---------------------------------------------------------------- accounts
+def create_staff(db, username, password, role, name=None):
+    username = (username or "").strip().lower()
+    if not username or len(username) > USERNAME_MAX or not all(
+            c.isalnum() or c in "._-" for c in username):
+        raise AuthError("Username: 1-%d letters, digits, '.', '_' or '-'"
+                        % USERNAME_MAX)
+    if role not in ROLES:
+        raise AuthError("Role must be one of: " + ", ".join(ROLES))
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
+        raise AuthError("Password must be at least %d characters"
+                        % PASSWORD_MIN)
+    with _transaction(db):
+        if db.execute("SELECT 1 FROM staff WHERE username = ?",
+                      [username]).fetchone():
+            raise AuthError("Username %r is taken" % username)
+        return db["staff"].insert({
+            "username": username, "name": (name or username).strip()[:80],
+            "role": role, "password_hash": generate_password_hash(password),
+            "active": 1, "created_at": now()}).last_pk
+
+
+def _transaction(db):
+    # Join the caller's transaction (e.g. seeding demo data) if any.
+    return contextlib.nullcontext() if db.conn.in_transaction else write(db)
+
+
+def check_login(db, username, password):
+    """The staff row for these credentials, or None."""
+    row = db.execute("SELECT * FROM staff WHERE username = ? AND active = 1",
+                     [(username or "").strip().lower()]).fetchone()
+    if row is None or not check_password_hash(row["password_hash"],
+                                              password or ""):
+        return None
+    return dict(row)
+
+
+def role_allows(role, action):
+    need = ROLE_FOR.get(action, DEFAULT_ROLE)
+    return role in _RANK and _RANK[role] >= _RANK[need]
+
+
+# ------------------------------------------------------- request helpers
+def current_staff():
+    return g.get("staff")
+
+
+def actor():
+    """Who is acting, as order history records it."""
+    staff = current_staff()
+    return staff["username"] if staff else "system"
+
+
+def can(action):
+    staff = current_staff()
+    return bool(staff) and role_allows(staff["role"], action)
+
+
+def require(action):
+    """Abort with 403 unless the signed-in staff member may do `action`."""
+    if not can(action):
+        abort(403, "Your role (%s) may not do this: %s needs %s or above."
+              % (ROLES.get((current_staff() or {}).get("role"), "none"),
+                 action.replace("_", " "),
+                 ROLES[ROLE_FOR.get(action, DEFAULT_ROLE)]))
+
+
+def csrf_token():
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _public(endpoint):
+    return endpoint in ("auth.login", "static") or (
+        endpoint or "").startswith("portal.")
+
+
+def _load_staff():
+    g.staff = None
+    staff_id = session.get("staff_id")
+    if staff_id is not None:
+        row = get_db().execute(
+            "SELECT id, username, name, role FROM staff "
+            "WHERE id = ? AND active = 1", [staff_id]).fetchone()
+        g.staff = dict(row) if row else None
+        return
+    basic = request.authorization
+    if basic and basic.type == "basic":
+        row = check_login(get_db(), basic.username, basic.password)
+        if row:
+            g.staff = {k: row[k] for k in ("id", "username", "name", "role")}
+            g.basic_auth = True
+
+
+def _before_request():
+    if _public(request.endpoint):
+        return None
+    _load_staff()
+    if g.staff is None:
+        if request.path.startswith("/api/"):
+            return ({"error": "Sign in first (session or HTTP Basic)"}, 401,
+                    {"WWW-Authenticate": 'Basic realm="Pickgun"'})
+        return redirect(url_for("auth.login", next=request.full_path))
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get(
+            "basic_auth"):
+        _check_csrf()
+    return None
+
+
+def _check_csrf():
+    if not current_app.config.get("CSRF_ENABLED", True):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get(
+        "X-CSRF-Token", "")
+    token = session.get("csrf", "")
+    if not token or not hmac.compare_digest(sent, token):
+        abort(400, "The form expired or did not come from Pickgun "
+              "(missing or wrong CSRF token). Reload the page and try again.")
+
+
+def _security_headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy",
+                 "default-src 'self'; img-src 'self' data:; "
+                 "object-src 'none'; frame-ancestors 'none'; "
+                 "base-uri 'self'; form-action 'self'")
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), "
+                 "geolocation=()")
+    if "Cache-Control" not in h and request.endpoint != "static":
+        h["Cache-Control"] = "no-store"     # patient data: keep out of caches
+    return response
+
+
+# ------------------------------------------------------------------ pages
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        _check_csrf()
+        staff = check_login(get_db(), request.form.get("username"),
+                            request.form.get("password"))
+        if staff is None:
+            flash("Wrong username or password.", "error")
+            return render_template("auth/login.html"), 401
+        next_url = request.args.get("next") or ""
+        session.clear()
+        session["staff_id"] = staff["id"]
+        csrf_token()
+        with write(get_db()) as db:
+            db["staff"].update(staff["id"], {"last_login": now()})
+        # Only a path on this site: never bounce to another host.
+        if not next_url.startswith("/") or next_url.startswith("//"):
+            next_url = url_for("index")
+        return redirect(next_url)
+    return render_template("auth/login.html")
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("Signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+# --------------------------------------------------------------- commands
+@click.command("add-staff")
+@click.argument("username")
+@click.option("--role", type=click.Choice(list(ROLES)), default="csr",
+              show_default=True)
+@click.option("--name", default=None, help="Full name shown on pages.")
+@click.option("--password", prompt=True, hide_input=True,
+              confirmation_prompt=True, help="Prompted when not given.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              default=None, help="SQLite file (default: the app's).")
+def add_staff_command(username, role, name, password, db_path):
+    """Create a staff account that can sign in to the web pages."""
+    from server import default_database, prepare_database
+    path = db_path or default_database()
+    prepare_database(path)
+    db = connect(path)
+    try:
+        create_staff(db, username, password, role, name)
+    except AuthError as e:
+        raise click.ClickException(str(e))
+    finally:
+        db.conn.close()
+    click.echo("Staff account %s (%s) created." % (username, ROLES[role]))
+
+
+def staff_required(action="view"):
+    """Decorator form of require() for views."""
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            require(action)
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def init_app(app):
+    app.config.setdefault("CSRF_ENABLED", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.before_request(_before_request)
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(csrf_token=csrf_token, can=can,
+                                 current_staff=current_staff, ROLES=ROLES)
+    app.register_blueprint(bp)
