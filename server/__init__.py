@@ -45,7 +45,7 @@ def create_app(test_config=None):
     # Top-bar links of blueprints that may be registered (label per page).
     app.jinja_env.globals.update(
         nav_extra=[("clients.index", "Clients"),
-                   ("orders.recurring", "Recurring orders"),
+                   ("recurring.index", "Recurring orders"),
                    ("auth.staff_list", "Staff")],
         has_endpoint=lambda name: name in app.view_functions)
 

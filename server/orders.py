@@ -426,6 +426,10 @@ def _history(db, order_id, action, before, after, actor, detail=None,
         "detail": detail})
 
 
+# For other services (documents, records...) writing history rows.
+record_history = _history
+
+
 def _clean(value, what, limit):
     if value is not None and not isinstance(value, str):
         raise BadInput("%s must be text" % what)
