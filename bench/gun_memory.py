@@ -159,8 +159,9 @@ def snapshot(oid):
         lines.append({"sku": sku, "name": sku.replace("-", " ") + " batch",
                       "qty": q, "got": g})
         bot.extend(["B%d%02d%03d" % (oid, i, k) for k in range(g)])
-    notes = [{"id": oid * 10 + k, "text": text(60 + rnd(240))}
-             for k in range((1 if qty else rnd(3)) + (3 if big else 0))]
+    # every other note is information (shown, not acknowledged)
+    notes = [wire.note(oid * 10 + k, text(60 + rnd(240)), k % 2 == 1)
+             for k in range((2 if qty else rnd(3)) + (3 if big else 0))]
     return wire.snapshot(oid, 1, "placed", "Client %d %s" % (oid, text(12)),
                          lines, notes, bot)
 
@@ -180,13 +181,13 @@ accepted = 0
 for oid in range(1001, 1001 + PICKED):
     app.on_scan(wire.order_code(oid))
     app.refresh(fb)
-    for _ in range(20):                   # read and confirm the notes
-        if app.screen not in ("order", "note"):
+    for _ in range(20):                   # confirm the notes, read info
+        if app.screen not in ("order", "note", "info"):
             break
         app.on_key("OK")
         app.refresh(fb)
     if oid == 1001:
-        sample("order open, notes confirmed")
+        sample("order open, notes confirmed, info read")
     lines = app.snap["lines"]
     for i in range(len(lines)):
         line = lines[i]

@@ -2,8 +2,9 @@
 
     python bench/ingest.py [--events N] [--guns K] [--window W]
 
-Starts a real Mosquitto and the worker (its own process, as in
-production) on a temporary database with enough orders and bottles, then:
+Starts a real Mosquitto and the worker (`python -m server.worker`: its
+MQTT process and its ingest process, as in production) on a temporary
+database with enough orders and bottles, then:
 
 1. raw pipe: K paho publishers -> Mosquitto -> one paho subscriber in its
    own process, N messages of pick-event size, QoS 1;
@@ -12,9 +13,12 @@ production) on a temporary database with enough orders and bottles, then:
    the worker's ack covering it is back at the gun (publish -> worker
    commit -> ack).
 
-Prints both rates in events/second and their ratio."""
+Prints both rates in events/second, their ratio, and the CPU time the
+worker's processes spent per event during the end-to-end rounds (Linux),
+which moves less than the rates when other programs load the machine."""
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -271,9 +275,11 @@ def main():
                                 payloads))
         worker = start_worker(broker, db_path, password_file, args.batch,
                               guns, passwords)
+        cpu_before = process_tree_cpu(worker.pid)
         for payloads in rounds:
             e2e.append(end_to_end(broker, guns, payloads, passwords,
                                   args.window, ep))
+        cpu = process_tree_cpu(worker.pid) - cpu_before
         check = dbm.connect(db_path)
         accepted = check.execute("SELECT count(*) FROM picks WHERE status = "
                                  "'accepted'").fetchone()[0]
@@ -292,6 +298,9 @@ def main():
     print("end to end (acked):   %s events/s" % _figures(e2e))
     ratio = statistics.median(e2e) / statistics.median(raw)
     print("ratio of medians:     %.2f  (goal >= 0.80)" % ratio)
+    if cpu:
+        print("worker CPU:           %.1f us per event (all its processes)"
+              % (cpu / (args.events * args.rounds) * 1e6))
     expected = args.events * args.rounds
     if accepted != expected:
         print("ERROR: %d picks accepted, expected %d" % (accepted, expected))
@@ -303,6 +312,29 @@ def main():
 def _figures(values):
     return "median %6.0f   (rounds: %s)" % (
         statistics.median(values), ", ".join("%.0f" % v for v in values))
+
+
+def process_tree_cpu(pid):
+    """CPU seconds used so far by pid and its children (Linux /proc;
+    0.0 elsewhere)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        pids = [pid]
+        while pids:
+            p = pids.pop()
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in os.listdir("/proc/%d/task" % p):
+                try:
+                    with open("/proc/%d/task/%s/children" % (p, task)) as f:
+                        pids += [int(c) for c in f.read().split()]
+                except OSError:
+                    pass
+        return total
+    except (OSError, ValueError, AttributeError):
+        return 0.0
 
 
 def start_worker(broker, db_path, password_file, batch, guns, passwords):

@@ -35,18 +35,29 @@ def create_app(test_config=None):
     auth.init_app(app)
 
     from server import seed
-    from server.views import api, devices, fulfilment, orders
+    from server.views import api, devices, fulfilment, orders, staff
     app.register_blueprint(orders.bp)
     app.register_blueprint(fulfilment.bp)
     app.register_blueprint(devices.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(staff.bp)
+    from server.views import records as record_views
+    app.register_blueprint(record_views.bp)
+    from server.views import documents as document_views
+    app.register_blueprint(document_views.bp)
+    from server.views import clients as client_views
+    from server.views import portal as portal_views
+    from server.views import recurring as recurring_views
+    app.register_blueprint(client_views.bp)
+    app.register_blueprint(recurring_views.bp)
+    app.register_blueprint(portal_views.bp)
     app.cli.add_command(seed.seed_demo_app_command)
     app.cli.add_command(auth.add_staff_command)
     # Top-bar links of blueprints that may be registered (label per page).
     app.jinja_env.globals.update(
-        nav_extra=[("clients.index", "Clients"),
-                   ("recurring.index", "Recurring orders"),
-                   ("auth.staff_list", "Staff")],
+        nav_extra=[("clients.index", "Clients", "view"),
+                   ("recurring.index", "Recurring orders", "view"),
+                   ("staff.index", "Staff", "manage_staff")],
         has_endpoint=lambda name: name in app.view_functions)
 
     @app.route("/")

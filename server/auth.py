@@ -259,6 +259,13 @@ def staff_required(action="view"):
     return wrap
 
 
+def _error_page(e):
+    # Friendly pages for refusals; the JSON API has its own handlers.
+    if request.path.startswith("/api/"):
+        return {"error": e.description}, e.code
+    return render_template("error.html", error=e), e.code
+
+
 def init_app(app):
     app.config.setdefault("CSRF_ENABLED", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
@@ -268,3 +275,5 @@ def init_app(app):
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can,
                                  current_staff=current_staff, ROLES=ROLES)
     app.register_blueprint(bp)
+    for code in (400, 403, 404, 413):
+        app.register_error_handler(code, _error_page)

@@ -12,6 +12,7 @@ Speed matters (a shift's backlog arrives at once when WiFi returns), so
 a batch is judged in memory against rows read up front and written with
 one executemany per table.  If anything unforeseen fails, the batch is
 undone and redone one message at a time, so only the culprit is lost."""
+import functools
 import logging
 import time
 
@@ -374,8 +375,10 @@ def _check_int_range(obj):
         raise Malformed("field n out of range")
 
 
+@functools.lru_cache(maxsize=1024)
 def _gun_time(at):
-    """The gun's clock as stored text, or None if it was never set."""
+    """The gun's clock as stored text, or None if it was never set.
+    (Cached: a backlog holds many events of the same second.)"""
     try:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)) \
             if at else None

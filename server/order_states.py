@@ -39,8 +39,6 @@ _AFTER_SHIPPING = [SHIPPED, DELIVERED, REFUSED, REFUNDED]
 
 # The Order Menu of the help centre, plus the transitions it implies.
 _ACTIONS = [
-    Action("place", "Place Order", [OPEN], PLACED),
-    Action("await_payment", "Place, Awaiting Payment", [OPEN], AWAITING_PAYMENT),
     Action("confirm_payment", "Confirm Payment", [AWAITING_PAYMENT], PLACED),
     Action("select_shipping", "Select Shipping", [OPEN]),
     Action("pick", "Pick Bottles", [PLACED]),
@@ -69,7 +67,8 @@ _ACTIONS = [
     # The CSR's side of creating an order (Overview tab).
     Action("edit_lines", "Edit Items", [OPEN]),
     Action("verify", "Verify Order", [OPEN, AWAITING_PAYMENT, PLACED]),
-    Action("take_payment", "Take Payment", [OPEN]),
+    # Target by payment method: payment_target() below.
+    Action("take_payment", "Take Payment", [OPEN], PLACED),
     Action("print_shipping_label", "Shipping Label", [SHIPPED, DELIVERED]),
     # After the fact: the Complaints, Destruction and Returned Grams tabs.
     Action("add_complaint", "Log Complaint", _AFTER_SHIPPING),

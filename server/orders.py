@@ -6,6 +6,7 @@ would see the change, the snapshot revision bump.  A refused action
 raises before anything is written, so it changes nothing."""
 import contextlib
 
+from server import dashboard
 from server import order_states as states
 from server.db import now, write
 from server.snapshots import bump_rev
@@ -94,47 +95,36 @@ def fully_picked(lines):
     return all(line["picked"] >= line["qty"] for line in lines)
 
 
-# Sort keys offered on the Orders dashboard (the seed: by creation date by
-# default, or by order ID or status).
-SORTS = {
-    "created": "o.created_at DESC, o.id DESC",
-    "id": "o.id DESC",
-    "status": "%s, o.created_at DESC" % (
-        "CASE o.status " + " ".join(
-            "WHEN '%s' THEN %d" % (s, i) for i, s in enumerate(states.STATUSES))
-        + " END"),
-}
+# Sort keys offered on the Orders dashboard (server.dashboard): by
+# creation date by default, or by order ID or status; each value says its
+# default direction.
+SORTS = {name: direction for name, (_, direction)
+         in dashboard.SORTS.items()}
 
 
-def list_orders(db, status=None, search=None, sort="created", archived=False):
-    """Orders for the dashboard.  archived: False (active only), True
-    (archived only) or None (both).  search matches the order id, client
-    name or email, carrier and tracking number."""
-    where, params = [], []
-    if archived is not None:
-        where.append("o.archived = ?")
-        params.append(1 if archived else 0)
-    if status:
-        where.append("o.status = ?")
-        params.append(status)
-    if search:
-        term = search.strip()
-        like = "%" + term.lstrip("#") + "%"
-        where.append("(CAST(o.id AS TEXT) = ? OR c.name LIKE ? OR "
-                     "c.email LIKE ? OR o.carrier LIKE ? OR o.tracking LIKE ?)")
-        params += [term.lstrip("#"), like, like, like, like]
-    sql = (
-        "SELECT o.id, o.status, o.created_at, o.shipped_at, o.carrier, "
-        " o.total_cents, o.archived, o.client_id, c.name AS client_name, "
-        " (SELECT sum(l.qty * p.grams) FROM order_lines l JOIN products p "
-        "  ON p.sku = l.sku WHERE l.order_id = o.id) AS grams, "
-        " (SELECT sum(l.qty) FROM order_lines l "
-        "  WHERE l.order_id = o.id) AS units "
-        "FROM orders o JOIN clients c ON c.id = o.client_id")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY " + SORTS.get(sort, SORTS["created"])
-    return [dict(r) for r in db.execute(sql, params)]
+def list_orders(db, status=None, search=None, sort="created", archived=False,
+                show=None, direction=None, limit=None, after=None):
+    """Orders for the dashboard and GET /api/orders, as dicts (id, status,
+    client_id, client_name, created_at, shipped_at, carrier, total_cents,
+    archived, verified, grams, units...).
+
+    archived: False (active only), True (archived only) or None (both);
+    show: a dashboard filter ("active", "unverified", "archived") instead.
+    search matches client name, order id, tracking number and bottle
+    serials (full-text; at most dashboard.SEARCH_CAP matches).  sort:
+    a SORTS key, direction "asc"/"desc" (the sort's default otherwise).
+    limit: at most that many rows, the ones after the `after` cursor
+    (dashboard.encode_cursor of the last row of the previous call)."""
+    if show is None:
+        show = {False: "active", True: "archived"}.get(archived)
+    args = {"show": show or "", "status": status or "",
+            "q": search or "", "sort": sort or "created",
+            "dir": direction or "", "after": after or ""}
+    query = dashboard.parse(args)
+    if show is None:
+        query.show = None
+    query.limit = limit
+    return dashboard.fetch(db, query).rows
 
 
 def order_detail(db, order_id):
@@ -159,46 +149,53 @@ def order_detail(db, order_id):
 # ----------------------------------------------------------------- writes
 def create_order(db, client_id, lines, actor="system", status=states.OPEN,
                  notes=(), carrier=None, created_at=None, order_id=None,
-                 source="csr", verified=True):
+                 source="csr", verified=True, allow_empty=False,
+                 coverage=True, shipping_rate_id=None, payment_method=None,
+                 recurring_id=None, detail=None):
     """Create an order; lines: [(sku, qty)] or [{"sku", "qty"}].  Returns
     the new order id (`order_id` picks it, e.g. for demo data).  Prices
-    come from the product list."""
+    come from the product list; totals from server.pricing (coverage=False
+    leaves the client's coverage out, as orders recorded before coverage
+    was tracked).  allow_empty: an Open order with no lines yet, for the
+    CSR to fill on its Overview.  The order ships to the address on the
+    client's registration document."""
+    from server import pricing
     if status not in states.STATUSES:
         raise BadInput("Unknown status %r" % status)
-    wanted = []
-    for line in lines:
-        sku, qty = (line["sku"], line["qty"]) if isinstance(line, dict) \
-            else line
-        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
-            raise BadInput("Quantity for %s must be a whole number >= 1" % sku)
-        wanted.append((sku, qty))
-    if not wanted:
+    wanted = _parse_lines(lines)
+    if not wanted and not allow_empty:
         raise BadInput("An order needs at least one line")
-    if len({sku for sku, _ in wanted}) != len(wanted):
-        raise BadInput("Each product may appear on one line only")
+    if payment_method is not None and \
+            payment_method not in states.PAYMENT_METHODS:
+        raise BadInput("Unknown payment method %r" % payment_method)
     with transaction(db):
-        if db.execute("SELECT 1 FROM clients WHERE id = ?",
-                      [client_id]).fetchone() is None:
+        client = db.execute("SELECT * FROM clients WHERE id = ?",
+                            [client_id]).fetchone()
+        if client is None:
             raise BadInput("Unknown client %r" % client_id)
-        prices = {}
-        for sku, _ in wanted:
-            row = db.execute("SELECT price_cents FROM products WHERE sku = ?",
-                             [sku]).fetchone()
-            if row is None:
-                raise BadInput("Unknown product %r" % sku)
-            prices[sku] = row["price_cents"] or 0
+        prices = _prices(db, [sku for sku, _ in wanted])
+        rate = _rate(db, shipping_rate_id) if shipping_rate_id is not None \
+            else None
         at = created_at or now()
         placed = status not in (states.OPEN, states.AWAITING_PAYMENT,
                                 states.CANCELLED)
+        if rate is not None:
+            carrier = rate["carrier"]
+        money = pricing.totals(
+            [{"qty": q, "price_cents": prices[s]} for s, q in wanted],
+            rate["price_cents"] if rate is not None else 0, 0,
+            client["coverage_percent"] if coverage else None,
+            client["coverage_max_cents"] if coverage else None)
         row = {
             "client_id": client_id, "status": status, "created_at": at,
             "placed_at": at if placed else None,
             "placed_by": actor, "carrier": carrier,
-            "total_cents": sum(prices[s] * q for s, q in wanted),
-            "subtotal_cents": sum(prices[s] * q for s, q in wanted),
-            "shipping_cents": 0, "discount_cents": 0, "coverage_cents": 0,
             "source": source, "verified": 1 if verified else 0,
+            "shipping_rate_id": rate["id"] if rate is not None else None,
+            "payment_method": payment_method, "recurring_id": recurring_id,
+            "ship_address": client["ship_address"] or client["address"],
         }
+        row.update(money)
         if order_id is not None:
             row["id"] = order_id
         order_id = db["orders"].insert(row).last_pk
@@ -208,22 +205,89 @@ def create_order(db, client_id, lines, actor="system", status=states.OPEN,
         for text in notes:
             db["notes"].insert({"order_id": order_id, "text": text,
                                 "author": actor, "created_at": at})
-        _history(db, order_id, "create", None, status, actor, at=at)
+        _history(db, order_id, "create", None, status, actor, detail, at=at)
     return order_id
 
 
-def add_note(db, order_id, text, author):
-    """Attach a note; guns show it as an alert to acknowledge, so the
-    order's snapshot revision goes up.  Returns the note id."""
+QTY_MAX = 100           # bottles of one product on one order
+
+
+def _parse_qty(value, sku, allow_zero=False):
+    """A quantity from JSON (int) or a form (digits); BadInput otherwise."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    least = 0 if allow_zero else 1
+    if not isinstance(value, int) or isinstance(value, bool) or \
+            not least <= value <= QTY_MAX:
+        raise BadInput("Quantity for %s must be a whole number from %d to %d"
+                       % (sku, least, QTY_MAX))
+    return value
+
+
+def _parse_lines(lines):
+    """[(sku, qty)] from [(sku, qty)] or [{"sku", "qty"}], validated."""
+    if not isinstance(lines, (list, tuple)):
+        raise BadInput("Lines must be a list of {sku, qty}")
+    wanted = []
+    for line in lines:
+        if isinstance(line, dict):
+            sku, qty = line.get("sku"), line.get("qty")
+        elif isinstance(line, (list, tuple)) and len(line) == 2:
+            sku, qty = line
+        else:
+            raise BadInput("Each line needs a sku and a qty")
+        if not isinstance(sku, str) or not sku.strip():
+            raise BadInput("Each line needs a product (sku)")
+        wanted.append((sku.strip(), _parse_qty(qty, sku)))
+    if len({sku for sku, _ in wanted}) != len(wanted):
+        raise BadInput("Each product may appear on one line only")
+    return wanted
+
+
+def _prices(db, skus):
+    prices = {}
+    for sku in skus:
+        row = db.execute("SELECT price_cents FROM products WHERE sku = ?",
+                         [sku]).fetchone()
+        if row is None:
+            raise BadInput("Unknown product %r" % sku)
+        prices[sku] = row["price_cents"] or 0
+    return prices
+
+
+def _rate(db, rate_id):
+    """An active shipping rate by id (int or digits), else BadInput."""
+    if isinstance(rate_id, str) and rate_id.strip().isdigit():
+        rate_id = int(rate_id.strip())
+    row = None
+    if isinstance(rate_id, int) and not isinstance(rate_id, bool):
+        row = db.execute("SELECT * FROM shipping_rates WHERE id = ? "
+                         "AND active = 1", [rate_id]).fetchone()
+    if row is None:
+        raise BadInput("Unknown shipping rate %r" % (rate_id,))
+    return dict(row)
+
+
+def add_note(db, order_id, text, author, severity="ack"):
+    """Attach a note; guns show it as an alert, so the order's snapshot
+    revision goes up.  severity: "ack" (the associate must acknowledge it
+    before picking, the default) or "info" (shown, nothing to
+    acknowledge).  Returns the note id."""
     text = _clean(text, "Note", NOTE_MAX)
+    if severity is None:
+        severity = "ack"
+    if severity not in ("ack", "info"):
+        raise BadInput("Note severity must be 'ack' (must acknowledge) or "
+                       "'info' (information)")
     with transaction(db):
         order = require_order(db, order_id)
         states.require(order["status"], "add_note")
         note_id = db["notes"].insert({
             "order_id": order_id, "text": text, "author": author or "",
-            "created_at": now()}).last_pk
+            "severity": severity, "created_at": now()}).last_pk
         _history(db, order_id, "add_note", order["status"], order["status"],
-                 author, detail=text[:80])
+                 author, detail=("[info] " if severity == "info" else "")
+                 + text[:80])
         bump_rev(db, order_id)
     return note_id
 
@@ -237,7 +301,8 @@ def apply_action(db, order_id, action, actor, params=None):
     BadInput (missing parameter); none of them leaves a change behind."""
     params = params or {}
     if action == "add_note":
-        note_id = add_note(db, order_id, params.get("text"), actor)
+        note_id = add_note(db, order_id, params.get("text"), actor,
+                           params.get("severity"))
         status = get_order(db, order_id)["status"]
         return _result(order_id, action, status, status,
                        "Note added.", note_id=note_id)
@@ -246,13 +311,24 @@ def apply_action(db, order_id, action, actor, params=None):
         before = order["status"]
         act = states.require(before, action)
         after = states.target(before, action)
+        if action in DONE_ELSEWHERE:
+            raise BadInput("%s is done %s, not as an Order Menu action."
+                           % (act.label, DONE_ELSEWHERE[action]))
+        reason = _optional(params.get("reason"), "Reason", REASON_MAX)
         if action == "pick":
             # Picking happens on the guns; the server has nothing to do.
             return _result(order_id, action, before, after,
                            "Scan this order's QR code with a scanner gun "
                            "to pick its bottles.")
         effect = _EFFECTS.get(action, _record_only)
-        message, detail, gun_visible = effect(db, order, actor, params)
+        outcome = effect(db, order, actor, params)
+        message, detail, gun_visible = outcome[:3]
+        if len(outcome) > 3:
+            # The effect decides where the order goes (Take Payment: by
+            # order_states.payment_target).
+            after = outcome[3]
+        if reason:
+            detail = _join(detail, "Reason: " + reason)
         deleted = action == "delete"
         if not deleted:
             if after != before:
@@ -271,6 +347,21 @@ def apply_action(db, order_id, action, actor, params=None):
             act.label, states.STATUS_LABELS[after]) if after != before
             else "%s recorded in the order history." % act.label)
     return _result(order_id, action, before, after, message, deleted=deleted)
+
+
+# Actions with a service and form of their own (they record their own
+# history); apply_action refuses them rather than log an empty entry.
+DONE_ELSEWHERE = {
+    "upload_document": "from the Documents section",
+    "generate_documents": "from the Documents section",
+    "print_shipping_label": "from the Documents section",
+    "reprint_patient_labels": "by the label reprint, which returns the PDF",
+    "reprint_bottle_labels": "by the label reprint, which returns the PDF",
+    "add_complaint": "on the Complaints tab",
+    "record_destruction": "on the Destruction tab",
+    "return_grams": "on the Returned Grams tab",
+}
+REASON_MAX = 200
 
 
 def archive_all(db, status, actor):
@@ -319,24 +410,207 @@ def _release_picks(db, order_id, bottle_status=None):
 
 # Effects: (db, order, actor, params) -> (message, history detail,
 # whether guns must see it).  Status changes are applied by apply_action.
-def _place(db, order, actor, params):
-    db["orders"].update(order["id"], {"placed_at": now(), "placed_by": actor})
-    return "Order placed: it can now be picked with a scanner gun.", None, True
-
-
 def _confirm_payment(db, order, actor, params):
-    db["orders"].update(order["id"], {"placed_at": now()})
-    return "Payment confirmed: order placed.", None, True
+    at = now()
+    db["orders"].update(order["id"], {"placed_at": at, "paid_at": at})
+    method = states.PAYMENT_METHODS.get(order.get("payment_method"))
+    return ("Payment confirmed: order placed.",
+            "%s received" % method if method else None, True)
+
+
+REFERENCE_MAX = 60
+DISCOUNT_REASON_MAX = 120
+
+
+def _take_payment(db, order, actor, params):
+    """Card: placed at once; cash, money order or cheque: awaiting payment
+    until Confirm Payment.  Needs lines, shipping, a verified order and
+    grams within the client's 30-day allowance."""
+    from server import clients, pricing
+    method = params.get("method") or params.get("payment_method")
+    try:
+        after = states.payment_target(order["status"], method)
+    except ValueError:
+        raise BadInput("Choose a payment method: " + ", ".join(
+            states.PAYMENT_METHODS.values())) from None
+    reference = _optional(params.get("reference")
+                          or params.get("payment_reference"),
+                          "Payment reference", REFERENCE_MAX)
+    order_id = order["id"]
+    if not order_lines(db, order_id):
+        raise ActionRefused("Cannot take payment: the order has no items.")
+    if order["shipping_rate_id"] is None and not order["carrier"]:
+        raise ActionRefused("Cannot take payment: select a shipping rate "
+                            "first.")
+    if not order["verified"]:
+        raise ActionRefused("Cannot take payment: the order is unverified; "
+                            "verify it first.")
+    grams = clients.order_grams(db, order_id)
+    problem = clients.allowance_problem(db, order["client_id"], grams,
+                                        exclude_order=order_id)
+    if problem:
+        raise ActionRefused("Cannot take payment: " + problem)
+    money = pricing.store_totals(db, order_id)
+    at = now()
+    changes = {"payment_method": method, "payment_reference": reference}
+    if after == states.PLACED:
+        changes.update(paid_at=at, placed_at=at, placed_by=actor)
+        message = ("Paid by %s (%s): order placed." % (
+            states.PAYMENT_METHODS[method].lower(),
+            _money(money["total_cents"])))
+    else:
+        message = ("%s of %s to receive: the order is awaiting payment "
+                   "until you confirm it." % (
+                       states.PAYMENT_METHODS[method],
+                       _money(money["total_cents"])))
+    db["orders"].update(order_id, changes)
+    detail = "%s %s" % (states.PAYMENT_METHODS[method],
+                        _money(money["total_cents"]))
+    if reference:
+        detail += " ref " + reference
+    return message, detail, True, after
+
+
+def _verify(db, order, actor, params):
+    if order["verified"]:
+        raise ActionRefused("The order is already verified.")
+    db["orders"].update(order["id"], {"verified": 1})
+    return "Order verified.", "verified", False
+
+
+def _edit_lines(db, order, actor, params):
+    """Add, remove or change the quantity of items, and set the discount.
+    params: {"lines": [{"sku", "qty"}]} replaces every line; {"sku",
+    "qty", "op": "set"|"add"} changes one (qty 0 removes it); {"discount"
+    (dollars) or "discount_cents", "discount_reason"} sets the discount."""
+    from server import pricing
+    order_id = order["id"]
+    current = {l["sku"]: l["qty"] for l in order_lines(db, order_id)}
+    wanted = dict(current)
+    touched_lines = False
+    if params.get("lines") is not None:
+        wanted = dict(_parse_lines(params["lines"]))
+        touched_lines = True
+    elif params.get("sku") not in (None, ""):
+        sku = params["sku"]
+        if not isinstance(sku, str):
+            raise BadInput("Product (sku) must be text")
+        sku = sku.strip()
+        op = params.get("op") or "set"
+        if op not in ("set", "add"):
+            raise BadInput("op must be 'set' or 'add'")
+        if params.get("qty") in (None, ""):
+            raise BadInput("Quantity for %s is missing" % sku)
+        qty = _parse_qty(params["qty"], sku, allow_zero=(op == "set"))
+        if op == "add":
+            qty += wanted.get(sku, 0)
+            if qty > QTY_MAX:
+                raise BadInput("Quantity for %s must be a whole number from "
+                               "1 to %d" % (sku, QTY_MAX))
+        if qty:
+            wanted[sku] = qty
+        else:
+            wanted.pop(sku, None)
+            if sku not in current:
+                raise BadInput("%s is not on this order" % sku)
+        touched_lines = True
+    discount = None
+    if any(params.get(k) not in (None, "") for k in
+           ("discount", "discount_cents")) or "discount_reason" in params:
+        raw = params.get("discount_cents")
+        if raw in (None, ""):
+            raw = params.get("discount")
+        try:
+            discount = pricing.parse_money(0 if raw in (None, "") else raw,
+                                           "Discount")
+        except ValueError as e:
+            raise BadInput(str(e)) from None
+    if not touched_lines and discount is None:
+        raise BadInput("Nothing to change: give items or a discount")
+
+    prices = _prices(db, [s for s in wanted if s not in current])
+    details = []
+    for sku, qty in wanted.items():
+        if sku not in current:
+            db["order_lines"].insert({"order_id": order_id, "sku": sku,
+                                      "qty": qty, "price_cents": prices[sku]})
+            details.append("+%s x%d" % (sku, qty))
+        elif current[sku] != qty:
+            db.execute("UPDATE order_lines SET qty = ? WHERE order_id = ? "
+                       "AND sku = ?", [qty, order_id, sku])
+            details.append("%s x%d (was %d)" % (sku, qty, current[sku]))
+    for sku in current:
+        if sku not in wanted:
+            db.execute("DELETE FROM order_lines WHERE order_id = ? AND "
+                       "sku = ?", [order_id, sku])
+            details.append("-%s" % sku)
+    if discount is not None:
+        reason = _optional(params.get("discount_reason"), "Discount reason",
+                           DISCOUNT_REASON_MAX)
+        if discount and not reason:
+            raise BadInput("Give a reason for the discount")
+        subtotal = pricing.order_totals(db, order_id)["subtotal_cents"]
+        if discount > subtotal:
+            raise BadInput("The discount (%s) cannot exceed the subtotal (%s)"
+                           % (_money(discount), _money(subtotal)))
+        db["orders"].update(order_id, {
+            "discount_cents": discount,
+            "discount_reason": reason if discount else None})
+        details.append("discount %s%s" % (
+            _money(discount), " (%s)" % reason if reason else ""))
+    money = pricing.store_totals(db, order_id)
+    if not details:
+        return "Nothing changed.", None, False
+    message = "Items updated: total due %s." % _money(money["total_cents"])
+    if not touched_lines:
+        message = "Discount set: total due %s." % _money(money["total_cents"])
+    lines_changed = any(not d.startswith("discount") for d in details)
+    return message, "; ".join(details)[:200], lines_changed
 
 
 def _select_shipping(db, order, actor, params):
-    carrier = _clean(params.get("carrier"), "Carrier", CARRIER_MAX)
+    """A shipping rate from the rate table ({"shipping_rate_id"}), or a
+    carrier arranged outside Pickgun ({"carrier", "shipping"} typed in);
+    tracking optional either way."""
+    from server import pricing
     tracking = _optional(params.get("tracking"), "Tracking number",
                          TRACKING_MAX)
-    db["orders"].update(order["id"], {"carrier": carrier,
-                                      "tracking": tracking})
-    return ("Shipping set to %s." % carrier,
-            carrier + (" " + tracking if tracking else ""), False)
+    rate_id = params.get("shipping_rate_id")
+    if rate_id not in (None, ""):
+        rate = _rate(db, rate_id)
+        changes = {"carrier": rate["carrier"], "shipping_rate_id": rate["id"],
+                   "shipping_cents": rate["price_cents"]}
+        label = "%s %s" % (rate["carrier"], rate["service"])
+    else:
+        carrier = _clean(params.get("carrier"), "Carrier", CARRIER_MAX)
+        charge = params.get("shipping_cents")
+        if charge in (None, ""):
+            charge = params.get("shipping")
+        changes = {"carrier": carrier}
+        if charge not in (None, ""):
+            try:
+                changes["shipping_cents"] = pricing.parse_money(
+                    charge, "Shipping charge")
+            except ValueError as e:
+                raise BadInput(str(e)) from None
+            changes["shipping_rate_id"] = None
+        elif carrier != order["carrier"] or order["shipping_rate_id"] is None:
+            # A carrier typed in: no rate from the table, no charge unless
+            # one was typed.  The same carrier again keeps its rate.
+            changes.update(shipping_rate_id=None,
+                           shipping_cents=order["shipping_cents"]
+                           if order["shipping_rate_id"] is None else 0)
+        label = carrier
+    changes["tracking"] = tracking
+    db["orders"].update(order["id"], changes)
+    money = pricing.store_totals(db, order["id"])
+    return ("Shipping set to %s (%s)." % (label,
+                                          _money(money["shipping_cents"])),
+            label + (" " + tracking if tracking else ""), False)
+
+
+def _money(cents):
+    return "$%s" % format((cents or 0) / 100, ",.2f")
 
 
 def _ship(db, order, actor, params):
@@ -350,17 +624,27 @@ def _ship(db, order, actor, params):
     if over:
         raise ActionRefused("Cannot ship: more bottles picked than ordered "
                             "for " + ", ".join(over) + "; reset picking.")
+    # Shipping records carrier, tracking and date; the carrier defaults
+    # to the one chosen with the shipping rate.
+    carrier = _optional(params.get("carrier"), "Carrier", CARRIER_MAX) \
+        or order["carrier"]
     tracking = _optional(params.get("tracking"), "Tracking number",
-                         TRACKING_MAX)
-    changes = {"shipped_at": now()}
-    if tracking:
-        changes["tracking"] = tracking
+                         TRACKING_MAX) or order["tracking"]
+    changes = {"shipped_at": now(), "carrier": carrier, "tracking": tracking}
     db["orders"].update(order["id"], changes)
     db.execute("UPDATE bottles SET status = 'shipped' WHERE serial IN "
                "(SELECT serial FROM picks WHERE order_id = ? "
                " AND status = 'accepted')", [order["id"]])
     units = sum(l["qty"] for l in lines)
-    return "Order shipped (%d bottles)." % units, "%d bottles" % units, True
+    detail = "%d bottles" % units
+    if carrier:
+        detail += ", " + carrier + (" " + tracking if tracking else "")
+    return "Order shipped (%d bottles)." % units, detail, True
+
+
+def _mark_delivered(db, order, actor, params):
+    db["orders"].update(order["id"], {"delivered_at": now()})
+    return None, None, True
 
 
 def _reset_picking(db, order, actor, params):
@@ -406,10 +690,13 @@ def _record_only(db, order, actor, params):
 
 
 _EFFECTS = {
-    "place": _place,
     "confirm_payment": _confirm_payment,
+    "take_payment": _take_payment,
+    "verify": _verify,
+    "edit_lines": _edit_lines,
     "select_shipping": _select_shipping,
     "ship": _ship,
+    "mark_delivered": _mark_delivered,
     "reset_picking": _reset_picking,
     "return_bottles": _return_bottles,
     "archive": _archive,

@@ -186,3 +186,130 @@ def m003_back_office(db):
         "id": int, "recurring_id": int, "sku": str, "qty": int,
     }, pk="id", foreign_keys=[("recurring_id", "recurring_orders", "id"),
                               ("sku", "products", "sku")])
+
+
+@migrations()
+def m005_clients(db):
+    """Recurring-order runs: one row per attempt, so a period's order is
+    generated exactly once and every skip keeps its reason."""
+    db["recurring_runs"].create({
+        "id": int, "recurring_id": int, "period": str, "run_on": str,
+        "status": str, "reason": str, "order_ids": str, "created_at": str,
+    }, pk="id", foreign_keys=[("recurring_id", "recurring_orders", "id")],
+        not_null={"recurring_id", "period", "run_on", "status"})
+    db.execute("CREATE UNIQUE INDEX recurring_runs_one_per_day "
+               "ON recurring_runs(recurring_id, run_on)")
+    db.execute("CREATE UNIQUE INDEX recurring_runs_one_order_per_period "
+               "ON recurring_runs(recurring_id, period) "
+               "WHERE status = 'generated'")
+    db["orders"].create_index(["client_id"], if_not_exists=True)
+
+
+@migrations()
+def m007_records(db):
+    """Complaint resolution, one destruction per bottle, and the notes
+    acknowledgements of an order found without reading every gun event."""
+    db["complaints"].add_column("resolved_by", str)
+    db["complaints"].add_column("resolved_at", str)
+    # A bottle is destroyed once: the database refuses a second record.
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS "
+               "destruction_bottles_one_per_bottle "
+               "ON destruction_bottles(serial)")
+    db.execute("CREATE INDEX IF NOT EXISTS device_events_notes_ack "
+               "ON device_events(order_id) WHERE kind = 'notes_ack'")
+
+
+# ----------------------------------------------------- order search (m004)
+def _order_tracking(tracking):
+    """SQL: a tracking number as typed plus without its spaces and
+    dashes, so "7023 4411" and "70234411" both find it."""
+    return ("trim(ifnull({t}, '') || ' ' || replace(replace("
+            "ifnull({t}, ''), ' ', ''), '-', ''))").format(t=tracking)
+
+
+@migrations()
+def m004_order_search(db):
+    """Orders dashboard: a full-text index of each order's searchable
+    text, order counts per filter, and indexes for keyset pagination.
+    Triggers keep both current whoever writes (pages, worker, tools)."""
+    # One row per order (rowid = order id), the text the dashboard search
+    # matches; order_search_fts (FTS5, sqlite-utils) indexes it.
+    # Bottle serials are not in it: a pick must stay cheap for the worker,
+    # so serials are found through the picks table's own serial index.
+    db["order_search"].create({
+        "order_id": int, "ref": str, "client": str, "tracking": str,
+    }, pk="order_id")
+    db.execute(
+        "INSERT INTO order_search (order_id, ref, client, tracking) "
+        "SELECT o.id, o.id, c.name, %s FROM orders o "
+        "LEFT JOIN clients c ON c.id = o.client_id" % _order_tracking(
+            "o.tracking"))
+    db["order_search"].enable_fts(
+        ["ref", "client", "tracking"], create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2")
+
+    db["orders"].create_index(["client_id"], if_not_exists=True)
+    db["bottles"].create_index(["order_id"], if_not_exists=True)
+
+    db.executescript("""
+CREATE TRIGGER order_search_order_ai AFTER INSERT ON orders BEGIN
+  INSERT INTO order_search (order_id, ref, client, tracking)
+  VALUES (new.id, new.id,
+          (SELECT name FROM clients WHERE id = new.client_id), {new_tracking});
+END;
+CREATE TRIGGER order_search_order_au AFTER UPDATE OF client_id, tracking
+ON orders WHEN old.client_id IS NOT new.client_id
+            OR old.tracking IS NOT new.tracking BEGIN
+  UPDATE order_search SET
+    client = (SELECT name FROM clients WHERE id = new.client_id),
+    tracking = {new_tracking}
+  WHERE order_id = new.id;
+END;
+CREATE TRIGGER order_search_order_ad AFTER DELETE ON orders BEGIN
+  DELETE FROM order_search WHERE order_id = old.id;
+END;
+CREATE TRIGGER order_search_client_au AFTER UPDATE OF name ON clients
+WHEN old.name IS NOT new.name BEGIN
+  UPDATE order_search SET client = new.name
+  WHERE order_id IN (SELECT id FROM orders WHERE client_id = new.id);
+END;
+""".format(new_tracking=_order_tracking("new.tracking")))
+
+    # How many orders each filter shows, without counting a million rows
+    # per page view: one row per (archived, verified, status).
+    db.execute("CREATE TABLE order_counts ("
+               "archived INTEGER NOT NULL, verified INTEGER NOT NULL, "
+               "status TEXT NOT NULL, n INTEGER NOT NULL, "
+               "PRIMARY KEY (archived, verified, status))")
+    db.execute("INSERT INTO order_counts (archived, verified, status, n) "
+               "SELECT ifnull(archived, -1), ifnull(verified, -1), status, "
+               "count(*) FROM orders GROUP BY 1, 2, 3")
+    add = ("INSERT INTO order_counts (archived, verified, status, n) "
+           "VALUES (ifnull(new.archived, -1), ifnull(new.verified, -1), "
+           "new.status, 1) ON CONFLICT (archived, verified, status) "
+           "DO UPDATE SET n = n + 1;")
+    remove = ("UPDATE order_counts SET n = n - 1 "
+              "WHERE archived = ifnull(old.archived, -1) "
+              "AND verified = ifnull(old.verified, -1) "
+              "AND status = old.status;")
+    db.executescript("""
+CREATE TRIGGER order_counts_ai AFTER INSERT ON orders BEGIN {add} END;
+CREATE TRIGGER order_counts_ad AFTER DELETE ON orders BEGIN {remove} END;
+CREATE TRIGGER order_counts_au AFTER UPDATE OF archived, verified, status
+ON orders WHEN old.archived IS NOT new.archived
+            OR old.verified IS NOT new.verified
+            OR old.status IS NOT new.status BEGIN
+  {remove} {add}
+END;
+""".format(add=add, remove=remove))
+
+    # Keyset pagination: each filter x sort walks an index in order (the
+    # rowid, the order id, ends every index).
+    for columns in (["created_at"], ["status", "created_at"], ["status"],
+                    ["archived", "created_at"],
+                    ["archived", "status", "created_at"],
+                    ["archived", "status"], ["archived"],
+                    ["verified", "created_at"],
+                    ["verified", "status", "created_at"],
+                    ["verified", "status"], ["verified"]):
+        db["orders"].create_index(columns, if_not_exists=True)

@@ -127,6 +127,7 @@ def seed_demo(db):
                 "last_seen": clock.hours_ago(2), "fw": "1.0.0",
                 "pending": 0})
         _demo_orders(db, client_ids, clock)
+        _demo_portal_and_recurring(db, client_ids, clock)
         return {t: db[t].count for t in (
             "staff", "clients", "products", "lots", "bottles", "devices", "orders",
             "order_lines", "notes", "picks")}
@@ -224,13 +225,43 @@ def _demo_orders(db, clients, clock):
            clock, 9, notes=["Client cancelled by phone"])
 
 
+# Recurring monthly orders: client index, [(sku, qty)], day of month,
+# shipping rate (index in SHIPPING_RATES), payment method.
+RECURRING = [
+    (3, [("THC-CAP-10", 2), ("CBD-OIL-30", 1)], 15, 0, "credit_card"),
+    (5, [("THC-FLWR-15G", 6), ("BAL-FLWR-3G5", 4)], 1, 2, "cheque"),
+]
+
+
+def _demo_portal_and_recurring(db, clients, clock):
+    """Every demo client signs in to the Client Portal with their email
+    and DEMO_PASSWORD; two of them have recurring monthly orders."""
+    from werkzeug.security import generate_password_hash
+    from server.recurring import first_due
+    hashed = generate_password_hash(DEMO_PASSWORD)
+    for client_id in clients:
+        db["clients"].update(client_id, {"portal_password_hash": hashed})
+    rate_ids = [r["id"] for r in db.execute(
+        "SELECT id FROM shipping_rates ORDER BY id")]
+    for index, lines, day, rate, method in RECURRING:
+        rid = db["recurring_orders"].insert({
+            "client_id": clients[index], "active": 1, "day_of_month": day,
+            "shipping_rate_id": rate_ids[rate], "payment_method": method,
+            "next_run": first_due(day, clock.now.date()).isoformat(),
+            "created_by": "csr.demo", "created_at": clock.days_ago(45),
+        }).last_pk
+        db["recurring_lines"].insert_all(
+            {"recurring_id": rid, "sku": sku, "qty": qty}
+            for sku, qty in lines)
+
+
 # How each demo status was reached, for a believable order history.
 _PATHS = {
     states.OPEN: [],
-    states.AWAITING_PAYMENT: ["await_payment"],
-    states.PLACED: ["place"],
-    states.SHIPPED: ["place", "ship"],
-    states.DELIVERED: ["place", "ship", "mark_delivered"],
+    states.AWAITING_PAYMENT: ["take_payment"],
+    states.PLACED: ["take_payment"],
+    states.SHIPPED: ["take_payment", "ship"],
+    states.DELIVERED: ["take_payment", "ship", "mark_delivered"],
     states.CANCELLED: ["cancel"],
 }
 
@@ -239,12 +270,16 @@ def _order(db, order_id, client_id, lines, status, clock, days_ago,
            carrier=None, tracking=None, picked=None, device=None,
            rejected=(), notes=()):
     created = clock.days_ago(days_ago, hour=9)
+    # Demo orders predate coverage tracking: totals without coverage.
     create_order(db, client_id, lines, actor="csr.demo", status=states.OPEN,
                  notes=notes, carrier=carrier, created_at=created,
-                 order_id=order_id)
+                 order_id=order_id, coverage=False)
     current = states.OPEN
+    method = "cheque" if status == states.AWAITING_PAYMENT \
+        else "credit_card"
     for step, action in enumerate(_PATHS[status]):
-        to = states.target(current, action)
+        to = states.payment_target(current, method) \
+            if action == "take_payment" else states.target(current, action)
         at = clock.days_ago(max(days_ago - step, 0), hour=10 + 2 * step)
         db["order_history"].insert({
             "order_id": order_id, "action": action, "from_status": current,
@@ -252,11 +287,17 @@ def _order(db, order_id, client_id, lines, status, clock, days_ago,
         current = to
     assert current == status
     changes = {"status": status, "tracking": tracking}
+    if _PATHS[status][:1] == ["take_payment"]:
+        changes["payment_method"] = method
     if status not in (states.OPEN, states.AWAITING_PAYMENT,
                       states.CANCELLED):
-        changes["placed_at"] = clock.days_ago(days_ago, hour=10)
+        changes["placed_at"] = changes["paid_at"] = clock.days_ago(
+            days_ago, hour=10)
     if status in (states.SHIPPED, states.DELIVERED):
         changes["shipped_at"] = clock.days_ago(max(days_ago - 1, 0), hour=12)
+    if status == states.DELIVERED:
+        changes["delivered_at"] = clock.days_ago(max(days_ago - 3, 0),
+                                                 hour=15)
     db["orders"].update(order_id, changes)
 
     bottle_status = "shipped" if status in (states.SHIPPED,

@@ -27,9 +27,12 @@ def order_snapshot(db, order_id):
             "FROM order_lines l JOIN products p ON p.sku = l.sku "
             "WHERE l.order_id = ? ORDER BY l.id", [order_id])
     ]
-    notes = [{"id": r["id"], "text": r["text"]} for r in db.execute(
-        "SELECT id, text FROM notes WHERE order_id = ? ORDER BY id",
-        [order_id])]
+    # notes.severity 'info' -> an information note ("s": "i"); 'ack',
+    # NULL or anything else -> must-acknowledge (no "s", as before).
+    notes = [wire.note(r["id"], r["text"], r["severity"] == "info")
+             for r in db.execute(
+                 "SELECT id, text, severity FROM notes WHERE order_id = ? "
+                 "ORDER BY id", [order_id])]
     picked = [r["serial"] for r in db.execute(
         "SELECT serial FROM picks WHERE order_id = ? AND status = 'accepted' "
         "ORDER BY id", [order_id])]

@@ -1,67 +1,122 @@
 """The MQTT worker: the only process that talks to the guns.
 
-paho's network thread only appends incoming messages to an inbox.  The main
-loop takes them in batches, records a whole batch in one SQLite
-transaction (server.ingest), and only after the commit publishes each
-gun's cumulative ack, so an ack never covers an event that could still be
-lost.  It also publishes the retained order snapshots: the database is the
-outbox (orders.rev != published_rev), polled a few times a second so
-changes made in the web app reach the guns, and every order awaiting
-fulfilment is republished on each (re)connect in case the broker lost its
-retained store.
+It is two processes.  This one runs paho: its network thread reads the
+guns' messages and appends them to an inbox, and the main thread hands
+the inbox over in batches to the ingest process (server.ingest_process),
+the worker's only SQLite writer.  That one records a whole batch in one
+transaction (server.ingest) and, only after the commit, sends back each
+gun's cumulative ack, which the network thread publishes: an ack never
+covers an event that could still be lost.  Two processes, because paho's
+handling of a message and its ingest cost about the same CPU, and in one
+process they would take turns on one interpreter lock.
+
+The retained order snapshots go the same way: the database is the outbox
+(orders.rev != published_rev), polled a few times a second by the ingest
+process so changes made in the web app reach the guns, and every order
+awaiting fulfilment is republished on each (re)connect in case the broker
+lost its retained store.  published_rev is recorded once the broker has
+acknowledged the snapshot.
 
 The worker's MQTT session is persistent (clean_session=False): while the
 worker is down the broker queues the guns' events for it.  Events that
-were delivered but not yet committed when the worker died are not lost
-either: the gun keeps every event until an ack covers it and resends."""
-import logging
+were delivered but not yet committed when the worker (or its ingest
+process) died are not lost either: the gun keeps every event until an
+ack covers it and resends.  The ingest process is restarted if it dies,
+ends when the worker's end of its pipe closes, and is stopped before the
+worker returns."""
 import collections
+import logging
+import multiprocessing
 import random
+import select
 import signal
-import sqlite3
 import threading
 import time
 
 import click
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode, CallbackAPIVersion
 
-from server import db as dbm
-from server import ingest, order_states, snapshots
+from server import ingest_process
 from server.broker import WORKER_USER
 from shared import wire
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 500          # messages per transaction
+IN_FLIGHT = 2            # batches handed over and not yet committed
 POLL_SECONDS = 0.3       # how often the snapshot outbox is checked
 KEEPALIVE = 30
 BACKOFF_MIN = 0.25       # seconds before the first reconnect attempt
 BACKOFF_MAX = 30.0
-BATCH_ATTEMPTS = 3       # a batch the database refuses this often is dropped
-FULFILMENT_STATUSES = [s for s in order_states.STATUSES
-                       if order_states.awaiting_fulfilment(s)]
+NET_TICK = 0.2           # longest select() of the network thread
+RESTART_DELAY = 1.0      # before starting a dead ingest process again
+STOP_SECONDS = 10        # for the ingest process to finish its batch
+READ_SIZE = 65536        # bytes per recv() from the broker
+READ_PACKETS = 500       # packets handled between two select()s at most
+
+
+class _Client(mqtt.Client):
+    """paho's client, reading the socket 64 KiB at a time.
+
+    paho reads each packet with three recv() calls (type, length, rest)
+    after a select(); at thousands of messages a second those system calls
+    are most of its cost.  Here one recv() fetches whatever the broker has
+    sent and paho's reads are served from that buffer; the network loop
+    asks `buffered()` before it waits in select(), the way paho itself
+    asks a TLS socket for decrypted bytes it still holds."""
+
+    _rbuf = b""
+    _rpos = 0
+
+    def buffered(self):
+        return len(self._rbuf) - self._rpos
+
+    def reconnect(self):
+        self._rbuf, self._rpos = b"", 0      # bytes of the old connection
+        return super().reconnect()
+
+    def _sock_recv(self, bufsize):
+        pos, buf = self._rpos, self._rbuf
+        if pos >= len(buf):
+            buf = super()._sock_recv(READ_SIZE)   # raises as paho expects
+            if not buf:
+                return buf                          # closed by the broker
+            pos = 0
+            self._rbuf = buf
+        out = buf[pos:pos + bufsize]
+        self._rpos = pos + len(out)
+        return out
 
 
 class Worker:
     def __init__(self, db_path, host="127.0.0.1", port=1883,
                  user=WORKER_USER, password=None, client_id=None,
-                 batch_max=BATCH_MAX, poll_seconds=POLL_SECONDS):
+                 batch_max=BATCH_MAX, poll_seconds=POLL_SECONDS,
+                 in_flight=IN_FLIGHT):
         self.db_path = db_path
         self.host, self.port = host, port
         self.user, self.password = user, password
         self.client_id = client_id or user
         self.batch_max = batch_max
         self.poll_seconds = poll_seconds
+        self.in_flight = in_flight
         # A deque plus an Event rather than queue.Queue: appending costs the
         # network thread almost nothing, which matters at 10k messages/s.
         self.inbox = collections.deque()
+        self._control = collections.deque()  # small messages for ingest
         self._wake = threading.Event()
         self.connected = threading.Event()
-        self._stopping = threading.Event()
-        self._reconnected = threading.Event()
+        self._stopping = threading.Event()   # asked to stop
+        self._net_stop = threading.Event()   # network thread: stop now
         self._thread = None
+        self._proc = None                    # the ingest process
+        self._requests = self._replies = None
+        self._slots = None                   # batches that may be handed
         self._pending = {}       # order id -> (rev, MQTTMessageInfo)
+        self._published = {}     # order id -> rev the broker has, this
+                                 # connection
+        self._next_check = 0.0
         self.stats = {"messages": 0, "batches": 0, "acks": 0,
                       "snapshots": 0, "connects": 0}
 
@@ -73,7 +128,7 @@ class Worker:
         self._thread.start()
         return self
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=15):
         self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -85,9 +140,8 @@ class Worker:
         self._wake.set()
 
     def run(self):
-        """Blocking: connect, then ingest and publish until stopped."""
-        self.db = dbm.connect(self.db_path)
-        dbm.migrate(self.db)
+        """Blocking: connect, then hand over and publish until stopped."""
+        self._start_ingest()
         self.client = self._make_client()
         network = threading.Thread(target=self._network_loop,
                                    name="pickgun-mqtt", daemon=True)
@@ -97,16 +151,111 @@ class Worker:
         try:
             self._main_loop()
         finally:
-            self._stopping.set()
+            # The ingest process first, so the acks of its last batch can
+            # still go out; then the connection.
+            self._stop_ingest()
+            self._net_stop.set()
             network.join(10)
-            self.db.conn.close()
             log.info("worker stopped")
+
+    # ------------------------------------------------------ ingest process
+    def _start_ingest(self):
+        ctx = multiprocessing.get_context("spawn")
+        requests_r, requests_w = ctx.Pipe(duplex=False)
+        replies_r, replies_w = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=ingest_process.main, name="pickgun-ingest",
+            args=(requests_r, replies_w, self.db_path, self.poll_seconds,
+                  logging.getLogger().getEffectiveLevel()),
+            daemon=True)
+        # A Ctrl-C reaches the whole process group; the worker stops the
+        # ingest process in order, so it must not see SIGINT, not even
+        # while it starts up: an ignored signal stays ignored across exec.
+        # (Only the main thread may change it: `pickgun worker` does.)
+        if threading.current_thread() is threading.main_thread():
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                proc.start()
+            finally:
+                signal.signal(signal.SIGINT, handler)
+        else:
+            proc.start()
+        requests_r.close()       # the child's ends: only the child holds
+        replies_w.close()        # them, so either side sees the other go
+        self._slots = threading.Semaphore(self.in_flight)
+        self._requests, self._replies, self._proc = \
+            requests_w, replies_r, proc
+        self._control.clear()
+        # Reports of published snapshots the old process may have missed:
+        # the new one offers them again, and they go out again.
+        self._published.clear()
+        if self.connected.is_set():
+            self._control.append(("connected",))
+        log.debug("ingest process %d started", proc.pid)
+
+    def _stop_ingest(self):
+        proc = self._proc
+        if proc is None:
+            return
+        try:
+            self._requests.send(("stop",))
+        except OSError:
+            pass
+        proc.join(STOP_SECONDS)
+        if proc.is_alive():
+            log.error("ingest process %d did not stop; terminating it",
+                      proc.pid)
+            proc.terminate()
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+        self._requests.close()
+        self._proc = None
+
+    def _ingest_alive(self):
+        if self._proc.is_alive():
+            return True
+        log.error("ingest process exited with %s; starting another",
+                  self._proc.exitcode)
+        self._requests.close()
+        self._stopping.wait(RESTART_DELAY)
+        if not self._stopping.is_set():
+            self._start_ingest()
+        return False
+
+    # ----------------------------------------------------------- main loop
+    def _main_loop(self):
+        """Hand the inbox over to the ingest process, a batch at a time,
+        with at most `in_flight` batches not yet committed."""
+        while not self._stopping.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if not self._ingest_alive():
+                continue
+            try:
+                while self._control:
+                    self._requests.send(self._control.popleft())
+                while self.inbox and self._slots.acquire(blocking=False):
+                    self._requests.send(("batch", self._take()))
+            except OSError:
+                pass                 # the process died: restarted next round
+
+    def _take(self):
+        items = []
+        take = self.inbox.popleft
+        try:
+            while len(items) < self.batch_max:
+                items.append(take())
+        except IndexError:
+            pass
+        return items
 
     # ---------------------------------------------------------------- MQTT
     def _make_client(self):
-        client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                             client_id=self.client_id, clean_session=False,
-                             protocol=mqtt.MQTTv311)
+        client = _Client(CallbackAPIVersion.VERSION2,
+                         client_id=self.client_id, clean_session=False,
+                         protocol=mqtt.MQTTv311)
         client.username_pw_set(self.user, self.password)
         client.max_inflight_messages_set(100)
         client.on_connect = self._on_connect
@@ -124,13 +273,16 @@ class Worker:
         log.info("connected to broker %s:%d (session present: %s)",
                  self.host, self.port, flags.session_present)
         client.subscribe([(wire.EVT_FILTER, 1), (wire.STATUS_FILTER, 1)])
+        self._pending.clear()        # publishes of the old connection
+        self._published.clear()
         self.connected.set()
-        self._reconnected.set()
-        self._wake.set()         # republish now
+        self._tell_ingest(("connected",))    # republish now
 
     def _on_disconnect(self, client, userdata, flags, reason_code,
                        properties):
-        self.connected.clear()
+        if self.connected.is_set():
+            self.connected.clear()
+            self._tell_ingest(("disconnected",))
         if not self._stopping.is_set():
             log.warning("disconnected from broker: %s", reason_code)
 
@@ -144,10 +296,16 @@ class Worker:
         if not self._wake.is_set():
             self._wake.set()
 
+    def _tell_ingest(self, message):
+        self._control.append(message)
+        self._wake.set()
+
     def _network_loop(self):
+        """paho driven by our own select(), which also waits for the
+        ingest process's replies: everything paho is done on this thread,
+        and no wake-up socket pair is needed."""
         delay = BACKOFF_MIN
-        while not self._stopping.is_set():
-            self.connected.clear()
+        while not self._net_stop.is_set():
             try:
                 self.client.reconnect()
             except (OSError, mqtt.WebsocketConnectionError) as e:
@@ -155,138 +313,132 @@ class Worker:
                             self.port, e)
             else:
                 was = self.stats["connects"]
-                while not self._stopping.is_set():
-                    if self.client.loop(0.2) != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                        break
+                self._serve()
                 if self.stats["connects"] != was:
                     delay = BACKOFF_MIN  # it worked: retry soon next time
-            if self._stopping.is_set():
+            if self.connected.is_set():
+                self.connected.clear()
+                self._tell_ingest(("disconnected",))
+            if self._net_stop.is_set():
                 break
             # Jitter, so a broker restart is not met by every client at once.
             wait = delay * random.uniform(0.5, 1.0)
             log.info("reconnecting in %.1f s", wait)
-            self._stopping.wait(wait)
+            deadline = time.monotonic() + wait
+            while not self._net_stop.is_set() and \
+                    time.monotonic() < deadline:
+                self._poll(None, min(NET_TICK, deadline - time.monotonic()))
             delay = min(delay * 2, BACKOFF_MAX)
-        if self.connected.is_set():
-            self.client.disconnect()
-            self.client.loop(0.5)
+        if self.client.socket() is not None:
+            self.client.disconnect()     # written at once: no loop thread
 
-    # ----------------------------------------------------------- main loop
-    def _main_loop(self):
-        self._next_poll = 0.0
-        while not self._stopping.is_set():
-            try:
-                self._step()
-            except Exception:
-                # Keep serving the other guns; whatever was not acked will
-                # be resent by its gun.
-                log.exception("worker step failed")
-                if self.db.conn.in_transaction:
-                    self.db.conn.execute("ROLLBACK")
-                self._stopping.wait(1)
+    def _serve(self):
+        """Until the connection ends or the worker stops."""
+        client = self.client
+        while not self._net_stop.is_set():
+            sock = client.socket()
+            if sock is None or not self._poll(sock, NET_TICK):
+                return
 
-    def _step(self):
-        batch = self._drain(timeout=self.poll_seconds)
-        if batch:
-            self._ingest(batch)
-        if self._reconnected.is_set() and self.connected.is_set():
-            self._reconnected.clear()
-            self._pending.clear()        # publishes of the old connection
-            self._publish_snapshots(self._fulfilment_orders())
-        if time.monotonic() >= self._next_poll:
-            self._next_poll = time.monotonic() + self.poll_seconds
-            if self.connected.is_set():
-                self._publish_snapshots(snapshots.unpublished(self.db))
-            self._mark_published()
-
-    def _drain(self, timeout):
-        """Wait for the first message, then take what is already queued."""
-        if not self.inbox:
-            self._wake.wait(timeout)
-        self._wake.clear()
-        items = []
-        take = self.inbox.popleft
+    def _poll(self, sock, timeout):
+        """One round of select(): MQTT traffic if sock, replies from the
+        ingest process.  False once the MQTT connection has ended."""
+        client = self.client
+        replies = self._replies
+        rlist = [replies] if replies is not None else []
+        wlist = []
+        if sock is not None:
+            rlist.append(sock)
+            if client.want_write():
+                wlist.append(sock)
+            if client.buffered() or (
+                    getattr(sock, "pending", None) and sock.pending()):
+                timeout = 0.0                # bytes already received
         try:
-            while len(items) < self.batch_max:
-                items.append(take())
-        except IndexError:
-            pass
-        if self.inbox:
-            self._wake.set()     # more than one batch is waiting
-        return items
+            readable, writable, _ = select.select(rlist, wlist, [], timeout)
+        except (OSError, ValueError):
+            readable = writable = ()
+            if sock is None:
+                time.sleep(timeout)
+        if sock is not None and (sock in readable or not timeout):
+            # loop_read() handles one packet: go on while whole packets
+            # wait in the buffer, then back to select().
+            for _ in range(READ_PACKETS):
+                if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    return False
+                if client.buffered() < 2 or client.socket() is not sock:
+                    break
+        if replies is not None and replies in readable:
+            self._read_replies(replies)
+        if sock is None:
+            return True
+        if writable and client.socket() is sock:
+            if client.loop_write() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return False
+        if client.loop_misc() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return False
+        if self._pending and time.monotonic() >= self._next_check:
+            self._next_check = time.monotonic() + 0.05
+            self._check_published()
+        return True
 
-    def _ingest(self, batch):
-        for attempt in range(1, BATCH_ATTEMPTS + 1):
-            try:
-                started = time.monotonic()
-                acks = ingest.ingest_batch(self.db, batch)
-                break
-            except sqlite3.Error:
-                log.exception("database refused a batch of %d messages "
-                              "(attempt %d)", len(batch), attempt)
-                self._stopping.wait(attempt)
-        else:
-            # Nothing was acked, so every gun still holds these events and
-            # will send them again.
-            log.error("dropping a batch of %d messages", len(batch))
-            return
+    def _read_replies(self, replies):
+        try:
+            while replies.poll():
+                reply = replies.recv()
+                getattr(self, "_reply_" + reply[0])(*reply[1:])
+        except (EOFError, OSError):
+            # The ingest process is gone; the main thread starts another.
+            if self._replies is replies:
+                self._replies = None
+                self._wake.set()
+
+    def _reply_acks(self, count, acks):
         # Committed: now, and only now, tell the guns.
-        for device, payload in acks.items():
-            self.client.publish(wire.dev_topic(device, wire.ACK),
-                                wire.encode(payload), qos=1, retain=False)
-        self.stats["messages"] += len(batch)
+        self._batch_done()
+        if self.connected.is_set():
+            for topic, payload in acks:
+                self.client.publish(topic, payload, qos=1, retain=False)
+        self.stats["messages"] += count
         self.stats["batches"] += 1
         self.stats["acks"] += len(acks)
-        log.debug("batch of %d messages, %d acks, %.1f ms", len(batch),
-                  len(acks), (time.monotonic() - started) * 1000)
 
-    # ----------------------------------------------------------- snapshots
-    def _fulfilment_orders(self):
-        marks = ",".join("?" * len(FULFILMENT_STATUSES))
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM orders WHERE status IN (%s) ORDER BY id" % marks,
-            FULFILMENT_STATUSES)]
+    def _reply_dropped(self, count):
+        self._batch_done()
 
-    def _publish_snapshots(self, order_ids):
-        """Publish retained snapshots; published_rev is set only once the
-        broker has acknowledged them (see _mark_published)."""
-        if not order_ids:
+    def _batch_done(self):
+        self._slots.release()
+        if self.inbox:
+            self._wake.set()
+
+    def _reply_snapshots(self, snaps):
+        if not self.connected.is_set():
             return
-        self.db.conn.execute("BEGIN")    # one consistent read
-        try:
-            snaps = [snapshots.order_snapshot(self.db, i) for i in order_ids]
-        finally:
-            self.db.conn.execute("COMMIT")
-        for snap in snaps:
-            if snap is None:
-                continue
-            pending = self._pending.get(snap["o"])
-            if pending and pending[0] >= snap["rev"]:
+        for order_id, rev, payload in snaps:
+            pending = self._pending.get(order_id)
+            if (pending and pending[0] >= rev) or \
+                    self._published.get(order_id, 0) >= rev:
                 continue             # this revision is on its way already
-            info = self.client.publish(wire.order_topic(snap["o"]),
-                                       wire.encode(snap), qos=1, retain=True)
-            self._pending[snap["o"]] = (snap["rev"], info)
+            info = self.client.publish(wire.order_topic(order_id), payload,
+                                       qos=1, retain=True)
+            self._pending[order_id] = (rev, info)
             self.stats["snapshots"] += 1
-            log.debug("snapshot of order %d rev %d published", snap["o"],
-                      snap["rev"])
+            log.debug("snapshot of order %d rev %d published", order_id, rev)
 
-    def _mark_published(self):
+    def _check_published(self):
         done = []
         for order_id, (rev, info) in list(self._pending.items()):
             try:
                 if info.is_published():
                     done.append((order_id, rev))
+                    del self._pending[order_id]
+                    self._published[order_id] = rev
             except (RuntimeError, ValueError):
                 # Lost with its connection: published_rev is unchanged, so
                 # the outbox poll sends it again.
                 del self._pending[order_id]
-        if not done:
-            return
-        with dbm.write(self.db):
-            for order_id, rev in done:
-                snapshots.mark_published(self.db, order_id, rev)
-        for order_id, _ in done:
-            del self._pending[order_id]
+        if done:
+            self._tell_ingest(("published", done))
 
 
 # ------------------------------------------------------------------- CLI

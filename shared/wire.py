@@ -347,9 +347,31 @@ def check_status(obj):
     return obj
 
 
+# A note's severity, field "s" of a snapshot note: "a" must-acknowledge
+# (stops picking until the associate presses OK), "i" information (shown,
+# nothing to acknowledge).  Must-acknowledge notes leave "s" out (as every
+# note did before severities), so only information notes carry it.  A gun
+# treats a note as information only when "s" is exactly "i": "a", no "s",
+# or a value this version does not know all mean must-acknowledge, so a
+# gun never asks less than the server meant.  (Few names here: each one
+# is an interned string on the gun.)
+
+
+def note(i, text, info=False):
+    """A snapshot note: {"id", "text"}, plus "s": "i" if information."""
+    obj = {"id": i, "text": text}
+    if info:
+        obj["s"] = "i"
+    return obj
+
+
+def is_info(n):
+    return n.get("s") == "i"
+
+
 def snapshot(order, rev, status_, client, lines, notes, picked):
     """Retained order snapshot.  lines: [{"sku","name","qty","got"}];
-    notes: [{"id","text"}]; picked: serials of bottles accepted so far.
+    notes: [note(...)]; picked: serials of bottles accepted so far.
     A gun keeps a snapshot only if its rev is higher than the one it has."""
     return {"v": VERSION, "o": order, "rev": rev, "st": status_,
             "pick": status_ == "placed", "cl": client, "lines": lines,
@@ -370,4 +392,11 @@ def check_snapshot(obj):
         _str(line, "sku", SKU_MAX)
         _int(line, "qty", 1)
         _int(line, "got", 0)
+    for n in obj["notes"]:
+        # "s" of an unknown value is accepted (must-acknowledge, is_info);
+        # a text or "s" that is not a string is malformed.
+        if not isinstance(n, dict) or not isinstance(n.get("text"), str) \
+                or not isinstance(n.get("s", ""), str):
+            raise WireError("bad note")
+        _int(n, "id", 1)
     return obj

@@ -7,7 +7,8 @@
 #   uart() -> stream         decoder UART: await stream.readinto(buf) -> n
 #   display() -> FrameBuffer 128x64 subclass with .show()
 #   report(rows, state)      text of the screen and app state (tests/sim)
-#   beep(pattern)            "ok", "err", "warn", "done", "note" (non-blocking)
+#   beep(pattern)            "ok", "err", "warn", "done", "note",
+#                            "info" (non-blocking)
 #   keys() -> object         await keys.get() -> "OK" | "BACK"
 #   wifi_up() -> bool, wifi_connect()
 #   await open_connection(host, port, ssl=None) -> (reader, writer); OSError

@@ -2,8 +2,18 @@
 # sync session.  No hardware here: the board, journal, order store and sync
 # come in through the constructor (tests pass fakes).
 #
-# Screens: idle -> order -> note (one per unacknowledged note, OK each)
-# -> picking -> complete; refused is shown over any of them.
+# Screens: idle -> order -> note (one per unacknowledged must-acknowledge
+# note, OK each) -> info (information notes) -> picking -> complete;
+# refused is shown over any of them.
+#
+# Notes are must-acknowledge (the default) or information (wire.is_info).
+# Must-acknowledge notes stop picking until OK confirms them all; their ids
+# go to the journal as one notes_ack event.  Information notes never stop
+# picking and are never acknowledged: each is shown once per opening of
+# the order, as an "INFO" alert that OK pages through and a bottle scan
+# simply goes past.  Opening an order with information notes only shows
+# them at once; with must-acknowledge notes too, after the confirmation;
+# one added on the web while picking pops up over the picking screen.
 #
 # Every bottle is checked locally, with no network, before anything is
 # recorded.  An accepted pick goes to the journal first; only when append()
@@ -74,7 +84,10 @@ class App:
         self.oid = None           # open order id
         self.snap = None          # its snapshot
         self.todo_notes = []      # notes of the open order still to confirm
-        self.note_i = 0
+        self.info = ()            # information notes on the info screen
+        self.seen = ()            # ids of the open order's info notes shown
+        self.resume = "order"     # screen after the info screen
+        self.note_i = 0           # note (or info) shown, and its page
         self.page = 0
         self.cur_sku = None       # line last picked (picking screen)
         self.last = ""            # last scan result (picking screen)
@@ -183,7 +196,8 @@ class App:
         if snap is None:
             return False
         have = self.acked.get(oid, ())
-        todo = [n for n in snap.get("notes", ()) if n.get("id") not in have]
+        todo = [n for n in snap.get("notes", ())
+                if n.get("id") not in have and not wire.is_info(n)]
         self.oid = oid
         self.snap = snap
         self.todo_notes = todo
@@ -217,9 +231,35 @@ class App:
         self.last = ""
         self.screen = "order"
         self.msg = ("Left " + str(prev) + " open") if was_open else ""
-        self.board.beep("note" if self.todo_notes else "ok")
+        self.seen = []
+        self.board.beep("note" if self.todo_notes else
+                        "info" if self._info("order") else "ok")
         self._changed()
         return "order"
+
+    def _info(self, resume):
+        """Show the open order's information notes not shown yet (unless
+        must-acknowledge ones are pending: they come first, the rest after
+        them); the info screen then goes back to `resume`.  Over a refusal
+        they wait behind it.  False if there is nothing to show."""
+        new = [n for n in self.snap.get("notes", ()) if wire.is_info(n)
+               and n.get("id") not in self.seen]
+        if not new or self.todo_notes:
+            return False
+        for n in new:
+            self.seen.append(n.get("id"))
+        if self.screen == "info" or self.screen == "refused" \
+                and self.back_to == "info":
+            self.info = self.info + new
+            return True
+        self.info = new
+        self.note_i = self.page = 0
+        self.resume = resume
+        if self.screen == "refused":
+            self.back_to = "info"
+        else:
+            self.screen = "info"
+        return True
 
     def pick(self, text, code):
         serial, sku = code[1], code[2]
@@ -314,6 +354,7 @@ class App:
         self.oid = None
         self.snap = None
         self.todo_notes = []
+        self.info = self.seen = ()
         self.rejections = []
         self.refusal = None
         self.screen = "idle"
@@ -343,17 +384,30 @@ class App:
             self.screen = "order"
         elif s == "note":
             self._confirm_note()
+        elif s == "info":
+            if not self._next(self.info):
+                self.info = ()
+                s = self.resume
+                if s in ("picking", "complete"):
+                    s = "complete" if self.complete() else "picking"
+                self.screen = s
         elif s == "complete":
             self.close()
 
-    def _confirm_note(self):
-        text = self.todo_notes[self.note_i].get("text", "")
-        if self.page < len(screens.note_pages(text)) - 1:
+    def _next(self, notes):
+        """The next page, else the next note; False after the last."""
+        if self.page < len(screens.note_pages(
+                notes[self.note_i].get("text", ""))) - 1:
             self.page += 1
-            return
-        if self.note_i + 1 < len(self.todo_notes):
+        elif self.note_i + 1 < len(notes):
             self.page = 0
             self.note_i += 1
+        else:
+            return False
+        return True
+
+    def _confirm_note(self):
+        if self._next(self.todo_notes):
             return
         if self.journal.full():
             self.page = 0
@@ -375,6 +429,7 @@ class App:
             self.sync.kick()
         self.screen = "complete" if self.complete() else "picking"
         self.msg = "Notes confirmed"
+        self._info(self.screen)
 
     # ------------------------------------------------------------- sync
     def on_link(self, state):
@@ -418,9 +473,12 @@ class App:
         if order_id == self.oid:
             screen = self.screen
             had = len(self.todo_notes)
+            at = self.note_i, self.page
             self._load(order_id)
+            if screen == "info" and not self.todo_notes:
+                self.note_i, self.page = at     # same alert, same page
             if not self.snap.get("pick") and screen in ("order", "note",
-                                                         "picking"):
+                                                         "picking", "info"):
                 # Cancelled, refused... on the web: say so now, not at
                 # the next scan.
                 self.refuse("not_pickable", "Order " + str(order_id),
@@ -429,11 +487,18 @@ class App:
                             pattern="warn")
                 return
             if len(self.todo_notes) > had and screen in ("picking",
-                                                         "complete"):
+                                                         "complete", "info"):
+                if screen == "info":
+                    self.seen = []      # cut short: shown again after
                 self.screen = "order"
                 self.board.beep("note")
             elif screen == "picking" and self.complete():
                 self.screen = "complete"
+            if screen == "refused":
+                screen = self.back_to
+            if screen in ("order", "picking", "complete", "info") and \
+                    self._info(screen):
+                self.board.beep("info")     # an info note added: no stop
             self._changed()
         elif order_id == self.wanted and self.screen == "refused" \
                 and self.refusal and self.refusal[0] == "unknown_order":
@@ -464,6 +529,10 @@ class App:
             n = self.todo_notes[self.note_i]
             return screens.note(link, pend, self.note_i, len(self.todo_notes),
                                 n.get("text", ""), self.page)
+        if s == "info" and self.info:
+            n = self.info[self.note_i]
+            return screens.note(link, pend, self.note_i, len(self.info),
+                                n.get("text", ""), self.page, True)
         if s == "picking" and self.snap is not None:
             line = self._line(self.cur_sku) if self.cur_sku else None
             if line is None:
@@ -485,12 +554,15 @@ class App:
         return screens.idle(link, pend, self.msg)
 
     def state(self):
-        return {"screen": self.screen, "order": self.oid,
+        s = self.screen
+        return {"screen": s, "order": self.oid,
                 "pending": self.pending(), "link": self.link, "msg": self.msg,
                 "reason": self.refusal[0] if self.refusal else None,
                 "scans": self.scans, "keys": self.keys,
                 "notes": len(self.todo_notes) - self.note_i
                 if self.todo_notes else 0,
+                "info": len(self.info) - self.note_i
+                if s == "info" else 0,
                 "picks": len(self.picks)}
 
     def refresh(self, fb=None):

@@ -108,15 +108,21 @@ def note_pages(text):
     return [lines[i:i + NOTE_ROWS] for i in range(0, len(lines), NOTE_ROWS)]
 
 
-def note(link, pending, index, total, text, page=0):
+def note(link, pending, index, total, text, page=0, info=False):
+    """A must-acknowledge note ("NOTE 1/2", OK confirms) or, info=True, an
+    information note ("INFO 1/2": OK or a scan goes on, nothing to
+    confirm)."""
     pages = note_pages(text)
     page = min(page, len(pages) - 1)
-    rows = [status(link, pending), "NOTE " + str(index + 1) + "/" + str(total),
-            ""]
+    rows = [status(link, pending), ("INFO " if info else "NOTE ") +
+            str(index + 1) + "/" + str(total), ""]
     rows.extend(pages[page])
     while len(rows) < 7:
         rows.append("")
-    rows.append("OK: more" if page < len(pages) - 1 else "OK to confirm")
+    if page < len(pages) - 1 or info and index + 1 < total:
+        rows.append("OK: more")
+    else:
+        rows.append("OK/scan to go on" if info else "OK to confirm")
     return _fit(rows), 1
 
 

@@ -105,9 +105,11 @@ def post_note(order_id):
     body = _body()
     auth.require("add_note")
     db = get_db()
-    note_id = orders.add_note(db, order_id, body.get("text"), _actor(body))
-    note = db.execute("SELECT id, order_id, text, author, created_at "
-                      "FROM notes WHERE id = ?", [note_id]).fetchone()
+    note_id = orders.add_note(db, order_id, body.get("text"), _actor(body),
+                              body.get("severity"))
+    note = db.execute("SELECT id, order_id, text, author, severity, "
+                      "created_at FROM notes WHERE id = ?",
+                      [note_id]).fetchone()
     return jsonify(note=dict(note)), 201
 
 

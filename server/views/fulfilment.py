@@ -1,7 +1,13 @@
-"""Fulfilment pages: the printable picking list and the label PDFs."""
-from flask import Blueprint, Response, abort, render_template, request
+"""Fulfilment pages: the printable picking list and the label PDFs.
 
-from server import labels, picking
+Every label download is recorded in the order history (server.labels):
+plain downloads as "print_labels", the Order Menu's reprints and the
+shipping label as their own actions, checked against the order's status.
+A refused request flashes why and records nothing."""
+from flask import (Blueprint, Response, abort, current_app, flash, redirect,
+                   render_template, request, url_for)
+
+from server import auth, labels, picking
 from server.db import get_db
 from server.views.orders import actor, qr_svg
 from shared import wire
@@ -47,8 +53,76 @@ def order_label(order_id):
     return _pdf(pdf, "order-%d-label.pdf" % order_id)
 
 
-def _pdf(data, filename):
+@bp.get("/<int:order_id>/patient-labels.pdf")
+def patient_labels(order_id):
+    """One patient label per dispensed bottle (client, registration,
+    product, lot, expiry, dispensing date, bottle QR code)."""
+    auth.require("print_labels")
+    try:
+        pdf = labels.issue_patient_labels(get_db(), order_id, actor())
+    except labels.UnknownOrder:
+        abort(404, "Order %d not found" % order_id)
+    except labels.LabelError as e:
+        return _refused(order_id, e)
+    return _pdf(pdf, "order-%d-patient-labels.pdf" % order_id)
+
+
+# The Order Menu's reprints, as one click: the PDF comes back and the
+# reprint is in the history with its serials.
+REPRINTS = {"patient": "reprint_patient_labels",
+            "bottle": "reprint_bottle_labels"}
+
+
+@bp.post("/<int:order_id>/labels/reprint/<which>")
+def reprint_labels(order_id, which):
+    action = REPRINTS.get(which)
+    if action is None:
+        abort(404)
+    auth.require(action)
+    db = get_db()
+    try:
+        if which == "patient":
+            pdf = labels.issue_patient_labels(db, order_id, actor(), action)
+        else:
+            pdf = labels.reprint_bottle_labels(
+                db, order_id, actor(),
+                request.form.get("layout") or labels.ROLL)
+    except labels.UnknownOrder:
+        abort(404, "Order %d not found" % order_id)
+    except labels.LabelError as e:
+        return _refused(order_id, e)
+    return _pdf(pdf, "order-%d-%s-labels.pdf" % (order_id, which))
+
+
+@bp.get("/<int:order_id>/shipping-label.pdf")
+def shipping_label(order_id):
+    """The 4 x 6 in shipping label of a shipped order: a download to
+    print, or shown in the browser with ?view=1."""
+    auth.require("print_shipping_label")
+    view = request.args.get("view") == "1"
+    try:
+        pdf = labels.issue_shipping_label(
+            get_db(), order_id, actor(), labels.producer(current_app.config),
+            how="viewed" if view else "printed")
+    except labels.UnknownOrder:
+        abort(404, "Order %d not found" % order_id)
+    except labels.LabelError as e:
+        return _refused(order_id, e)
+    return _pdf(pdf, "order-%d-shipping-label.pdf" % order_id, inline=view)
+
+
+def _refused(order_id, error):
+    flash(str(error), "error")
+    return redirect(url_for("orders.profile", order_id=order_id)
+                    + "#documents", 303)
+
+
+def _pdf(data, filename, inline=False):
     # no-store: a cached copy would be a reprint the history never sees.
     return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": 'attachment; filename="%s"' % filename,
-        "Cache-Control": "no-store"})
+        "Content-Disposition": '%s; filename="%s"' % (
+            "inline" if inline else "attachment", filename),
+        "Cache-Control": "no-store",
+        # A PDF shown in the browser needs the viewer plugin; nothing else.
+        "Content-Security-Policy": "default-src 'none'; object-src 'self'; "
+                                   "frame-ancestors 'none'"})

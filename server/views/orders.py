@@ -5,7 +5,7 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)
 from markupsafe import Markup
 
-from server import auth
+from server import auth, dashboard
 from server import order_states as states
 from server import orders
 from server.db import get_db
@@ -13,14 +13,55 @@ from shared import wire
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-# Actions the Order Menu shows as links to a part of the page instead of
-# a button, because they need more than one click.
-ACTION_ANCHORS = {"add_note": "notes", "pick": "qr"}
-# Actions whose button sits in a small form with these fields.
-ACTION_FIELDS = {
-    "select_shipping": [("carrier", "Carrier", True),
-                        ("tracking", "Tracking number", False)],
+# How the Order Menu offers each action.  Actions done elsewhere on the
+# profile are links there (a "#section" of the overview, or a tab); the
+# rest post to `act`, some with a few fields.  Which actions appear is
+# order_states' decision, and the role's (auth), never this table's.
+MENU_LINKS = {
+    "add_note": "#notes", "pick": "#qr", "edit_lines": "#items",
+    "select_shipping": "#shipping", "take_payment": "#payment",
+    "generate_documents": "#documents", "upload_document": "#documents",
+    "print_shipping_label": "#documents",
+    "add_complaint": "complaints", "record_destruction": "destruction",
+    "return_grams": "returned_grams",
 }
+# Reprints answer with the PDF itself (server/views/fulfilment.py).
+MENU_REPRINTS = {"reprint_patient_labels": "patient",
+                 "reprint_bottle_labels": "bottle"}
+# Fields of the small form some actions' buttons sit in:
+# (name, label, required).  "reason" is the history's "why".
+_REASON = ("reason", "Reason", False)
+MENU_FIELDS = {
+    "ship": [("carrier", "Carrier", True),
+             ("tracking", "Tracking number", True)],
+    "refuse": [_REASON], "cancel": [_REASON], "refund": [_REASON],
+    "reset_picking": [_REASON],
+}
+
+
+def menu_items(order):
+    """The Order Menu for `order`: what the status allows and the signed-in
+    staff member's role permits, each with how the page offers it."""
+    items = []
+    for a in states.allowed_actions(order["status"]):
+        if not auth.can(a.name):
+            continue
+        item = {"name": a.name, "label": a.label, "confirm": a.confirm,
+                "primary": bool(a.target), "fields": MENU_FIELDS.get(a.name)}
+        link = MENU_LINKS.get(a.name)
+        if link is not None:
+            tab = None if link.startswith("#") else link
+            item["href"] = url_for(".profile", order_id=order["id"],
+                                   tab=tab) + (link if tab is None else "")
+        elif a.name in MENU_REPRINTS:
+            item["post"] = url_for("fulfilment.reprint_labels",
+                                   order_id=order["id"],
+                                   which=MENU_REPRINTS[a.name])
+        else:
+            item["post"] = url_for(".act", order_id=order["id"],
+                                   name=a.name)
+        items.append(item)
+    return items
 
 
 # The Orders Menu of the dashboard: archive all orders in these statuses.
@@ -68,26 +109,39 @@ def grams(value):
 
 @bp.get("/")
 def index():
-    status = request.args.get("status") or None
-    if status not in states.STATUSES:
-        status = None
-    show = request.args.get("show", "active")
-    archived = {"active": False, "archived": True}.get(show)
-    sort = request.args.get("sort", "created")
-    search = request.args.get("q", "").strip()
-    rows = orders.list_orders(get_db(), status=status, search=search or None,
-                              sort=sort, archived=archived)
+    query = dashboard.parse(request.args)
+    page = dashboard.fetch(get_db(), query)
+
+    def link(**changes):
+        """This dashboard's URL with `changes`; paging starts over
+        unless a cursor is given."""
+        params = {"show": query.show, "status": query.status, "q": query.q,
+                  "sort": query.sort, "dir": query.dir}
+        params.update(changes)
+        if params.get("sort") != query.sort and "dir" not in changes:
+            params["dir"] = None
+        if params.get("show") == "active":
+            params["show"] = None
+        if params.get("sort") == "created":
+            params["sort"] = None
+        sort = params.get("sort") or "created"
+        if params.get("dir") == dashboard.SORTS[sort][1]:
+            params["dir"] = None
+        return url_for(".index", **{k: v for k, v in params.items()
+                                    if v not in (None, "")})
+
     return render_template(
-        "orders/list.html", orders=rows, bulk_archive=BULK_ARCHIVE, status=status, show=show,
-        sort=sort if sort in orders.SORTS else "created", q=search,
-        statuses=states.STATUS_LABELS)
+        "orders/list.html", page=page, query=query, orders=page.rows,
+        link=link, shows=dashboard.SHOWS, sorts=dashboard.SORTS,
+        bulk_archive=BULK_ARCHIVE, statuses=states.STATUS_LABELS,
+        page_size=dashboard.PAGE_SIZE, search_cap=dashboard.SEARCH_CAP)
 
 
 @bp.post("/archive/<status>")
 def archive_all(status):
+    auth.require("archive_all")
     if status not in BULK_ARCHIVE:
         abort(404)
-    auth.require("archive_all")
     count = orders.archive_all(get_db(), status, actor())
     flash("Archived %d order%s in status %s." % (
         count, "" if count == 1 else "s", status_label(status)), "success")
@@ -114,8 +168,7 @@ def profile(order_id):
         "orders/profile.html", d=detail, o=detail["order"], tabs=tabs,
         tab=tab,
         code=wire.order_code(order_id), qr=qr_svg(wire.order_code(order_id)),
-        menu=states.allowed_actions(status), anchors=ACTION_ANCHORS,
-        fields=ACTION_FIELDS)
+        menu=menu_items(detail["order"]))
 
 
 @bp.get("/<int:order_id>/live")
@@ -141,11 +194,6 @@ def act(order_id, name):
     flash(result["message"], "success")
     if result["deleted"]:
         return redirect(url_for(".index"))
-    if name == "reprint_bottle_labels":
-        # The request is in the history; the page now offers the PDF,
-        # whose download is recorded too (server.labels).
-        return redirect(url_for(".profile", order_id=order_id,
-                                labels="ready"))
     return redirect(url_for(".profile", order_id=order_id))
 
 
@@ -153,13 +201,15 @@ def act(order_id, name):
 def add_note(order_id):
     auth.require("add_note")
     try:
+        severity = request.form.get("severity") or "ack"
         orders.add_note(get_db(), order_id, request.form.get("text"),
-                        actor())
+                        actor(), severity)
     except orders.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
     except (states.IllegalAction, orders.BadInput) as e:
         flash(str(e), "error")
     else:
-        flash("Note added: scanner guns will show it as an alert.",
-              "success")
+        flash("Note added: scanner guns will show it as an alert%s." % (
+            " to acknowledge" if severity == "ack" else " (information)"),
+            "success")
     return redirect(url_for(".profile", order_id=order_id) + "#notes")

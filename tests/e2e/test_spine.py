@@ -65,11 +65,20 @@ def wait_synced(gun, timeout=SYNC_TIMEOUT):
 
 
 def new_placed_order(db, sku, qty=1, note=None):
-    client = db.execute("SELECT id FROM clients ORDER BY id").fetchone()[0]
+    """A placed order for a client whose prescription has room for all
+    the tests' orders, through the CSR's steps: shipping, then payment."""
+    row = db.execute("SELECT id FROM clients WHERE name = 'Test Client'"
+                     ).fetchone()
+    client = row[0] if row else db["clients"].insert({
+        "name": "Test Client", "allowance_grams": 100000.0,
+        "prescription_expires": "2999-12-31"}).last_pk
     oid = order_service.create_order(
         db, client, [{"sku": sku, "qty": qty}], actor="test",
         notes=[note] if note else ())
-    order_service.apply_action(db, oid, "place", "test")
+    order_service.apply_action(db, oid, "select_shipping", "test",
+                               {"carrier": "Canada Post"})
+    order_service.apply_action(db, oid, "take_payment", "test",
+                               {"method": "credit_card"})
     return oid
 
 

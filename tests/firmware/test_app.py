@@ -515,3 +515,196 @@ assert len(a.acked) == appmod.ACKED_ORDERS, len(a.acked)
 print("ok")
 """)
     assert out.strip().endswith("ok")
+
+
+# ------------------------------------------------ note severities
+# Must-acknowledge notes (no "s", or "a") stop picking until OK confirms
+# them; information notes ("s": "i") are shown as INFO alerts that a scan
+# goes past, and never acknowledged.
+INFO = """
+def info(i, text):
+    return wire.note(i, text, True)
+
+def must(i, text):
+    return wire.note(i, text)
+
+def acks(j):
+    return [e["n"] for e in j.decoded() if e["k"] == "notes_ack"]
+"""
+
+
+def test_info_only_order_picks_without_ok():
+    run(INFO + """
+notes = [info(4, "Client prefers morning pickup"), info(6, "Blue box")]
+a, b, j, s, sy = make(fakes.snapshot(notes=notes))
+assert a.on_scan(fakes.order()) == "order"
+assert a.screen == "info" and b.beeps[-1] == "info", (a.screen, b.beeps)
+assert not a.todo_notes and a.state()["notes"] == 0 and a.state()["info"] == 2
+rows = a.refresh()
+assert rows[1] == "INFO 1/2" and rows[3] == "Client prefers" \\
+    and rows[4] == "morning pickup" and rows[7] == "OK: more", rows
+# no OK needed: the first bottle is accepted straight from the alert
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.screen == "picking" and b.beeps[-1] == "ok"
+assert acks(j) == [] and j.pending_count() == 1
+# reopened: shown again, and OK pages through to the order screen
+a.on_key("BACK")
+assert a.on_scan(fakes.order()) == "order" and a.screen == "info"
+a.on_key("OK")
+rows = a.refresh()
+assert rows[1] == "INFO 2/2" and rows[3] == "Blue box" \\
+    and rows[7] == "OK/scan to go on", rows
+a.on_key("OK")
+assert a.screen == "order" and a.refresh()[7] == "Scan bottles"
+a.on_key("OK")
+assert a.screen == "picking"
+assert acks(j) == [] and sy.kicks == 1
+""")
+
+
+def test_mixed_notes_only_must_ack_ones_need_ok():
+    run(INFO + """
+notes = [info(2, "Gift wrap"), must(3, "Fragile"),
+         {"id": 5, "text": "Check ID at door", "s": "a"},
+         info(7, "Second box in the van")]
+a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
+assert a.screen == "order" and b.beeps[-1] == "note"
+assert a.refresh()[7] == "OK: read 2 notes"
+assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
+a.on_key("OK")                       # dismiss the refusal
+a.on_key("OK")
+rows = a.refresh()
+assert a.screen == "note" and rows[1] == "NOTE 1/2" and rows[3] == "Fragile", rows
+a.on_key("OK")
+rows = a.refresh()
+assert rows[1] == "NOTE 2/2" and rows[3] == "Check ID at door", rows
+assert acks(j) == []
+a.on_key("OK")
+# confirmed: only the must-acknowledge ids are recorded ...
+assert acks(j) == [[3, 5]], j.decoded()
+assert a.acked[1042] == [3, 5]
+# ... then the information notes are shown, without blocking
+assert a.screen == "info" and a.msg == "Notes confirmed"
+rows = a.refresh()
+assert rows[1] == "INFO 1/2" and rows[3] == "Gift wrap", rows
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.screen == "picking" and acks(j) == [[3, 5]]
+# reopened: no must-acknowledge note asked again; the info ones shown
+a.on_key("BACK")
+assert a.on_scan(fakes.order()) == "order"
+assert a.screen == "info" and not a.todo_notes and b.beeps[-1] == "info"
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+assert len(acks(j)) == 1
+""")
+
+
+def test_info_note_added_mid_pick_does_not_stop_picking():
+    run(INFO + """
+a, b, j, s, sy = ready(fakes.snapshot(notes=[must(3, "Fragile")]))
+a.on_key("OK"); a.on_key("OK")
+assert a.screen == "picking" and acks(j) == [[3]]
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+s.put(fakes.snapshot(rev=2, notes=[must(3, "Fragile"),
+                                   info(8, "Driver arrives at 3 pm")]))
+a.on_snapshot(1042)
+assert a.screen == "info" and b.beeps[-1] == "info"
+assert not a.todo_notes and a.state()["notes"] == 0
+rows = a.refresh()
+assert rows[1] == "INFO 1/1" and "Driver arrives" in rows[3], rows
+# a scan carries on picking at once
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+assert a.screen == "picking"
+# a later revision (a pick counted) does not show it again
+s.put(fakes.snapshot(rev=3, notes=[must(3, "Fragile"),
+                                   info(8, "Driver arrives at 3 pm")]))
+a.on_snapshot(1042)
+assert a.screen == "picking", a.screen
+# another info note, over the complete screen: OK goes back there
+assert a.on_scan(fakes.bottle("B000003", sku="THC-FLW-3G")) == "accepted"
+assert a.screen == "complete"
+s.put(fakes.snapshot(rev=4, notes=[must(3, "Fragile"), info(8, "x"),
+                                   info(9, "Seal the bag")]))
+a.on_snapshot(1042)
+assert a.screen == "info" and a.refresh()[3] == "Seal the bag"
+a.on_key("OK")
+assert a.screen == "complete"
+assert acks(j) == [[3]] and j.pending_count() == 4
+# a must-acknowledge note added mid-pick still stops the gun
+a.on_key("OK")                       # complete -> idle
+s.put(fakes.snapshot(rev=5, notes=[must(3, "Fragile"), info(8, "x"),
+      info(9, "Seal the bag")], lines=[{"sku": "CBD-OIL-30", "name": "Oil",
+                                        "qty": 5, "got": 0}]))
+assert a.on_scan(fakes.order()) == "order" and a.screen == "info"
+a.on_key("OK"); a.on_key("OK")
+assert a.screen == "order"
+a.on_key("OK")
+assert a.screen == "picking"
+s.put(fakes.snapshot(rev=6, notes=[must(3, "Fragile"), info(8, "x"),
+      info(9, "Seal the bag"), must(10, "Call client first")],
+      lines=[{"sku": "CBD-OIL-30", "name": "Oil", "qty": 5, "got": 0}]))
+a.on_snapshot(1042)
+assert a.screen == "order" and b.beeps[-1] == "note"
+assert a.on_scan(fakes.bottle("B000004")) == "notes_pending"
+a.on_key("OK"); a.on_key("OK"); a.on_key("OK")
+assert acks(j) == [[3], [10]], acks(j)
+assert a.on_scan(fakes.bottle("B000004")) == "accepted"
+""")
+
+
+def test_info_note_during_a_refusal_waits_behind_it():
+    run(INFO + """
+a, b, j, s, sy = ready(fakes.snapshot())
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.on_scan(fakes.bottle("B000009", "GUMMY-10")) == "wrong_product"
+s.put(fakes.snapshot(rev=2, notes=[info(8, "Leave at reception")]))
+a.on_snapshot(1042)
+assert a.screen == "refused" and a.refusal[0] == "wrong_product"
+a.on_key("OK")
+rows = a.refresh()
+assert a.screen == "info" and rows[3:5] == ["Leave at", "reception"], rows
+a.on_key("OK")
+assert a.screen == "picking"
+""")
+
+
+def test_must_ack_note_interrupting_an_info_alert():
+    run(INFO + """
+a, b, j, s, sy = ready(fakes.snapshot(notes=[info(2, "Gift wrap")]))
+assert a.screen == "info"
+s.put(fakes.snapshot(rev=2, notes=[info(2, "Gift wrap"), must(4, "Stop")]))
+a.on_snapshot(1042)
+assert a.screen == "order" and b.beeps[-1] == "note"
+assert a.state()["notes"] == 1
+a.on_key("OK")
+assert a.screen == "note" and a.refresh()[3] == "Stop"
+a.on_key("OK")
+assert acks(j) == [[4]]
+# the interrupted information note comes back after the confirmation
+assert a.screen == "info" and a.refresh()[3] == "Gift wrap"
+""")
+
+
+def test_unknown_severity_is_must_acknowledge():
+    run(INFO + """
+notes = [{"id": 3, "text": "Cold chain", "s": "z"}]
+snap = fakes.snapshot(notes=notes)
+assert wire.check_snapshot(snap) is snap and not wire.is_info(notes[0])
+a, b, j, s, sy = ready(snap)
+assert a.screen == "order" and a.todo_notes
+assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
+a.on_key("OK"); a.on_key("OK"); a.on_key("OK")
+assert acks(j) == [[3]]
+""")
+
+
+def test_info_notes_not_pickable_order_still_refuses():
+    run(INFO + """
+a, b, j, s, sy = ready(fakes.snapshot(status="shipped",
+                                      notes=[info(1, "Returned once")]))
+assert a.screen == "info"
+assert a.on_scan(fakes.bottle("B000001")) == "not_pickable"
+a.on_key("OK")
+assert a.screen == "info"
+a.on_key("OK")
+assert a.screen == "order" and a.refresh()[7] == "Not pickable"
+""")

@@ -13,6 +13,7 @@ line = snap["lines"][0]
 views = [S.idle("online", 0), S.idle("offline", 12, "Order 1042 done and a long message"),
          S.order("connecting", 3, snap, [1] * 7, 2),
          S.note("online", 0, 0, 2, "x" * 200, 0),
+         S.note("online", 0, 1, 2, "Client prefers morning pickup", 0, True),
          S.picking("offline", 400, 1042, line, 2, "OK B000123", 5),
          S.picking("offline", 1, 1042, None, 0, "", 0),
          S.refused("online", 1, "Bottle on other order", "B000123", "Take it out of the order"),
@@ -32,6 +33,15 @@ assert S.idle("offline", 2)[0][4].strip() == "2 waiting"
 assert S.wrap("Fragile: handle with care please") == ["Fragile: handle", "with care please"]
 assert S.wrap("ABCDEFGHIJKLMNOPQRS") == ["ABCDEFGHIJKLMNOP", "QRS"]
 assert len(S.note_pages("word " * 40)) == 4   # 3 words a row, 4 rows a page
+# information notes: INFO header; OK or a scan goes on, nothing to confirm
+rows, big = S.note("offline", 2, 0, 2, "Client prefers morning pickup", 0, True)
+assert big == 1 and rows[1] == "INFO 1/2" and rows[2] == "", rows
+assert rows[3:5] == ["Client prefers", "morning pickup"], rows
+assert rows[7] == "OK: more", rows
+assert S.note("offline", 2, 1, 2, "Blue box", 0, True)[0][7] == "OK/scan to go on"
+assert S.note("offline", 2, 0, 1, "word " * 40, 0, True)[0][7] == "OK: more"
+assert S.note("offline", 2, 0, 1, "Blue box")[0][1] == "NOTE 1/1"
+assert S.note("offline", 2, 0, 1, "Blue box")[0][7] == "OK to confirm"
 """)
 
 

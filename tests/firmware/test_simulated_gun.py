@@ -117,3 +117,83 @@ def test_code_allowance_covers_the_firmware_code():
                 env={"PICKGUN_BOARD": "host", "MICROPYPATH": SOURCE_PATH})
     used = int(out.split()[-1])
     assert used < CODE_ALLOWANCE_K * 1024, used
+
+
+def painted(rows, big):
+    """The 128x64 bitmap screens.paint() draws for rows, as rows of bits."""
+    out = check("""
+import framebuf, binascii
+from gun import screens
+buf = bytearray(1024)
+fb = framebuf.FrameBuffer(buf, 128, 64, framebuf.MONO_HLSB)
+screens.paint(fb, %r, %d)
+print(binascii.hexlify(buf).decode())
+""" % (rows, big))
+    data = bytes.fromhex(out.strip())
+    return [[(data[y * 16 + x // 8] >> (7 - x % 8)) & 1 for x in range(128)]
+            for y in range(64)]
+
+
+def png_body_matches(gun, rows, big, timeout=5):
+    """screen.png, below the status bar, is rows as the panel draws them."""
+    want = painted(rows, big)
+    deadline = time.time() + timeout
+    while True:
+        try:
+            img = Image.open(gun.screen_png)
+            img.load()
+            got = [[1 if img.getpixel((x, y)) else 0 for x in range(128)]
+                   for y in range(64)]
+            if got[8:] == want[8:]:
+                return True
+        except OSError:
+            pass
+        if time.time() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def test_info_note_on_the_panel_does_not_stop_picking(tmp_path, firmware):
+    """Mixed notes: OK confirms the must-acknowledge one (journalled), the
+    information one shows on the panel (screen.png) and a scan goes past."""
+    work = tmp_path / "g"
+    work.mkdir()
+    snap = wire.snapshot(1042, 3, "placed", "Jane Doe",
+                         [{"sku": "CBD-OIL-30", "name": "CBD Oil 30 mL",
+                           "qty": 2, "got": 0}],
+                         [wire.note(3, "Fragile"),
+                          wire.note(4, "Client prefers morning pickup",
+                                    True)], [])
+    prestore(work, firmware, snap)
+    b1 = wire.bottle_code("B000101", "CBD-OIL-30", "L2311A")
+    with SimulatedGun(work, "G01", "pw", "127.0.0.1", free_port(),
+                      firmware=firmware) as gun:
+        gun.wait_for(lambda s: s["screen"] == "idle")
+        st = gun.scan(wire.order_code(1042))
+        assert st["screen"] == "order" and st["notes"] == 1
+        assert gun.beeps[-1] == "note"
+        st = gun.press("OK")
+        assert st["screen"] == "note" and "Fragile" in gun.screen_text()
+        st = gun.press("OK")
+        # the must-acknowledge note is on flash; the info note is shown
+        assert st["screen"] == "info" and st["pending"] == 1, st
+        assert st["notes"] == 0 and st["info"] == 1
+        rows = list(gun.rows)
+        assert rows[1] == "INFO 1/1" and rows[3:5] == ["Client prefers",
+                                                       "morning pickup"], rows
+        assert png_body_matches(gun, rows, 1)
+        assert not png_body_matches(gun, rows[:4] + ["afternoon"] + rows[5:],
+                                    1, timeout=0)
+        # a bottle scan goes past it: no OK for information
+        st = gun.scan(b1)
+        assert st["screen"] == "picking" and st["pending"] == 2, st
+        assert gun.beeps[-1] == "ok"
+        # reopened after a power cut: the info note shows again at once
+        gun.power_cut()
+        gun.power_on()
+        gun.wait_for(lambda s: s["screen"] == "idle")
+        st = gun.scan(wire.order_code(1042))
+        assert st["screen"] == "info" and st["notes"] == 0, st
+        assert gun.beeps[-1] == "info"
+        assert "morning pickup" in gun.screen_text()
+        assert png_body_matches(gun, list(gun.rows), 1)

@@ -1,12 +1,14 @@
 """Server fixtures, flaskr style: an app on a temporary database, its test
 client and CLI runner, the demo data and a live HTTP server."""
+import shutil
+import sqlite3
 import threading
 
 import pytest
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from server import create_app
+from server import auth, create_app, prepare_database
 from server.db import connect
 from server.seed import seed_demo
 
@@ -15,14 +17,35 @@ TEST_PASSWORD = "test-password"
 
 
 @pytest.fixture(scope="session")
-def password_hash():
-    # Hashing is slow on purpose: once per session, not once per test.
-    return generate_password_hash(TEST_PASSWORD)
+def db_templates(tmp_path_factory):
+    """Two database files built once per session: migrated and empty, and
+    with the demo data.  Tests start from copies (migrations and password
+    hashing are slow on purpose, not worth paying per test)."""
+    folder = tmp_path_factory.mktemp("db-templates")
+    empty, demo = folder / "empty.db", folder / "demo.db"
+    prepare_database(str(empty))
+    # One test account per role (t-admin, t-csr...), the same ids in both
+    # files, so a client signed in before `demo` stays signed in.
+    conn = connect(str(empty))
+    hashed = generate_password_hash(TEST_PASSWORD)
+    for role in auth.ROLES:
+        conn["staff"].insert({"username": "t-" + role,
+                              "name": "Test " + role.title(), "role": role,
+                              "password_hash": hashed, "active": 1})
+    conn.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.conn.close()
+    shutil.copyfile(empty, demo)
+    conn = connect(str(demo))
+    assert seed_demo(conn) is not None
+    conn.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.conn.close()
+    return {"empty": empty, "demo": demo}
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, db_templates):
     # CSRF_ENABLED off for the test client's posts; test_auth turns it on.
+    shutil.copyfile(db_templates["empty"], tmp_path / "pickgun.db")
     app = create_app({
         "TESTING": True,
         "DATABASE": str(tmp_path / "pickgun.db"),
@@ -33,18 +56,14 @@ def app(tmp_path):
 
 
 @pytest.fixture
-def login(app, password_hash):
-    """login(client, role) signs `client` in as a staff member of `role`
-    (username = role), creating the account on first use."""
+def login(app):
+    """login(client, role) signs `client` in as the test account of
+    `role` (username t-<role>, password TEST_PASSWORD)."""
     def sign_in(client, role="admin"):
         db = connect(app.config["DATABASE"])
         try:
-            row = db.execute("SELECT id FROM staff WHERE username = ?",
-                             ["t-" + role]).fetchone()
-            staff_id = row["id"] if row else db["staff"].insert({
-                "username": "t-" + role, "name": "Test " + role.title(),
-                "role": role, "password_hash": password_hash,
-                "active": 1}).last_pk
+            staff_id = db.execute("SELECT id FROM staff WHERE username = ?",
+                                  ["t-" + role]).fetchone()["id"]
         finally:
             db.conn.close()
         with client.session_transaction() as session:
@@ -79,9 +98,14 @@ def db(app):
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, db_templates):
     """The demo data set; returns the connection."""
-    assert seed_demo(db) is not None
+    # The session's seeded copy, written into this test's database.
+    source = sqlite3.connect(str(db_templates["demo"]))
+    try:
+        source.backup(db.conn)
+    finally:
+        source.close()
     return db
 
 

@@ -38,3 +38,14 @@ def order_row(db, order_id):
 def history_count(db, order_id):
     return db.execute("SELECT count(*) FROM order_history WHERE order_id = ?",
                       [order_id]).fetchone()[0]
+
+
+def place_order(db, order_id, actor="tester", method="credit_card"):
+    """Take an Open order through the CSR's steps to Order Placed (or
+    Awaiting Payment for cash, money order or cheque): typed-in shipping,
+    then payment."""
+    from server import orders
+    orders.apply_action(db, order_id, "select_shipping", actor,
+                        {"carrier": "Canada Post"})
+    return orders.apply_action(db, order_id, "take_payment", actor,
+                               {"method": method})

@@ -2,7 +2,8 @@
 revision, and that a refused action changes nothing."""
 import pytest
 
-from order_helpers import history_count, in_stock, order_row, record_pick
+from order_helpers import (history_count, in_stock, order_row, place_order,
+                           record_pick)
 from server import order_states as states
 from server import orders
 from server.db import write
@@ -16,7 +17,7 @@ def placed(demo):
     order_id = orders.create_order(
         demo, 1, [("CBD-OIL-30", 2), ("THC-CAP-10", 1)], actor="tester",
         notes=["Fragile: include ice pack"])
-    orders.apply_action(demo, order_id, "place", "tester")
+    place_order(demo, order_id)
     return order_id
 
 
@@ -47,16 +48,34 @@ def test_create_order_refuses_bad_lines(demo, lines):
     assert demo["orders"].count == before
 
 
-def test_place_moves_status_bumps_rev_and_records_who(demo):
+def test_payment_moves_status_bumps_rev_and_records_who(demo):
     order_id = orders.create_order(demo, 1, [("CBD-OIL-30", 1)])
-    result = orders.apply_action(demo, order_id, "place", "alice")
+    rev = order_row(demo, order_id)["rev"]
+    result = place_order(demo, order_id, "alice")
     assert (result["from"], result["to"]) == ("open", "placed")
     o = order_row(demo, order_id)
-    assert o["status"] == "placed" and o["rev"] == 2
+    assert o["status"] == "placed" and o["rev"] > rev
     assert o["placed_by"] == "alice" and o["placed_at"]
     h = orders.order_history(demo, order_id)[0]
     assert (h["action"], h["from_status"], h["to_status"], h["actor"]) == (
-        "place", "open", "placed", "alice")
+        "take_payment", "open", "placed", "alice")
+
+
+def test_reason_is_recorded_in_the_history(demo, placed):
+    orders.apply_action(demo, placed, "cancel", "alice",
+                        {"reason": "Client moved abroad"})
+    h = orders.order_history(demo, placed)[0]
+    assert h["action"] == "cancel" and "Client moved abroad" in h["detail"]
+
+
+@pytest.mark.parametrize("action", sorted(orders.DONE_ELSEWHERE))
+def test_actions_with_their_own_form_are_refused_here(demo, action):
+    order_id = next(i for i in range(1001, 1009) if states.can(
+        order_row(demo, i)["status"], action))
+    entries = history_count(demo, order_id)
+    with pytest.raises(orders.BadInput, match="not as an Order Menu"):
+        orders.apply_action(demo, order_id, action, "tester")
+    assert history_count(demo, order_id) == entries
 
 
 def test_illegal_action_changes_nothing(demo, placed):
@@ -72,7 +91,7 @@ def test_illegal_action_changes_nothing(demo, placed):
 
 def test_unknown_order(demo):
     with pytest.raises(orders.OrderNotFound):
-        orders.apply_action(demo, 999999, "place", "tester")
+        orders.apply_action(demo, 999999, "take_payment", "tester")
     with pytest.raises(orders.OrderNotFound):
         orders.add_note(demo, 999999, "hello", "tester")
 
@@ -191,13 +210,17 @@ def test_select_shipping_needs_a_carrier(demo):
     assert (o["carrier"], o["tracking"]) == ("Purolator", None)
 
 
-def test_record_only_actions_leave_a_record(demo, placed):
+def test_ship_records_carrier_tracking_and_date(demo, placed):
     pick_all(demo, placed)
-    orders.apply_action(demo, placed, "ship", "tester")
-    result = orders.apply_action(demo, placed, "reprint_bottle_labels", "tom")
-    assert result["to"] == "shipped"
+    orders.apply_action(demo, placed, "ship", "tom",
+                        {"carrier": "Purolator", "tracking": "335098812299"})
+    o = order_row(demo, placed)
+    assert (o["carrier"], o["tracking"]) == ("Purolator", "335098812299")
+    assert o["shipped_at"]
     h = orders.order_history(demo, placed)[0]
-    assert (h["action"], h["actor"]) == ("reprint_bottle_labels", "tom")
+    assert h["actor"] == "tom" and "335098812299" in h["detail"]
+    orders.apply_action(demo, placed, "mark_delivered", "tom")
+    assert order_row(demo, placed)["delivered_at"]
 
 
 def test_actions_join_the_callers_transaction(demo, placed):

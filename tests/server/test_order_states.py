@@ -26,8 +26,6 @@ EXPECTED = {
     "upload_document": ALL,
     # Workflow: Open -> (Awaiting Payment ->) Placed -> Shipped -> Delivered;
     # Cancelled: by the client before shipping.
-    "place": {"open"},
-    "await_payment": {"open"},
     "confirm_payment": {"awaiting_payment"},
     "pick": {"placed"},
     "ship": {"placed"},
@@ -46,7 +44,7 @@ EXPECTED = {
                      "cancelled"},
 }
 TARGETS = {
-    "place": "placed", "await_payment": "awaiting_payment",
+    "take_payment": "placed",
     "confirm_payment": "placed", "ship": "shipped",
     "mark_delivered": "delivered", "refuse": "refused",
     "cancel": "cancelled", "refund": "refunded",

@@ -27,7 +27,7 @@ def test_get_order(client, demo):
 
 def test_unknown_order_is_404(client, demo):
     for response in (client.get("/api/orders/999999"),
-                     client.post("/api/orders/999999/actions/place"),
+                     client.post("/api/orders/999999/actions/take_payment"),
                      client.post("/api/orders/999999/notes",
                                  json={"text": "x"})):
         assert response.status_code == 404
@@ -35,7 +35,7 @@ def test_unknown_order_is_404(client, demo):
 
 
 @pytest.mark.parametrize("order_id,action", [
-    (1007, "ship"), (1003, "delete"), (1001, "cancel"), (1008, "place"),
+    (1007, "ship"), (1003, "delete"), (1001, "cancel"), (1008, "take_payment"),
     (1003, "teleport")])
 def test_illegal_action_is_409_and_changes_nothing(client, demo, order_id,
                                                    action):

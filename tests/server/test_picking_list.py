@@ -135,14 +135,17 @@ def test_order_page_links_labels_once_bottles_are_picked(client, demo):
     assert 'href="/orders/1004/order-label.pdf"' in html
 
 
-def test_reprint_action_offers_the_pdf(client, demo):
-    response = client.post("/orders/1001/actions/reprint_bottle_labels")
-    assert response.status_code == 302
-    html = page(client, response.headers["Location"])
-    assert 'id="labels-ready"' in html
-    assert "Download bottle labels (PDF)" in html
-    assert "Reprint bottle labels" in html          # history row
-    assert 'id="labels-ready"' not in page(client, "/orders/1001")
+def test_menu_reprints_answer_with_the_pdf(client, demo):
+    html = page(client, "/orders/1001")
+    for which in ("bottle", "patient"):
+        url = "/orders/1001/labels/reprint/%s" % which
+        assert 'action="%s"' % url in html
+        response = client.post(url)
+        assert response.status_code == 200
+        assert response.data.startswith(b"%PDF-")
+    history = page(client, "/orders/1001")
+    assert "Reprint bottle labels" in history
+    assert "Reprint patient labels" in history
 
 
 def test_printed_list_qr_codes_scan(signed_in_page, live_server, demo):

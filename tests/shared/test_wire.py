@@ -114,6 +114,42 @@ def test_malformed_events_are_refused(payload):
         wire.check_event(wire.decode(payload))
 
 
+LINE = [{"sku": "A", "name": "a", "qty": 1, "got": 0}]
+
+
+def test_note_severity_round_trips():
+    notes = [wire.note(3, "Fragile"), wire.note(4, "Gift wrap", True),
+             {"id": 5, "text": "Check ID", "s": "a"}]
+    assert notes[0] == {"id": 3, "text": "Fragile"}       # as before: no "s"
+    assert notes[1] == {"id": 4, "text": "Gift wrap", "s": "i"}
+    snap = wire.snapshot(1, 3, "placed", "Jo", LINE, notes, [])
+    back = wire.check_snapshot(wire.decode(wire.encode(snap)))
+    assert back == snap
+    assert [wire.is_info(n) for n in back["notes"]] == [False, True, False]
+
+
+def test_unknown_severity_is_kept_as_must_acknowledge():
+    # A newer server's severity must never make a gun ask less.
+    snap = wire.snapshot(1, 3, "placed", "Jo", LINE,
+                         [{"id": 3, "text": "x", "s": "warn"},
+                          {"id": 4, "text": "y", "s": ""}], [])
+    back = wire.check_snapshot(wire.decode(wire.encode(snap)))
+    assert not any(wire.is_info(n) for n in back["notes"])
+
+
+@pytest.mark.parametrize("notes", [
+    [3], ["note"], [{"text": "no id"}], [{"id": True, "text": "x"}],
+    [{"id": 0, "text": "x"}], [{"id": 3}], [{"id": 3, "text": None}],
+    [{"id": 3, "text": "x", "s": 1}], [{"id": 3, "text": "x", "s": None}],
+    [{"id": 3, "text": "x", "s": ["i"]}],
+])
+def test_malformed_notes_are_refused(notes):
+    snap = wire.snapshot(1, 3, "placed", "Jo", LINE, [], [])
+    snap["notes"] = notes
+    with pytest.raises(wire.WireError):
+        wire.check_snapshot(wire.decode(wire.encode(snap)))
+
+
 def test_same_module_runs_inside_micropython():
     script = """
 from shared import wire
@@ -132,6 +168,22 @@ try:
     raise SystemExit("accepted a list")
 except wire.WireError:
     pass
+line = [{"sku": "A", "name": "a", "qty": 1, "got": 0}]
+notes = [wire.note(3, "Fragile"), wire.note(4, "Gift wrap", True),
+         {"id": 5, "text": "z", "s": "a"}, {"id": 6, "text": "z", "s": "q"}]
+snap = wire.snapshot(1, 3, "placed", "Jo", line, notes, [])
+back = wire.check_snapshot(wire.decode(wire.encode(snap)))
+assert back == snap, back
+assert "s" not in back["notes"][0]
+assert [wire.is_info(n) for n in back["notes"]] == [False, True, False, False]
+for bad in ([3], [{"id": 3}], [{"id": 3, "text": "x", "s": 1}],
+            [{"id": False, "text": "x"}]):
+    snap["notes"] = bad
+    try:
+        wire.check_snapshot(wire.decode(wire.encode(snap)))
+        raise SystemExit("accepted notes " + repr(bad))
+    except wire.WireError:
+        pass
 print("ok")
 """ % (BOTTLE, wire.order_code(1042))
     mp = REPO / ".venv" / "bin" / "micropython"

@@ -1,0 +1,326 @@
+"""Clients: registration, the address orders ship to, the prescription
+and its 30-day gram allowance, the payment coverage policy and the
+Client Portal password.
+
+The allowance: a prescription allows `allowance_grams` of cannabis per
+30-day period.  Used = grams of the client's orders placed, shipped or
+delivered in the last 30 days, minus grams credited back in
+returned_grams over the same window.  Remaining = allowance - used."""
+import datetime
+import re
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server import order_states as states
+from server.orders import BadInput, transaction
+
+PAGE_SIZE = 25
+WINDOW_DAYS = 30
+# Orders that count against the allowance (the window is on placed_at).
+USED_STATUSES = (states.PLACED, states.SHIPPED, states.DELIVERED)
+PORTAL_PASSWORD_MIN = 8
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ().-]{7,20}$")
+_REGISTRATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,39}$")
+
+
+class ClientNotFound(LookupError):
+    def __init__(self, client_id):
+        super().__init__("Client %s not found" % client_id)
+        self.client_id = client_id
+
+
+# ------------------------------------------------------------------ reads
+def get_client(db, client_id):
+    row = db.execute("SELECT * FROM clients WHERE id = ?",
+                     [client_id]).fetchone()
+    return dict(row) if row else None
+
+
+def require_client(db, client_id):
+    client = get_client(db, client_id)
+    if client is None:
+        raise ClientNotFound(client_id)
+    return client
+
+
+def search_clients(db, q=None, page=1, page_size=PAGE_SIZE):
+    """(rows, total) of clients matching q (name, email or registration
+    number), by name, one page at a time (page counts from 1)."""
+    where, params = "", []
+    if q and q.strip():
+        like = "%" + q.strip() + "%"
+        where = (" WHERE name LIKE ? OR email LIKE ? "
+                 "OR registration_number LIKE ?")
+        params = [like, like, like]
+    total = db.execute("SELECT count(*) FROM clients" + where,
+                       params).fetchone()[0]
+    page = max(int(page or 1), 1)
+    rows = [dict(r) for r in db.execute(
+        "SELECT id, name, dob, email, phone, registration_number, "
+        " prescription_expires, allowance_grams, coverage_name, "
+        " (SELECT count(*) FROM orders o WHERE o.client_id = clients.id) "
+        "  AS orders "
+        "FROM clients" + where + " ORDER BY name COLLATE NOCASE, id "
+        "LIMIT ? OFFSET ?", params + [page_size, (page - 1) * page_size])]
+    return rows, total
+
+
+def client_orders(db, client_id):
+    return [dict(r) for r in db.execute(
+        "SELECT o.id, o.status, o.created_at, o.placed_at, o.shipped_at, "
+        " o.carrier, o.total_cents, o.source, o.verified, o.archived, "
+        " (SELECT sum(l.qty * p.grams) FROM order_lines l JOIN products p "
+        "  ON p.sku = l.sku WHERE l.order_id = o.id AND p.cannabis = 1) "
+        "  AS grams "
+        "FROM orders o WHERE o.client_id = ? "
+        "ORDER BY o.created_at DESC, o.id DESC", [client_id])]
+
+
+def order_grams(db, order_id):
+    """Grams of cannabis on an order (cannabis products: qty x grams)."""
+    return db.execute(
+        "SELECT coalesce(sum(l.qty * p.grams), 0) FROM order_lines l "
+        "JOIN products p ON p.sku = l.sku "
+        "WHERE l.order_id = ? AND p.cannabis = 1", [order_id]).fetchone()[0]
+
+
+def lines_grams(db, lines):
+    """Grams of cannabis in [(sku, qty)] (unknown SKUs count nothing)."""
+    total = 0.0
+    for sku, qty in lines:
+        row = db.execute("SELECT grams, cannabis FROM products WHERE sku = ?",
+                         [sku]).fetchone()
+        if row and row["cannabis"]:
+            total += qty * (row["grams"] or 0)
+    return total
+
+
+def _window_start(today=None):
+    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    start = today - datetime.timedelta(days=WINDOW_DAYS - 1)
+    return start.isoformat() + " 00:00:00", (
+        today + datetime.timedelta(days=1)).isoformat() + " 00:00:00"
+
+
+def allowance(db, client_id, today=None, exclude_order=None):
+    """The client's 30-day allowance as of `today` (a date; default now):
+    {allowance, used, ordered, returned, remaining, pending, expired,
+    prescription_expires}.  `pending`: grams of orders awaiting payment
+    (committed but not yet counted as used), except `exclude_order`."""
+    client = require_client(db, client_id)
+    start, end = _window_start(today)
+    marks = ",".join("?" * len(USED_STATUSES))
+    ordered = db.execute(
+        "SELECT coalesce(sum(l.qty * p.grams), 0) FROM orders o "
+        "JOIN order_lines l ON l.order_id = o.id "
+        "JOIN products p ON p.sku = l.sku "
+        "WHERE o.client_id = ? AND p.cannabis = 1 AND o.status IN (%s) "
+        "AND coalesce(o.placed_at, o.created_at) >= ? "
+        "AND coalesce(o.placed_at, o.created_at) < ?" % marks,
+        [client_id, *USED_STATUSES, start, end]).fetchone()[0]
+    returned = db.execute(
+        "SELECT coalesce(sum(grams), 0) FROM returned_grams "
+        "WHERE client_id = ? AND created_at >= ? AND created_at < ?",
+        [client_id, start, end]).fetchone()[0]
+    pending = db.execute(
+        "SELECT coalesce(sum(l.qty * p.grams), 0) FROM orders o "
+        "JOIN order_lines l ON l.order_id = o.id "
+        "JOIN products p ON p.sku = l.sku "
+        "WHERE o.client_id = ? AND p.cannabis = 1 AND o.status = ? "
+        "AND o.id IS NOT ?",
+        [client_id, states.AWAITING_PAYMENT, exclude_order]).fetchone()[0]
+    used = max(ordered - returned, 0.0)
+    limit = client["allowance_grams"]
+    expires = client["prescription_expires"]
+    day = (today or datetime.datetime.now(datetime.timezone.utc).date())
+    return {
+        "allowance": limit,
+        "ordered": round(ordered, 3),
+        "returned": round(returned, 3),
+        "used": round(used, 3),
+        "remaining": None if limit is None else round(max(limit - used, 0.0),
+                                                      3),
+        "pending": round(pending, 3),
+        "prescription_expires": expires,
+        "expired": bool(expires) and expires < day.isoformat(),
+        "window_start": start[:10],
+    }
+
+
+def allowance_problem(db, client_id, grams, today=None, exclude_order=None,
+                      also_reserved=0.0):
+    """Why `grams` more of cannabis would not fit the client's
+    prescription, or None when it fits."""
+    if not grams:
+        return None
+    a = allowance(db, client_id, today, exclude_order)
+    if a["allowance"] is None:
+        return "The client has no prescription on file (no gram allowance)."
+    if a["expired"]:
+        return "The client's prescription expired on %s." % (
+            a["prescription_expires"])
+    free = a["remaining"] - a["pending"] - also_reserved
+    if grams > free + 1e-9:
+        parts = "%s g used in the last %d days" % (_g(a["used"]),
+                                                   WINDOW_DAYS)
+        if a["pending"]:
+            parts += ", %s g awaiting payment" % _g(a["pending"])
+        if also_reserved:
+            parts += ", %s g on open recurring orders" % _g(also_reserved)
+        return ("%s g of cannabis exceeds the client's remaining allowance: "
+                "%s g of %s g per %d days left (%s)." % (
+                    _g(grams), _g(max(free, 0)), _g(a["allowance"]),
+                    WINDOW_DAYS, parts))
+    return None
+
+
+def _g(value):
+    return ("%.1f" % value).rstrip("0").rstrip(".")
+
+
+# ----------------------------------------------------------------- writes
+# (field, label, kind, required, max length)
+FIELDS = [
+    ("name", "Name", "text", True, 80),
+    ("dob", "Date of birth", "date", True, None),
+    ("email", "Email", "email", True, 120),
+    ("phone", "Phone", "phone", False, None),
+    ("address", "Home address", "text", False, 200),
+    ("registration_number", "Registration number", "registration", True,
+     None),
+    ("registered_on", "Registered on", "date", False, None),
+    ("registration_expires", "Registration expires", "date", False, None),
+    ("ship_name", "Ship to (name)", "text", True, 80),
+    ("ship_address", "Shipping address (registration document)", "text",
+     True, 200),
+    ("prescriber", "Prescriber", "text", False, 80),
+    ("prescription_expires", "Prescription expires", "date", False, None),
+    ("allowance_grams", "Allowance (g per 30 days)", "grams", False, None),
+    ("coverage_name", "Coverage policy", "text", False, 80),
+    ("coverage_percent", "Coverage (%)", "percent", False, None),
+    ("coverage_max_cents", "Coverage cap per order ($)", "money", False,
+     None),
+    ("notes", "Notes", "text", False, 1000),
+]
+ALLOWANCE_MAX = 150 * 30       # 150 g a day is far beyond any prescription
+
+
+def clean_client(form):
+    """Validated column values from a submitted form (dict of strings).
+    Raises BadInput naming every bad field."""
+    from server import pricing
+    out, errors = {}, []
+    for name, label, kind, required, limit in FIELDS:
+        raw = form.get(name)
+        raw = raw.strip() if isinstance(raw, str) else raw
+        if raw in (None, ""):
+            if required:
+                errors.append("%s is required." % label)
+            out[name] = None
+            continue
+        if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+            errors.append("%s is not valid." % label)
+            continue
+        text = str(raw)
+        try:
+            if kind == "text":
+                if len(text) > limit:
+                    raise ValueError("at most %d characters" % limit)
+                value = text
+            elif kind == "email":
+                if len(text) > limit or not _EMAIL.match(text):
+                    raise ValueError("not an email address")
+                value = text.lower()
+            elif kind == "phone":
+                if not _PHONE.match(text):
+                    raise ValueError("digits, spaces, ( ) . - only")
+                value = text
+            elif kind == "registration":
+                if not _REGISTRATION.match(text):
+                    raise ValueError("3-40 letters, digits or dashes")
+                value = text.upper()
+            elif kind == "date":
+                value = datetime.date.fromisoformat(text).isoformat()
+            elif kind == "grams":
+                value = float(text)
+                if not 0 <= value <= ALLOWANCE_MAX or value != value:
+                    raise ValueError("between 0 and %d" % ALLOWANCE_MAX)
+            elif kind == "percent":
+                if not text.isdigit() or not 0 <= int(text) <= 100:
+                    raise ValueError("a whole number from 0 to 100")
+                value = int(text)
+            elif kind == "money":
+                value = pricing.parse_money(text, label)
+            else:                                   # pragma: no cover
+                raise ValueError("unknown field")
+        except ValueError as e:
+            msg = str(e)
+            if kind == "date":
+                msg = "a date as YYYY-MM-DD"
+            if msg.startswith(label):
+                errors.append(msg + ".")
+            else:
+                errors.append("%s: %s." % (label, msg))
+            continue
+        out[name] = value
+    today = datetime.date.today().isoformat()
+    if out.get("dob") and out["dob"] > today:
+        errors.append("Date of birth cannot be in the future.")
+    if out.get("coverage_percent") and not out.get("coverage_name"):
+        errors.append("Name the coverage policy, or set its percent to 0.")
+    if errors:
+        raise BadInput(" ".join(errors))
+    return out
+
+
+def update_client(db, client_id, form, actor="system"):
+    """Edit a client's details from a form; returns the changed fields.
+    A non-empty `portal_password` sets the Client Portal password."""
+    values = clean_client(form)
+    password = form.get("portal_password")
+    if password:
+        if not isinstance(password, str) or \
+                len(password) < PORTAL_PASSWORD_MIN:
+            raise BadInput("Portal password must be at least %d characters."
+                           % PORTAL_PASSWORD_MIN)
+    with transaction(db):
+        client = require_client(db, client_id)
+        if values.get("email") and db.execute(
+                "SELECT 1 FROM clients WHERE lower(email) = ? AND id != ?",
+                [values["email"], client_id]).fetchone():
+            raise BadInput("Another client already uses the email %s."
+                           % values["email"])
+        changed = [k for k, v in values.items() if client.get(k) != v]
+        if password:
+            values["portal_password_hash"] = generate_password_hash(password)
+            changed.append("portal password")
+        db["clients"].update(client_id, values)
+        if changed:
+            # Open orders show the new coverage at once.
+            from server import pricing
+            for row in db.execute(
+                    "SELECT id FROM orders WHERE client_id = ? AND status = ?",
+                    [client_id, states.OPEN]).fetchall():
+                pricing.store_totals(db, row["id"])
+    return changed
+
+
+def set_portal_password(db, client_id, password):
+    with transaction(db):
+        require_client(db, client_id)
+        db["clients"].update(client_id, {
+            "portal_password_hash": generate_password_hash(password)})
+
+
+def check_portal_login(db, email, password):
+    """The client row for these portal credentials, or None."""
+    row = db.execute(
+        "SELECT * FROM clients WHERE lower(email) = ? "
+        "AND portal_password_hash IS NOT NULL",
+        [(email or "").strip().lower()]).fetchone()
+    if row is None or not check_password_hash(row["portal_password_hash"],
+                                              password or ""):
+        return None
+    return dict(row)

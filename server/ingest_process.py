@@ -1,0 +1,184 @@
+"""The worker's ingest process: the only SQLite writer of the worker.
+
+The MQTT side of the worker (server.worker) runs paho in its own process
+and hands the guns' raw messages over in batches; this process records
+each batch in one transaction (server.ingest), commits, and only then
+hands back the acks to publish.  It also owns the snapshot outbox: it
+reads the orders whose revision has not been published, builds their
+retained snapshots for the MQTT side to publish, and records
+published_rev once the MQTT side reports the broker's PUBACK.
+
+Two processes rather than two threads: paho's network handling and the
+ingest each cost about as much CPU per message, and in one process they
+take turns on one interpreter lock.
+
+Messages, each a tuple whose first item says what it is:
+
+  MQTT side -> here          here -> MQTT side
+  ("batch", [(topic, payload)])   ("acks", n, [(topic, payload)])
+  ("connected",)                  ("dropped", n)
+  ("disconnected",)               ("snapshots", [(order, rev, payload)])
+  ("published", [(order, rev)])
+  ("stop",)
+
+Every batch gets exactly one "acks" or "dropped" reply.  The process ends
+on "stop", or when the MQTT side's end of the pipe closes (so it never
+outlives the worker), and ignores SIGINT: a Ctrl-C reaches the whole
+process group, and the worker stops it in order (the worker starts it
+with SIGINT ignored)."""
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sqlite3
+import sys
+import time
+
+from server import db as dbm
+from server import ingest, order_states, snapshots
+from shared import wire
+
+log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+BATCH_ATTEMPTS = 3       # a batch the database refuses this often is dropped
+FULFILMENT_STATUSES = [s for s in order_states.STATUSES
+                       if order_states.awaiting_fulfilment(s)]
+
+
+def main(requests, replies, db_path, poll_seconds, log_level):
+    """Entry point of the child process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_parent()
+    logging.basicConfig(level=log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    Ingester(requests, replies, db_path, poll_seconds).run()
+
+
+def _end_with_parent():
+    """Linux: be sent SIGTERM when the worker dies, even if this process is
+    stuck and never reads the pipe's end.  Elsewhere the closed pipe is
+    what ends it."""
+    parent = multiprocessing.parent_process()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent.pid:
+        sys.exit(0)                     # the worker died before prctl()
+
+
+class Ingester:
+    def __init__(self, requests, replies, db_path, poll_seconds):
+        self.requests, self.replies = requests, replies
+        self.db_path = db_path
+        self.poll_seconds = poll_seconds
+        self.connected = False
+
+    def run(self):
+        self.db = dbm.connect(self.db_path)
+        dbm.migrate(self.db)
+        try:
+            self._loop()
+        finally:
+            self.db.conn.close()
+
+    def _loop(self):
+        next_poll = 0.0
+        while True:
+            timeout = max(0.0, next_poll - time.monotonic())
+            if self.requests.poll(timeout):
+                try:
+                    message = self.requests.recv()
+                except (EOFError, OSError):
+                    return                      # the worker is gone
+                if message[0] == "stop":
+                    return
+                if not self._guarded(message):
+                    return
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + self.poll_seconds
+                if self.connected and not self._guarded(("poll",)):
+                    return
+
+    def _guarded(self, message):
+        """Handle one message; False once the worker is gone."""
+        try:
+            getattr(self, "_on_" + message[0])(*message[1:])
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            return False
+        except Exception:
+            # Keep serving the other guns; whatever was not acked will be
+            # resent by its gun, and the outbox is read again next poll.
+            log.exception("ingest step %s failed", message[0])
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            if message[0] == "batch":
+                try:
+                    self.replies.send(("dropped", len(message[1])))
+                except OSError:
+                    return False
+            time.sleep(1)
+        return True
+
+    # ------------------------------------------------------------- events
+    def _on_batch(self, batch):
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                started = time.monotonic()
+                acks = ingest.ingest_batch(self.db, batch)
+                break
+            except sqlite3.Error:
+                log.exception("database refused a batch of %d messages "
+                              "(attempt %d)", len(batch), attempt)
+                time.sleep(attempt)
+        else:
+            # Nothing was acked, so every gun still holds these events and
+            # will send them again.
+            log.error("dropping a batch of %d messages", len(batch))
+            self.replies.send(("dropped", len(batch)))
+            return
+        # Committed: now, and only now, may the guns be told.
+        self.replies.send(("acks", len(batch), [
+            (wire.dev_topic(device, wire.ACK), wire.encode(payload))
+            for device, payload in acks.items()]))
+        log.debug("batch of %d messages, %d acks, %.1f ms", len(batch),
+                  len(acks), (time.monotonic() - started) * 1000)
+
+    # ---------------------------------------------------------- snapshots
+    def _on_connected(self):
+        """A (re)connection: republish every order awaiting fulfilment, in
+        case the broker lost its retained store."""
+        self.connected = True
+        marks = ",".join("?" * len(FULFILMENT_STATUSES))
+        self._offer([r[0] for r in self.db.execute(
+            "SELECT id FROM orders WHERE status IN (%s) ORDER BY id" % marks,
+            FULFILMENT_STATUSES)])
+
+    def _on_disconnected(self):
+        self.connected = False
+
+    def _on_poll(self):
+        self._offer(snapshots.unpublished(self.db))
+
+    def _offer(self, order_ids):
+        """Snapshots for the MQTT side to publish retained; published_rev
+        is set only once the broker has them (_on_published)."""
+        if not order_ids:
+            return
+        self.db.conn.execute("BEGIN")    # one consistent read
+        try:
+            snaps = [snapshots.order_snapshot(self.db, i) for i in order_ids]
+        finally:
+            self.db.conn.execute("COMMIT")
+        out = [(s["o"], s["rev"], wire.encode(s)) for s in snaps if s]
+        if out:
+            self.replies.send(("snapshots", out))
+
+    def _on_published(self, done):
+        with dbm.write(self.db):
+            for order_id, rev in done:
+                snapshots.mark_published(self.db, order_id, rev)

@@ -1,0 +1,122 @@
+"""Clients list and Client Profile pages for CSRs; also the data the
+Order Overview tab needs to create an order (products, shipping rates,
+the client's allowance and coverage)."""
+import math
+
+from flask import (Blueprint, abort, flash, redirect, render_template,
+                   request, url_for)
+
+from server import auth, clients, orders, pricing, recurring
+from server import order_states as states
+from server.db import get_db
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+
+PROFILE_TABS = [("details", "Details"), ("orders", "Orders"),
+                ("recurring", "Recurring orders")]
+
+
+def _client_or_404(client_id):
+    client = clients.get_client(get_db(), client_id)
+    if client is None:
+        abort(404, "Client %d not found" % client_id)
+    return client
+
+
+@bp.get("/")
+def index():
+    auth.require("view")
+    q = request.args.get("q", "").strip()
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    rows, total = clients.search_clients(get_db(), q or None, page)
+    pages = max(math.ceil(total / clients.PAGE_SIZE), 1)
+    return render_template("clients/list.html", clients=rows, total=total,
+                           q=q, page=page, pages=pages)
+
+
+@bp.get("/<int:client_id>")
+def profile(client_id, form=None):
+    auth.require("view")
+    db = get_db()
+    client = _client_or_404(client_id)
+    tab = request.args.get("tab", "details")
+    if tab not in dict(PROFILE_TABS):
+        tab = "details"
+    return render_template(
+        "clients/profile.html", c=client, tab=tab, tabs=PROFILE_TABS,
+        allowance=clients.allowance(db, client_id),
+        orders=clients.client_orders(db, client_id),
+        recurring=recurring.list_recurring(db, client_id=client_id),
+        fields=clients.FIELDS, form=form, dollars=pricing.dollars,
+        methods=states.PAYMENT_METHODS)
+
+
+@bp.post("/<int:client_id>")
+def edit(client_id):
+    auth.require("edit_client")
+    _client_or_404(client_id)
+    try:
+        changed = clients.update_client(get_db(), client_id,
+                                        request.form.to_dict(), auth.actor())
+    except orders.BadInput as e:
+        flash(str(e), "error")
+        # Show what was typed, so nothing has to be typed again.
+        return profile(client_id, form=request.form.to_dict()), 400
+    flash("Client details saved%s." % (
+        ": " + ", ".join(c.replace("_", " ") for c in changed)
+        if changed else " (nothing changed)"), "success")
+    return redirect(url_for(".profile", client_id=client_id))
+
+
+@bp.post("/<int:client_id>/orders")
+def new_order(client_id):
+    """Create new order: an Open order with no items yet, on its
+    Overview, where the CSR adds items, shipping and payment."""
+    auth.require("create_order")
+    _client_or_404(client_id)
+    order_id = orders.create_order(get_db(), client_id, [],
+                                   actor=auth.actor(), allow_empty=True,
+                                   source="csr", verified=True)
+    flash("Order #%d created: add items, select shipping, then take "
+          "payment." % order_id, "success")
+    return redirect(url_for("orders.profile", order_id=order_id))
+
+
+@bp.app_template_global("order_overview")
+def order_overview(order):
+    """What the Order Overview tab shows beyond the order detail: money,
+    shipping rate, the client's coverage and allowance, and for an Open
+    order the products and rates to choose from."""
+    db = get_db()
+    client = clients.get_client(db, order["client_id"]) or {}
+    rate = None
+    if order.get("shipping_rate_id") is not None:
+        row = db.execute("SELECT * FROM shipping_rates WHERE id = ?",
+                         [order["shipping_rate_id"]]).fetchone()
+        rate = dict(row) if row else None
+    is_open = order["status"] == states.OPEN
+    return {
+        "client": client,
+        "money": {k: order.get(k) or 0 for k in (
+            "subtotal_cents", "shipping_cents", "discount_cents",
+            "coverage_cents", "total_cents")},
+        "rate": rate,
+        "grams": clients.order_grams(db, order["id"]),
+        "allowance": clients.allowance(db, order["client_id"],
+                                       exclude_order=order["id"]),
+        "products": [dict(r) for r in db.execute(
+            "SELECT sku, name, grams, price_cents, cannabis FROM products "
+            "ORDER BY name")] if is_open else [],
+        "rates": [dict(r) for r in db.execute(
+            "SELECT * FROM shipping_rates WHERE active = 1 "
+            "ORDER BY price_cents, id")] if is_open else [],
+        "methods": states.PAYMENT_METHODS,
+        "instant": states.INSTANT_PAYMENT,
+        "dollars": pricing.dollars,
+        "can": {a: states.can(order["status"], a) for a in (
+            "edit_lines", "select_shipping", "take_payment",
+            "confirm_payment", "verify")},
+    }

@@ -1,0 +1,121 @@
+"""Client Portal: a registered client signs in with their email and
+portal password, sees their orders and places new ones.  Its session key
+is its own (portal.SESSION_KEY), separate from staff sign-in; its forms
+carry the same CSRF token, checked here since the staff check skips
+portal pages."""
+import functools
+import hmac
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect,
+                   render_template, request, session, url_for)
+
+from server import auth, clients, orders, portal
+from server.db import get_db
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+
+@bp.before_request
+def _before():
+    g.portal_client = None
+    client_id = session.get(portal.SESSION_KEY)
+    if client_id is not None:
+        g.portal_client = clients.get_client(get_db(), client_id)
+        if g.portal_client is None or \
+                not g.portal_client.get("portal_password_hash"):
+            session.pop(portal.SESSION_KEY, None)
+            g.portal_client = None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        _check_csrf()
+
+
+def _check_csrf():
+    if not current_app.config.get("CSRF_ENABLED", True):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get(
+        "X-CSRF-Token", "")
+    token = session.get("csrf", "")
+    if not token or not hmac.compare_digest(sent, token):
+        abort(400, "The form expired or did not come from this site "
+              "(missing or wrong CSRF token). Reload the page and try again.")
+
+
+def client_required(view):
+    @functools.wraps(view)
+    def inner(*args, **kwargs):
+        if g.portal_client is None:
+            return redirect(url_for(".login"))
+        return view(*args, **kwargs)
+    return inner
+
+
+@bp.app_context_processor
+def _portal_globals():
+    return {"portal_client": lambda: g.get("portal_client")}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        client = clients.check_portal_login(get_db(),
+                                            request.form.get("email"),
+                                            request.form.get("password"))
+        if client is None:
+            flash("Wrong email or password.", "error")
+            return render_template("portal/login.html"), 401
+        session[portal.SESSION_KEY] = client["id"]
+        auth.csrf_token()
+        return redirect(url_for(".index"))
+    if g.portal_client is not None:
+        return redirect(url_for(".index"))
+    return render_template("portal/login.html")
+
+
+@bp.post("/logout")
+def logout():
+    session.pop(portal.SESSION_KEY, None)
+    flash("Signed out.", "success")
+    return redirect(url_for(".login"))
+
+
+@bp.get("/")
+@client_required
+def index():
+    db = get_db()
+    c = g.portal_client
+    return render_template("portal/index.html", c=c,
+                           orders=portal.client_orders(db, c["id"]),
+                           allowance=clients.allowance(db, c["id"]))
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@client_required
+def new_order():
+    db = get_db()
+    c = g.portal_client
+    values = {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        try:
+            order_id = portal.place_order(db, c["id"], values)
+        except orders.BadInput as e:
+            flash(str(e), "error")
+        else:
+            flash("Order #%d received. Customer service will verify it and "
+                  "contact you for shipping and payment." % order_id,
+                  "success")
+            return redirect(url_for(".order", order_id=order_id))
+    return render_template("portal/new_order.html", c=c, values=values,
+                           products=portal.products(db),
+                           allowance=clients.allowance(db, c["id"])), \
+        400 if request.method == "POST" else 200
+
+
+@bp.get("/orders/<int:order_id>")
+@client_required
+def order(order_id):
+    detail = portal.client_order(get_db(), g.portal_client["id"], order_id)
+    if detail is None:
+        abort(404, "Order %d not found" % order_id)
+    return render_template("portal/order.html", c=g.portal_client,
+                           o=detail["order"], lines=detail["lines"])

@@ -1,0 +1,233 @@
+"""The Order Profile's record tabs (Complaints, Destruction, Returned
+Grams), the note acknowledgements of the Notes section, and their JSON
+API under /api/orders/<id>/...
+
+Pages flash errors and redirect back to the tab; the API answers
+{"error": "..."} with 400 (bad input), 403 (role), 404 (no such order or
+record) or 409 (the order's status or state does not allow it)."""
+import datetime
+
+from flask import (Blueprint, abort, flash, jsonify, redirect, request,
+                   url_for)
+
+from server import auth, records
+from server import order_states as states
+from server import orders
+from server.db import get_db
+
+bp = Blueprint("records", __name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+
+_REFUSED = (states.IllegalAction, orders.ActionRefused, orders.BadInput)
+
+
+# ------------------------------------------------------ template globals
+@bp.app_template_global()
+def note_records(order_id):
+    """The order's notes with severity and who acknowledged them where."""
+    return records.order_notes(get_db(), order_id)
+
+
+@bp.app_template_global()
+def complaint_records(order_id):
+    return {"complaints": records.list_complaints(get_db(), order_id),
+            "categories": records.COMPLAINT_CATEGORIES}
+
+
+@bp.app_template_global()
+def destruction_records(order_id):
+    db = get_db()
+    order = orders.require_order(db, order_id)
+    allowed = records.destructible_statuses(order["status"])
+    bottles = records.order_bottles(db, order_id)
+    for b in bottles:
+        b["destructible"] = b["status"] in allowed
+    return {"destructions": records.list_destructions(db, order_id),
+            "bottles": bottles,
+            "destructible": [b for b in bottles if b["destructible"]],
+            "methods": records.DESTRUCTION_METHODS,
+            "return_first": states.can(order["status"], "return_bottles")}
+
+
+@bp.app_template_global()
+def returned_grams_records(order_id):
+    return dict(records.list_returned_grams(get_db(), order_id),
+                reasons=records.RETURN_REASONS)
+
+
+@bp.app_template_global()
+def records_today():
+    return datetime.date.today().isoformat()
+
+
+@bp.app_template_global()
+def grams_text(value):
+    return records.fmt_grams(value or 0) + " g"
+
+
+# ------------------------------------------------------------------ pages
+def _back(order_id, tab):
+    return redirect(url_for("orders.profile", order_id=order_id, tab=tab)
+                    + "#tab-" + tab)
+
+
+def _page(order_id, tab, action, do, success):
+    """Run a record service for a page's form: 404 for an unknown order
+    or record, a flashed error (nothing changed) for a refused one."""
+    auth.require(action)
+    try:
+        result = do()
+    except (orders.OrderNotFound, records.RecordNotFound) as e:
+        abort(404, str(e))
+    except _REFUSED as e:
+        flash(str(e), "error")
+    else:
+        flash(success(result), "success")
+    return _back(order_id, tab)
+
+
+@bp.post("/orders/<int:order_id>/complaints")
+def add_complaint(order_id):
+    return _page(
+        order_id, "complaints", "add_complaint",
+        lambda: records.add_complaint(get_db(), order_id,
+                                      request.form.to_dict(), auth.actor()),
+        lambda c: "Complaint #%d logged%s." % (
+            c["id"], ": adverse reaction, report it as the regulations "
+            "require" if c["regulated"] else ""))
+
+
+@bp.post("/orders/<int:order_id>/complaints/<int:complaint_id>/resolve")
+def resolve_complaint(order_id, complaint_id):
+    return _page(
+        order_id, "complaints", "add_complaint",
+        lambda: records.resolve_complaint(
+            get_db(), order_id, complaint_id,
+            request.form.get("resolution"), auth.actor()),
+        lambda c: "Complaint #%d resolved." % c["id"])
+
+
+@bp.post("/orders/<int:order_id>/destructions")
+def add_destruction(order_id):
+    fields = request.form.to_dict()
+    fields["serials"] = request.form.getlist("serials")
+    return _page(
+        order_id, "destruction", "record_destruction",
+        lambda: records.record_destruction(get_db(), order_id, fields,
+                                           auth.actor()),
+        lambda d: "Destruction #%d recorded: %d bottle(s) destroyed." % (
+            d["id"], len(d["bottles"])))
+
+
+@bp.post("/orders/<int:order_id>/returned-grams")
+def add_returned_grams(order_id):
+    return _page(
+        order_id, "returned_grams", "return_grams",
+        lambda: records.return_grams(get_db(), order_id,
+                                     request.form.to_dict(), auth.actor()),
+        lambda r: "%s credited back to the client's prescription." %
+        grams_text(r["grams"]))
+
+
+# -------------------------------------------------------------------- API
+def _body():
+    """The JSON object sent; 400 for anything else."""
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise orders.BadInput("The request body must be a JSON object")
+    return body
+
+
+@api.errorhandler(orders.BadInput)
+def _bad_input(e):
+    return jsonify(error=str(e)), 400
+
+
+@api.errorhandler(403)
+def _forbidden(e):
+    return jsonify(error=e.description), 403
+
+
+@api.errorhandler(orders.OrderNotFound)
+@api.errorhandler(records.RecordNotFound)
+def _not_found(e):
+    return jsonify(error=str(e)), 404
+
+
+@api.errorhandler(states.IllegalAction)
+@api.errorhandler(orders.ActionRefused)
+def _conflict(e):
+    return jsonify(error=str(e)), 409
+
+
+@api.get("/orders/<int:order_id>/notes")
+def list_notes(order_id):
+    auth.require("view")
+    db = get_db()
+    orders.require_order(db, order_id)
+    return jsonify(notes=records.order_notes(db, order_id),
+                   severities=records.NOTE_SEVERITIES)
+
+
+@api.get("/orders/<int:order_id>/complaints")
+def list_complaints(order_id):
+    auth.require("view")
+    return jsonify(complaints=records.list_complaints(get_db(), order_id),
+                   categories=records.COMPLAINT_CATEGORIES)
+
+
+@api.post("/orders/<int:order_id>/complaints")
+def post_complaint(order_id):
+    auth.require("add_complaint")
+    complaint = records.add_complaint(get_db(), order_id, _body(),
+                                      auth.actor())
+    return jsonify(complaint=complaint), 201
+
+
+@api.post("/orders/<int:order_id>/complaints/<int:complaint_id>/resolve")
+def post_resolve_complaint(order_id, complaint_id):
+    auth.require("add_complaint")
+    complaint = records.resolve_complaint(
+        get_db(), order_id, complaint_id, _body().get("resolution"),
+        auth.actor())
+    return jsonify(complaint=complaint)
+
+
+@api.get("/orders/<int:order_id>/destructions")
+def list_destructions(order_id):
+    auth.require("view")
+    db = get_db()
+    order = orders.require_order(db, order_id)
+    return jsonify(
+        destructions=records.list_destructions(db, order_id),
+        bottles=records.order_bottles(db, order_id),
+        destructible=[b["serial"] for b in records.destructible_bottles(
+            db, order_id, order["status"])],
+        methods=records.DESTRUCTION_METHODS)
+
+
+@api.post("/orders/<int:order_id>/destructions")
+def post_destruction(order_id):
+    auth.require("record_destruction")
+    destruction = records.record_destruction(get_db(), order_id, _body(),
+                                             auth.actor())
+    return jsonify(destruction=destruction), 201
+
+
+@api.get("/orders/<int:order_id>/returned-grams")
+def list_returned_grams(order_id):
+    auth.require("view")
+    return jsonify(dict(records.list_returned_grams(get_db(), order_id),
+                        reasons=records.RETURN_REASONS))
+
+
+@api.post("/orders/<int:order_id>/returned-grams")
+def post_returned_grams(order_id):
+    auth.require("return_grams")
+    db = get_db()
+    credit = records.return_grams(db, order_id, _body(), auth.actor())
+    return jsonify(dict(records.grams_summary(db, order_id),
+                        credit=credit)), 201
+
+
+bp.register_blueprint(api)

@@ -1,0 +1,73 @@
+"""Staff accounts page (administrators): add accounts, change roles,
+reset passwords, deactivate.  Accounts are never deleted, so order
+history keeps naming real people."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from server import auth
+from server.db import get_db, write
+from werkzeug.security import generate_password_hash
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.get("/")
+def index():
+    auth.require("manage_staff")
+    rows = [dict(r) for r in get_db().execute(
+        "SELECT id, username, name, role, active, created_at, last_login "
+        "FROM staff ORDER BY active DESC, username")]
+    return render_template("staff/list.html", staff=rows)
+
+
+@bp.post("/")
+def add():
+    auth.require("manage_staff")
+    form = request.form
+    try:
+        auth.create_staff(get_db(), form.get("username"), form.get("password"),
+                          form.get("role"), form.get("name"))
+    except auth.AuthError as e:
+        flash(str(e), "error")
+    else:
+        flash("Account %s created." % form.get("username", "").strip().lower(),
+              "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:staff_id>")
+def update(staff_id):
+    """One change per form: role, active flag or a new password."""
+    auth.require("manage_staff")
+    db = get_db()
+    form = request.form
+    row = db.execute("SELECT * FROM staff WHERE id = ?", [staff_id]).fetchone()
+    if row is None:
+        flash("No such account.", "error")
+        return redirect(url_for(".index"))
+    me = auth.current_staff()["id"] == staff_id
+    changes = {}
+    if "role" in form:
+        if form["role"] not in auth.ROLES:
+            flash("Unknown role.", "error")
+        elif me and form["role"] != "admin":
+            flash("You cannot take the administrator role from yourself.",
+                  "error")
+        else:
+            changes["role"] = form["role"]
+    if "active" in form:
+        if me:
+            flash("You cannot deactivate your own account.", "error")
+        else:
+            changes["active"] = 1 if form["active"] == "1" else 0
+    if "password" in form:
+        if len(form["password"]) < auth.PASSWORD_MIN:
+            flash("Password must be at least %d characters."
+                  % auth.PASSWORD_MIN, "error")
+        else:
+            changes["password_hash"] = generate_password_hash(
+                form["password"])
+    if changes:
+        with write(db):
+            db["staff"].update(staff_id, changes)
+        flash("Account %s updated." % row["username"], "success")
+    return redirect(url_for(".index"))

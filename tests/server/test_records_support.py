@@ -1,0 +1,73 @@
+"""Helpers for the records tests (complaints, destruction, returned
+grams): an order in any status, and everything a refused request must
+leave untouched."""
+from server import order_states as states
+from server import orders
+
+# Demo orders (server.seed) by status; refused and refunded are made.
+DEMO = {
+    states.DELIVERED: 1001,
+    states.SHIPPED: 1002,
+    states.PLACED: 1003,
+    states.AWAITING_PAYMENT: 1006,
+    states.OPEN: 1007,
+    states.CANCELLED: 1008,
+}
+
+
+def order_in(db, status):
+    """The id of a demo order in `status`.  Refused: the shipped order
+    1002, refused by the client (its bottles stay 'shipped'); refunded:
+    the placed order 1004, refunded before picking."""
+    if status == states.REFUSED:
+        orders.apply_action(db, 1002, "refuse", "test")
+        return 1002
+    if status == states.REFUNDED:
+        orders.apply_action(db, 1004, "refund", "test")
+        return 1004
+    return DEMO[status]
+
+
+def allowed(action):
+    return sorted(states.ACTIONS[action].allowed)
+
+
+def refused(action):
+    return sorted(set(states.STATUSES) - states.ACTIONS[action].allowed)
+
+
+TABLES = ("orders", "bottles", "order_history", "complaints",
+          "destructions", "destruction_bottles", "returned_grams", "notes")
+
+
+def state(db):
+    """Every row a record action could touch."""
+    return {t: [tuple(r) for r in db.execute(
+        "SELECT * FROM %s ORDER BY rowid" % t)] for t in TABLES}
+
+
+def last_history(db, order_id):
+    return orders.order_history(db, order_id)[0]
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def flashed_error(response):
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "flash-error" in html, html[:2000]
+    start = html.index("flash-error")
+    return html[start:html.index("</div>", start)]
+
+
+def flashed(client, response, category="error"):
+    """The messages of `category` a page flashed before redirecting (read
+    from the session, without rendering the next page)."""
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        return " ".join(m for c, m in session.get("_flashes", [])
+                        if c == category)
