@@ -674,6 +674,11 @@ def _archive(db, order, actor, params):
 
 def _delete(db, order, actor, params):
     order_id = order["id"]
+    if db.execute("SELECT 1 FROM documents WHERE order_id = ?",
+                  [order_id]).fetchone():
+        # Uploaded records are kept: cancel the order instead.
+        raise ActionRefused("Cannot delete: the order has uploaded "
+                            "documents; cancel it instead.")
     for table in ("picks", "notes", "order_lines", "order_history"):
         db.execute("DELETE FROM %s WHERE order_id = ?" % table, [order_id])
     db.execute("UPDATE bottles SET order_id = NULL WHERE order_id = ?",

@@ -188,37 +188,6 @@ def m003_back_office(db):
                               ("sku", "products", "sku")])
 
 
-@migrations()
-def m005_clients(db):
-    """Recurring-order runs: one row per attempt, so a period's order is
-    generated exactly once and every skip keeps its reason."""
-    db["recurring_runs"].create({
-        "id": int, "recurring_id": int, "period": str, "run_on": str,
-        "status": str, "reason": str, "order_ids": str, "created_at": str,
-    }, pk="id", foreign_keys=[("recurring_id", "recurring_orders", "id")],
-        not_null={"recurring_id", "period", "run_on", "status"})
-    db.execute("CREATE UNIQUE INDEX recurring_runs_one_per_day "
-               "ON recurring_runs(recurring_id, run_on)")
-    db.execute("CREATE UNIQUE INDEX recurring_runs_one_order_per_period "
-               "ON recurring_runs(recurring_id, period) "
-               "WHERE status = 'generated'")
-    db["orders"].create_index(["client_id"], if_not_exists=True)
-
-
-@migrations()
-def m007_records(db):
-    """Complaint resolution, one destruction per bottle, and the notes
-    acknowledgements of an order found without reading every gun event."""
-    db["complaints"].add_column("resolved_by", str)
-    db["complaints"].add_column("resolved_at", str)
-    # A bottle is destroyed once: the database refuses a second record.
-    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS "
-               "destruction_bottles_one_per_bottle "
-               "ON destruction_bottles(serial)")
-    db.execute("CREATE INDEX IF NOT EXISTS device_events_notes_ack "
-               "ON device_events(order_id) WHERE kind = 'notes_ack'")
-
-
 # ----------------------------------------------------- order search (m004)
 def _order_tracking(tracking):
     """SQL: a tracking number as typed plus without its spaces and
@@ -313,3 +282,51 @@ END;
                     ["verified", "status", "created_at"],
                     ["verified", "status"], ["verified"]):
         db["orders"].create_index(columns, if_not_exists=True)
+
+
+@migrations()
+def m005_clients(db):
+    """Recurring-order runs: one row per attempt, so a period's order is
+    generated exactly once and every skip keeps its reason."""
+    db["recurring_runs"].create({
+        "id": int, "recurring_id": int, "period": str, "run_on": str,
+        "status": str, "reason": str, "order_ids": str, "created_at": str,
+    }, pk="id", foreign_keys=[("recurring_id", "recurring_orders", "id")],
+        not_null={"recurring_id", "period", "run_on", "status"})
+    db.execute("CREATE UNIQUE INDEX recurring_runs_one_per_day "
+               "ON recurring_runs(recurring_id, run_on)")
+    db.execute("CREATE UNIQUE INDEX recurring_runs_one_order_per_period "
+               "ON recurring_runs(recurring_id, period) "
+               "WHERE status = 'generated'")
+    db["orders"].create_index(["client_id"], if_not_exists=True)
+
+
+@migrations()
+def m007_records(db):
+    """Complaint resolution, one destruction per bottle, and the notes
+    acknowledgements of an order found without reading every gun event."""
+    db["complaints"].add_column("resolved_by", str)
+    db["complaints"].add_column("resolved_at", str)
+    # A bottle is destroyed once: the database refuses a second record.
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS "
+               "destruction_bottles_one_per_bottle "
+               "ON destruction_bottles(serial)")
+    db.execute("CREATE INDEX IF NOT EXISTS device_events_notes_ack "
+               "ON device_events(order_id) WHERE kind = 'notes_ack'")
+
+
+@migrations()
+def m008_history_append_only(db):
+    # The order history is a record, not data to edit: no row may change,
+    # and rows go only with an Open order deleted before it was placed.
+    db.executescript("""
+CREATE TRIGGER order_history_no_update BEFORE UPDATE ON order_history
+BEGIN
+  SELECT RAISE(ABORT, 'order history is append-only');
+END;
+CREATE TRIGGER order_history_no_delete BEFORE DELETE ON order_history
+WHEN (SELECT status FROM orders WHERE id = old.order_id) IS NOT 'open'
+BEGIN
+  SELECT RAISE(ABORT, 'order history is append-only');
+END;
+""")

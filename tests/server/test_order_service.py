@@ -250,3 +250,25 @@ def test_pick_action_only_points_to_the_guns(demo, placed):
     assert "scanner gun" in result["message"]
     assert order_row(demo, placed) == before
     assert history_count(demo, placed) == entries
+
+
+def test_order_history_is_append_only(demo):
+    import sqlite3
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        demo.execute("UPDATE order_history SET actor = 'someone else' "
+                      "WHERE order_id = 1001")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        demo.execute("DELETE FROM order_history WHERE order_id = 1001")
+    # Deleting an Open order takes its history with it.
+    orders.apply_action(demo, 1007, "delete", "tester")
+    assert history_count(demo, 1007) == 0
+
+
+def test_order_with_documents_cannot_be_deleted(demo):
+    from server.db import write
+    with write(demo):
+        demo["documents"].insert({"order_id": 1007, "kind": "upload",
+                                  "stored_name": "x", "created_at": "now"})
+    with pytest.raises(orders.ActionRefused, match="cancel it instead"):
+        orders.apply_action(demo, 1007, "delete", "tester")
+    assert order_row(demo, 1007)["status"] == "open"
