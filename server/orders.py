@@ -80,7 +80,7 @@ def order_picks(db, order_id):
 
 def order_notes(db, order_id):
     return [dict(r) for r in db.execute(
-        "SELECT id, text, author, created_at FROM notes "
+        "SELECT id, text, author, created_at, severity FROM notes "
         "WHERE order_id = ? ORDER BY id", [order_id])]
 
 
@@ -131,7 +131,8 @@ def order_detail(db, order_id):
     """Everything the order page and GET /api/orders/<id> show."""
     order = require_order(db, order_id)
     lines = order_lines(db, order_id)
-    client = db.execute("SELECT id, name, dob, email, phone, address "
+    client = db.execute("SELECT id, name, dob, email, phone, address, "
+                        "ship_name, ship_address, registration_number "
                         "FROM clients WHERE id = ?",
                         [order["client_id"]]).fetchone()
     return {

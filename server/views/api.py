@@ -4,7 +4,7 @@ Errors are JSON too: {"error": "..."} with 400 (bad input), 404 (no such
 order) or 409 (the order's status or state does not allow the action)."""
 from flask import Blueprint, jsonify, request
 
-from server import auth
+from server import auth, dashboard
 from server import order_states as states
 from server import orders
 from server.db import get_db
@@ -72,16 +72,42 @@ def conflict(e):
     return jsonify(error=str(e)), 409
 
 
+API_PAGE_MAX = 500
+
+
 @bp.get("/orders")
 def list_orders():
-    status = request.args.get("status") or None
+    """A page of orders: ?status, ?q, ?sort (created|id|status), ?dir,
+    ?show (active|unverified|archived|any), ?limit (default 100, at most
+    500), ?after (the "next" cursor of the previous page)."""
+    args = request.args
+    status = args.get("status") or None
     if status is not None and status not in states.STATUSES:
         raise orders.BadInput("Unknown status %r" % status)
-    rows = orders.list_orders(get_db(), status=status,
-                              search=request.args.get("q") or None,
-                              sort=request.args.get("sort", "created"),
-                              archived=None)
-    return jsonify(orders=rows)
+    show = args.get("show", "any")
+    if show not in ("any",) + tuple(dashboard.SHOWS):
+        raise orders.BadInput("show must be any, " + ", ".join(
+            dashboard.SHOWS))
+    sort = args.get("sort", "created")
+    if sort not in dashboard.SORTS:
+        raise orders.BadInput("sort must be one of " + ", ".join(
+            dashboard.SORTS))
+    try:
+        limit = int(args.get("limit", 100))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= API_PAGE_MAX:
+        raise orders.BadInput("limit must be 1..%d" % API_PAGE_MAX)
+    query = dashboard.parse({"show": "" if show == "any" else show,
+                             "status": status or "", "q": args.get("q", ""),
+                             "sort": sort, "dir": args.get("dir", ""),
+                             "after": args.get("after", "")})
+    if show == "any":
+        query.show = None
+    query.limit = limit
+    page = dashboard.fetch(get_db(), query)
+    return jsonify(orders=page.rows, next=page.next_cursor,
+                   count=page.count)
 
 
 @bp.get("/orders/<int:order_id>")

@@ -87,6 +87,13 @@ def qr_svg(text):
                   % (head, Markup.escape(text), rest))
 
 
+@bp.app_template_global("ship_to")
+def ship_to(order, client):
+    # One rule for the page, the shipping label and the receipts.
+    from server.labels import ship_to as rule
+    return rule(order, client)
+
+
 @bp.app_template_filter("money")
 def money(cents):
     return "$%s" % format((cents or 0) / 100, ",.2f")

@@ -466,7 +466,28 @@ def test_api_list_keeps_working(client, demo):
     assert [o["id"] for o in body["orders"]] == [1007, 1001]
     assert {"id", "status", "client_name", "created_at", "total_cents"} <= \
         set(body["orders"][0])
-    assert client.get("/api/orders?sort=nonsense").status_code == 200
+    assert client.get("/api/orders?sort=nonsense").status_code == 400
+
+
+def test_api_list_pages_with_a_cursor(client, demo):
+    seen, after = [], ""
+    while True:
+        body = client.get("/api/orders?sort=id&limit=3&after=" + after
+                          ).get_json()
+        seen += [o["id"] for o in body["orders"]]
+        assert body["count"] == 8
+        if not body["next"]:
+            break
+        after = body["next"]
+    assert seen == list(range(1008, 1000, -1))
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=x",
+                                   "show=bogus", "status=bogus",
+                                   "sort=bogus"])
+def test_api_list_bad_parameters_are_400(client, demo, query):
+    response = client.get("/api/orders?" + query)
+    assert response.status_code == 400 and response.get_json()["error"]
 
 
 # ------------------------------------------------------ orders menu
