@@ -35,6 +35,8 @@ _RANK = {role: i for i, role in enumerate(ROLES)}
 ROLE_FOR = {
     "view": "associate",
     "print_labels": "associate",
+    "pick": "associate",
+    "print_shipping_label": "associate",
     "refund": "supervisor",
     "delete": "supervisor",
     "record_destruction": "supervisor",

@@ -46,6 +46,8 @@ def menu_items(order):
     for a in states.allowed_actions(order["status"]):
         if not auth.can(a.name):
             continue
+        if a.name == "verify" and order["verified"]:
+            continue        # nothing left to verify
         item = {"name": a.name, "label": a.label, "confirm": a.confirm,
                 "primary": bool(a.target), "fields": MENU_FIELDS.get(a.name)}
         link = MENU_LINKS.get(a.name)

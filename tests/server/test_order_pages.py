@@ -66,8 +66,9 @@ def test_menu_shows_exactly_the_allowed_actions(client, demo, status):
     order_id = orders.create_order(demo, 1, [("CBD-OIL-30", 1)],
                                    status=status)
     html = page(client, "/orders/%d" % order_id)
+    # A verified order (every CSR-made one) has nothing left to verify.
     assert menu_actions(html) == [
-        a.name for a in states.allowed_actions(status)]
+        a.name for a in states.allowed_actions(status) if a.name != "verify"]
     for action in states.allowed_actions(status):
         if action.confirm:
             assert 'data-confirm="%s"' % escape(action.confirm) in html
@@ -94,6 +95,12 @@ def test_ship_before_picking_flashes_why(client, demo):
     assert order_row(demo, 1004)["status"] == "placed"
 
 
+def test_unverified_order_offers_verify(client, demo):
+    order_id = orders.create_order(demo, 1, [("CBD-OIL-30", 1)],
+                                   verified=False, source="portal")
+    assert "verify" in menu_actions(page(client, "/orders/%d" % order_id))
+
+
 def test_legal_action_via_page(client, demo):
     response = client.post("/orders/1006/actions/confirm_payment",
                            follow_redirects=True)
@@ -101,7 +108,8 @@ def test_legal_action_via_page(client, demo):
     assert "flash-success" in html and "Payment confirmed" in html
     assert order_row(demo, 1006)["status"] == "placed"
     assert menu_actions(html) == [
-        a.name for a in states.allowed_actions("placed")]
+        a.name for a in states.allowed_actions("placed")
+        if a.name != "verify"]
 
 
 def test_delete_via_page_returns_to_dashboard(client, demo):

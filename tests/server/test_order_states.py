@@ -120,3 +120,24 @@ def test_tabs_follow_the_actions():
     assert [t for t, _ in states.tabs("cancelled")] == [
         "overview", "returned_grams"]
     assert len(states.tabs("delivered")) == 6
+
+
+def test_back_office_doc_table_matches_the_state_machine():
+    """docs/back-office.md's action table is what the code allows."""
+    from pathlib import Path
+    from server import auth
+    doc = (Path(__file__).resolve().parents[2] / "docs" /
+           "back-office.md").read_text()
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == len(states.STATUSES) + 2 and cells[0] in {
+                a.label for a in states.ACTIONS.values()}:
+            rows[cells[0]] = cells
+    assert len(rows) == len(states.ACTIONS)
+    for a in states.ACTIONS.values():
+        cells = rows[a.label]
+        allowed = {s for s, c in zip(states.STATUSES, cells[1:-1]) if c}
+        assert allowed == set(a.allowed), a.name
+        assert cells[-1] == auth.ROLES[auth.ROLE_FOR.get(
+            a.name, auth.DEFAULT_ROLE)], a.name
