@@ -199,9 +199,10 @@ def test_reprint_unknown_kind_or_role(app, login, client, demo):
     before = history_count(demo, 1001)
     assert associate.post("/orders/1001/labels/reprint/patient"
                           ).status_code == 403
+    # Associates pack and ship orders: the packing-time patient labels
+    # and the shipping label are theirs.
     assert associate.get("/orders/1001/shipping-label.pdf"
-                         ).status_code == 403
-    # Associates pack orders: the packing-time patient labels are theirs.
+                         ).status_code == 200
     assert associate.get("/orders/1001/patient-labels.pdf"
                          ).status_code == 200
-    assert history_count(demo, 1001) == before + 1
+    assert history_count(demo, 1001) == before + 2
