@@ -56,7 +56,6 @@ def create_app(test_config=None):
     # Top-bar links of blueprints that may be registered (label per page).
     app.jinja_env.globals.update(
         nav_extra=[("clients.index", "Clients", "view"),
-                   ("recurring.index", "Recurring orders", "view"),
                    ("staff.index", "Staff", "manage_staff")],
         has_endpoint=lambda name: name in app.view_functions)
 
