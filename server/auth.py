@@ -164,18 +164,19 @@ def _before_request():
         return redirect(url_for("auth.login", next=request.full_path))
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get(
             "basic_auth"):
-        _check_csrf()
+        check_csrf()
     return None
 
 
-def _check_csrf():
+def check_csrf():
+    """Abort 400 unless the request carries this session's CSRF token."""
     if not current_app.config.get("CSRF_ENABLED", True):
         return
     sent = request.form.get("csrf_token") or request.headers.get(
         "X-CSRF-Token", "")
     token = session.get("csrf", "")
     if not token or not hmac.compare_digest(sent, token):
-        abort(400, "The form expired or did not come from Pickgun "
+        abort(400, "The form expired or did not come from this site "
               "(missing or wrong CSRF token). Reload the page and try again.")
 
 
@@ -199,7 +200,7 @@ def _security_headers(response):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        _check_csrf()
+        check_csrf()
         staff = check_login(get_db(), request.form.get("username"),
                             request.form.get("password"))
         if staff is None:

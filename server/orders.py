@@ -742,5 +742,10 @@ def _optional(value, what, limit):
     return _clean(value, what, limit)
 
 
+# Text-field rules for other services' forms (records, clients...).
+clean_text = _clean
+optional_text = _optional
+
+
 def _join(a, b):
     return b if not a else a + "; " + b

@@ -13,6 +13,8 @@ import time
 
 from server import order_states as states
 from server.db import now
+from server.orders import clean_text as _text
+from server.orders import optional_text as _optional
 from server.orders import (ActionRefused, BadInput, record_history,
                            require_order, transaction)
 
@@ -382,24 +384,6 @@ def return_grams(db, order_id, fields, actor):
 
 # ---------------------------------------------------------------- input
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-
-
-def _text(value, what, limit):
-    if value is not None and not isinstance(value, str):
-        raise BadInput("%s must be text" % what)
-    value = (value or "").strip()
-    if not value:
-        raise BadInput("%s must not be empty" % what)
-    if len(value) > limit:
-        raise BadInput("%s is too long (at most %d characters)"
-                       % (what, limit))
-    return value
-
-
-def _optional(value, what, limit):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return _text(value, what, limit)
 
 
 def _choice(value, choices, what):

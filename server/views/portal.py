@@ -4,9 +4,8 @@ is its own (portal.SESSION_KEY), separate from staff sign-in; its forms
 carry the same CSRF token, checked here since the staff check skips
 portal pages."""
 import functools
-import hmac
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect,
+from flask import (Blueprint, abort, flash, g, redirect,
                    render_template, request, session, url_for)
 
 from server import auth, clients, orders, portal
@@ -26,18 +25,7 @@ def _before():
             session.pop(portal.SESSION_KEY, None)
             g.portal_client = None
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        _check_csrf()
-
-
-def _check_csrf():
-    if not current_app.config.get("CSRF_ENABLED", True):
-        return
-    sent = request.form.get("csrf_token") or request.headers.get(
-        "X-CSRF-Token", "")
-    token = session.get("csrf", "")
-    if not token or not hmac.compare_digest(sent, token):
-        abort(400, "The form expired or did not come from this site "
-              "(missing or wrong CSRF token). Reload the page and try again.")
+        auth.check_csrf()
 
 
 def client_required(view):
