@@ -270,10 +270,14 @@ def _order(db, order_id, client_id, lines, status, clock, days_ago,
            carrier=None, tracking=None, picked=None, device=None,
            rejected=(), notes=()):
     created = clock.days_ago(days_ago, hour=9)
-    # Demo orders predate coverage tracking: totals without coverage.
+    # The carrier's cheapest rate, as a CSR would have selected it.
+    rate = db.execute("SELECT id FROM shipping_rates WHERE carrier = ? "
+                      "ORDER BY price_cents LIMIT 1", [carrier]).fetchone() \
+        if carrier else None
     create_order(db, client_id, lines, actor="csr.demo", status=states.OPEN,
                  notes=notes, carrier=carrier, created_at=created,
-                 order_id=order_id, coverage=False)
+                 order_id=order_id,
+                 shipping_rate_id=rate["id"] if rate else None)
     current = states.OPEN
     method = "cheque" if status == states.AWAITING_PAYMENT \
         else "credit_card"

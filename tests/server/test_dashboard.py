@@ -51,7 +51,7 @@ def test_columns_and_values(client, demo):
         assert header in html
     created = order_row(demo, 1003)["created_at"]
     # 1 x CBD oil (6 g) + 2 x softgels (4 g): 14 g of cannabis.
-    assert row(html, 1003) == ["#1003", "Priya Raman", "14.0 g", "$224.97",
+    assert row(html, 1003) == ["#1003", "Priya Raman", "14.0 g", "$59.94",
                                created[:16], "", "Order Placed",
                                "Canada Post"]
     delivered = row(html, 1001)
