@@ -3,6 +3,7 @@
 Configuration, lowest to highest precedence: the defaults below,
 instance/config.py, PICKGUN_* environment variables (PICKGUN_DATABASE,
 PICKGUN_SECRET_KEY, PICKGUN_MQTT_HOST...), then `test_config`."""
+import datetime
 import os
 import secrets
 
@@ -20,6 +21,12 @@ def create_app(test_config=None):
         DATABASE=os.path.join(app.instance_path, DB_FILENAME),
         MQTT_HOST="127.0.0.1",   # used by the MQTT worker, not by the pages
         MQTT_PORT=1883,
+        # Staff sessions: cookie not readable by scripts, not sent on
+        # cross-site posts, and over after a shift (server.auth).
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(
+            hours=auth.SESSION_HOURS),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

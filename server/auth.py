@@ -13,6 +13,7 @@ import contextlib
 import functools
 import hmac
 import secrets
+import time
 
 import click
 from flask import (Blueprint, abort, current_app, flash, g, redirect,
@@ -48,6 +49,9 @@ ROLE_FOR = {
 DEFAULT_ROLE = "csr"
 
 PASSWORD_MIN = 8
+LOCK_AFTER = 5          # wrong passwords in a row...
+LOCK_MINUTES = 15       # ...lock the account this long
+SESSION_HOURS = 10      # a shift; then sign in again
 USERNAME_MAX = 40
 
 bp = Blueprint("auth", __name__)
@@ -84,13 +88,36 @@ def _transaction(db):
     return contextlib.nullcontext() if db.conn.in_transaction else write(db)
 
 
+class LockedOut(Exception):
+    """Too many wrong passwords for this account: wait, then try again."""
+
+
 def check_login(db, username, password):
-    """The staff row for these credentials, or None."""
+    """The staff row for these credentials, or None.  After LOCK_AFTER
+    wrong passwords in a row the account refuses every password for
+    LOCK_MINUTES (LockedOut), so passwords cannot be guessed at speed."""
     row = db.execute("SELECT * FROM staff WHERE username = ? AND active = 1",
                      [(username or "").strip().lower()]).fetchone()
-    if row is None or not check_password_hash(row["password_hash"],
-                                              password or ""):
+    if row is None:
         return None
+    at = now()
+    if row["locked_until"] and row["locked_until"] > at:
+        raise LockedOut("Too many wrong passwords: this account is locked "
+                        "until %s UTC." % row["locked_until"][11:16])
+    if not check_password_hash(row["password_hash"], password or ""):
+        failed = (row["failed_logins"] or 0) + 1
+        changes = {"failed_logins": failed}
+        if failed >= LOCK_AFTER:
+            changes = {"failed_logins": 0, "locked_until": time.strftime(
+                "%Y-%m-%d %H:%M:%S",
+                time.gmtime(time.time() + LOCK_MINUTES * 60))}
+        with _transaction(db):
+            db["staff"].update(row["id"], changes)
+        return None
+    if row["failed_logins"] or row["locked_until"]:
+        with _transaction(db):
+            db["staff"].update(row["id"], {"failed_logins": 0,
+                                           "locked_until": None})
     return dict(row)
 
 
@@ -147,7 +174,10 @@ def _load_staff():
         return
     basic = request.authorization
     if basic and basic.type == "basic":
-        row = check_login(get_db(), basic.username, basic.password)
+        try:
+            row = check_login(get_db(), basic.username, basic.password)
+        except LockedOut:
+            row = None
         if row:
             g.staff = {k: row[k] for k in ("id", "username", "name", "role")}
             g.basic_auth = True
@@ -201,13 +231,18 @@ def _security_headers(response):
 def login():
     if request.method == "POST":
         check_csrf()
-        staff = check_login(get_db(), request.form.get("username"),
-                            request.form.get("password"))
+        try:
+            staff = check_login(get_db(), request.form.get("username"),
+                                request.form.get("password"))
+        except LockedOut as e:
+            flash(str(e), "error")
+            return render_template("auth/login.html"), 429
         if staff is None:
             flash("Wrong username or password.", "error")
             return render_template("auth/login.html"), 401
         next_url = request.args.get("next") or ""
         session.clear()
+        session.permanent = True        # expires after SESSION_HOURS
         session["staff_id"] = staff["id"]
         csrf_token()
         with write(get_db()) as db:
@@ -271,8 +306,6 @@ def _error_page(e):
 
 def init_app(app):
     app.config.setdefault("CSRF_ENABLED", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.before_request(_before_request)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can,

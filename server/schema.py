@@ -330,3 +330,10 @@ BEGIN
   SELECT RAISE(ABORT, 'order history is append-only');
 END;
 """)
+
+
+@migrations()
+def m009_staff_lockout(db):
+    # Wrong passwords in a row, and until when the account refuses any.
+    db["staff"].add_column("failed_logins", int, not_null_default=0)
+    db["staff"].add_column("locked_until", str)

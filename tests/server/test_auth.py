@@ -231,3 +231,31 @@ def test_add_staff_command(tmp_path):
     again = CliRunner().invoke(auth.add_staff_command, [
         "lee", "--db", path, "--password", "a-good-password"])
     assert again.exit_code != 0 and "taken" in again.output
+
+
+def test_wrong_passwords_lock_the_account_for_a_while(anon_client, demo):
+    for _ in range(auth.LOCK_AFTER):
+        assert sign_in(anon_client, "csr", "wrong-password").status_code \
+            == 401
+    # Locked: even the right password is refused, with a clear message.
+    r = sign_in(anon_client, "csr")
+    assert r.status_code == 429 and "locked until" in r.get_data(
+        as_text=True)
+    assert anon_client.get("/api/orders/1004", auth=(
+        "csr", DEMO_PASSWORD)).status_code == 401
+    # Once the time is up, the right password works and the count resets.
+    demo.execute("UPDATE staff SET locked_until = '2000-01-01 00:00:00' "
+                 "WHERE username = 'csr'")
+    assert sign_in(anon_client, "csr").status_code == 302
+    row = demo.execute("SELECT failed_logins, locked_until FROM staff "
+                       "WHERE username = 'csr'").fetchone()
+    assert (row[0], row[1]) == (0, None)
+
+
+def test_session_cookie_flags_and_lifetime(anon_client, demo, app):
+    r = sign_in(anon_client, "csr")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Expires=" in cookie         # a shift, not the browser's life
+    assert app.permanent_session_lifetime.total_seconds() == \
+        auth.SESSION_HOURS * 3600
