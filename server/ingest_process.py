@@ -18,7 +18,8 @@ Messages, each a tuple whose first item says what it is:
   ("batch", [(topic, payload)])   ("acks", n, [(topic, payload)])
   ("connected",)                  ("dropped", n)
   ("disconnected",)               ("snapshots", [(order, rev, payload)])
-  ("published", [(order, rev)])
+  ("published", [(order, rev)])    ("clears", [(order, rev)])
+  ("cleared", [(order, rev)])
   ("stop",)
 
 Every batch gets exactly one "acks" or "dropped" reply.  The process ends
@@ -163,6 +164,11 @@ class Ingester:
 
     def _on_poll(self):
         self._offer(snapshots.unpublished(self.db))
+        # Closed orders whose snapshot has been retained long enough: the
+        # MQTT side publishes an empty retained message for each.
+        stale = snapshots.clearable(self.db, snapshots.clear_cutoff())
+        if stale:
+            self.replies.send(("clears", stale))
 
     def _offer(self, order_ids):
         """Snapshots for the MQTT side to publish retained; published_rev
@@ -182,3 +188,8 @@ class Ingester:
         with dbm.write(self.db):
             for order_id, rev in done:
                 snapshots.mark_published(self.db, order_id, rev)
+
+    def _on_cleared(self, done):
+        with dbm.write(self.db):
+            for order_id, rev in done:
+                snapshots.mark_cleared(self.db, order_id, rev)

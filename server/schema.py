@@ -337,3 +337,19 @@ def m009_staff_lockout(db):
     # Wrong passwords in a row, and until when the account refuses any.
     db["staff"].add_column("failed_logins", int, not_null_default=0)
     db["staff"].add_column("locked_until", str)
+
+
+@migrations()
+def m010_retained_clearing(db):
+    # When each order's snapshot was last published, and the revision
+    # whose retained copy the broker has dropped (server.snapshots).
+    db["orders"].add_column("published_at", str)
+    db["orders"].add_column("cleared_rev", int, not_null_default=0)
+    db.execute("UPDATE orders SET published_at = datetime('now') "
+               "WHERE published_rev > 0")
+    db.execute("CREATE INDEX orders_retained_to_clear ON orders(published_at)"
+               " WHERE cleared_rev < rev")
+    # The worker polls its outbox several times a second: an index of just
+    # the unpublished orders keeps that cheap with a million orders.
+    db.execute("CREATE INDEX orders_unpublished ON orders(id) "
+               "WHERE rev != published_rev")

@@ -114,6 +114,7 @@ class Worker:
         self._requests = self._replies = None
         self._slots = None                   # batches that may be handed
         self._pending = {}       # order id -> (rev, MQTTMessageInfo)
+        self._clearing = {}      # order id -> (rev, info) of its clearing
         self._published = {}     # order id -> rev the broker has, this
                                  # connection
         self._next_check = 0.0
@@ -274,6 +275,7 @@ class Worker:
                  self.host, self.port, flags.session_present)
         client.subscribe([(wire.EVT_FILTER, 1), (wire.STATUS_FILTER, 1)])
         self._pending.clear()        # publishes of the old connection
+        self._clearing.clear()
         self._published.clear()
         self.connected.set()
         self._tell_ingest(("connected",))    # republish now
@@ -377,7 +379,8 @@ class Worker:
                 return False
         if client.loop_misc() != MQTTErrorCode.MQTT_ERR_SUCCESS:
             return False
-        if self._pending and time.monotonic() >= self._next_check:
+        if (self._pending or self._clearing) and \
+                time.monotonic() >= self._next_check:
             self._next_check = time.monotonic() + 0.05
             self._check_published()
         return True
@@ -425,7 +428,29 @@ class Worker:
             self.stats["snapshots"] += 1
             log.debug("snapshot of order %d rev %d published", order_id, rev)
 
+    def _reply_clears(self, stale):
+        if not self.connected.is_set():
+            return
+        for order_id, rev in stale:
+            if order_id in self._clearing or order_id in self._pending:
+                continue
+            # An empty retained message removes the broker's copy; guns
+            # ignore it (not a snapshot) and keep what they cached.
+            info = self.client.publish(wire.order_topic(order_id), b"",
+                                       qos=1, retain=True)
+            self._clearing[order_id] = (rev, info)
+
     def _check_published(self):
+        cleared = []
+        for order_id, (rev, info) in list(self._clearing.items()):
+            try:
+                if info.is_published():
+                    cleared.append((order_id, rev))
+                    del self._clearing[order_id]
+            except (RuntimeError, ValueError):
+                del self._clearing[order_id]    # offered again next poll
+        if cleared:
+            self._tell_ingest(("cleared", cleared))
         done = []
         for order_id, (rev, info) in list(self._pending.items()):
             try:

@@ -7,6 +7,7 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from server import order_states
 from server import db as dbm
 from server import snapshots
 from server.ingest import MAX_PAYLOAD
@@ -191,6 +192,45 @@ def test_snapshots_published_and_republished(demo, db_path, worker,
         assert wait_until(lambda: _latest(late, 1001))["rev"] == 2
     finally:
         late.close()
+
+
+def test_closed_orders_snapshots_are_cleared_after_a_while(demo, db_path,
+                                                          worker, broker):
+    """A closed order's retained snapshot stays for CLEAR_AFTER_DAYS, then
+    the broker drops it: guns connecting later get only what matters."""
+    wait_until(lambda: count(db_path, "SELECT count(*) FROM orders WHERE "
+                             "rev != published_rev") == 0)
+    status = demo.execute("SELECT status FROM orders WHERE id = 1004"
+                          ).fetchone()[0]
+    assert not order_states.awaiting_fulfilment(status)
+    early = FakeGun(broker, "G01", snapshots=True)
+    try:
+        wait_until(lambda: _latest(early, 1004))    # still retained
+    finally:
+        early.close()
+    with dbm.write(demo):       # as if its last change were long ago
+        demo.execute("UPDATE orders SET published_at = '2000-01-01 00:00:00'"
+                     " WHERE id IN (1001, 1004)")
+    wait_until(lambda: count(db_path, "SELECT cleared_rev = rev FROM orders "
+                             "WHERE id = 1004") == 1)
+    # An order awaiting fulfilment is never cleared, however old.
+    assert count(db_path, "SELECT cleared_rev FROM orders WHERE id = 1001") \
+        == 0
+    late = FakeGun(broker, "G02", snapshots=True)
+    try:
+        wait_until(lambda: _latest(late, 1001))
+        time.sleep(0.3)
+        assert 1004 not in late.snapshots
+    finally:
+        late.close()
+    # A later change publishes it again, retained, and the clock restarts.
+    with dbm.write(demo):
+        snapshots.bump_rev(demo, 1004)
+    wait_until(lambda: count(db_path, "SELECT published_rev = rev AND "
+                             "published_at > '2000-01-02' FROM orders "
+                             "WHERE id = 1004") == 1)
+    assert count(db_path, "SELECT cleared_rev < rev FROM orders "
+                 "WHERE id = 1004") == 1
 
 
 def test_pick_republishes_snapshot(demo, worker, gun_factory):

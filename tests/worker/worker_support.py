@@ -87,6 +87,7 @@ class FakeGun:
         self.rejected = {}               # seq -> rej entry
         self.acks = []
         self.snapshots = {}              # order id -> [snapshot dicts]
+        self.cleared = []                # order ids seen cleared
         self.on_ack = None               # hook: called with each ack
         self.lock = threading.Lock()
         self.want_snapshots = snapshots
@@ -113,8 +114,12 @@ class FakeGun:
         self.connected.set()
 
     def _on_message(self, client, userdata, msg):
-        obj = wire.decode(msg.payload)
         kind, ident = wire.parse_topic(msg.topic)
+        if kind == "order" and not msg.payload:
+            # A cleared retained snapshot: a gun ignores it (not JSON).
+            self.cleared.append(ident)
+            return
+        obj = wire.decode(msg.payload)
         if kind == "order":
             self.snapshots.setdefault(ident, []).append(obj)
             return
