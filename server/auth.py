@@ -93,18 +93,25 @@ class LockedOut(Exception):
 
 
 def check_login(db, username, password):
-    """The staff row for these credentials, or None.  After LOCK_AFTER
-    wrong passwords in a row the account refuses every password for
-    LOCK_MINUTES (LockedOut), so passwords cannot be guessed at speed."""
+    """The staff row for these credentials, or None (LockedOut: see
+    throttled_login)."""
     row = db.execute("SELECT * FROM staff WHERE username = ? AND active = 1",
                      [(username or "").strip().lower()]).fetchone()
     if row is None:
         return None
-    at = now()
-    if row["locked_until"] and row["locked_until"] > at:
+    return throttled_login(db, "staff", row, password, "password_hash")
+
+
+def throttled_login(db, table, row, password, hash_column):
+    """dict(row) if `password` matches its hash, else None.  After
+    LOCK_AFTER wrong passwords in a row the account refuses every
+    password for LOCK_MINUTES (LockedOut), so passwords cannot be guessed
+    at speed.  `table` (staff, clients) has failed_logins and
+    locked_until columns."""
+    if row["locked_until"] and row["locked_until"] > now():
         raise LockedOut("Too many wrong passwords: this account is locked "
                         "until %s UTC." % row["locked_until"][11:16])
-    if not check_password_hash(row["password_hash"], password or ""):
+    if not check_password_hash(row[hash_column], password or ""):
         failed = (row["failed_logins"] or 0) + 1
         changes = {"failed_logins": failed}
         if failed >= LOCK_AFTER:
@@ -112,12 +119,12 @@ def check_login(db, username, password):
                 "%Y-%m-%d %H:%M:%S",
                 time.gmtime(time.time() + LOCK_MINUTES * 60))}
         with _transaction(db):
-            db["staff"].update(row["id"], changes)
+            db[table].update(row["id"], changes)
         return None
     if row["failed_logins"] or row["locked_until"]:
         with _transaction(db):
-            db["staff"].update(row["id"], {"failed_logins": 0,
-                                           "locked_until": None})
+            db[table].update(row["id"], {"failed_logins": 0,
+                                         "locked_until": None})
     return dict(row)
 
 

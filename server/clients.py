@@ -9,7 +9,7 @@ returned_grams over the same window.  Remaining = allowance - used."""
 import datetime
 import re
 
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from server import order_states as states
 from server.orders import BadInput, transaction
@@ -320,7 +320,8 @@ def check_portal_login(db, email, password):
         "SELECT * FROM clients WHERE lower(email) = ? "
         "AND portal_password_hash IS NOT NULL",
         [(email or "").strip().lower()]).fetchone()
-    if row is None or not check_password_hash(row["portal_password_hash"],
-                                              password or ""):
+    if row is None:
         return None
-    return dict(row)
+    from server.auth import throttled_login
+    return throttled_login(db, "clients", row, password,
+                           "portal_password_hash")

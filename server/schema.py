@@ -353,3 +353,10 @@ def m010_retained_clearing(db):
     # the unpublished orders keeps that cheap with a million orders.
     db.execute("CREATE INDEX orders_unpublished ON orders(id) "
                "WHERE rev != published_rev")
+
+
+@migrations()
+def m011_portal_lockout(db):
+    # As m009 for staff: the Client Portal's sign-in locks out guessing.
+    db["clients"].add_column("failed_logins", int, not_null_default=0)
+    db["clients"].add_column("locked_until", str)

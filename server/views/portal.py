@@ -45,9 +45,13 @@ def _portal_globals():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        client = clients.check_portal_login(get_db(),
-                                            request.form.get("email"),
-                                            request.form.get("password"))
+        try:
+            client = clients.check_portal_login(get_db(),
+                                                request.form.get("email"),
+                                                request.form.get("password"))
+        except auth.LockedOut as e:
+            flash(str(e), "error")
+            return render_template("portal/login.html"), 429
         if client is None:
             flash("Wrong email or password.", "error")
             return render_template("portal/login.html"), 401

@@ -98,3 +98,15 @@ def test_portal_forms_need_the_csrf_token(tmp_path):
         assert db["orders"].count == before + 1
     finally:
         db.conn.close()
+
+
+def test_portal_sign_in_locks_out_guessing(anon_client, demo):
+    from server import auth
+    for _ in range(auth.LOCK_AFTER):
+        assert sign_in(anon_client, password="guess").status_code == 401
+    r = sign_in(anon_client)
+    assert r.status_code == 429 and "locked until" in r.get_data(
+        as_text=True)
+    demo.execute("UPDATE clients SET locked_until = '2000-01-01 00:00:00' "
+                 "WHERE lower(email) = ?", [PRIYA_EMAIL])
+    assert sign_in(anon_client).status_code == 302
