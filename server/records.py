@@ -193,7 +193,7 @@ def order_bottles(db, order_id):
     return [dict(r) for r in db.execute(
         "SELECT b.serial, b.sku, p.name, b.lot_id, b.status, "
         " (SELECT destruction_id FROM destruction_bottles x "
-        "  WHERE x.serial = b.serial) AS destruction_id "
+        "  WHERE x.serial = b.serial AND x.undone = 0) AS destruction_id "
         "FROM picks k JOIN bottles b ON b.serial = k.serial "
         "JOIN products p ON p.sku = b.sku "
         "WHERE k.order_id = ? AND k.status = 'accepted' "
@@ -288,7 +288,8 @@ def record_destruction(db, order_id, fields, actor):
             # The unique index on destruction_bottles(serial) and the
             # status condition both stop a second destruction.
             db["destruction_bottles"].insert({
-                "destruction_id": destruction_id, "serial": serial})
+                "destruction_id": destruction_id, "serial": serial,
+                "prior_status": bottles[serial]["status"]})
             cur = db.execute(
                 "UPDATE bottles SET status = 'destroyed' WHERE serial = ? "
                 "AND status = ?", [serial, bottles[serial]["status"]])
@@ -304,6 +305,41 @@ def record_destruction(db, order_id, fields, actor):
                                DESTRUCTION_METHODS[method],
                                location, destroyed_on, witness_1,
                                witness_2)))
+        return get_destruction(db, order_id, destruction_id)
+
+
+def undo_destruction(db, order_id, destruction_id, reason, actor):
+    """Undo a destruction recorded by mistake: the record stays, marked
+    undone with who, when and why, and its bottles return to the status
+    they had before.  Returns the destruction."""
+    with transaction(db):
+        order = require_order(db, order_id)
+        states.require(order["status"], "record_destruction")
+        reason = _text(reason, "Reason", TEXT_MAX)
+        record = get_destruction(db, order_id, destruction_id)
+        if record["undone_at"]:
+            raise ActionRefused("Destruction #%d was already undone on %s."
+                                % (destruction_id, record["undone_at"]))
+        rows = db.execute("SELECT serial, prior_status FROM "
+                          "destruction_bottles WHERE destruction_id = ?",
+                          [destruction_id]).fetchall()
+        for row in rows:
+            cur = db.execute(
+                "UPDATE bottles SET status = ? WHERE serial = ? "
+                "AND status = 'destroyed'",
+                [row["prior_status"] or "returned", row["serial"]])
+            if cur.rowcount != 1:
+                raise ActionRefused("Bottle %s is no longer destroyed; "
+                                    "reload the page" % row["serial"])
+        db.execute("UPDATE destruction_bottles SET undone = 1 "
+                   "WHERE destruction_id = ?", [destruction_id])
+        db["destructions"].update(destruction_id, {
+            "undone_at": now(), "undone_by": actor or "",
+            "undo_reason": reason})
+        record_history(db, order_id, "undo_destruction", order["status"],
+                       order["status"], actor, _short(
+                           "#%d (%s): %s" % (destruction_id, ", ".join(
+                               r["serial"] for r in rows), reason)))
         return get_destruction(db, order_id, destruction_id)
 
 

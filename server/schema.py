@@ -360,3 +360,16 @@ def m011_portal_lockout(db):
     # As m009 for staff: the Client Portal's sign-in locks out guessing.
     db["clients"].add_column("failed_logins", int, not_null_default=0)
     db["clients"].add_column("locked_until", str)
+
+
+@migrations()
+def m012_destruction_undo(db):
+    # A destruction can be undone (a mistaken record): it stays on file,
+    # marked undone, and its bottles go back to the status they had.
+    for column in ("undone_at", "undone_by", "undo_reason"):
+        db["destructions"].add_column(column, str)
+    db["destruction_bottles"].add_column("prior_status", str)
+    db["destruction_bottles"].add_column("undone", int, not_null_default=0)
+    db.execute("DROP INDEX destruction_bottles_one_per_bottle")
+    db.execute("CREATE UNIQUE INDEX destruction_bottles_one_per_bottle "
+               "ON destruction_bottles(serial) WHERE undone = 0")

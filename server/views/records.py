@@ -119,6 +119,17 @@ def add_destruction(order_id):
             d["id"], len(d["bottles"])))
 
 
+@bp.post("/orders/<int:order_id>/destructions/<int:destruction_id>/undo")
+def undo_destruction(order_id, destruction_id):
+    return _page(
+        order_id, "destruction", "record_destruction",
+        lambda: records.undo_destruction(
+            get_db(), order_id, destruction_id, request.form.get("reason"),
+            auth.actor()),
+        lambda d: "Destruction #%d undone: its bottles are back as they "
+        "were." % d["id"])
+
+
 @bp.post("/orders/<int:order_id>/returned-grams")
 def add_returned_grams(order_id):
     return _page(
@@ -204,6 +215,15 @@ def list_destructions(order_id):
         destructible=[b["serial"] for b in records.destructible_bottles(
             db, order_id, order["status"])],
         methods=records.DESTRUCTION_METHODS)
+
+
+@api.post("/orders/<int:order_id>/destructions/<int:destruction_id>/undo")
+def post_undo_destruction(order_id, destruction_id):
+    auth.require("record_destruction")
+    destruction = records.undo_destruction(
+        get_db(), order_id, destruction_id, _body().get("reason"),
+        auth.actor())
+    return jsonify(destruction=destruction)
 
 
 @api.post("/orders/<int:order_id>/destructions")

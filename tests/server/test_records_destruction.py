@@ -307,3 +307,51 @@ def test_api_errors(client, demo, returned):
     r = client.post("/api/orders/1001/destructions", json=[1])
     assert r.status_code == 400
     assert state(demo) == before
+
+
+# ------------------------------------------------------------------ undo
+def test_undo_puts_bottles_back_and_keeps_the_record(demo, returned):
+    d = records.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    undone = records.undo_destruction(demo, 1001, d["id"],
+                                      "Recorded against the wrong order",
+                                      "alex")
+    assert (undone["undone_by"], undone["undo_reason"]) == (
+        "alex", "Recorded against the wrong order")
+    assert undone["undone_at"]
+    assert bottle_status(demo, returned[0]) == "returned"
+    assert last_history(demo, 1001)["action"] == "undo_destruction"
+    # The record stays on file; the bottle may be destroyed again.
+    again = records.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    assert again["id"] != d["id"]
+    assert bottle_status(demo, returned[0]) == "destroyed"
+    assert len(records.list_destructions(demo, 1001)) == 2
+
+
+def test_undo_refusals_change_nothing(demo, returned):
+    d = records.record_destruction(demo, 1001, form(returned), "sam")
+    with pytest.raises(orders.BadInput, match="Reason"):
+        records.undo_destruction(demo, 1001, d["id"], " ", "alex")
+    assert {bottle_status(demo, s) for s in returned} == {"destroyed"}
+    records.undo_destruction(demo, 1001, d["id"], "mistake", "alex")
+    with pytest.raises(orders.ActionRefused, match="already undone"):
+        records.undo_destruction(demo, 1001, d["id"], "again", "alex")
+    with pytest.raises(records.RecordNotFound):
+        records.undo_destruction(demo, 1001, 9999, "x", "alex")
+
+
+def test_undo_through_page_and_api_needs_a_supervisor(app, login, client,
+                                                      demo, returned):
+    d = records.record_destruction(demo, 1001, form(returned), "sam")
+    csr = login(app.test_client(), "csr")
+    url = "/orders/1001/destructions/%d/undo" % d["id"]
+    assert csr.post(url, data={"reason": "x"}).status_code == 403
+    assert csr.post("/api" + url, json={"reason": "x"}).status_code == 403
+    html = client.get("/orders/1001?tab=destruction").get_data(as_text=True)
+    assert 'data-undo="%d"' % d["id"] in html
+    r = client.post("/api" + url, json={"reason": "Wrong bottles"})
+    assert r.status_code == 200
+    assert r.get_json()["destruction"]["undo_reason"] == "Wrong bottles"
+    assert client.post("/api" + url, json={"reason": "again"}
+                       ).status_code == 409
+    html = client.get("/orders/1001?tab=destruction").get_data(as_text=True)
+    assert "Undone" in html and 'data-undo="%d"' % d["id"] not in html
