@@ -218,7 +218,6 @@ def m004_order_search(db):
         tokenize="unicode61 remove_diacritics 2")
 
     db["orders"].create_index(["client_id"], if_not_exists=True)
-    db["bottles"].create_index(["order_id"], if_not_exists=True)
 
     db.executescript("""
 CREATE TRIGGER order_search_order_ai AFTER INSERT ON orders BEGIN
