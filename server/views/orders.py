@@ -53,14 +53,14 @@ def menu_items(order):
         link = MENU_LINKS.get(a.name)
         if link is not None:
             tab = None if link.startswith("#") else link
-            item["href"] = url_for(".profile", order_id=order["id"],
+            item["href"] = url_for("orders.profile", order_id=order["id"],
                                    tab=tab) + (link if tab is None else "")
         elif a.name in MENU_REPRINTS:
             item["post"] = url_for("fulfilment.reprint_labels",
                                    order_id=order["id"],
                                    which=MENU_REPRINTS[a.name])
         else:
-            item["post"] = url_for(".act", order_id=order["id"],
+            item["post"] = url_for("orders.act", order_id=order["id"],
                                    name=a.name)
         items.append(item)
     return items
@@ -166,10 +166,16 @@ def _detail_or_404(order_id):
 
 @bp.get("/<int:order_id>")
 def profile(order_id):
+    return render_profile(order_id, request.args.get("tab"))
+
+
+def render_profile(order_id, tab=None, http_status=200):
+    """The Order Profile on `tab`.  A form refused on a tab renders it
+    again from its POST (http_status 400/409), so what was typed stays."""
     detail = _detail_or_404(order_id)
     status = detail["order"]["status"]
     tabs = states.tabs(status)
-    tab = request.args.get("tab") or "overview"
+    tab = tab or "overview"
     if tab not in dict(tabs):
         # A tab this status does not have (e.g. an old link): the overview.
         tab = "overview"
@@ -177,7 +183,7 @@ def profile(order_id):
         "orders/profile.html", d=detail, o=detail["order"], tabs=tabs,
         tab=tab,
         code=wire.order_code(order_id), qr=qr_svg(wire.order_code(order_id)),
-        menu=menu_items(detail["order"]))
+        menu=menu_items(detail["order"])), http_status
 
 
 @bp.get("/<int:order_id>/live")

@@ -56,6 +56,20 @@ def returned_grams_records(order_id):
 
 
 @bp.app_template_global()
+def typed(name, default=""):
+    """What was typed in field `name` of a form refused and shown again
+    (see _page); `default` on a plain page view."""
+    if request.method == "POST":
+        return request.form.get(name, default)
+    return default
+
+
+@bp.app_template_global()
+def typed_list(name):
+    return request.form.getlist(name) if request.method == "POST" else []
+
+
+@bp.app_template_global()
 def records_today():
     return datetime.date.today().isoformat()
 
@@ -80,7 +94,12 @@ def _page(order_id, tab, action, do, success):
     except (orders.OrderNotFound, records.RecordNotFound) as e:
         abort(404, str(e))
     except _REFUSED as e:
+        # Shown again with what was typed (request.form), nothing saved.
         flash(str(e), "error")
+        from server.views.orders import render_profile
+        code = 409 if isinstance(e, (states.IllegalAction,
+                                     orders.ActionRefused)) else 400
+        return render_profile(order_id, tab, code)
     else:
         flash(success(result), "success")
     return _back(order_id, tab)

@@ -355,3 +355,16 @@ def test_undo_through_page_and_api_needs_a_supervisor(app, login, client,
                        ).status_code == 409
     html = client.get("/orders/1001?tab=destruction").get_data(as_text=True)
     assert "Undone" in html and 'data-undo="%d"' % d["id"] not in html
+
+
+def test_refused_form_keeps_what_was_typed(client, demo, returned):
+    data = form(returned[:1], witness_2="sam supervisor",
+                location="Vault room C")
+    response = client.post("/orders/1001/destructions", data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "two different people" in html
+    assert 'value="Vault room C"' in html and 'value="61.5"' in html
+    assert 'value="%s" checked' % returned[0] in html
+    assert '<option value="incineration" selected>' in html
+    assert bottle_status(demo, returned[0]) == "returned"

@@ -57,16 +57,23 @@ def page(client, url):
 
 
 def flashed_error(response):
+    """The error a refused form shows; the page is shown again from the
+    POST (400 bad input, 409 refused) so what was typed stays."""
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code in (400, 409)
     assert "flash-error" in html, html[:2000]
     start = html.index("flash-error")
     return html[start:html.index("</div>", start)]
 
 
 def flashed(client, response, category="error"):
-    """The messages of `category` a page flashed before redirecting (read
-    from the session, without rendering the next page)."""
+    """The messages of `category` a page flashed: before redirecting (read
+    from the session, without rendering the next page), or on the page
+    shown again after a refused form."""
+    if response.status_code in (400, 409):
+        html = response.get_data(as_text=True)
+        start = html.index("flash-" + category)
+        return html[start:html.index("</div>", start)]
     assert response.status_code == 302
     with client.session_transaction() as session:
         return " ".join(m for c, m in session.get("_flashes", [])
