@@ -77,7 +77,7 @@ REGISTRATIONS = [
     ("HC-REG-0519370", 2.0, "Dr. Ian Walsh", None),
     ("HC-REG-0611248", 0.5, "Dr. Amrit Sandhu", ("Sun Life Health",
                                                  80, 30000)),
-    ("HC-REG-0377102", 3.0, "Dr. Claude Bérubé", None),
+    ("HC-REG-0377102", 3.0, "Dr. Claire Bérubé", None),
     ("HC-REG-0702655", 1.5, "Dr. Fiona Campbell", ("Blue Cross Atlantic",
                                                    50, 20000)),
     ("HC-REG-0655913", 5.0, "Dr. Kevin Lau", None),
