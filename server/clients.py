@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from server import order_states as states
 from server.orders import BadInput, transaction
+from server.db import now
 
 PAGE_SIZE = 25
 WINDOW_DAYS = 30
@@ -293,9 +294,19 @@ def update_client(db, client_id, form, actor="system"):
             raise BadInput("Another client already uses the email %s."
                            % values["email"])
         changed = [k for k, v in values.items() if client.get(k) != v]
+        at = now()
+        db["client_history"].insert_all(
+            {"client_id": client_id, "field": k, "old": _text(client.get(k)),
+             "new": _text(values[k]), "actor": actor or "", "at": at}
+            for k in changed)
         if password:
             values["portal_password_hash"] = generate_password_hash(password)
             changed.append("portal password")
+            # Recorded, never the password or its hash.
+            db["client_history"].insert({
+                "client_id": client_id, "field": "portal password",
+                "old": None, "new": "(changed)", "actor": actor or "",
+                "at": at})
         db["clients"].update(client_id, values)
         if changed:
             # Open orders show the new coverage at once.
@@ -305,6 +316,17 @@ def update_client(db, client_id, form, actor="system"):
                     [client_id, states.OPEN]).fetchall():
                 pricing.store_totals(db, row["id"])
     return changed
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def client_history(db, client_id, limit=100):
+    """The client's detail changes, newest first."""
+    return [dict(r) for r in db.execute(
+        "SELECT field, old, new, actor, at FROM client_history "
+        "WHERE client_id = ? ORDER BY id DESC LIMIT ?", [client_id, limit])]
 
 
 def set_portal_password(db, client_id, password):

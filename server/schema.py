@@ -372,3 +372,26 @@ def m012_destruction_undo(db):
     db.execute("DROP INDEX destruction_bottles_one_per_bottle")
     db.execute("CREATE UNIQUE INDEX destruction_bottles_one_per_bottle "
                "ON destruction_bottles(serial) WHERE undone = 0")
+
+
+@migrations()
+def m013_client_history(db):
+    # Who changed which client detail (prescription, registration,
+    # coverage...) from what to what, and when; append-only like
+    # order_history.
+    db["client_history"].create({
+        "id": int, "client_id": int, "field": str, "old": str, "new": str,
+        "actor": str, "at": str,
+    }, pk="id", foreign_keys=[("client_id", "clients", "id")],
+        not_null={"client_id", "field", "at"})
+    db["client_history"].create_index(["client_id"])
+    db.executescript("""
+CREATE TRIGGER client_history_no_update BEFORE UPDATE ON client_history
+BEGIN
+  SELECT RAISE(ABORT, 'client history is append-only');
+END;
+CREATE TRIGGER client_history_no_delete BEFORE DELETE ON client_history
+BEGIN
+  SELECT RAISE(ABORT, 'client history is append-only');
+END;
+""")

@@ -54,6 +54,16 @@ def profile(client_id, form=None):
         methods=states.PAYMENT_METHODS)
 
 
+@bp.app_template_global("client_changes")
+def client_changes(client_id):
+    return clients.client_history(get_db(), client_id)
+
+
+@bp.app_template_global("field_labels")
+def _field_labels():
+    return {name: label for name, label, *_ in clients.FIELDS}
+
+
 @bp.post("/<int:client_id>")
 def edit(client_id):
     auth.require("edit_client")

@@ -128,3 +128,26 @@ def test_associates_may_look_but_not_edit(app, login, demo):
     assert c.post("/clients/3", data=form_of(demo, 3, name="X")).\
         status_code == 403
     assert demo["clients"].get(3)["name"] == "Priya Raman"
+
+
+def test_client_changes_are_recorded_append_only(client, demo):
+    import sqlite3
+    form = form_of(demo, 3, allowance_grams="20", phone="416-555-0199",
+                   portal_password="a-new-portal-pw")
+    assert client.post("/clients/3", data=form).status_code == 302
+    rows = clients.client_history(demo, 3)
+    changes = {r["field"]: (r["old"], r["new"], r["actor"]) for r in rows}
+    assert changes["allowance_grams"] == ("15.0", "20.0", "t-admin")
+    assert changes["phone"] == ("416-555-0163", "416-555-0199", "t-admin")
+    assert changes["portal password"][1] == "(changed)"
+    assert not any("a-new-portal-pw" in str(r) for r in rows)
+    html = client.get("/clients/3").get_data(as_text=True)
+    assert "Allowance (g per 30 days)" in html and "416-555-0199" in html
+    # Saving the same details again records nothing new.
+    form.pop("portal_password")
+    client.post("/clients/3", data=form)
+    assert len(clients.client_history(demo, 3)) == len(rows)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        demo.execute("UPDATE client_history SET actor = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        demo.execute("DELETE FROM client_history")
