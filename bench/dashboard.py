@@ -14,7 +14,6 @@ import argparse
 import hashlib
 import os
 import random
-import statistics
 import sys
 import time
 from datetime import datetime, timedelta

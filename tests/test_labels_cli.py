@@ -1,6 +1,5 @@
 """`pickgun labels`: writes a PDF of bottle labels and records the print;
 bad input fails with a clear message and leaves no file behind."""
-import io
 import os
 
 import pytest

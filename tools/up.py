@@ -9,7 +9,6 @@ the real firmware under MicroPython.  Everything lives in one instance folder
 Guns talk TLS to the broker (the demo guns too); the plain port is bound to
 127.0.0.1 for the worker on this machine.  --no-tls puts everything on the
 plain port, on --mqtt-host."""
-import json
 import os
 import secrets
 import signal

@@ -6,7 +6,6 @@ guns connect over TLS."""
 import base64
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest

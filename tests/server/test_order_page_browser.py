@@ -2,7 +2,6 @@
 and a note added through the form appears on the page."""
 import io
 
-import pytest
 from PIL import Image
 
 from order_helpers import in_stock, record_pick

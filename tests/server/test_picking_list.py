@@ -3,7 +3,6 @@ import datetime
 import io
 import re
 
-import pytest
 from PIL import Image
 
 from order_helpers import history_count, in_stock, record_pick

@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-from shared import wire
 from worker_support import start_worker, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
