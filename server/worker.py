@@ -56,6 +56,11 @@ READ_SIZE = 65536        # bytes per recv() from the broker
 READ_PACKETS = 500       # packets handled between two select()s at most
 
 
+def _write_when_selected(client, userdata, sock):
+    """paho asks to be told when `sock` is writable: the network loop
+    selects for writing whenever client.want_write(), so nothing to do."""
+
+
 class _Client(mqtt.Client):
     """paho's client, reading the socket 64 KiB at a time.
 
@@ -71,6 +76,26 @@ class _Client(mqtt.Client):
 
     def buffered(self):
         return len(self._rbuf) - self._rpos
+
+    def _packet_write(self):
+        # Every gun event arrives QoS 1 and costs a PUBACK.  The network
+        # loop writes once per select() (on_socket_register_write below
+        # keeps paho from writing each packet as it is queued), and the
+        # PUBACKs queued since then leave in one send().
+        out = self._out_packet
+        if len(out) > 1 and out[0]["command"] == mqtt.PUBACK:
+            acks = []
+            while out and out[0]["command"] == mqtt.PUBACK and \
+                    out[0]["pos"] == 0:
+                acks.append(out.popleft())
+            if len(acks) > 1:
+                data = b"".join(bytes(p["packet"]) for p in acks)
+                out.appendleft({"command": mqtt.PUBACK, "mid": 0, "qos": 0,
+                                "pos": 0, "to_process": len(data),
+                                "packet": data, "info": None})
+            else:
+                out.extendleft(reversed(acks))
+        return super()._packet_write()
 
     def reconnect(self):
         self._rbuf, self._rpos = b"", 0      # bytes of the old connection
@@ -262,6 +287,9 @@ class Worker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        # Packets wait for the network loop's next select() and leave
+        # together (see _Client._packet_write), not one send() each.
+        client.on_socket_register_write = _write_when_selected
         client.connect_async(self.host, self.port, keepalive=KEEPALIVE)
         return client
 
@@ -332,7 +360,8 @@ class Worker:
                 self._poll(None, min(NET_TICK, deadline - time.monotonic()))
             delay = min(delay * 2, BACKOFF_MAX)
         if self.client.socket() is not None:
-            self.client.disconnect()     # written at once: no loop thread
+            self.client.disconnect()
+            self.client.loop_write()     # no select() follows: write now
 
     def _serve(self):
         """Until the connection ends or the worker stops."""

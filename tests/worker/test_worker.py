@@ -1,6 +1,7 @@
 """The worker against a real Mosquitto: acks after commit, duplicates,
 malformed traffic, the ACL, restarts of worker and broker, snapshots."""
 import json
+import socket
 import sqlite3
 import time
 
@@ -276,3 +277,34 @@ def test_reconnect_republishes_orders_awaiting_fulfilment(demo, db_path,
             gun.snapshots[1004][-1]["st"] == "cancelled"
     finally:
         gun.close()
+
+
+def test_pubacks_queued_together_leave_in_one_send():
+    """The worker's paho client joins the PUBACKs queued between two
+    writes (it relies on paho 2.x internals: this guards an upgrade)."""
+    from server.worker import _Client, _write_when_selected
+    c = _Client(CallbackAPIVersion.VERSION2, client_id="t",
+                protocol=mqtt.MQTTv311)
+    c.on_socket_register_write = _write_when_selected
+    sent = []
+
+    def send(buf):
+        sent.append(bytes(buf))
+        return len(buf)
+    c._sock_send = send
+    mine, other = socket.socketpair()   # "connected": packets wait
+    c._sock = mine
+    try:
+        for mid in (1, 2, 3):
+            c._send_puback(mid)
+        c._send_pingreq()
+        c._send_puback(4)
+        assert c.want_write()
+        c._packet_write()
+    finally:
+        c._sock = None
+        mine.close()
+        other.close()
+    assert sent == [b"\x40\x02\x00\x01\x40\x02\x00\x02\x40\x02\x00\x03",
+                    b"\xc0\x00", b"\x40\x02\x00\x04"]
+    assert not c.want_write()
