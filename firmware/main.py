@@ -76,8 +76,11 @@ async def _sync_task(sync):
 
 async def _wifi_task(board):
     while True:
-        if not board.wifi_up():
-            board.wifi_connect()
+        try:
+            if not board.wifi_up():
+                board.wifi_connect()
+        except Exception as e:      # the radio: try again later
+            _log("wifi", e)
         await asyncio.sleep_ms(WIFI_RETRY_MS)
 
 
@@ -89,34 +92,54 @@ async def _until_fails(coro, stop, where):
     stop.set()
 
 
-async def config_error(board, errors):
+def _try(fn, *args):
+    """fn(*args), or None if it fails (logged): a stopped gun still shows
+    why, whatever part of its hardware fails too."""
+    try:
+        return fn(*args)
+    except Exception as e:
+        _log("stopped gun", e)
+
+
+async def config_error(board, errors, message="Config error",
+                       todo="Re-provision gun"):
     """Show why the gun cannot start and stay there: re-provisioning (a new
-    config.json and a restart) is the way out."""
+    config.json and a restart) is the way out; for a flash that fails at
+    start-up, a restart or a lead.  Never raises: a crash would only restart
+    the gun into the same stop, over and over."""
     from gun import screens
-    board.uart()                    # bring the hardware up as usual
-    board.keys()
-    rows = screens.config_error(errors)
-    fb = board.display()
-    screens.paint(fb, rows, 1)
-    fb.show()
-    board.report(rows, {"screen": "config_error", "msg": "; ".join(errors),
-                        "pending": 0, "link": "offline", "scans": 0,
-                        "keys": 0})
-    board.beep("err")
+    _try(board.uart)                # bring the hardware up as usual
+    _try(board.keys)
+    rows = screens.config_error(errors, message, todo)
+    fb = _try(board.display)
+    if fb is not None:
+        screens.paint(fb, rows, 1)
+        _try(fb.show)
+    _try(board.beep, "err")
+    _try(board.report, rows, {
+        "screen": "config_error" if message == "Config error" else "stopped",
+        "msg": "; ".join(errors), "pending": 0, "link": "offline",
+        "scans": 0, "keys": 0})
     while True:
         await asyncio.sleep_ms(60000)
 
 
-async def run(board):
+async def run(board, errors=None):
     from gun import config
-    cfg, errors = config.load(board)
+    cfg = None
+    if not errors:
+        cfg, errors = config.load(board)
     if errors:
         _log("config", ValueError("; ".join(errors)))
         return await config_error(board, errors)
-    journal, store, app, sync = start(board, cfg)
+    try:
+        journal, store, app, sync = start(board, cfg)
+    except Exception as e:          # the flash: mount, journal, orders
+        _log("start", e)
+        return await config_error(board, [repr(e)], "Flash error",
+                                  "Restart; then ask a lead")
     stop = asyncio.Event()
-    fb = board.display()
-    asyncio.create_task(app.display_task(fb))
+    asyncio.create_task(app.display_task(board.display))
     asyncio.create_task(_sync_task(sync))
     asyncio.create_task(_wifi_task(board))
     asyncio.create_task(_until_fails(
@@ -128,9 +151,17 @@ async def run(board):
 
 
 def main():
-    board = boards.load()
+    errors = None
     try:
-        asyncio.run(run(board))
+        board = boards.load()
+    except Exception as e:          # board.txt or config.json names no board
+        if sys.platform in ("linux", "darwin"):
+            raise                   # PICKGUN_BOARD: a developer's slip
+        _log("board", e)
+        board = boards.load(boards.DEFAULT_DEVICE_BOARD)
+        errors = ["unknown board " + boards.name()[:24]]
+    try:
+        asyncio.run(run(board, errors))
     finally:
         asyncio.new_event_loop()
     if board.NAME != "host":

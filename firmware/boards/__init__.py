@@ -9,20 +9,21 @@ DEFAULT_DEVICE_BOARD = "esp32_gm65"
 
 
 def _device_choice():
+    # Never raises: a file that cannot say gives the next choice.
     try:
         with open("/board.txt") as f:
             name = f.read().strip()
         if name:
             return name
-    except OSError:
+    except Exception:
         pass
     try:
         import json
         with open("/config.json") as f:
             name = json.load(f).get("board")
         if name:
-            return name
-    except (OSError, ValueError):
+            return str(name)
+    except Exception:
         pass
     return DEFAULT_DEVICE_BOARD
 
@@ -35,7 +36,8 @@ def name():
 
 
 def load(board=None):
-    """Import and return the board module (boards.<name>)."""
+    """Import and return the board module (boards.<name>).  ValueError for
+    a malformed name, ImportError for one with no module."""
     board = board or name()
     for ch in board:
         if not (ch.isalpha() or ch.isdigit() or ch == "_"):

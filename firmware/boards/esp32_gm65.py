@@ -65,6 +65,7 @@ PATTERNS = {
     "done": ((2000, 80, 30), (2700, 80, 30), (3400, 120, 0)),
     "note": ((2200, 40, 60), (2200, 40, 0)),
     "info": ((2200, 40, 0),),
+    "flash": ((1200, 400, 100), (600, 700, 0)),
 }
 _pwm = None
 _tune = None
@@ -136,10 +137,11 @@ def wifi_up():
 
 def wifi_connect():
     w = _sta()
-    if not w.isconnected():
-        cfg = config()
+    cfg = config()
+    ssid = cfg.get("ssid")
+    if ssid and not w.isconnected():    # no ssid: no WiFi, said on screen
         try:
-            w.connect(cfg["ssid"], cfg.get("wifi_password", ""))
+            w.connect(ssid, cfg.get("wifi_password", ""))
         except OSError:
             pass                    # already connecting
 

@@ -203,34 +203,53 @@ def beep(pattern):
 
 
 class Keys:
-    """Reads panel lines; handles WIFI lines itself, returns key names."""
+    """Reads panel lines; handles WIFI lines itself, returns key names.
+    Lines are framed in a fixed buffer (an overlong one is dropped whole);
+    anything but the four commands is ignored.  EOFError when the harness
+    has gone: the simulated gun then stops."""
 
     def __init__(self):
         self._s = asyncio.StreamReader(_panel_sock())
         self._buf = bytearray(64)
-        self._line = bytearray()
+        self._line = bytearray(16)
+        self._n = 0
+        self._pos = self._len = 0
 
     async def get(self):
         while True:
             line = await self._readline()
-            if line.startswith("KEY "):
-                return line[4:]
-            if line == "WIFI OFF":
+            if line == b"KEY OK":
+                return "OK"
+            if line == b"KEY BACK":
+                return "BACK"
+            if line == b"WIFI OFF":
                 wifi_set(False)
-            elif line == "WIFI ON":
+            elif line == b"WIFI ON":
                 wifi_set(True)
 
     async def _readline(self):
+        line = self._line
+        cap = len(line)
         while True:
-            i = self._line.find(b"\n")
-            if i >= 0:
-                line = bytes(self._line[:i]).decode().strip()
-                self._line = self._line[i + 1:]
-                return line
-            n = await self._s.readinto(self._buf)
+            while self._pos < self._len:
+                b = self._buf[self._pos]
+                self._pos += 1
+                if b == 10:
+                    n = self._n
+                    self._n = 0
+                    return bytes(memoryview(line)[:n]).strip() \
+                        if n <= cap else b""
+                if self._n < cap:
+                    line[self._n] = b
+                self._n += 1 if self._n <= cap else 0
+            try:
+                n = await self._s.readinto(self._buf)
+            except OSError:
+                n = 0
             if not n:
-                raise OSError(errno.ECONNRESET)   # harness gone
-            self._line.extend(memoryview(self._buf)[:n])
+                raise EOFError("panel harness gone")
+            self._pos = 0
+            self._len = n
 
 
 def keys():

@@ -36,7 +36,17 @@
 # run again: it would record the pick twice).  If that fails too, the
 # "Busy" refusal shows, the event stays recorded and is synced as usual,
 # and scanning the bottle again says "Already counted".
+#
+# Any other error (a flash write failing, a device, a bug) does not stop
+# the gun either: handle() logs it and refuses the input, without a retry
+# unless the event is already on flash.  A full flash (OSError 28) says
+# "Flash full: sync", a failing one (any other OSError) "Flash error",
+# both with the "flash" beep; the journal keeps what it had, so nothing
+# recorded is lost and the same scan works once there is room again.  The
+# display task, too, logs a failure, waits a little and paints the whole
+# screen again.
 import gc
+import sys
 
 try:
     import asyncio
@@ -67,6 +77,11 @@ TODO_SERVER = "Take it out of the order"
 # Refusals after a MemoryError: built now, shown without allocating.
 BUSY_SCAN = ("busy", "Busy - scan again", "", "")
 BUSY_KEY = ("busy", "Busy - press again", "", "")
+# After a flash write, or anything else, failed (handle()): reason,
+# message, what to do; with the "flash" beep but for the last.
+ERRORS = (("flash_full", "Flash full: sync", "Get WiFi, then try again"),
+          ("flash_error", "Flash error", "Try again; if it stays, ask a lead"),
+          ("error", "Gun error", "Try again; if it stays, ask a lead"))
 
 MAX_REJECTIONS = 8
 ACKED_ORDERS = 32       # orders whose note acknowledgements are remembered
@@ -232,7 +247,7 @@ class App:
         self.screen = "order"
         self.msg = ("Left " + str(prev) + " open") if was_open else ""
         self.seen = []
-        self.board.beep("note" if self.todo_notes else
+        self._beep("note" if self.todo_notes else
                         "info" if self._info("order") else "ok")
         self._changed()
         return "order"
@@ -315,7 +330,7 @@ class App:
         sku = p[3]
         last = p[4]
         done = self.complete()
-        self.board.beep("done" if done else "ok")
+        self._beep("done" if done else "ok")
         if self.sync is not None:
             self.sync.kick()
         self.refusal = None
@@ -336,7 +351,7 @@ class App:
             self.back_to = self.screen
         self.screen = "refused"
         self.msg = message
-        self.board.beep(pattern)
+        self._beep(pattern)
         self._changed()
         return reason
 
@@ -424,7 +439,7 @@ class App:
         return self._finish()
 
     def _noted(self):
-        self.board.beep("ok")
+        self._beep("ok")
         if self.sync is not None:
             self.sync.kick()
         self.screen = "complete" if self.complete() else "picking"
@@ -433,9 +448,9 @@ class App:
 
     # ------------------------------------------------------------- sync
     def on_link(self, state):
-        if state != self.link:
-            self.link = state
-            self._changed()
+        """The link's state, or why it is down (sync.why), changed."""
+        self.link = state
+        self._changed()
 
     def on_acked(self, rejected):
         for r in rejected or ():
@@ -467,7 +482,7 @@ class App:
         self.screen = "refused"
         self.refusal = (why, message, detail, TODO_SERVER)
         self.msg = message
-        self.board.beep("warn")
+        self._beep("warn")
 
     def on_snapshot(self, order_id):
         if order_id == self.oid:
@@ -491,20 +506,30 @@ class App:
                 if screen == "info":
                     self.seen = []      # cut short: shown again after
                 self.screen = "order"
-                self.board.beep("note")
+                self._beep("note")
             elif screen == "picking" and self.complete():
                 self.screen = "complete"
             if screen == "refused":
                 screen = self.back_to
             if screen in ("order", "picking", "complete", "info") and \
                     self._info(screen):
-                self.board.beep("info")     # an info note added: no stop
+                self._beep("info")     # an info note added: no stop
             self._changed()
         elif order_id == self.wanted and self.screen == "refused" \
                 and self.refusal and self.refusal[0] == "unknown_order":
             self.open_order(order_id)
 
     # ----------------------------------------------------------- output
+    def _beep(self, pattern):
+        """board.beep(pattern).  A buzzer that fails is logged and the gun
+        goes on (a MemoryError goes on to handle(), which retries)."""
+        try:
+            self.board.beep(pattern)
+        except MemoryError:
+            raise
+        except Exception as e:
+            sys.print_exception(e)
+
     def _changed(self):
         self.dirty = True
         if self._ev is not None:
@@ -551,7 +576,9 @@ class App:
             for line in self.snap["lines"]:
                 n += self.count(line)
             return screens.complete(link, pend, self.oid, n)
-        return screens.idle(link, pend, self.msg)
+        return screens.idle(link, pend, self.msg,
+                            None if link == "online" or self.sync is None
+                            else self.sync.why)
 
     def state(self):
         s = self.screen
@@ -578,12 +605,14 @@ class App:
         self.board.report(rows, self.state())
         return rows
 
-    # ------------------------------------------------------ full heap
+    # ------------------------------------------------ full heap, errors
     def handle(self, fn, arg, refusal=BUSY_SCAN):
-        """fn(arg), fn being on_scan or on_key, surviving a MemoryError:
-        collect and try once more (only the finishing part if the input is
-        already on flash), then show `refusal`.  Returns fn's result or
-        "busy"."""
+        """fn(arg), fn being on_scan or on_key, surviving any error.  A
+        MemoryError: collect and try once more (only the finishing part if
+        the input is already on flash), then show `refusal`.  Any other:
+        logged; once more only if the input is already on flash, else
+        refused at once (ERRORS).  Returns fn's result, or the refusal's
+        reason."""
         scans, keys = self.scans, self.keys
         seq = self.journal.next_seq
         self._then = None
@@ -596,40 +625,65 @@ class App:
                 return fn(arg)
             except MemoryError:
                 gc.collect()
+            except Exception as e:
+                sys.print_exception(e)
+                r = ERRORS[2]
+                if self.journal.next_seq == seq:    # nothing recorded
+                    if isinstance(e, OSError) and self._then is not None:
+                        # (_then is set just before the journal append)
+                        r = ERRORS[0] if e.errno == 28 else ERRORS[1]
+                    self._then = None
+                    return self.busy((r[0], r[1], "", r[2]),
+                                     "err" if r is ERRORS[2] else "flash")
+                refusal = (r[0], r[1], "", r[2])
         if self._then is not None and self.journal.next_seq != seq:
             self._record()      # recorded: memory follows the journal
         self._then = None
         return self.busy(refusal)
 
-    def busy(self, refusal=BUSY_SCAN):
-        """Refuse the input for want of memory; allocates nothing of its
-        own."""
+    def busy(self, refusal=BUSY_SCAN, pattern="err"):
+        """Refuse the input (for want of memory, or after an error);
+        allocates nothing of its own and never raises."""
         if self.screen != "refused":
             self.back_to = self.screen
         self.screen = "refused"
         self.refusal = refusal
         self.msg = refusal[1]
         try:
-            self.board.beep("err")
-        except MemoryError:
-            pass
+            self.board.beep(pattern)
+        except Exception:
+            pass                # not even a full heap: nothing to retry
         self._changed()
-        return "busy"
+        return refusal[0]
 
     # ------------------------------------------------------------ tasks
-    async def display_task(self, fb):
+    async def display_task(self, display):
+        """Paint the screen whenever it changes, on the FrameBuffer that
+        display() returns (board.display).  A failure (the panel's I2C, a
+        bad field, a full heap) is logged and the whole screen painted
+        again shortly after, waiting longer while it persists: the screen
+        must not freeze while scans go on."""
+        fb = None
+        wait = 50
         while True:
             try:
+                if fb is None:
+                    fb = display()
                 self.refresh(fb)
-            except MemoryError:
+                wait = 50
+            except Exception as e:
+                if not isinstance(e, MemoryError):
+                    sys.print_exception(e)
                 gc.collect()
-                self.dirty = True       # try again shortly
-                await asyncio.sleep_ms(200)
+                self.dirty = True       # all of it, next time
+                wait = min(wait * 2, 2000)
+                await asyncio.sleep_ms(wait)
                 continue
             await self._ev.wait()
             self._ev.clear()
 
     async def scan_task(self, scanner):
+        """Handle the decoder's codes until its stream ends (EOFError)."""
         self.scanner = scanner
         while True:
             try:
@@ -638,13 +692,26 @@ class App:
                 gc.collect()
                 self.busy(BUSY_SCAN)
                 continue
+            except EOFError:
+                raise
+            except Exception as e:      # the UART: log, read on
+                sys.print_exception(e)
+                await asyncio.sleep_ms(200)
+                continue
             self.handle(self.on_scan, text)
 
     async def key_task(self, keys):
+        """Handle key presses until the keys' source ends (EOFError)."""
         while True:
             try:
                 key = await keys.get()
             except MemoryError:
                 gc.collect()
+                continue
+            except EOFError:
+                raise
+            except Exception as e:
+                sys.print_exception(e)
+                await asyncio.sleep_ms(200)
                 continue
             self.handle(self.on_key, key, BUSY_KEY)

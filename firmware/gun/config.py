@@ -22,13 +22,25 @@ def problems(cfg):
         out.append("bad tls flag")
     elif tls and not _der(cfg.get("ca")):
         out.append("tls: no CA certificate")
-    port = cfg.get("port", 8883 if tls is True else 1883)
-    if not isinstance(port, int) or isinstance(port, bool) \
-            or not 0 < port < 65536:
-        out.append("bad broker port")
-    for key in ("ssid", "wifi_password"):
+    for key in ("ssid", "wifi_password", "fw", "board"):
         if key in cfg and not isinstance(cfg[key], str):
             out.append("bad " + key)
+    # Numbers (pins: each value): name, lowest, highest.  A wrong type
+    # would otherwise fail deep in the MQTT session, over and over, or
+    # (max_packet, allocated at start-up) stop the gun at every boot.
+    for key, lo, hi in (("port", 1, 65535), ("keepalive", 0, 65535),
+                        ("window", 1, 64), ("resend_ms", 100, 86400000),
+                        ("backoff_ms", 10, 86400000),
+                        ("backoff_max_ms", 10, 86400000),
+                        ("status_ms", 0, 86400000),
+                        ("max_packet", 1024, 16384), ("pins", 0, 1000000)):
+        if key not in cfg:
+            continue
+        v = cfg[key]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and
+                   lo <= n <= hi for n in (v.values() if key == "pins" and
+                                           isinstance(v, dict) else (v,))):
+            out.append("bad broker port" if key == "port" else "bad " + key)
     return out
 
 

@@ -37,6 +37,8 @@ class Scanner:
             if r is not None:
                 return r
             n = await self._s.readinto(self._chunk)
+            if n is None:
+                continue            # nothing yet (a UART with no data)
             if not n:
                 raise EOFError
             self._pos = 0

@@ -68,11 +68,15 @@ def line_text(line, count):
 
 
 # ---------------------------------------------------------------- screens
-def idle(link, pending, msg=""):
+def idle(link, pending, msg="", why=None):
+    """why: why the link is down ("TLS: not trusted"), on the last row."""
     rows = [status(link, pending), "", center("Scan an order"), ""]
     rows.append(center(str(pending) + " waiting") if pending else "")
     rows.extend(wrap(msg)[:2])
-    return _fit(rows), -1
+    rows = _fit(rows)
+    if why:
+        rows[7] = why[:COLS]
+    return rows, -1
 
 
 def order(link, pending, snap, counts, notes_left, hint=None):
@@ -148,11 +152,12 @@ def refused(link, pending, message, detail="", todo=""):
     return _fit(rows), 1
 
 
-def config_error(errors):
-    rows = ["Config error", "STOP", ""]
+def config_error(errors, message="Config error", todo="Re-provision gun"):
+    """The gun cannot start: message, STOP (big), the errors, what to do."""
+    rows = [message, "STOP", ""]
     for e in errors[:2]:
         rows.extend(wrap(e))
-    rows.append("Re-provision gun")
+    rows.append(todo)
     rows = _fit(rows[:7] + rows[-1:])
     return rows
 

@@ -16,10 +16,15 @@
 # (DER, base64) and name cfg broker.  The board opens the link; this module
 # only builds the ssl context, once, and names TLS failures in last_error.
 #
+# Why the link is down goes to the screen (`why`, 16 characters: "No
+# WiFi", "TLS: not trusted", "Bad broker login"...) and to the log, each
+# time it changes.
+#
 # cfg keys: id, password, broker, tls (false), ca, port (1883, 8883 with
 # tls), fw, keepalive (30 s), window (4), resend_ms (15000), backoff_ms
 # (1000), backoff_max_ms (30000), max_packet (8192), status_ms (2000).
 import asyncio
+import errno
 import os
 from time import ticks_ms, ticks_diff
 
@@ -31,6 +36,35 @@ CONNECTING = "connecting"
 ONLINE = "online"
 
 _ORDER_PREFIX = wire.ROOT + "/order/"
+
+
+def reason(e):
+    """What the idle screen says for the error that ended the last
+    session, in at most 16 characters (None: nothing to say): the first
+    pattern found in its text (gun/tls.py and gun/mqtt.py name their
+    failures), else its kind."""
+    if e is None:
+        return None
+    text = str(e)
+    for pattern, why in (("wifi down", None),
+                         ("broker name", "TLS: wrong name"),
+                         ("check clock", "TLS: check clock"),
+                         ("CA certificate in", "TLS: bad CA"),
+                         ("not trusted", "TLS: not trusted"),
+                         ("TLS: ", "TLS: failed"),
+                         ("refused: bad user", "Bad broker login"),
+                         ("refused: not auth", "Bad broker login"),
+                         ("refused: ", "Broker refused"),
+                         ("addrinfo", "Broker not found")):
+        if pattern in text:
+            return why
+    if isinstance(e, asyncio.TimeoutError) or isinstance(e, OSError) and \
+            e.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH,
+                        errno.ETIMEDOUT, errno.ECONNRESET):
+        return "Broker: no reply"
+    if isinstance(e, OSError) and e.errno in (5, 28):
+        return "Flash is full" if e.errno == 28 else "Flash failing"
+    return "Link dropped"
 
 
 def _jitter(ms):
@@ -71,6 +105,7 @@ class Sync:
         self._mark = 0          # ticks of the last ack progress
         self._stop = False
         self.last_error = None  # why the last session ended
+        self.why = None         # ... for the screen, while not online
         self.ignored = 0        # malformed messages dropped
         self.connects = 0
         self._online = False
@@ -91,8 +126,15 @@ class Sync:
         self._wake.set()
 
     def _set_link(self, state):
-        if state != self._link:
+        why = None
+        if state != ONLINE:
+            why = "No WiFi" if not self.board.wifi_up() \
+                else reason(self.last_error)
+        if why != self.why and why:
+            print("pickgun: link:", why, "-", repr(self.last_error))
+        if state != self._link or why != self.why:
             self._link = state
+            self.why = why
             try:
                 self.listener.on_link(state)
             except Exception as e:

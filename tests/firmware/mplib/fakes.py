@@ -82,6 +82,7 @@ class Store:
 class Sync:
     def __init__(self):
         self.kicks = 0
+        self.why = None             # why the link is down (screen text)
 
     def kick(self):
         self.kicks += 1
