@@ -80,8 +80,8 @@ BUSY_KEY = ("busy", "Busy - press again", "", "")
 # After a flash write, or anything else, failed (handle()): reason,
 # message, what to do; with the "flash" beep but for the last.
 ERRORS = (("flash_full", "Flash full: sync", "Get WiFi, then try again"),
-          ("flash_error", "Flash error", "Try again; if it stays, ask a lead"),
-          ("error", "Gun error", "Try again; if it stays, ask a lead"))
+          ("flash_error", "Flash error", "Try again, or ask a lead"),
+          ("error", "Gun error", "Try again, or ask a lead"))
 
 MAX_REJECTIONS = 8
 ACKED_ORDERS = 32       # orders whose note acknowledgements are remembered
