@@ -178,3 +178,45 @@ assert len(i2c.data) == 1025 and i2c.data[0] == 0x40
 assert i2c.data[1 + 128] == 0x02        # MONO_VLSB: page 1, bit 1
 assert 0xAF in i2c.cmds
 """)
+
+
+def test_panel_keys_take_garbage_and_end_with_the_harness(tmp_path):
+    """The simulated panel line: bytes that are not a command (overlong,
+    not UTF-8) are ignored in a fixed buffer; the harness hanging up ends
+    keys.get() with EOFError (the simulated gun then stops)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"id": "G01", "host": {"uart": 9, "panel": srv.getsockname()[1]}}))
+    proc_env = host_env(tmp_path)
+    import threading
+
+    def harness():
+        conn, _ = srv.accept()
+        conn.sendall(b"\xc3\x28\xff\n" + b"K" * 5000 + b"\nKEY OK\n"
+                     b"KEY \xe2\x28\xa1\nWIFI OFF\nKEY FOO\nKEY BACK\n")
+        conn.recv(100)                  # until the gun has read them
+        conn.close()
+
+    t = threading.Thread(target=harness, daemon=True)
+    t.start()
+    out = check("""
+import asyncio, boards
+b = boards.load()
+k = b.keys()
+got = []
+async def go():
+    got.append(await k.get())
+    got.append(await k.get())
+    assert not b.wifi_up()
+    b._send("DONE", "")
+    try:
+        await k.get()
+    except EOFError:
+        got.append("EOF")
+asyncio.run(go())
+print(got)
+""", env=proc_env)
+    t.join(5)
+    assert out.strip() == "['OK', 'BACK', 'EOF']"

@@ -197,3 +197,42 @@ def test_info_note_on_the_panel_does_not_stop_picking(tmp_path, firmware):
         assert gun.beeps[-1] == "info"
         assert "morning pickup" in gun.screen_text()
         assert png_body_matches(gun, list(gun.rows), 1)
+
+
+def test_hostile_decoder_bytes_record_nothing(tmp_path, firmware):
+    """Garbage on the decoder's UART (the host board's stand-in): refused,
+    never a pick, and the gun goes on scanning."""
+    work = tmp_path / "g"
+    work.mkdir()
+    snap = wire.snapshot(1042, 3, "placed", "Jane Doe",
+                         [{"sku": "CBD-OIL-30", "name": "CBD Oil 30 mL",
+                           "qty": 2, "got": 0}], [], [])
+    prestore(work, firmware, snap)
+    good = wire.bottle_code("B000101", "CBD-OIL-30", "L2311A").encode()
+    hostile = [b"X" * 5000, b"\r\n", b"\x00" * 40 + b"\n",
+               bytes(range(128, 256)) + b"\r", b"\xc3\x28\xa0\xa1\n",
+               b"\r\n" * 2000, bytes((i * 7) % 256 for i in range(10240)),
+               b"\n", good[:-1] + b"\x00\n", good[:6] + b"\xff" + good[7:]
+               + b"\n", good[:12], good + b"\n", good[:-2] + b"\n"]
+    with SimulatedGun(work, "G01", "pw", "127.0.0.1", free_port(),
+                      firmware=firmware) as gun:
+        gun.wait_for(lambda s: s["screen"] == "idle")
+        st = gun.scan(wire.order_code(1042))
+        assert st["screen"] == "order"
+        for data in hostile:
+            gun._uart.sendall(data)     # raw bytes, as a decoder might
+        # a last, known line: once it is handled, all of the above is
+        gun.scan(wire.order_code(555), wait=False)
+        st = gun.wait_for(lambda s: s["reason"] == "unknown_order")
+        assert st["scans"] > 10 and gun.beeps[-1] == "err", st
+        assert st["pending"] == 0 and st["picks"] == 0, st
+        assert gun.alive and "Traceback" not in gun.log_path.read_text()
+        st = gun.press("OK")
+        assert st["screen"] == "order", st
+        n = st["scans"]
+        gun._uart.sendall(good[:9])     # a code in two reads
+        time.sleep(0.2)
+        gun._uart.sendall(good[9:] + b"\r\n")
+        st = gun.wait_for(lambda s: s["scans"] > n)
+        assert st["screen"] == "picking" and st["pending"] == 1, st
+        assert gun.beeps[-1] == "ok"
