@@ -136,8 +136,8 @@ async def run(board, errors=None):
         journal, store, app, sync = start(board, cfg)
     except Exception as e:          # the flash: mount, journal, orders
         _log("start", e)
-        return await config_error(board, [repr(e)], "Flash error",
-                                  "Restart; then ask a lead")
+        return await config_error(board, [repr(e), "Restart the gun."],
+                                  "Flash error", "If again: a lead")
     stop = asyncio.Event()
     asyncio.create_task(app.display_task(board.display))
     asyncio.create_task(_sync_task(sync))

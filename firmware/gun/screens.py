@@ -157,8 +157,8 @@ def config_error(errors, message="Config error", todo="Re-provision gun"):
     rows = [message, "STOP", ""]
     for e in errors[:2]:
         rows.extend(wrap(e))
-    rows.append(todo)
-    rows = _fit(rows[:7] + rows[-1:])
+    rows = _fit(rows[:7])
+    rows[7] = todo
     return rows
 
 

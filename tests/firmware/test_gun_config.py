@@ -54,3 +54,66 @@ def test_gun_reprovisioned_badly_shows_why_after_restart(tmp_path):
         gun.power_on()
         st = gun.wait_for(lambda s: s["screen"] == "config_error")
         assert "no password" in st["msg"]
+
+
+def test_values_of_the_wrong_type_named():
+    out = check("""
+from gun import config
+good = {"id": "G01", "password": "pw", "broker": "10.0.0.2",
+        "keepalive": 30, "window": 4, "resend_ms": 15000, "backoff_ms": 1000,
+        "backoff_max_ms": 30000, "status_ms": 2000, "max_packet": 8192,
+        "fw": "1.4", "board": "esp32_gm65", "pins": {"ok": 32, "baud": 9600}}
+assert config.problems(good) == [], config.problems(good)
+cases = [
+    (dict(good, keepalive="30"), "bad keepalive"),
+    (dict(good, window=0), "bad window"),
+    (dict(good, resend_ms=True), "bad resend_ms"),
+    (dict(good, backoff_ms=None), "bad backoff_ms"),
+    (dict(good, backoff_max_ms=1.5), "bad backoff_max_ms"),
+    (dict(good, status_ms=-1), "bad status_ms"),
+    (dict(good, max_packet="8192"), "bad max_packet"),
+    (dict(good, max_packet=10 ** 9), "bad max_packet"),
+    (dict(good, fw=14), "bad fw"),
+    (dict(good, board=["esp32"]), "bad board"),
+    (dict(good, pins=[17, 16]), "bad pins"),
+    (dict(good, pins={"ok": "32"}), "bad pins"),
+]
+for cfg, want in cases:
+    assert config.problems(cfg) == [want], (cfg, config.problems(cfg))
+print("ok")
+""")
+    assert out.strip() == "ok"
+
+
+def test_gun_with_a_value_of_the_wrong_type_shows_why(tmp_path):
+    # max_packet sizes a buffer at start-up: as a string it stopped the gun
+    # at every boot
+    with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1", free_port(),
+                      extra_config={"max_packet": "8192",
+                                    "keepalive": "30"}) as gun:
+        st = gun.wait_for(lambda s: s["screen"] == "config_error")
+        assert st["msg"] == "bad keepalive; bad max_packet", st
+        assert "bad keepalive" in gun.screen_text()
+        assert gun.alive
+
+
+def test_flash_that_fails_at_start_shows_why(tmp_path):
+    """A flash the journal cannot be opened on stops the gun on a screen
+    that says so, instead of restarting it over and over."""
+    work = tmp_path / "g"
+    work.mkdir()
+    check("""
+import boards, os
+b = boards.load()
+b.mount()
+os.mkdir("/flash/journal.st")       # where the journal's state file goes
+""", env={"PICKGUN_BOARD": "host", "PICKGUN_HOST_DIR": str(work)})
+    with SimulatedGun(work, "G01", "pw", "127.0.0.1", free_port()) as gun:
+        st = gun.wait_for(lambda s: s["screen"] == "stopped")
+        text = gun.screen_text()
+        assert text.startswith("Flash error\nSTOP"), text
+        assert "\nRestart the gun.\n" in text, text
+        assert text.endswith("\nIf again: a lead"), text
+        assert gun.beeps[-1] == "err"
+        assert "OSError" in st["msg"], st
+        assert gun.alive

@@ -84,3 +84,22 @@ with open(%r, "wb") as f:
 """ % str(png))
     img = Image.open(png)
     assert img.getpixel((0, 0)) == 0 and img.getpixel((1, 0)) != 0
+
+
+def test_stop_screen_and_idle_reason_rows():
+    check("""
+from gun import screens as S
+rows = S.config_error(["no password"])
+assert rows == ["Config error", "STOP", "", "no password", "", "", "",
+                "Re-provision gun"], rows
+rows = S.config_error(["a long problem with the config file here",
+                       "and another long one that wraps over"],
+                      "Flash error", "If again: a lead")
+assert len(rows) == 8 and rows[0] == "Flash error" and rows[7] == "If again: a lead"
+assert rows.count("If again: a lead") == 1, rows
+rows, big = S.idle("offline", 3, "", "TLS: not trusted")
+assert rows[7] == "TLS: not trusted" and rows[4].strip() == "3 waiting", rows
+assert S.idle("offline", 0, "", "A reason longer than the screen")[0][7] == \\
+    "A reason longer "
+assert S.idle("online", 0)[0][7] == ""
+""")
