@@ -241,7 +241,9 @@ class Keys:
                         if n <= cap else b""
                 if self._n < cap:
                     line[self._n] = b
-                self._n += 1 if self._n <= cap else 0
+                    self._n += 1
+                else:
+                    self._n = cap + 1       # overlong: dropped at its end
             try:
                 n = await self._s.readinto(self._buf)
             except OSError:

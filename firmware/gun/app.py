@@ -248,7 +248,7 @@ class App:
         self.msg = ("Left " + str(prev) + " open") if was_open else ""
         self.seen = []
         self._beep("note" if self.todo_notes else
-                        "info" if self._info("order") else "ok")
+                   "info" if self._info("order") else "ok")
         self._changed()
         return "order"
 
@@ -513,7 +513,7 @@ class App:
                 screen = self.back_to
             if screen in ("order", "picking", "complete", "info") and \
                     self._info(screen):
-                self._beep("info")     # an info note added: no stop
+                self._beep("info")      # an info note added: no stop
             self._changed()
         elif order_id == self.wanted and self.screen == "refused" \
                 and self.refusal and self.refusal[0] == "unknown_order":

@@ -126,12 +126,15 @@ class Sync:
         self._wake.set()
 
     def _set_link(self, state):
-        why = None
+        why = e = None
         if state != ONLINE:
-            why = "No WiFi" if not self.board.wifi_up() \
-                else reason(self.last_error)
+            if self.board.wifi_up():
+                e = self.last_error
+                why = reason(e)
+            else:
+                why = "No WiFi"
         if why != self.why and why:
-            print("pickgun: link:", why, "-", repr(self.last_error))
+            print("pickgun: link:", why, "-", repr(e) if e else "")
         if state != self._link or why != self.why:
             self._link = state
             self.why = why
