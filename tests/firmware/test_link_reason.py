@@ -12,7 +12,7 @@ from test_simulated_gun import png_body_matches
 
 sys.path.insert(0, str(REPO))
 from server.broker import Broker, free_port  # noqa: E402
-from server.tls import Authority  # noqa: E402
+from server.tls import Authority, san  # noqa: E402
 from shared import wire  # noqa: E402
 from tools.simulate import SimulatedGun  # noqa: E402
 
@@ -21,10 +21,21 @@ FAST = {"backoff_ms": 200, "backoff_max_ms": 400}
 
 @pytest.fixture
 def broker(tmp_path):
-    # TLS on every address: a gun can reach it by a name its certificate
-    # does not hold (127.0.0.2).  The plain port stays on 127.0.0.1.
-    b = Broker(tmp_path / "broker", host="0.0.0.0", tls=True,
-               devices={"G01": "pw-g01"})
+    b = Broker(tmp_path / "broker", tls=True, devices={"G01": "pw-g01"})
+    b.start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def misnamed_broker(tmp_path):
+    """A broker whose certificate (from its own CA) names another host."""
+    b = Broker(tmp_path / "broker", tls=True, devices={"G01": "pw-g01"})
+    b.write_config()
+    a = b.authority
+    stamp = a.names_file.read_text()
+    a._make_server(san(["pickgun.invalid"]), "pickgun.invalid")
+    a.names_file.write_text(stamp)      # so start() keeps this certificate
     b.start()
     yield b
     b.stop()
@@ -59,11 +70,10 @@ def test_untrusted_broker_certificate(tmp_path, broker):
         assert "Scan an order" in rows[2]
 
 
-def test_broker_name_not_on_its_certificate(tmp_path, broker):
-    with SimulatedGun(tmp_path / "g", "G01", "pw-g01", "127.0.0.2", 0,
-                      extra_config=tls(broker,
-                                       broker.ca_der_path.read_bytes())) \
-            as gun:
+def test_broker_name_not_on_its_certificate(tmp_path, misnamed_broker):
+    b = misnamed_broker
+    with SimulatedGun(tmp_path / "g", "G01", "pw-g01", "127.0.0.1", 0,
+                      extra_config=tls(b, b.ca_der_path.read_bytes())) as gun:
         shown(gun, "TLS: wrong name")
 
 
