@@ -199,7 +199,13 @@ def outgoing(db, order_ids):
                 row["cleared_rev"] >= row["published_rev"]:
             passed.append((order_id, row["rev"]))    # no gun holds it
             continue
-        payload = _payload(db, order_id)
+        try:
+            payload = _payload(db, order_id)
+        except Exception:
+            # One order's data must not hold up every other order's
+            # snapshot: it is offered again at the next poll.
+            log.exception("order %s: snapshot not built", order_id)
+            continue
         if payload is None:
             passed.append((order_id, row["rev"]))
         else:
