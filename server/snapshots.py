@@ -172,8 +172,10 @@ def fit(snap):
         payload = wire.encode(snap)
         taken.append(step.__name__.lstrip("_"))
     if taken:
-        log.warning("snapshot of order %s rev %s shortened to %d bytes: %s",
-                    snap["o"], snap["rev"], len(payload), ", ".join(taken))
+        # Status only: no gun can pick the order.
+        log.log(logging.WARNING if "status_only" in taken else logging.INFO,
+                "snapshot of order %s rev %s shortened to %d bytes: %s",
+                snap["o"], snap["rev"], len(payload), ", ".join(taken))
     return snap, payload
 
 

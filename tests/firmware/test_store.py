@@ -259,7 +259,7 @@ def verify(data, cut, shelf, stored):
                 (OPEN in stored and o["rev"] != 2):
             fail("cut %d: open order unreadable or stale %r" % (cut, o))
         if len(ids) > LIMIT or len(os.listdir("/fl/orders")) != len(ids):
-            fail("cut %d: %d files for %r" % (cut, len(os.listdir("/fl/orders")), ids))
+            fail("cut %d: files %r for %r" % (cut, os.listdir("/fl/orders"), ids))
         for i in ids:
             if s.get(i) is None:
                 fail("cut %d: %d unreadable" % (cut, i))
