@@ -28,7 +28,8 @@
 # memoryview, json.load of a stream), never copied whole into a bytes and
 # then a str: no contiguous block of a snapshot's size is needed.  A
 # snapshot over wire.SNAPSHOT_MAX bytes, or one wire.check_snapshot()
-# refuses, is not stored: the cached revision stays.
+# refuses, is not stored: the cached revision stays; a cached file it
+# refuses when read back is deleted.
 import json
 import os
 from array import array
@@ -222,10 +223,18 @@ class OrderStore:
         if i < 0:
             return None
         self.snap = None        # let the old dict go before parsing
+        # Checked again: a file an older gun stored without checking, or
+        # flash gone bad, is dropped rather than shown.
         try:
             with open(self._slot_name(i), "rb") as f:
-                obj = _parse(f)
-        except Exception:
+                obj = wire.check_snapshot(_parse(f))
+            bad = obj["o"] != order_id
+        except wire.WireError:
+            bad = True
+        except Exception:       # out of heap, flash error: try again later
+            return None
+        if bad:
+            self._drop_slot(i)
             return None
         self._last = order_id
         self.snap = obj

@@ -56,6 +56,19 @@ with open(ROOT + "/orders/1042_5_99_1.t", "wb") as f:
 s = OrderStore(ROOT, limit=4)
 check(s.get(1042)["rev"] == 4 and len(os.listdir(ROOT + "/orders")) == 1, "leftovers cleaned")
 
+# a file an older gun stored without checking it (a client that is not a
+# string), or one holding another order: dropped when read, not shown
+bad = wire.snapshot(1050, 2, "placed", 5, [], [], [None])
+with open(ROOT + "/orders/1050_2_50_1", "wb") as f:
+    f.write(wire.encode(bad))
+with open(ROOT + "/orders/1051_2_51_1", "wb") as f:
+    f.write(snap(1052, 2))
+s = OrderStore(ROOT, limit=4)
+check(sorted(s.ids()) == [1042, 1050, 1051], "indexed by name %r" % s.ids())
+check(s.get(1050) is None and s.get(1051) is None, "refused when read")
+check(s.ids() == [1042] and len(os.listdir(ROOT + "/orders")) == 1, "dropped")
+check(s.get(1042)["rev"] == 4, "the good one stays")
+
 # not pickable: kept with pick=false
 check(s.offer(snap(1042, 5, st="shipped")) == 1042, "shipped stored")
 check(s.get(1042)["pick"] is False and s.get(1042)["st"] == "shipped", "pick false")
