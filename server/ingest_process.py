@@ -188,8 +188,8 @@ class Ingester:
             self._resync_out.clear()
             log.debug("retained snapshots republished")
             return
-        self._resync = page[-1]
         self._resync_out = self._offer([order_id for _, order_id in page])
+        self._resync = page[-1]          # (if the offer failed: again)
         self._resync_at = time.monotonic()
 
     def _offer(self, order_ids):
