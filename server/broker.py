@@ -22,6 +22,9 @@ from pathlib import Path
 from server.tls import Authority
 
 WORKER_USER = "pickgun-worker"
+# Seconds between two saves of the broker's in-memory state (retained
+# messages, queues) to its persistent store: a crash loses what came since.
+AUTOSAVE_SECONDS = 10
 
 ACL = """\
 # Written by Pickgun.  The worker reads and writes everything under pickgun/.
@@ -50,7 +53,7 @@ acl_file {acl}
 use_username_as_clientid true
 persistence true
 persistence_location {store}/
-autosave_interval 10
+autosave_interval {autosave}
 # Guns may be offline for a shift: queue plenty for persistent sessions.
 max_queued_messages 100000
 max_inflight_messages 32
@@ -176,7 +179,8 @@ class Broker:
         self._write(self.conf, CONF.format(
             passwd=self.passwd, acl=self.acl, port=self.port,
             host=self.plain_host, store=self.store, log=self.log,
-            user_line=user_line, tls_listener=tls_listener), 0o644)
+            user_line=user_line, tls_listener=tls_listener,
+            autosave=AUTOSAVE_SECONDS), 0o644)
 
     def cert_names(self):
         extra = [self.host] if self.host not in ("0.0.0.0", "") else \

@@ -5,8 +5,10 @@ and hands the guns' raw messages over in batches; this process records
 each batch in one transaction (server.ingest), commits, and only then
 hands back the acks to publish.  It also owns the snapshot outbox: it
 reads the orders whose revision has not been published, builds their
-retained snapshots for the MQTT side to publish, and records
-published_rev once the MQTT side reports the broker's PUBACK.
+retained snapshots for the MQTT side to publish (server.snapshots), and
+records published_rev once the MQTT side reports the broker's PUBACK;
+after each (re)connection it hands over every snapshot that may be
+retained again, a page at a time.
 
 Two processes rather than two threads: paho's network handling and the
 ingest each cost about as much CPU per message, and in one process they
@@ -37,15 +39,14 @@ import sys
 import time
 
 from server import db as dbm
-from server import ingest, order_states, snapshots
+from server import ingest, snapshots
 from shared import wire
 
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
 BATCH_ATTEMPTS = 3       # a batch the database refuses this often is dropped
-FULFILMENT_STATUSES = [s for s in order_states.STATUSES
-                       if order_states.awaiting_fulfilment(s)]
+RESYNC_WAIT = 10.0       # seconds for the broker to take a page of them
 
 
 def main(requests, replies, db_path, poll_seconds, log_level):
@@ -78,6 +79,9 @@ class Ingester:
         self.db_path = db_path
         self.poll_seconds = poll_seconds
         self.connected = False
+        self._resync = None      # where republishing stands, None: done
+        self._resync_out = set()     # its last page, not yet on the broker
+        self._resync_at = 0.0
 
     def run(self):
         self.db = dbm.connect(self.db_path)
@@ -151,16 +155,19 @@ class Ingester:
 
     # ---------------------------------------------------------- snapshots
     def _on_connected(self):
-        """A (re)connection: republish every order awaiting fulfilment, in
-        case the broker lost its retained store."""
+        """A (re)connection.  The broker may have lost retained snapshots,
+        or brought old ones back (a broker that crashes comes back with its
+        last autosave): every snapshot that may be retained is published
+        again as the database has it, a page at a time, each page once the
+        broker has the one before, so the guns' acks go out in between."""
         self.connected = True
-        marks = ",".join("?" * len(FULFILMENT_STATUSES))
-        self._offer([r[0] for r in self.db.execute(
-            "SELECT id FROM orders WHERE status IN (%s) ORDER BY id" % marks,
-            FULFILMENT_STATUSES)])
+        self._resync = ("", 0)
+        self._resync_page()
 
     def _on_disconnected(self):
         self.connected = False
+        self._resync = None
+        self._resync_out.clear()
 
     def _on_poll(self):
         self._offer(snapshots.unpublished(self.db))
@@ -169,25 +176,50 @@ class Ingester:
         stale = snapshots.clearable(self.db, snapshots.clear_cutoff())
         if stale:
             self.replies.send(("clears", stale))
+        if self._resync is not None and (
+                not self._resync_out
+                or time.monotonic() > self._resync_at + RESYNC_WAIT):
+            self._resync_page()
+
+    def _resync_page(self):
+        page = snapshots.retained(self.db, self._resync)
+        if not page:
+            self._resync = None
+            self._resync_out.clear()
+            log.debug("retained snapshots republished")
+            return
+        self._resync_out = self._offer([order_id for _, order_id in page])
+        self._resync = page[-1]          # (if the offer failed: again)
+        self._resync_at = time.monotonic()
 
     def _offer(self, order_ids):
         """Snapshots for the MQTT side to publish retained; published_rev
-        is set only once the broker has them (_on_published)."""
+        is set only once the broker has them (_on_published).  Orders no
+        gun needs a snapshot of are marked dealt with.  Returns the ids
+        offered."""
         if not order_ids:
-            return
+            return set()
         self.db.conn.execute("BEGIN")    # one consistent read
         try:
-            snaps = [snapshots.order_snapshot(self.db, i) for i in order_ids]
+            out, passed = snapshots.outgoing(self.db, order_ids)
         finally:
             self.db.conn.execute("COMMIT")
-        out = [(s["o"], s["rev"], wire.encode(s)) for s in snaps if s]
+        if passed:
+            with dbm.write(self.db):
+                for order_id, rev in passed:
+                    snapshots.mark_passed(self.db, order_id, rev)
         if out:
             self.replies.send(("snapshots", out))
+        return {order_id for order_id, _, _ in out}
 
     def _on_published(self, done):
         with dbm.write(self.db):
             for order_id, rev in done:
                 snapshots.mark_published(self.db, order_id, rev)
+        if self._resync_out:
+            self._resync_out.difference_update(o for o, _ in done)
+            if not self._resync_out and self._resync is not None:
+                self._resync_page()
 
     def _on_cleared(self, done):
         with dbm.write(self.db):

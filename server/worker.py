@@ -12,10 +12,17 @@ process they would take turns on one interpreter lock.
 
 The retained order snapshots go the same way: the database is the outbox
 (orders.rev != published_rev), polled a few times a second by the ingest
-process so changes made in the web app reach the guns, and every order
-awaiting fulfilment is republished on each (re)connect in case the broker
-lost its retained store.  published_rev is recorded once the broker has
-acknowledged the snapshot.
+process so changes made in the web app reach the guns.  published_rev is
+recorded once the broker has acknowledged the snapshot.  A broker saves
+its retained messages every AUTOSAVE_SECONDS, so a crash can lose what it
+acknowledged since, and bring back what it held before: after each
+(re)connection every snapshot that may be retained is published again,
+a page at a time (server.ingest_process), and the clearing of a closed
+order's snapshot (an empty retained message) is recorded only once the
+broker has stayed up long enough to have saved it (CLEAR_SAVED_AFTER); a
+clearing not recorded is simply sent again.  (The broker runs on the
+worker's machine, so a broker that died closes the worker's connection
+at once.)
 
 The worker's MQTT session is persistent (clean_session=False): while the
 worker is down the broker queues the guns' events for it.  Events that
@@ -38,7 +45,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, CallbackAPIVersion
 
 from server import ingest_process
-from server.broker import WORKER_USER
+from server.broker import AUTOSAVE_SECONDS, WORKER_USER
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,10 @@ RESTART_DELAY = 1.0      # before starting a dead ingest process again
 STOP_SECONDS = 10        # for the ingest process to finish its batch
 READ_SIZE = 65536        # bytes per recv() from the broker
 READ_PACKETS = 500       # packets handled between two select()s at most
+# A clearing counts as done this long after the broker acknowledged it on
+# a connection still up: it has autosaved since (it saves once a second
+# check finds the interval over, so a few seconds of margin).
+CLEAR_SAVED_AFTER = AUTOSAVE_SECONDS + 5
 
 
 def _write_when_selected(client, userdata, sock):
@@ -139,7 +150,10 @@ class Worker:
         self._requests = self._replies = None
         self._slots = None                   # batches that may be handed
         self._pending = {}       # order id -> (rev, MQTTMessageInfo)
-        self._clearing = {}      # order id -> (rev, info) of its clearing
+        self._clearing = {}      # order id -> (rev, info, saved) of its
+                                 # clearing; saved: the monotonic time it
+                                 # counts as saved from, None until the
+                                 # broker acknowledges it
         self._published = {}     # order id -> rev the broker has, this
                                  # connection
         self._next_check = 0.0
@@ -446,34 +460,47 @@ class Worker:
     def _reply_snapshots(self, snaps):
         if not self.connected.is_set():
             return
+        done = []
         for order_id, rev, payload in snaps:
             pending = self._pending.get(order_id)
-            if (pending and pending[0] >= rev) or \
-                    self._published.get(order_id, 0) >= rev:
-                continue             # this revision is on its way already
+            if pending and pending[0] >= rev:
+                continue             # on its way: reported when acknowledged
+            clearing = self._clearing.get(order_id)
+            if self._published.get(order_id, 0) >= rev or \
+                    clearing and clearing[0] >= rev:
+                done.append((order_id, rev))   # the broker has it, or a
+                continue                       # clearing of it is newer
             info = self.client.publish(wire.order_topic(order_id), payload,
                                        qos=1, retain=True)
             self._pending[order_id] = (rev, info)
             self.stats["snapshots"] += 1
             log.debug("snapshot of order %d rev %d published", order_id, rev)
+        if done:
+            self._tell_ingest(("published", done))
 
     def _reply_clears(self, stale):
         if not self.connected.is_set():
             return
         for order_id, rev in stale:
-            if order_id in self._clearing or order_id in self._pending:
+            if order_id in self._clearing or order_id in self._pending or \
+                    self._published.get(order_id, 0) > rev:
                 continue
             # An empty retained message removes the broker's copy; guns
-            # ignore it (not a snapshot) and keep what they cached.
+            # drop the order from their cache.
             info = self.client.publish(wire.order_topic(order_id), b"",
                                        qos=1, retain=True)
-            self._clearing[order_id] = (rev, info)
+            self._clearing[order_id] = (rev, info, None)
 
     def _check_published(self):
         cleared = []
-        for order_id, (rev, info) in list(self._clearing.items()):
+        now = time.monotonic()
+        for order_id, (rev, info, saved) in list(self._clearing.items()):
             try:
-                if info.is_published():
+                if saved is None:
+                    if info.is_published():
+                        self._clearing[order_id] = (
+                            rev, info, now + CLEAR_SAVED_AFTER)
+                elif now >= saved:
                     cleared.append((order_id, rev))
                     del self._clearing[order_id]
             except (RuntimeError, ValueError):

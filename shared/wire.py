@@ -369,34 +369,79 @@ def is_info(n):
     return n.get("s") == "i"
 
 
-def snapshot(order, rev, status_, client, lines, notes, picked):
+# What a snapshot may hold (docs/protocol.md, order snapshot).  A gun
+# refuses anything beyond these limits as malformed and keeps what it had;
+# the server shortens what it sends so that it never comes to that.
+# ("cl" and a line's "name": strings of at most 64 characters, _text.)
+SNAPSHOT_MAX = 6144      # bytes of the encoded payload
+SMALL_MAX = 0x3FFFFFFF   # revisions, note ids, quantities: small ints on
+                         # the gun (31-bit on the ESP32)
+TEXT_MAX = 500           # characters of a note's text
+
+
+def snapshot(order, rev, st, cl, lines, notes, bot):
     """Retained order snapshot.  lines: [{"sku","name","qty","got"}];
-    notes: [note(...)]; picked: serials of bottles accepted so far.
+    notes: [note(...)]; bot: serials of bottles accepted so far.
     A gun keeps a snapshot only if its rev is higher than the one it has."""
-    return {"v": VERSION, "o": order, "rev": rev, "st": status_,
-            "pick": status_ == "placed", "cl": client, "lines": lines,
-            "notes": notes, "bot": picked}
+    return {"v": VERSION, "o": order, "rev": rev, "st": st,
+            "pick": st == "placed", "cl": cl, "lines": lines,
+            "notes": notes, "bot": bot}
+
+
+# The messages below are put together from strings the gun has already:
+# every new string constant is one more interned string in its heap.
+
+def _small(obj, key, low):
+    value = obj.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) \
+            or not low <= value <= SMALL_MAX:
+        raise WireError("bad " + key)
+    return value
+
+
+def _text(obj, key, limit=64):
+    value = obj.get(key)
+    if not isinstance(value, str) or len(value) > limit:
+        raise WireError("bad " + key)
+    return value
 
 
 def check_snapshot(obj):
-    _int(obj, "o", 1)
-    _int(obj, "rev", 1)
-    if obj.get("st") not in STATUSES:
-        raise WireError("unknown status " + repr(obj.get("st")))
+    """Validate a decoded snapshot; return it.  Raises WireError.  Every
+    field must have the type and range docs/protocol.md gives it: a gun
+    never keeps a snapshot it could not show or check a pick against."""
+    if _small(obj, "o", 1) >= 10 ** ORDER_ID_MAX_DIGITS:
+        raise WireError("bad " + "o")
+    _small(obj, "rev", 1)
+    st = obj.get("st")
+    if st not in STATUSES:
+        raise WireError("unknown status " + repr(st))
+    # true or false, nothing else; only a placed order may be picked
+    pick = obj.get("pick")
+    if pick is not False and (pick is not True or st != "placed"):
+        raise WireError("bad " + "pick")
+    _text(obj, "cl")
     for key in ("lines", "notes", "bot"):
         if not isinstance(obj.get(key), list):
             raise WireError("field " + key + " must be a list")
     for line in obj["lines"]:
         if not isinstance(line, dict):
             raise WireError("lines entries must be objects")
-        _str(line, "sku", SKU_MAX)
-        _int(line, "qty", 1)
-        _int(line, "got", 0)
+        if not _only(_str(line, "sku", SKU_MAX), _FIELD_CLASSES):
+            raise WireError("bad " + "sku")
+        if "name" in line:
+            _text(line, "name")
+        _small(line, "qty", 1)
+        _small(line, "got", 0)
     for n in obj["notes"]:
         # "s" of an unknown value is accepted (must-acknowledge, is_info);
         # a text or "s" that is not a string is malformed.
-        if not isinstance(n, dict) or not isinstance(n.get("text"), str) \
-                or not isinstance(n.get("s", ""), str):
+        if not isinstance(n, dict) or "s" in n and not isinstance(n["s"], str):
             raise WireError("bad note")
-        _int(n, "id", 1)
+        _small(n, "id", 1)
+        _text(n, "text", TEXT_MAX)
+    for serial in obj["bot"]:
+        if not isinstance(serial, str) or not 0 < len(serial) <= SERIAL_MAX \
+                or not _only(serial, _FIELD_CLASSES):
+            raise WireError("bad " + "serial")
     return obj

@@ -12,8 +12,13 @@
 # their pick=false snapshot, so the gun can say "Order not placed" rather
 # than "Unknown order"; they are the first to go when the store is full.
 # Beyond `limit` orders the least recently stored non-pickable order is
-# evicted, else the least recently stored one; a non-pickable snapshot of an
-# order not cached yet is not stored while that would evict a pickable one.
+# evicted, else the least recently stored one, never the open order (the
+# last one get() returned: the app reads the order the associate has open
+# through get()); a non-pickable snapshot of an order not cached yet is not
+# stored while that would evict a pickable one.  The victim's file is
+# removed before the newcomer's is written, so a power cut never leaves
+# more files than slots; a directory holding more anyway (a smaller limit)
+# is trimmed at start-up by the same rule.
 # The index is three preallocated arrays (order, rev, gen) and a bytearray
 # (pickable), one slot per order: storing a snapshot allocates nothing that
 # outlives the call, so a stream of snapshots cannot pin small objects all
@@ -21,16 +26,15 @@
 # order's); any other is read back from flash when asked for.  Snapshots
 # are parsed straight from the receive buffer or the file (json.loads of a
 # memoryview, json.load of a stream), never copied whole into a bytes and
-# then a str: no contiguous block of a snapshot's size is needed.
+# then a str: no contiguous block of a snapshot's size is needed.  A
+# snapshot over wire.SNAPSHOT_MAX bytes, or one wire.check_snapshot()
+# refuses, is not stored: the cached revision stays; a cached file it
+# refuses when read back is deleted.
 import json
 import os
 from array import array
 
-_MAX = 0x3FFFFFFF       # orders, revisions, generations: small ints
-
 from shared import wire
-
-MAX_SNAPSHOT = 6144     # bytes; bigger snapshots are refused
 
 
 def _parse(src):
@@ -76,7 +80,8 @@ class OrderStore:
         self._pick = bytearray(limit)
         self._n = 0
         self._top = 0           # highest generation so far
-        self._last = None       # (order, dict) of the last get()
+        self._last = 0          # the order of the last get(): the open one
+        self.snap = None        # its snapshot, parsed (None: read it again)
         _makedirs(self.dir)
         self._load()
 
@@ -116,14 +121,15 @@ class OrderStore:
         self._n = n
 
     def _load(self):
+        top = wire.SMALL_MAX
         for name in os.listdir(self.dir):
             parts = name.split("_")
             try:
                 if name.endswith(".t") or len(parts) != 4:
                     raise ValueError
                 oid, rev, gen, p = [int(x) for x in parts]
-                if not 0 < oid <= _MAX or not 0 <= rev <= _MAX or \
-                        not 0 <= gen <= _MAX or p not in (0, 1):
+                if not 0 < oid <= top or not 0 <= rev <= top or \
+                        not 0 <= gen <= top or p not in (0, 1):
                     raise ValueError
             except ValueError:
                 _remove(self.dir + "/" + name)
@@ -135,23 +141,15 @@ class OrderStore:
                     continue
                 _remove(self._slot_name(i))
             elif self._n >= self.limit:
-                # More files than slots (a smaller limit): keep the most
-                # recently stored.
-                v = self._oldest()
-                if self._gen[v] > gen:
+                # More files than slots: the one offer() would evict goes.
+                v = self._victim(0)
+                if p < self._pick[v] or p == self._pick[v] and \
+                        gen < self._gen[v]:
                     _remove(self._name(oid, rev, gen, p))
                     continue
                 _remove(self._slot_name(v))
                 self._free(v)
             self._put(i, oid, rev, gen, p)
-
-    def _oldest(self):
-        g = self._gen
-        v = 0
-        for i in range(1, self._n):
-            if g[i] < g[v]:
-                v = i
-        return v
 
     def __len__(self):
         return self._n
@@ -165,43 +163,42 @@ class OrderStore:
 
     def _victim(self, exclude):
         """Slot to evict: the least recently stored non-pickable order,
-        else the least recently stored one; -1 if none."""
-        old = oldp = -1
+        else the least recently stored one, never `exclude` nor the open
+        order; -1 if none."""
+        v = -1
         g = self._gen
+        p = self._pick
         for i in range(self._n):
-            if self._oid[i] == exclude:
+            o = self._oid[i]
+            if o == exclude or o == self._last:
                 continue
-            if not self._pick[i] and (oldp < 0 or g[i] < g[oldp]):
-                oldp = i
-            if old < 0 or g[i] < g[old]:
-                old = i
-        return oldp if oldp >= 0 else old
+            if v < 0 or p[i] < p[v] or p[i] == p[v] and g[i] < g[v]:
+                v = i
+        return v
 
     def offer(self, payload, order_id=None):
         """Keep a snapshot if it is valid and newer than the cached one.
         Returns the order id when stored, else None.  Never raises."""
         try:
-            if payload is None or len(payload) > MAX_SNAPSHOT:
+            if payload is None or len(payload) > wire.SNAPSHOT_MAX:
                 return None
             obj = wire.check_snapshot(_parse(payload))
             oid = obj["o"]
             rev = obj["rev"]
-            pick = 1 if obj.get("pick") is True else 0
+            pick = 1 if obj["pick"] else 0
             obj = None
             if order_id is not None and oid != order_id:
-                return None
-            if not 0 < oid <= _MAX or not 0 < rev <= _MAX:
                 return None
         except Exception:
             return None
         i = self._slot(oid)
         if i >= 0 and rev <= self._rev[i]:
             return None                      # stale or a repeat
-        victim = -1
         if i < 0 and self._n >= self.limit:
-            victim = self._victim(oid)
-            if victim >= 0 and self._pick[victim] and not pick:
+            v = self._victim(oid)
+            if v < 0 or self._pick[v] and not pick:
                 return None
+            self._drop_slot(v)
         gen = self._top + 1
         name = self._name(oid, rev, gen, pick)
         try:
@@ -213,40 +210,46 @@ class OrderStore:
             return None
         if i >= 0:
             _remove(self._slot_name(i))
-        elif victim >= 0:
-            self._drop_slot(victim)
-        self._put(self._slot(oid), oid, rev, gen, pick)
-        if self._last is not None and self._last[0] == oid:
-            self._last = None
+        self._put(i, oid, rev, gen, pick)
+        if oid == self._last:
+            self.snap = None
         return oid
 
     def get(self, order_id):
         """The cached snapshot (a dict) of an order, or None."""
-        last = self._last
-        if last is not None and last[0] == order_id:
-            return last[1]
+        if order_id == self._last and self.snap is not None:
+            return self.snap
         i = self._slot(order_id)
         if i < 0:
             return None
-        self._last = None       # let the old dict go before parsing
+        self.snap = None        # let the old dict go before parsing
+        # Checked again: a file an older gun stored without checking, or
+        # flash gone bad, is dropped rather than shown.
         try:
             with open(self._slot_name(i), "rb") as f:
-                obj = _parse(f)
-        except Exception:
+                obj = wire.check_snapshot(_parse(f))
+            bad = obj["o"] != order_id
+        except wire.WireError:
+            bad = True
+        except Exception:       # out of heap, flash error: try again later
             return None
-        self._last = (order_id, obj)
+        if bad:
+            self._drop_slot(i)
+            return None
+        self._last = order_id
+        self.snap = obj
         return obj
 
     def _drop_slot(self, i):
         oid = self._oid[i]
         _remove(self._slot_name(i))
         self._free(i)
-        if self._last is not None and self._last[0] == oid:
-            self._last = None
+        if oid == self._last:
+            self.snap = None
 
     def drop(self, order_id):
         i = self._slot(order_id)
         if i >= 0:
             self._drop_slot(i)
-        elif self._last is not None and self._last[0] == order_id:
-            self._last = None
+        elif order_id == self._last:
+            self.snap = None

@@ -279,7 +279,7 @@ class Sync:
             return
         if not len(payload):
             # The server cleared the retained snapshot: the order is gone.
-            if self.store.get(order_id) is None:
+            if not self.store.rev(order_id):
                 return
             self.store.drop(order_id)
         elif self.store.offer(payload, order_id) is None:

@@ -191,3 +191,36 @@ print("ok")
                          env={"MICROPYPATH": "%s:.frozen" % REPO},
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def _snap(**kw):
+    snap = wire.snapshot(1042, 3, "placed", "Jo R.", [dict(LINE[0])],
+                         [wire.note(1, "x")], ["B000100"])
+    snap.update(kw)
+    return snap
+
+
+@pytest.mark.parametrize("change", [
+    {"cl": 5}, {"cl": None}, {"cl": "x" * 65}, {"pick": "yes"}, {"pick": 1},
+    {"pick": None}, {"st": "cancelled", "pick": True}, {"o": True},
+    {"o": 10 ** 9}, {"o": 1042.0}, {"rev": True}, {"rev": 2 ** 31},
+    {"rev": wire.SMALL_MAX + 1}, {"rev": 3.0}, {"bot": [5]}, {"bot": [None]},
+    {"bot": ["B" * 13]}, {"bot": ["B 1"]}, {"bot": [""]},
+    {"lines": [dict(LINE[0], name=5)]}, {"lines": [dict(LINE[0], qty=True)]},
+    {"lines": [dict(LINE[0], qty=2 ** 40)]},
+    {"lines": [dict(LINE[0], got=-1)]},
+    {"lines": [dict(LINE[0], sku="A\x00")]},
+    {"notes": [{"id": 2 ** 31, "text": "x"}]},
+    {"notes": [{"id": 1, "text": "x" * (wire.TEXT_MAX + 1)}]},
+])
+def test_snapshot_fields_are_checked_by_type_and_range(change):
+    with pytest.raises(wire.WireError):
+        wire.check_snapshot(_snap(**change))
+
+
+def test_snapshot_within_the_contract_passes():
+    ok = _snap(cl="", pick=False, lines=[dict(LINE[0], qty=wire.SMALL_MAX)],
+               notes=[wire.note(wire.SMALL_MAX, "")], bot=[])
+    del ok["lines"][0]["name"]                 # a line's name is optional
+    assert wire.check_snapshot(ok) is ok
+    assert wire.check_snapshot(_snap(st="placed", pick=False))["pick"] is False

@@ -1,6 +1,8 @@
 """The worker against a real Mosquitto: acks after commit, duplicates,
 malformed traffic, the ACL, restarts of worker and broker, snapshots."""
 import json
+import os
+import signal
 import socket
 import sqlite3
 import time
@@ -12,6 +14,7 @@ from server import order_states
 from server import db as dbm
 from server import snapshots
 from server.ingest import MAX_PAYLOAD
+from server.worker import CLEAR_SAVED_AFTER
 from shared import wire
 from worker_support import FakeGun, code, start_worker, wait_until
 
@@ -195,25 +198,50 @@ def test_snapshots_published_and_republished(demo, db_path, worker,
         late.close()
 
 
+def _settled(db_path):
+    """Every order's latest revision dealt with by the outbox."""
+    wait_until(lambda: count(db_path, "SELECT count(*) FROM orders WHERE "
+                             "rev != published_rev") == 0)
+
+
+def _set_status(db, order_id, status):
+    """A status change as the web app makes it: the revision goes up."""
+    with dbm.write(db):
+        db.execute("UPDATE orders SET status = ? WHERE id = ?",
+                   [status, order_id])
+        snapshots.bump_rev(db, order_id)
+
+
+def _rev(db_path, order_id):
+    return count(db_path, "SELECT rev FROM orders WHERE id = ?", [order_id])
+
+
 def test_closed_orders_snapshots_are_cleared_after_a_while(demo, db_path,
                                                           worker, broker):
     """A closed order's retained snapshot stays for CLEAR_AFTER_DAYS, then
     the broker drops it: guns connecting later get only what matters."""
-    wait_until(lambda: count(db_path, "SELECT count(*) FROM orders WHERE "
-                             "rev != published_rev") == 0)
-    status = demo.execute("SELECT status FROM orders WHERE id = 1004"
-                          ).fetchone()[0]
-    assert not order_states.awaiting_fulfilment(status)
+    _settled(db_path)
+    _set_status(demo, 1002, "cancelled")
+    wait_until(lambda: count(db_path, "SELECT published_rev FROM orders "
+                             "WHERE id = 1002") == _rev(db_path, 1002))
     early = FakeGun(broker, "G01", snapshots=True)
     try:
-        wait_until(lambda: _latest(early, 1004))    # still retained
+        snap = wait_until(lambda: _latest(early, 1002))    # still retained
+        assert (snap["st"], snap["pick"]) == ("cancelled", False)
     finally:
         early.close()
     with dbm.write(demo):       # as if its last change were long ago
         demo.execute("UPDATE orders SET published_at = '2000-01-01 00:00:00'"
-                     " WHERE id IN (1001, 1004)")
+                     " WHERE id IN (1001, 1002)")
+    late = FakeGun(broker, "G02", snapshots=True)
+    try:
+        wait_until(lambda: 1002 in late.cleared)
+    finally:
+        late.close()
+    # Recorded once the broker has had time to save it.
     wait_until(lambda: count(db_path, "SELECT cleared_rev = rev FROM orders "
-                             "WHERE id = 1004") == 1)
+                             "WHERE id = 1002") == 1,
+               timeout=CLEAR_SAVED_AFTER + 10)
     # An order awaiting fulfilment is never cleared, however old.
     assert count(db_path, "SELECT cleared_rev FROM orders WHERE id = 1001") \
         == 0
@@ -221,17 +249,17 @@ def test_closed_orders_snapshots_are_cleared_after_a_while(demo, db_path,
     try:
         wait_until(lambda: _latest(late, 1001))
         time.sleep(0.3)
-        assert 1004 not in late.snapshots
+        assert 1002 not in late.snapshots
+        # A later change is not published: no gun holds the order now.
+        with dbm.write(demo):
+            snapshots.bump_rev(demo, 1002)
+        _settled(db_path)
+        time.sleep(0.3)
+        assert 1002 not in late.snapshots
     finally:
         late.close()
-    # A later change publishes it again, retained, and the clock restarts.
-    with dbm.write(demo):
-        snapshots.bump_rev(demo, 1004)
-    wait_until(lambda: count(db_path, "SELECT published_rev = rev AND "
-                             "published_at > '2000-01-02' FROM orders "
-                             "WHERE id = 1004") == 1)
-    assert count(db_path, "SELECT cleared_rev < rev FROM orders "
-                 "WHERE id = 1004") == 1
+    assert count(db_path, "SELECT cleared_rev = rev AND published_at < "
+                 "'2000-01-02' FROM orders WHERE id = 1002") == 1
 
 
 def test_pick_republishes_snapshot(demo, worker, gun_factory):
@@ -308,3 +336,219 @@ def test_pubacks_queued_together_leave_in_one_send():
     assert sent == [b"\x40\x02\x00\x01\x40\x02\x00\x02\x40\x02\x00\x03",
                     b"\xc0\x00", b"\x40\x02\x00\x04"]
     assert not c.want_write()
+
+
+def test_orders_get_snapshots_once_placed_and_until_closed(demo, db_path,
+                                                           worker,
+                                                           gun_factory):
+    """Open and Awaiting Payment orders, and orders closed before they were
+    ever placed, get no snapshot; placed ones do, with the client's first
+    name and initial; picking reset and cancelling reach the guns."""
+    from server import orders
+    gun = gun_factory(snapshots=True)
+    _settled(db_path)
+    wait_until(lambda: _latest(gun, 1001))
+    with dbm.write(demo):
+        demo["orders"].insert({"id": 1005, "client_id": 1, "status": "open",
+                               "created_at": dbm.now()})
+    orders.apply_action(demo, 1005, "cancel", "tester")
+    _set_status(demo, 1003, "awaiting_payment")
+    _settled(db_path)
+    time.sleep(0.3)
+    for order_id in (1003, 1004, 1005):
+        assert order_id not in gun.snapshots
+        # dealt with, nothing retained, nothing to clear
+        assert count(db_path, "SELECT published_rev = rev AND cleared_rev "
+                     "= rev AND published_at IS NULL FROM orders WHERE id "
+                     "= ?", [order_id]) == 1
+
+    _set_status(demo, 1003, "placed")
+    snap = wait_until(lambda: _latest(gun, 1003))
+    assert (snap["st"], snap["pick"], snap["cl"]) == ("placed", True,
+                                                       "Ada C.")
+    gun.pick("B0001", order=1003)
+    gun.wait_acked(1)
+    assert wait_until(lambda: _latest(gun, 1003)["bot"]) == ["B0001"]
+    orders.apply_action(demo, 1003, "reset_picking", "tester")
+    snap = wait_until(lambda: _latest(gun, 1003)["rev"] == _rev(db_path, 1003)
+                      and _latest(gun, 1003))
+    assert (snap["bot"], snap["lines"][0]["got"], snap["pick"]) == \
+        ([], 0, True)
+    orders.apply_action(demo, 1003, "cancel", "tester")
+    snap = wait_until(lambda: _latest(gun, 1003)["rev"] == _rev(db_path, 1003)
+                      and _latest(gun, 1003))
+    assert (snap["st"], snap["pick"]) == ("cancelled", False)
+    assert b"Client" not in json.dumps(gun.snapshots).encode()
+
+
+# ------------------------------------------------- a broker that crashes
+SAVED = b"Saving in-memory database"
+
+
+def _log_size(broker):
+    return broker.log.stat().st_size
+
+
+def _saved_since(broker, offset):
+    with open(broker.log, "rb") as f:
+        f.seek(offset)
+        return SAVED in f.read()
+
+
+def _save_now(broker):
+    """Have the broker write its persistent store, and wait until it has."""
+    mark = _log_size(broker)
+    os.kill(broker.proc.pid, signal.SIGUSR1)
+    wait_until(lambda: _saved_since(broker, mark))
+
+
+def _crash(broker):
+    """kill -9 the broker, then start it again on its persistent store:
+    it comes back as it was at its last save."""
+    proc, broker.proc = broker.proc, None
+    proc.kill()
+    proc.wait()
+    proc.stderr.close()
+    broker.start()
+
+
+def _place(demo, order_id):
+    with dbm.write(demo):
+        demo["orders"].insert({"id": order_id, "client_id": 1,
+                               "status": "placed", "created_at": dbm.now()})
+        demo["order_lines"].insert({"order_id": order_id,
+                                    "sku": "CAPS-10", "qty": 1})
+
+
+def test_broker_crash_does_not_bring_back_a_stale_snapshot(demo, db_path,
+                                                           broker, worker):
+    """An order cancelled after the broker's last save, then kill -9: the
+    broker comes back with the order's placed snapshot; the worker
+    publishes every retained snapshot again once reconnected, so no gun
+    picks for the cancelled order."""
+    for order_id in range(2001, 2006):     # another try if it saved anyway
+        _place(demo, order_id)
+        wait_until(lambda: count(db_path, "SELECT published_rev FROM orders "
+                                 "WHERE id = ?", [order_id]) == 1)
+        _save_now(broker)                  # the broker has it placed
+        mark = _log_size(broker)
+        _set_status(demo, order_id, "cancelled")
+        wait_until(lambda: count(db_path, "SELECT published_rev FROM orders "
+                                 "WHERE id = ?", [order_id]) == 2)
+        connects = worker.stats["connects"]
+        _crash(broker)
+        if not _saved_since(broker, mark):
+            break
+        wait_until(lambda: worker.stats["connects"] > connects)
+    else:
+        raise AssertionError("the broker saved before every crash")
+    wait_until(lambda: worker.stats["connects"] > connects)
+    gun = FakeGun(broker, "G01", snapshots=True)
+    try:
+        snap = wait_until(lambda: _latest(gun, order_id) and
+                          _latest(gun, order_id)["rev"] == 2 and
+                          _latest(gun, order_id))
+        assert (snap["st"], snap["pick"]) == ("cancelled", False)
+    finally:
+        gun.close()
+    # What a gun connecting now is handed first is the cancellation.
+    late = FakeGun(broker, "G02", snapshots=True)
+    try:
+        first = wait_until(lambda: late.snapshots.get(order_id))[0]
+        assert (first["st"], first["pick"]) == ("cancelled", False)
+    finally:
+        late.close()
+
+
+def test_broker_crash_does_not_bring_back_a_cleared_snapshot(demo, db_path,
+                                                             broker, worker):
+    """A closed order's snapshot cleared after the broker's last save, then
+    kill -9: the broker brings the snapshot back; the clearing was not
+    recorded yet (the broker had not had time to save it), so the worker
+    clears it again and every gun connecting later is spared it."""
+    watcher = FakeGun(broker, "G02", snapshots=True)
+    try:
+        for order_id in range(2001, 2006):
+            _place(demo, order_id)
+            wait_until(lambda: count(db_path, "SELECT published_rev FROM "
+                                     "orders WHERE id = ?", [order_id]) == 1)
+            _set_status(demo, order_id, "cancelled")
+            wait_until(lambda: count(db_path, "SELECT published_at IS NOT "
+                                     "NULL AND published_rev = 2 FROM orders "
+                                     "WHERE id = ?", [order_id]) == 1)
+            _save_now(broker)              # the broker has it cancelled
+            mark = _log_size(broker)
+            with dbm.write(demo):          # seven days on
+                demo.execute("UPDATE orders SET published_at = "
+                              "'2000-01-01 00:00:00' WHERE id = ?",
+                              [order_id])
+            wait_until(lambda: order_id in watcher.cleared)
+            assert count(db_path, "SELECT cleared_rev FROM orders WHERE "
+                         "id = ?", [order_id]) == 0
+            connects = worker.stats["connects"]
+            _crash(broker)
+            if not _saved_since(broker, mark):
+                break
+            wait_until(lambda: worker.stats["connects"] > connects)
+        else:
+            raise AssertionError("the broker saved before every crash")
+    finally:
+        watcher.close()
+    wait_until(lambda: worker.stats["connects"] > connects)
+    wait_until(lambda: count(db_path, "SELECT cleared_rev FROM orders "
+                             "WHERE id = ?", [order_id]) == 2,
+               timeout=CLEAR_SAVED_AFTER + 10)
+    late = FakeGun(broker, "G01", snapshots=True)
+    try:
+        wait_until(lambda: _latest(late, 1001))
+        time.sleep(0.3)
+        assert order_id not in late.snapshots
+    finally:
+        late.close()
+
+
+def test_republishing_after_a_reconnect_lets_acks_through(demo, db_path,
+                                                          broker, worker):
+    """Thousands of retained snapshots go out again after a reconnection a
+    page at a time: a gun's event is acked before they are all out."""
+    many = 3000
+    with dbm.write(demo):
+        demo["orders"].insert_all(
+            {"id": 10000 + i, "client_id": 1, "status": "placed",
+             "created_at": dbm.now()} for i in range(many))
+        demo["order_lines"].insert_all(
+            {"order_id": 10000 + i, "sku": "CAPS-10", "qty": 1}
+            for i in range(many))
+    _settled(db_path)
+    seen = []                           # ("snap", id) and ("ack", upto)
+    gun = FakeGun(broker, "G01", snapshots=True)
+    gun.on_ack = lambda ack: seen.append(("ack", ack["upto"]))
+    real = gun._on_message
+
+    def on_message(client, userdata, msg):
+        if msg.topic.startswith("pickgun/order/") and not msg.retain:
+            seen.append(("snap", int(msg.topic.rsplit("/", 1)[1])))
+        real(client, userdata, msg)
+    gun.client.on_message = on_message
+    try:
+        connects = worker.stats["connects"]
+        # Another client with the worker's id: the broker drops the worker,
+        # which reconnects (the gun's event waits in its session).
+        kicker = mqtt.Client(CallbackAPIVersion.VERSION2,
+                             client_id=broker.worker_user,
+                             protocol=mqtt.MQTTv311)
+        kicker.username_pw_set(broker.worker_user, broker.worker_password)
+        kicker.connect(broker.host, broker.port)
+        kicker.loop_start()
+        wait_until(lambda: not worker.connected.is_set() or
+                   worker.stats["connects"] > connects)
+        kicker.disconnect()
+        kicker.loop_stop()
+        gun.pick("B0001")
+        gun.wait_acked(1, timeout=60)
+        wait_until(lambda: len([s for s in seen if s[0] == "snap"])
+                   >= many, timeout=60)
+    finally:
+        gun.close()
+    before_ack = seen.index(("ack", 1))
+    assert before_ack < many // 2, before_ack
