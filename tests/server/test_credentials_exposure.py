@@ -6,6 +6,7 @@ import pytest
 
 from conftest import TEST_PASSWORD
 from server import clients
+from server.broker import password_hash
 from sign_in_helpers import portal_sign_in
 from tools.provision import provision_device
 
@@ -79,3 +80,15 @@ def test_templates_get_no_hash(app, demo, gun):
     assert len(contexts) > 10
     for name, context in contexts:
         assert not HASH.search(context), name
+
+
+def test_fleet_page_names_guns_to_provision_again(client, demo, gun):
+    demo["devices"].update("G02", {"password_hash": password_hash(
+        "a-gun-password-from-before", iterations=101)})
+    devices = {d["id"]: d for d in client.get("/api/devices").get_json()[
+        "devices"]}
+    assert devices["G02"]["credentials_outdated"] is True
+    assert devices[gun]["credentials_outdated"] is False
+    html = client.get("/devices/").get_data(as_text=True)
+    assert html.count("Provision again") == 1
+    assert "pickgun provision G02" in html
