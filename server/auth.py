@@ -202,6 +202,9 @@ def _security_headers(response):
                  "geolocation=()")
     if "Cache-Control" not in h and request.endpoint != "static":
         h["Cache-Control"] = "no-store"     # patient data: keep out of caches
+    if request.is_secure:
+        # Reached over HTTPS: the browser should never try plain HTTP.
+        h.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

@@ -197,9 +197,11 @@ def test_cookie_is_secure_over_https(web):
     assert "SameSite=Lax" in cookie
     r = web.test_client().get("/login", base_url="https://localhost")
     assert "Secure" in set_cookie(r)
+    assert r.headers["Strict-Transport-Security"] == "max-age=31536000"
     # Plain HTTP (a development machine) keeps working.
     r = staff_sign_in(web.test_client(), "csr")
     assert "Secure" not in set_cookie(r)
+    assert "Strict-Transport-Security" not in r.headers
 
 
 def test_secure_cookie_can_be_forced(app, demo):
