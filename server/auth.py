@@ -287,6 +287,7 @@ def _error_page(e):
 def init_app(app):
     app.config.setdefault("CSRF_ENABLED", True)
     sessions.init_app(app)
+    sign_in.prepare()
     app.before_request(_before_request)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can,

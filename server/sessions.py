@@ -62,12 +62,12 @@ def current(realm):
     sent = session.get(realm.session_key + PROOF_SUFFIX)
     if row is None or not isinstance(sent, str) or not hmac.compare_digest(
             sent, proof(current_app.secret_key, realm, row)):
-        forget(realm)
+        _forget(realm)
         return None
     return {k: row[k] for k in row.keys() if k != "secret"}
 
 
-def forget(realm):
+def _forget(realm):
     """Sign this browser out of `realm` (its other sessions go on)."""
     session.pop(realm.session_key, None)
     session.pop(realm.session_key + PROOF_SUFFIX, None)

@@ -103,6 +103,12 @@ def _utc(seconds):
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
 
+def prepare():
+    """Make the unknown-account hash now, so that no sign-in pays for
+    making it (a first slow answer would stand out)."""
+    _unknown_account_hash()
+
+
 @functools.cache
 def _unknown_account_hash():
     # Made like every stored hash (Werkzeug's default method), so checking

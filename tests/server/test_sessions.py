@@ -6,7 +6,6 @@ import pytest
 
 from order_helpers import order_row
 from server import clients
-from server.seed import DEMO_PASSWORD
 from sign_in_helpers import (client_with_cookie, csrf_app, page_token,
                              portal_sign_in, session_cookie, staff_sign_in)
 
