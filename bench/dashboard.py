@@ -25,9 +25,10 @@ sys.path.insert(0, ROOT)
 
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
-from server import create_app, dashboard  # noqa: E402
+from server import create_app, dashboard, sessions  # noqa: E402
 from server.db import connect  # noqa: E402
 from server.schema import migrations  # noqa: E402
+from server.sign_in import STAFF  # noqa: E402
 
 CACHE = os.path.join(HERE, ".cache")
 BUILD_VERSION = "1"     # bump when the generated data changes
@@ -286,12 +287,14 @@ def main():
     db = connect(path)
     row = db.execute("SELECT id FROM staff WHERE username = 'bench'") \
         .fetchone()
-    staff_id = row["id"] if row else db["staff"].insert({
-        "username": "bench", "name": "Bench", "role": "csr",
-        "password_hash": "!", "active": 1}).last_pk
+    if not row:
+        db["staff"].insert({"username": "bench", "name": "Bench",
+                            "role": "csr", "password_hash": "!",
+                            "active": 1})
     client = app.test_client()
     with client.session_transaction() as session:
-        session["staff_id"] = staff_id
+        session.update(sessions.values(app.secret_key, STAFF, db.execute(
+            STAFF.by_name, ["bench"]).fetchone()))
 
     rnd = random.Random(7)
     n = db.execute("SELECT max(id) FROM orders").fetchone()[0]

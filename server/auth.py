@@ -1,11 +1,15 @@
 """Staff accounts, login, roles, CSRF protection and security headers.
 
 Every page needs a signed-in staff member except the login page, static
-files and the Client Portal (which signs clients in on its own).  The
-JSON API accepts the same session, or HTTP Basic credentials for
-scripts.  Forms posted with the session cookie must carry the session's
-CSRF token (hidden field `csrf_token` or header `X-CSRF-Token`); Basic
-requests carry no cookie, so they cannot be forged cross-site.
+files and the Client Portal (which signs clients in on its own).  Who is
+signed in, and when that ends, is server.sessions; checking a password
+is server.sign_in.  The JSON API (/api/...) also takes HTTP Basic
+credentials, for scripts; nothing else does.  Forms posted with the
+session cookie must carry the session's CSRF token (hidden field
+`csrf_token` or header `X-CSRF-Token`).  API writes must send a JSON
+body (415 otherwise): a browser cannot send one cross-site without the
+API's consent (CORS), so a remembered Basic password cannot be used to
+forge one.
 
 Roles, lowest to highest: associate < csr < supervisor < admin.  ROLE_FOR
 says the least role each guarded action needs: the one place for it."""
@@ -13,13 +17,13 @@ import contextlib
 import functools
 import hmac
 import secrets
-import time
 
 import click
 from flask import (Blueprint, abort, current_app, flash, g, redirect,
                    render_template, request, session, url_for)
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
+from server import sessions, sign_in
 from server.db import connect, get_db, now, write
 
 ROLES = {
@@ -49,8 +53,6 @@ ROLE_FOR = {
 DEFAULT_ROLE = "csr"
 
 PASSWORD_MIN = 8
-LOCK_AFTER = 5          # wrong passwords in a row...
-LOCK_MINUTES = 15       # ...lock the account this long
 SESSION_HOURS = 10      # a shift; then sign in again
 USERNAME_MAX = 40
 
@@ -88,44 +90,10 @@ def _transaction(db):
     return contextlib.nullcontext() if db.conn.in_transaction else write(db)
 
 
-class LockedOut(Exception):
-    """Too many wrong passwords for this account: wait, then try again."""
-
-
 def check_login(db, username, password):
-    """The staff row for these credentials, or None (LockedOut: see
-    throttled_login)."""
-    row = db.execute("SELECT * FROM staff WHERE username = ? AND active = 1",
-                     [(username or "").strip().lower()]).fetchone()
-    if row is None:
-        return None
-    return throttled_login(db, "staff", row, password, "password_hash")
-
-
-def throttled_login(db, table, row, password, hash_column):
-    """dict(row) if `password` matches its hash, else None.  After
-    LOCK_AFTER wrong passwords in a row the account refuses every
-    password for LOCK_MINUTES (LockedOut), so passwords cannot be guessed
-    at speed.  `table` (staff, clients) has failed_logins and
-    locked_until columns."""
-    if row["locked_until"] and row["locked_until"] > now():
-        raise LockedOut("Too many wrong passwords: this account is locked "
-                        "until %s UTC." % row["locked_until"][11:16])
-    if not check_password_hash(row[hash_column], password or ""):
-        failed = (row["failed_logins"] or 0) + 1
-        changes = {"failed_logins": failed}
-        if failed >= LOCK_AFTER:
-            changes = {"failed_logins": 0, "locked_until": time.strftime(
-                "%Y-%m-%d %H:%M:%S",
-                time.gmtime(time.time() + LOCK_MINUTES * 60))}
-        with _transaction(db):
-            db[table].update(row["id"], changes)
-        return None
-    if row["failed_logins"] or row["locked_until"]:
-        with _transaction(db):
-            db[table].update(row["id"], {"failed_logins": 0,
-                                         "locked_until": None})
-    return dict(row)
+    """The staff row for these credentials, or None (sign_in.LockedOut
+    while the name is locked)."""
+    return sign_in.check(db, sign_in.STAFF, username, password)
 
 
 def role_allows(role, action):
@@ -170,20 +138,19 @@ def _public(endpoint):
         endpoint or "").startswith("portal.")
 
 
+def _api_request():
+    return request.path.startswith("/api/")
+
+
 def _load_staff():
-    g.staff = None
-    staff_id = session.get("staff_id")
-    if staff_id is not None:
-        row = get_db().execute(
-            "SELECT id, username, name, role FROM staff "
-            "WHERE id = ? AND active = 1", [staff_id]).fetchone()
-        g.staff = dict(row) if row else None
+    g.staff = sessions.current(sign_in.STAFF)
+    if g.staff is not None or not _api_request():
         return
     basic = request.authorization
     if basic and basic.type == "basic":
         try:
             row = check_login(get_db(), basic.username, basic.password)
-        except LockedOut:
+        except sign_in.LockedOut:
             row = None
         if row:
             g.staff = {k: row[k] for k in ("id", "username", "name", "role")}
@@ -195,12 +162,17 @@ def _before_request():
         return None
     _load_staff()
     if g.staff is None:
-        if request.path.startswith("/api/"):
+        if _api_request():
             return ({"error": "Sign in first (session or HTTP Basic)"}, 401,
                     {"WWW-Authenticate": 'Basic realm="Pickgun"'})
-        return redirect(url_for("auth.login", next=request.full_path))
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get(
-            "basic_auth"):
+        return redirect(url_for("auth.login", next=request.full_path
+                                if request.query_string else request.path))
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    if _api_request() and not request.is_json:
+        return ({"error": "API writes take a JSON body: send "
+                 "Content-Type: application/json"}, 415)
+    if not g.get("basic_auth"):
         check_csrf()
     return None
 
@@ -230,6 +202,9 @@ def _security_headers(response):
                  "geolocation=()")
     if "Cache-Control" not in h and request.endpoint != "static":
         h["Cache-Control"] = "no-store"     # patient data: keep out of caches
+    if request.is_secure:
+        # Reached over HTTPS: the browser should never try plain HTTP.
+        h.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
@@ -238,31 +213,29 @@ def _security_headers(response):
 def login():
     if request.method == "POST":
         check_csrf()
+        db = get_db()
         try:
-            staff = check_login(get_db(), request.form.get("username"),
+            staff = check_login(db, request.form.get("username"),
                                 request.form.get("password"))
-        except LockedOut as e:
+        except sign_in.LockedOut as e:
             flash(str(e), "error")
             return render_template("auth/login.html"), 429
         if staff is None:
             flash("Wrong username or password.", "error")
             return render_template("auth/login.html"), 401
-        next_url = request.args.get("next") or ""
-        session.clear()
-        session.permanent = True        # expires after SESSION_HOURS
-        session["staff_id"] = staff["id"]
+        sessions.begin(sign_in.STAFF, staff["id"])
         csrf_token()
-        with write(get_db()) as db:
+        with write(db):
             db["staff"].update(staff["id"], {"last_login": now()})
-        # Only a path on this site: never bounce to another host.
-        if not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = url_for("index")
-        return redirect(next_url)
+        return redirect(sign_in.local_path(request.args.get("next"),
+                                           url_for("index")))
     return render_template("auth/login.html")
 
 
 @bp.post("/logout")
 def logout():
+    """Sign out here and everywhere else this account is signed in."""
+    sessions.end_all(get_db(), sign_in.STAFF, current_staff()["id"])
     session.clear()
     flash("Signed out.", "success")
     return redirect(url_for("auth.login"))
@@ -313,6 +286,8 @@ def _error_page(e):
 
 def init_app(app):
     app.config.setdefault("CSRF_ENABLED", True)
+    sessions.init_app(app)
+    sign_in.prepare()
     app.before_request(_before_request)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can,

@@ -33,8 +33,18 @@ class ClientNotFound(LookupError):
 
 
 # ------------------------------------------------------------------ reads
+# What pages, PDFs and the API may show of a client: never the portal
+# password's hash, only whether there is one.
+CLIENT_COLUMNS = (
+    "id, name, dob, email, phone, address, created_at, registration_number, "
+    "registered_on, registration_expires, ship_name, ship_address, "
+    "prescriber, prescription_expires, allowance_grams, coverage_name, "
+    "coverage_percent, coverage_max_cents, notes, "
+    "coalesce(portal_password_hash, '') != '' AS portal_enabled")
+
+
 def get_client(db, client_id):
-    row = db.execute("SELECT * FROM clients WHERE id = ?",
+    row = db.execute("SELECT %s FROM clients WHERE id = ?" % CLIENT_COLUMNS,
                      [client_id]).fetchone()
     return dict(row) if row else None
 
@@ -334,16 +344,3 @@ def set_portal_password(db, client_id, password):
         require_client(db, client_id)
         db["clients"].update(client_id, {
             "portal_password_hash": generate_password_hash(password)})
-
-
-def check_portal_login(db, email, password):
-    """The client row for these portal credentials, or None."""
-    row = db.execute(
-        "SELECT * FROM clients WHERE lower(email) = ? "
-        "AND portal_password_hash IS NOT NULL",
-        [(email or "").strip().lower()]).fetchone()
-    if row is None:
-        return None
-    from server.auth import throttled_login
-    return throttled_login(db, "clients", row, password,
-                           "portal_password_hash")

@@ -21,7 +21,7 @@ import secrets
 import unicodedata
 
 from server import order_states as states
-from server import orders
+from server import orders, pdf_content
 from server.db import now
 
 # Generous for a scanned prescription or a photographed ID; configurable
@@ -126,8 +126,14 @@ def display_name(filename, content_type=None):
     return name[:FILENAME_MAX]
 
 
-def can_show_inline(content_type):
-    return TYPES.get(content_type, (None, False))[1]
+def can_show_inline(content_type, data=None):
+    """May a browser show it rather than download it?  By its type (text
+    never); given its bytes, a PDF only when it carries nothing a viewer
+    would run or fetch (server.pdf_content)."""
+    if not TYPES.get(content_type, (None, False))[1]:
+        return False
+    return data is None or content_type != "application/pdf" or \
+        pdf_content.active_content(data) is None
 
 
 # ------------------------------------------------------------ storage

@@ -18,6 +18,7 @@ import qrcode
 import qrcode.util
 from fpdf import FPDF
 
+from server import clients
 from server import order_states as states
 from server.db import now
 from server.orders import get_order, record_history, transaction
@@ -191,9 +192,7 @@ def dispensed_bottles(db, order_id):
 
 def client_of(db, order):
     """The order's client row with everything labels and receipts show."""
-    row = db.execute("SELECT * FROM clients WHERE id = ?",
-                     [order["client_id"]]).fetchone()
-    return dict(row) if row else {}
+    return clients.get_client(db, order["client_id"]) or {}
 
 
 def ship_to(order, client):

@@ -3,8 +3,6 @@ orders they place, which arrive Open and unverified (source 'portal')
 for a CSR to verify, ship and take payment."""
 from server import clients, orders
 
-SESSION_KEY = "portal_client_id"      # never shared with staff sign-in
-
 
 def client_orders(db, client_id):
     return clients.client_orders(db, client_id)

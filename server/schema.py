@@ -395,3 +395,32 @@ BEGIN
   SELECT RAISE(ABORT, 'client history is append-only');
 END;
 """)
+
+
+@migrations()
+def m014_sessions_and_sign_in_throttle(db):
+    # A session carries its account's epoch when it began: signing out,
+    # deactivation (server.sessions) raise the epoch and so end every
+    # session of the account, copies of its cookie included.
+    db["staff"].add_column("session_epoch", int, not_null_default=0)
+    db["clients"].add_column("session_epoch", int, not_null_default=0)
+    # Wrong passwords per name as typed, known account or not, so the
+    # lockout says nothing about which names exist (server.sign_in).  It
+    # replaces the failed_logins and locked_until columns of staff and
+    # clients (m009, m011), no longer read; their current locks move here.
+    db["sign_in_failures"].create({
+        "realm": str, "name": str, "failed": int, "locked_until": str,
+        "last_at": str,
+    }, pk=("realm", "name"), not_null={"realm", "name", "failed", "last_at"})
+    db["sign_in_failures"].create_index(["last_at"])
+    db.execute(
+        "INSERT INTO sign_in_failures (realm, name, failed, locked_until, "
+        " last_at) SELECT 'staff', username, failed_logins, locked_until, "
+        " datetime('now') FROM staff WHERE failed_logins > 0 "
+        " OR locked_until IS NOT NULL")
+    db.execute(
+        "INSERT OR IGNORE INTO sign_in_failures (realm, name, failed, "
+        " locked_until, last_at) SELECT 'portal', lower(trim(email)), "
+        " failed_logins, locked_until, datetime('now') FROM clients "
+        " WHERE email IS NOT NULL AND (failed_logins > 0 "
+        " OR locked_until IS NOT NULL)")

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, send_file
 
+from server.broker import HASH_ROUNDS, hash_rounds
 from server.db import get_db
 from shared import wire
 
@@ -10,13 +11,24 @@ bp = Blueprint("devices", __name__, url_prefix="/devices")
 
 
 def list_devices(db):
-    """Guns with their presence and how much each has recorded today."""
-    return [dict(r) for r in db.execute(
-        "SELECT d.*, (SELECT count(*) FROM picks k WHERE k.device_id = d.id "
-        " AND k.status = 'accepted' AND k.recorded_at >= date('now')) "
-        " AS picks_today, (SELECT max(received_at) FROM device_events e "
-        " WHERE e.device_id = d.id) AS last_event "
-        "FROM devices d ORDER BY d.id")]
+    """Guns with their presence and how much each has recorded today.
+    Never their password hash: only whether it is weaker than new ones
+    (`credentials_outdated`: provision the gun again to strengthen it)."""
+    devices = []
+    for r in db.execute(
+            "SELECT d.id, d.name, d.board, d.created_at, d.last_seen, "
+            " d.online, d.fw, d.pending, d.ep, d.upto, "
+            " d.password_hash AS secret, "
+            " (SELECT count(*) FROM picks k WHERE k.device_id = d.id "
+            " AND k.status = 'accepted' AND k.recorded_at >= date('now')) "
+            " AS picks_today, (SELECT max(received_at) FROM device_events e "
+            " WHERE e.device_id = d.id) AS last_event "
+            "FROM devices d ORDER BY d.id"):
+        device = {k: r[k] for k in r.keys() if k != "secret"}
+        device["credentials_outdated"] = bool(r["secret"]) and \
+            hash_rounds(r["secret"]) < HASH_ROUNDS
+        devices.append(device)
+    return devices
 
 
 @bp.get("/")

@@ -115,7 +115,8 @@ def generate(order_id, kind):
 @bp.get("/<int:order_id>/documents/<int:document_id>")
 def download(order_id, document_id):
     """The document's bytes, as an attachment unless ?inline=1 asks to
-    view a PDF or image in the browser."""
+    view a PDF or image in the browser (and, for a PDF, it runs nothing
+    there: documents.can_show_inline)."""
     auth.require("view")
     try:
         row, data = documents.read_document(get_db(), _directory(), order_id,
@@ -126,7 +127,7 @@ def download(order_id, document_id):
     if content_type not in documents.TYPES:
         content_type = "application/octet-stream"
     inline = request.args.get("inline") == "1" and \
-        documents.can_show_inline(content_type)
+        documents.can_show_inline(content_type, data)
     name = documents.display_name(row["filename"], content_type)
     response = Response(data, mimetype=content_type)
     if content_type == "text/plain":

@@ -1,14 +1,14 @@
 """Client Portal: a registered client signs in with their email and
-portal password, sees their orders and places new ones.  Its session key
-is its own (portal.SESSION_KEY), separate from staff sign-in; its forms
-carry the same CSRF token, checked here since the staff check skips
-portal pages."""
+portal password, sees their orders and places new ones.  Its sign-in is
+its own (sign_in.PORTAL), separate from staff sign-in, with the same
+rules (server.sessions, server.sign_in); its forms carry the same CSRF
+token, checked here since the staff check skips portal pages."""
 import functools
 
 from flask import (Blueprint, abort, flash, g, redirect,
                    render_template, request, session, url_for)
 
-from server import auth, clients, orders, portal
+from server import auth, clients, orders, portal, sessions, sign_in
 from server.db import get_db
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -17,13 +17,9 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 @bp.before_request
 def _before():
     g.portal_client = None
-    client_id = session.get(portal.SESSION_KEY)
-    if client_id is not None:
-        g.portal_client = clients.get_client(get_db(), client_id)
-        if g.portal_client is None or \
-                not g.portal_client.get("portal_password_hash"):
-            session.pop(portal.SESSION_KEY, None)
-            g.portal_client = None
+    account = sessions.current(sign_in.PORTAL)
+    if account is not None:
+        g.portal_client = clients.get_client(get_db(), account["id"])
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         auth.check_csrf()
 
@@ -46,16 +42,16 @@ def _portal_globals():
 def login():
     if request.method == "POST":
         try:
-            client = clients.check_portal_login(get_db(),
-                                                request.form.get("email"),
-                                                request.form.get("password"))
-        except auth.LockedOut as e:
+            client = sign_in.check(get_db(), sign_in.PORTAL,
+                                   request.form.get("email"),
+                                   request.form.get("password"))
+        except sign_in.LockedOut as e:
             flash(str(e), "error")
             return render_template("portal/login.html"), 429
         if client is None:
             flash("Wrong email or password.", "error")
             return render_template("portal/login.html"), 401
-        session[portal.SESSION_KEY] = client["id"]
+        sessions.begin(sign_in.PORTAL, client["id"])
         auth.csrf_token()
         return redirect(url_for(".index"))
     if g.portal_client is not None:
@@ -65,7 +61,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.pop(portal.SESSION_KEY, None)
+    """Sign out here and everywhere else this client is signed in."""
+    if g.portal_client is not None:
+        sessions.end_all(get_db(), sign_in.PORTAL, g.portal_client["id"])
+    session.clear()
     flash("Signed out.", "success")
     return redirect(url_for(".login"))
 

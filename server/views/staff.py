@@ -1,11 +1,13 @@
 """Staff accounts page (administrators): add accounts, change roles,
 reset passwords, deactivate.  Accounts are never deleted, so order
-history keeps naming real people."""
+history keeps naming real people.  A new password or a deactivation
+ends the account's sessions (server.sessions); a new role applies to
+them at their next request."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-
-from server import auth
-from server.db import get_db, write
 from werkzeug.security import generate_password_hash
+
+from server import auth, sessions, sign_in
+from server.db import get_db, write
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -40,7 +42,8 @@ def update(staff_id):
     auth.require("manage_staff")
     db = get_db()
     form = request.form
-    row = db.execute("SELECT * FROM staff WHERE id = ?", [staff_id]).fetchone()
+    row = db.execute("SELECT id, username FROM staff WHERE id = ?",
+                     [staff_id]).fetchone()
     if row is None:
         flash("No such account.", "error")
         return redirect(url_for(".index"))
@@ -69,5 +72,12 @@ def update(staff_id):
     if changes:
         with write(db):
             db["staff"].update(staff_id, changes)
+            if changes.get("active") == 0:
+                sessions.end_all(db, sign_in.STAFF, staff_id)
+        if me and "password_hash" in changes:
+            # The new password ends this account's other sessions; the
+            # one that changed it goes on.
+            sessions.begin(sign_in.STAFF, staff_id)
+            auth.csrf_token()
         flash("Account %s updated." % row["username"], "success")
     return redirect(url_for(".index"))

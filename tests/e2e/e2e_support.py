@@ -1,7 +1,10 @@
 """Helpers for the end-to-end tests (a module of its own: every test
 folder has a conftest.py, so `from conftest import ...` would be ambiguous)."""
+import http.cookiejar
 import json
+import re
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -18,8 +21,22 @@ def auth_header(username="admin"):
 
 
 def get(stack, path):
-    req = urllib.request.Request(stack.url.rstrip("/") + path,
-                                 headers=auth_header())
-    with urllib.request.urlopen(req, timeout=10) as r:
-        body = r.read().decode()
-        return json.loads(body) if path.startswith("/api/") else body
+    """A JSON API answer (HTTP Basic) or a page (signed in through the
+    sign-in form: Basic opens the API only)."""
+    base = stack.url.rstrip("/")
+    if path.startswith("/api/"):
+        req = urllib.request.Request(base + path, headers=auth_header())
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read().decode())
+    from server.seed import DEMO_PASSWORD
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(base + "/login", timeout=10) as r:
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          r.read().decode()).group(1)
+    form = urllib.parse.urlencode({"username": "admin",
+                                   "password": DEMO_PASSWORD,
+                                   "csrf_token": token}).encode()
+    with browser.open(base + "/login?next=" + urllib.parse.quote(path),
+                      data=form, timeout=10) as r:
+        return r.read().decode()

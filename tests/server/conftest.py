@@ -8,8 +8,9 @@ import pytest
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from server import auth, create_app, prepare_database
+from server import auth, create_app, prepare_database, sessions
 from server.db import connect
+from server.sign_in import STAFF
 from server.seed import seed_demo
 
 
@@ -62,12 +63,11 @@ def login(app):
     def sign_in(client, role="admin"):
         db = connect(app.config["DATABASE"])
         try:
-            staff_id = db.execute("SELECT id FROM staff WHERE username = ?",
-                                  ["t-" + role]).fetchone()["id"]
+            row = db.execute(STAFF.by_name, ["t-" + role]).fetchone()
         finally:
             db.conn.close()
         with client.session_transaction() as session:
-            session["staff_id"] = staff_id
+            session.update(sessions.values(app.secret_key, STAFF, row))
         return client
     return sign_in
 

@@ -27,7 +27,8 @@ def test_get_order(client, demo):
 
 def test_unknown_order_is_404(client, demo):
     for response in (client.get("/api/orders/999999"),
-                     client.post("/api/orders/999999/actions/take_payment"),
+                     client.post("/api/orders/999999/actions/take_payment",
+                                 json={}),
                      client.post("/api/orders/999999/notes",
                                  json={"text": "x"})):
         assert response.status_code == 404
@@ -41,7 +42,8 @@ def test_illegal_action_is_409_and_changes_nothing(client, demo, order_id,
                                                    action):
     before = order_row(demo, order_id)
     entries = history_count(demo, order_id)
-    response = client.post("/api/orders/%d/actions/%s" % (order_id, action))
+    response = client.post("/api/orders/%d/actions/%s" % (order_id, action),
+                           json={})
     assert response.status_code == 409
     assert "is not allowed for an order in status" in \
         response.get_json()["error"]
@@ -50,7 +52,7 @@ def test_illegal_action_is_409_and_changes_nothing(client, demo, order_id,
 
 
 def test_ship_not_fully_picked_is_409(client, demo):
-    response = client.post("/api/orders/1003/actions/ship")
+    response = client.post("/api/orders/1003/actions/ship", json={})
     assert response.status_code == 409
     assert "not every line is fully picked" in response.get_json()["error"]
     assert order_row(demo, 1003)["status"] == "placed"
@@ -70,7 +72,8 @@ def test_action_returns_the_updated_order(client, demo):
 
 
 def test_delete_returns_no_order(client, demo):
-    body = client.post("/api/orders/1007/actions/delete").get_json()
+    body = client.post("/api/orders/1007/actions/delete",
+                       json={}).get_json()
     assert body["result"]["deleted"] and body["order"] is None
     assert client.get("/api/orders/1007").status_code == 404
 

@@ -6,6 +6,7 @@ from order_helpers import order_row
 from server import create_app, orders
 from server.db import connect
 from server.seed import DEMO_PASSWORD, seed_demo
+from server.sign_in import LOCK_AFTER
 
 PRIYA_EMAIL = "priya.raman@rogers.com"
 
@@ -25,6 +26,7 @@ def test_portal_needs_its_own_sign_in(anon_client, client, demo):
     with anon_client.session_transaction() as session:
         assert "staff_id" not in session
         assert session["portal_client_id"] == 3
+        assert session["portal_client_id_proof"]
     # ... and a portal session is not a staff one.
     assert anon_client.get("/orders/").status_code == 302
     assert anon_client.get("/clients/").status_code == 302
@@ -86,6 +88,11 @@ def test_portal_forms_need_the_csrf_token(tmp_path):
         assert c.post("/portal/login", data={
             "email": PRIYA_EMAIL, "password": DEMO_PASSWORD,
             "csrf_token": token}).status_code == 302
+        # Signing in gave the session a new token.
+        html = c.get("/portal/orders/new").get_data(as_text=True)
+        assert token not in html
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          html).group(1)
         before = db["orders"].count
         assert c.post("/portal/orders/new", data={
             "qty_CBD-OIL-30": "1"}).status_code == 400
@@ -101,12 +108,12 @@ def test_portal_forms_need_the_csrf_token(tmp_path):
 
 
 def test_portal_sign_in_locks_out_guessing(anon_client, demo):
-    from server import auth
-    for _ in range(auth.LOCK_AFTER):
+    for _ in range(LOCK_AFTER):
         assert sign_in(anon_client, password="guess").status_code == 401
     r = sign_in(anon_client)
     assert r.status_code == 429 and "locked until" in r.get_data(
         as_text=True)
-    demo.execute("UPDATE clients SET locked_until = '2000-01-01 00:00:00' "
-                 "WHERE lower(email) = ?", [PRIYA_EMAIL])
+    demo.execute("UPDATE sign_in_failures SET locked_until = "
+                 "'2000-01-01 00:00:00' WHERE realm = 'portal' AND name = ?",
+                 [PRIYA_EMAIL])
     assert sign_in(anon_client).status_code == 302

@@ -1,13 +1,14 @@
 """Per-gun credentials and the flash command's dry run."""
 import json
 import os
+import subprocess
 
 import paho.mqtt.client as mqtt
 import pytest
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.broker import Broker
+from server.broker import HASH_ROUNDS, Broker, hash_rounds, password_hash
 from tools.flash import flash_command
 from tools.provision import (ProvisionError, device_hashes, gun_config,
                              provision_command, provision_device)
@@ -40,6 +41,57 @@ def test_provision_stores_only_the_hash(db, tmp_path):
     with broker:
         assert broker_accepts(broker, "G03", password)
         assert not broker_accepts(broker, "G03", password + "x")
+
+
+def password_file(broker):
+    return dict(line.split(":", 1)
+                for line in broker.passwd.read_text().splitlines())
+
+
+def test_broker_passwords_are_hashed_with_many_rounds(db, tmp_path):
+    """Every hash the project writes (guns, the worker) has HASH_ROUNDS
+    PBKDF2-SHA512 rounds, and the real broker logs them in."""
+    assert HASH_ROUNDS >= 20_000
+    password = provision_device(db, "G03")
+    assert hash_rounds(db["devices"].get("G03")["password_hash"]) == \
+        HASH_ROUNDS
+    broker = Broker(tmp_path / "broker", device_hashes=device_hashes(db),
+                    devices={"G04": "another-gun-password"})
+    with broker:
+        hashes = password_file(broker)
+        assert set(hashes) == {"G03", "G04", broker.worker_user}
+        assert {hash_rounds(h) for h in hashes.values()} == {HASH_ROUNDS}
+        assert broker_accepts(broker, "G03", password)
+        assert broker_accepts(broker, "G04", "another-gun-password")
+        assert broker_accepts(broker, broker.worker_user,
+                              broker.worker_password)
+        assert not broker_accepts(broker, "G03", password[:-1])
+
+
+def test_older_hashes_keep_working(db, tmp_path):
+    """Hashes made before (101 rounds, as mosquitto_passwd makes them)
+    still log their gun in; provisioning the gun again replaces them."""
+    passwd = tmp_path / "made-by-mosquitto"
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwd), "G08",
+                    "a-gun-password-from-before"], check=True)
+    made_by_mosquitto = passwd.read_text().strip().split(":", 1)[1]
+    assert hash_rounds(made_by_mosquitto) == 101
+    db["devices"].insert_all([
+        {"id": "G08", "password_hash": made_by_mosquitto},
+        {"id": "G09", "password_hash": password_hash(
+            "another-one-from-before", iterations=101)}])
+    broker = Broker(tmp_path / "broker", device_hashes=device_hashes(db))
+    with broker:
+        assert broker_accepts(broker, "G08", "a-gun-password-from-before")
+        assert broker_accepts(broker, "G09", "another-one-from-before")
+        assert not broker_accepts(broker, "G09", "another-one-from-befor")
+    new_password = provision_device(db, "G09")
+    assert hash_rounds(db["devices"].get("G09")["password_hash"]) == \
+        HASH_ROUNDS
+    broker = Broker(tmp_path / "broker", device_hashes=device_hashes(db))
+    with broker:
+        assert broker_accepts(broker, "G09", new_password)
+        assert not broker_accepts(broker, "G09", "another-one-from-before")
 
 
 def test_provision_again_replaces_password(db):
