@@ -10,12 +10,14 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
 from up_support import (BROKER, RUNNING, Running, free_port, get, pickgun,
                         processes_using)
 
 from server.broker import Broker
 from tools import ports
+from tools.up import up_command
 
 TIME_WAIT = "06"
 
@@ -199,6 +201,16 @@ def test_a_holder_this_user_cannot_see_is_named_by_its_user(monkeypatch):
         said = ports.holder(port)
     assert said.startswith("another program, run by user %s (not Pickgun's"
                            " broker" % ports._user(os.geteuid()))
+
+
+@pytest.mark.parametrize("option", ["--port", "--mqtt-port", "--tls-port"])
+@pytest.mark.parametrize("value", ["0", "65536", "web"])
+def test_a_port_that_is_not_one_is_refused(tmp_path, option, value):
+    result = CliRunner().invoke(up_command, ["--instance", str(
+        tmp_path / "instance"), option, value])
+    assert result.exit_code == 2
+    assert "Invalid value for '%s'" % option in result.output
+    assert not (tmp_path / "instance").exists()
 
 
 def test_two_roles_given_one_port_is_refused(tmp_path):

@@ -297,6 +297,7 @@ def _interrupt(signum, frame):
 
 
 RECORDED = " [default: %d, or the port recorded in INSTANCE/ports.json]"
+PORT = click.IntRange(1, 65535)
 
 
 @click.command("up")
@@ -304,15 +305,15 @@ RECORDED = " [default: %d, or the port recorded in INSTANCE/ports.json]"
               help="Seed demo data and start two simulated guns.")
 @click.option("--instance", default="instance", show_default=True,
               type=click.Path(file_okay=False), help="Data folder.")
-@click.option("--port", "web_port", type=int,
+@click.option("--port", "web_port", type=PORT,
               help="Web port." + RECORDED % ports.DEFAULTS["web"])
-@click.option("--mqtt-port", type=int,
+@click.option("--mqtt-port", type=PORT,
               help="The broker's plain port." + RECORDED
               % ports.DEFAULTS["mqtt"])
 @click.option("--mqtt-host", default="127.0.0.1", show_default=True,
               help="Address the guns' listener is on (0.0.0.0 for real "
               "guns).")
-@click.option("--tls-port", type=int,
+@click.option("--tls-port", type=PORT,
               help="Guns' TLS port (the plain port is then on 127.0.0.1)."
               + RECORDED % ports.DEFAULTS["mqtt_tls"])
 @click.option("--tls/--no-tls", default=True, show_default=True,

@@ -31,7 +31,8 @@ def make_server(app, host="127.0.0.1", port=5000, threads=THREADS,
                 trusted_proxy=None):
     """A waitress server for `app`, listening (port 0: any free port; see
     .effective_port); .run() serves until SIGINT/SIGTERM."""
-    options = {"host": host, "port": port, "threads": threads}
+    options = {"host": host, "port": port, "threads": threads,
+               "clear_untrusted_proxy_headers": True}
     if trusted_proxy:
         options.update(trusted_proxy=trusted_proxy, trusted_proxy_count=1,
                        trusted_proxy_headers=" ".join(PROXY_HEADERS))
@@ -63,12 +64,13 @@ def serve(server):
 @click.command("web")
 @click.option("--db", "db_path", required=True, type=click.Path())
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True,
+              type=click.IntRange(0, 65535), help="0: any free port.")
 @click.option("--gun-screens", type=click.Path(file_okay=False),
               help="Folder of simulated guns, whose screens the fleet page "
                    "then shows.")
 @click.option("--threads", default=THREADS, show_default=True,
-              help="Requests served at once.")
+              type=click.IntRange(1, 256), help="Requests served at once.")
 @click.option("--trusted-proxy", metavar="ADDRESS",
               help="The reverse proxy in front of Pickgun (e.g. 127.0.0.1): "
                    "its X-Forwarded-For/-Proto/-Host/-Port are believed. "
