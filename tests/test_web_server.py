@@ -9,6 +9,7 @@ import socket
 import threading
 
 import pytest
+from waitress import wasyncore
 
 from up_support import (RUNNING, Running, free_port, get, pickgun,
                         processes_using)
@@ -99,8 +100,11 @@ def seen_through(**options):
         assert status == 200 and headers["Server"] == "waitress"
         return json.loads(body), port
     finally:
-        server.close()
+        # Closed from its own loop thread: closing its sockets from here
+        # could pull them from under that thread's select().
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         serving.join(5)
+        server.task_dispatcher.shutdown()
         assert not serving.is_alive()
 
 

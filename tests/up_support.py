@@ -92,6 +92,8 @@ class Running:
             except ProcessLookupError:
                 pass
         self._reader.join(5)
+        if not self._reader.is_alive():
+            self.proc.stdout.close()
 
 
 def _pids():
