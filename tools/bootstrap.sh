@@ -5,9 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=${1:-run}
+case "$want" in
+    run|test) ;;
+    *) echo "usage: tools/bootstrap.sh [run|test]" >&2; exit 2 ;;
+esac
 
 python=${PYTHON:-python3}
 need=()
+# Debian's python3 lacks ensurepip (and so venv's pip) until python3-venv is
+# installed; python3-venv brings python3 itself on a machine without it.
 "$python" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
@@ -15,19 +21,37 @@ if [ "$want" = test ]; then
     [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 if [ ${#need[@]} -gt 0 ]; then
-    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "Pickgun needs these Debian packages: ${need[*]}" >&2
+            echo "As root, run: apt-get install -y ${need[*]}" >&2
+            echo "then run this command again." >&2
+            exit 1
+        fi
+        sudo="sudo"
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "Pickgun needs: ${need[*]} (no apt-get here: install them with" \
+             "this system's package manager, then run this command again)" >&2
+        exit 1
+    fi
     echo "Installing system packages: ${need[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
+# A .venv whose pip does not run (an interrupted first run, or a Python
+# since removed) is made again from scratch.
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    echo "Creating .venv"
+    "$python" -m venv --clear .venv
 fi
 extras="."
 [ "$want" = test ] && extras=".[test]"
 stamp=".venv/.installed-$want"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/pip install -q --disable-pip-version-check -e "$extras"
+    echo "Installing Pickgun and its dependencies into .venv ($want set-up)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e "$extras"
     touch "$stamp"
 fi

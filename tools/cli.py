@@ -7,7 +7,7 @@ import click
 # `pickgun --help` stays fast and a tool's optional dependencies stay optional.
 COMMANDS = {
     "up": ("tools.up", "up_command"),
-    "web": ("tools.up", "web_command"),
+    "web": ("tools.web", "web_command"),
     "worker": ("server.worker", "worker_command"),
     "init-db": ("server.seed", "init_db_command"),
     "seed-demo": ("server.seed", "seed_demo_command"),

@@ -8,7 +8,8 @@ the real firmware under MicroPython.  Everything lives in one instance folder
 
 Guns talk TLS to the broker (the demo guns too); the plain port is bound to
 127.0.0.1 for the worker on this machine.  --no-tls puts everything on the
-plain port, on --mqtt-host."""
+plain port, on --mqtt-host.  The ports, once used, are kept
+(tools/ports.py)."""
 import os
 import secrets
 import signal
@@ -22,41 +23,55 @@ from pathlib import Path
 import click
 
 from server import db as dbmod
-from server.broker import Broker, free_port
+from server.broker import Broker, BrokerError
+from server.picking import picking_list
+from server.seed import DEMO_PASSWORD, STAFF, seed_demo
+from shared import wire
+from tools import ports
+from tools.provision import provision_device, tls_config
+from tools.simulate import (GunTimeout, SimulatedGun, apply_console_line,
+                            draw)
 
 DEMO_GUNS = ("G01", "G02")
 
 
-def port_free(port, host="127.0.0.1"):
-    with socket.socket() as s:
-        try:
-            s.bind((host, port))
-            return True
-        except OSError:
-            return False
+class StartError(RuntimeError):
+    """A part of the stack did not start."""
 
 
-def wait_for_port(port, proc, what, timeout=20):
+def log_tail(path, lines=15):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace")
+                         .splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def wait_for_port(port, proc, what, log_path, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise click.ClickException("%s exited with code %s"
-                                       % (what, proc.returncode))
+            raise StartError("%s exited with code %s; the end of %s:\n%s"
+                             % (what, proc.returncode, log_path,
+                                log_tail(log_path)))
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise click.ClickException("%s did not start on port %d" % (what, port))
+    raise StartError("%s did not start on port %d; the end of %s:\n%s"
+                     % (what, port, log_path, log_tail(log_path)))
 
 
 class Stack:
     """Broker + worker + web (+ demo guns), started and stopped together."""
 
-    def __init__(self, instance, web_port=5000, mqtt_port=1883,
+    def __init__(self, instance, web_port=None, mqtt_port=None,
                  mqtt_host="127.0.0.1", demo=False, guns=DEMO_GUNS,
-                 gun_config=None, log=print, tls=True, tls_port=8883,
-                 tls_names=()):
+                 gun_config=None, log=print, tls=True, tls_port=None,
+                 tls_names=(), trusted_proxy=None):
+        """Ports left None are those recorded in the instance folder, else
+        the defaults (tools/ports.py)."""
         self.instance = Path(instance).resolve()
         self.db_path = self.instance / "pickgun.db"
         self.web_port = web_port
@@ -65,6 +80,7 @@ class Stack:
         self.tls = tls
         self.tls_port = tls_port if tls else None
         self.tls_names = tls_names
+        self.trusted_proxy = trusted_proxy
         self.demo = demo
         self.gun_ids = guns if demo else ()
         self.gun_config = gun_config or {}
@@ -81,7 +97,6 @@ class Stack:
         try:
             dbmod.migrate(db)
             if self.demo:
-                from server.seed import seed_demo
                 if not db["orders"].count:
                     seed_demo(db)
                     self.log("Seeded demo data.")
@@ -97,7 +112,6 @@ class Stack:
     def _gun_password(self, db, gun_id):
         """Demo guns keep their clear password beside their flash image, the
         way a real gun keeps it in config.json."""
-        from tools.provision import provision_device
         path = self.instance / "guns" / gun_id / "password"
         row = db.execute("SELECT password_hash FROM devices WHERE id = ?",
                          [gun_id]).fetchone()
@@ -126,18 +140,23 @@ class Stack:
             self.stop()
             raise
 
+    def choose_ports(self):
+        """Given, recorded or default ports; a held one stops the start."""
+        given = {"web": self.web_port, "mqtt": self.mqtt_port}
+        hosts = {"web": "127.0.0.1",
+                 "mqtt": "127.0.0.1" if self.tls else self.mqtt_host}
+        if self.tls:
+            given["mqtt_tls"], hosts["mqtt_tls"] = self.tls_port, \
+                self.mqtt_host
+        chosen = ports.choose(self.instance, given, hosts,
+                              gun_role="mqtt_tls" if self.tls else "mqtt",
+                              log=self.log)
+        self.web_port, self.mqtt_port = chosen["web"], chosen["mqtt"]
+        self.tls_port = chosen.get("mqtt_tls")
+
     def _start(self):
+        self.choose_ports()
         hashes = self.prepare()
-        bind = "" if self.mqtt_host == "0.0.0.0" else self.mqtt_host
-        if self.mqtt_port and not port_free(
-                self.mqtt_port, "127.0.0.1" if self.tls else bind):
-            self.log("MQTT port %d is taken; using a free one."
-                     % self.mqtt_port)
-            self.mqtt_port = None
-        if self.tls_port and not port_free(self.tls_port, bind):
-            self.log("MQTT TLS port %d is taken; using a free one."
-                     % self.tls_port)
-            self.tls_port = None
         pw_file = self._worker_password()
         self.broker = Broker(self.instance / "broker", port=self.mqtt_port,
                              host=self.mqtt_host, device_hashes=hashes,
@@ -152,15 +171,15 @@ class Stack:
             "--broker-host", "127.0.0.1", "--broker-port", str(self.mqtt_port),
             "--user", self.broker.worker_user,
             "--password-file", str(pw_file)], "worker.log")
-        if not port_free(self.web_port):
-            self.log("Web port %d is taken; using a free one." % self.web_port)
-            self.web_port = free_port()
         web_args = ["web", "--db", str(self.db_path),
                     "--port", str(self.web_port)]
         if self.gun_ids:
             web_args += ["--gun-screens", str(self.instance / "guns")]
+        if self.trusted_proxy:
+            web_args += ["--trusted-proxy", self.trusted_proxy]
         self.web = self._spawn(web_args, "web.log")
-        wait_for_port(self.web_port, self.web, "web server")
+        wait_for_port(self.web_port, self.web, "The web server",
+                      self.instance / "web.log")
         for gun_id in self.gun_ids:
             self.start_gun(gun_id)
         return self
@@ -182,17 +201,20 @@ class Stack:
         return changed
 
     def start_gun(self, gun_id):
-        from tools.provision import tls_config
-        from tools.simulate import SimulatedGun
         password = (self.instance / "guns" / gun_id / "password") \
             .read_text().strip()
         extra = dict(self.gun_config)
         if self.tls:
             extra = dict(tls_config(self.broker.ca_der_path, self.tls_port),
                          **extra)
-        gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id, password,
-                           "127.0.0.1", self.tls_port or self.mqtt_port,
-                           extra_config=extra)
+        try:
+            gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id,
+                               password, "127.0.0.1",
+                               self.tls_port or self.mqtt_port,
+                               extra_config=extra)
+        except (OSError, RuntimeError, GunTimeout) as e:
+            raise StartError("Simulated gun %s did not start: %s"
+                             % (gun_id, e)) from e
         self.guns[gun_id] = gun
         return gun
 
@@ -233,8 +255,6 @@ class Stack:
 
 def print_picking_list(stack):
     """The codes a person needs to drive the demo guns from the keyboard."""
-    from server.picking import picking_list
-    from shared import wire
     db = dbmod.connect(str(stack.db_path))
     try:
         for entry in picking_list(db):
@@ -256,7 +276,6 @@ CONSOLE_HELP = ("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
 
 def console(stack):
     """Drive the demo guns from the terminal: `G01 PGO:1042:V`, `G01 :ok`."""
-    from tools.simulate import apply_console_line, draw
     click.echo(CONSOLE_HELP)
     for line in sys.stdin:
         if line.strip().lower() == "list":
@@ -277,45 +296,53 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+RECORDED = " [default: %d, or the port recorded in INSTANCE/ports.json]"
+PORT = click.IntRange(1, 65535)
+
+
 @click.command("up")
 @click.option("--demo", is_flag=True,
               help="Seed demo data and start two simulated guns.")
 @click.option("--instance", default="instance", show_default=True,
               type=click.Path(file_okay=False), help="Data folder.")
-@click.option("--port", "web_port", default=5000, show_default=True)
-@click.option("--mqtt-port", default=1883, show_default=True)
+@click.option("--port", "web_port", type=PORT,
+              help="Web port." + RECORDED % ports.DEFAULTS["web"])
+@click.option("--mqtt-port", type=PORT,
+              help="The broker's plain port." + RECORDED
+              % ports.DEFAULTS["mqtt"])
 @click.option("--mqtt-host", default="127.0.0.1", show_default=True,
               help="Address the guns' listener is on (0.0.0.0 for real "
               "guns).")
-@click.option("--tls-port", default=8883, show_default=True,
-              help="Guns' TLS port (the plain port is then on 127.0.0.1).")
+@click.option("--tls-port", type=PORT,
+              help="Guns' TLS port (the plain port is then on 127.0.0.1)."
+              + RECORDED % ports.DEFAULTS["mqtt_tls"])
 @click.option("--tls/--no-tls", default=True, show_default=True,
               help="Guns connect over TLS.")
 @click.option("--tls-name", "tls_names", multiple=True,
               help="Another name or address guns use for the broker, for "
               "its certificate (repeatable).")
+@click.option("--trusted-proxy", metavar="ADDRESS",
+              help="The reverse proxy in front of the web pages (see "
+              "`pickgun web --help`).")
 def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
-               tls_names):
-    """Run the web server, MQTT worker and broker until Ctrl-C."""
+               tls_names, trusted_proxy):
+    """Run the web server, MQTT worker and broker until Ctrl-C.
+
+    A port, once used, is kept for every later start (guns know it): one
+    that another program holds stops the start with an error saying which
+    program; only a default port that is held is replaced, once, by a free
+    one."""
     stack = Stack(instance, web_port=web_port, mqtt_port=mqtt_port,
                   mqtt_host=mqtt_host, demo=demo, log=click.echo, tls=tls,
-                  tls_port=tls_port, tls_names=tls_names)
-    signal.signal(signal.SIGTERM, _interrupt)
+                  tls_port=tls_port, tls_names=tls_names,
+                  trusted_proxy=trusted_proxy)
+    # Closing the terminal (SIGHUP) or a service manager's SIGTERM stops
+    # everything as Ctrl-C does.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     try:
         stack.start()
-        click.echo("Pickgun is running: %s" % stack.url)
-        b = stack.broker
-        if stack.tls:
-            click.echo("MQTT broker: guns over TLS on %s:%d (CA for "
-                       "`pickgun provision`: %s); worker on 127.0.0.1:%d"
-                       % (mqtt_host, b.tls_port, b.ca_der_path, b.port))
-        else:
-            click.echo("MQTT broker (no TLS) on %s:%d" % (mqtt_host, b.port))
-        click.echo("Logs in %s" % stack.instance)
-        _sign_in_hint(stack, demo)
-        for gun_id, gun in stack.guns.items():
-            click.echo("Simulated gun %s: screen at %s" % (gun_id,
-                                                           gun.screen_png))
+        _announce(stack, demo)
         if demo and sys.stdin.isatty():
             threading.Thread(target=console, args=(stack,),
                              daemon=True).start()
@@ -324,17 +351,36 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
             stack.sync_devices()
     except KeyboardInterrupt:
         pass
+    except (ports.PortError, BrokerError, StartError) as e:
+        raise click.ClickException(str(e))
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        click.echo("Stopping...")
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        if stack.broker is not None:
+            click.echo("Stopping...")
         stack.stop()
+    click.echo("Stopped.")
+
+
+def _announce(stack, demo):
+    click.echo("Pickgun is running: %s" % stack.url)
+    b = stack.broker
+    if stack.tls:
+        click.echo("MQTT broker: guns over TLS on %s:%d (CA for "
+                   "`pickgun provision`: %s); worker on 127.0.0.1:%d"
+                   % (stack.mqtt_host, b.tls_port, b.ca_der_path, b.port))
+    else:
+        click.echo("MQTT broker (no TLS) on %s:%d" % (stack.mqtt_host,
+                                                      b.port))
+    click.echo("Logs in %s" % stack.instance)
+    _sign_in_hint(stack, demo)
+    for gun_id, gun in stack.guns.items():
+        click.echo("Simulated gun %s: screen at %s" % (gun_id,
+                                                       gun.screen_png))
 
 
 def _sign_in_hint(stack, demo):
-    from server.db import connect
-    from server.seed import DEMO_PASSWORD, STAFF
-    db = connect(stack.db_path)
+    db = dbmod.connect(str(stack.db_path))
     try:
         staff = db.execute("SELECT count(*) FROM staff").fetchone()[0]
     finally:
@@ -346,21 +392,3 @@ def _sign_in_hint(stack, demo):
         click.echo("No staff accounts yet: create one with "
                    "`pickgun add-staff NAME --role admin --db %s`"
                    % stack.db_path)
-
-
-@click.command("web")
-@click.option("--db", "db_path", required=True, type=click.Path())
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
-@click.option("--gun-screens", type=click.Path(file_okay=False),
-              help="Folder of simulated guns, whose screens the fleet page "
-                   "then shows.")
-def web_command(db_path, host, port, gun_screens):
-    """Serve the web pages (used by `pickgun up`)."""
-    from werkzeug.serving import run_simple
-    from server import create_app
-    app = create_app({"DATABASE": os.path.abspath(db_path),
-                      "GUN_SCREENS": gun_screens and os.path.abspath(
-                          gun_screens)})
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    run_simple(host, port, app, threaded=True, use_reloader=False)
