@@ -206,7 +206,7 @@ def parse_code(text):
 
 # ------------------------------------------------------------ rejections
 # Why a scan was refused, by the gun at once or by the server after sync.
-# Messages fit the gun's 16-character screen lines.
+# Short: the gun shows "<serial>: <text>" over two 16-character lines.
 REASONS = {
     "foreign": "Not a Pickgun code",
     "check": "Misread - rescan",
@@ -221,6 +221,8 @@ REASONS = {
     "not_in_stock": "Bottle not in stock",
     "lot_mismatch": "Label doesn't match",
     "bottle_taken": "Bottle on other order",
+    "unknown_note": "Unknown note",
+    "bad_event": "Bad event data",
     "journal_full": "Memory full - sync",
     "notes_pending": "Read notes first",
 }
@@ -241,9 +243,28 @@ EVENT_KINDS = (PICK, NOTES_ACK)
 STATUSES = ("open", "awaiting_payment", "placed", "shipped", "delivered",
             "refused", "refunded", "cancelled")
 
+# Limits (docs/protocol.md, Limits).  ep, seq, upto, at and pending fit
+# the gun's 32-bit journal fields; a note id is a database row id.
+U32_MAX = 0xFFFFFFFF
+ORDER_MAX = 10 ** ORDER_ID_MAX_DIGITS - 1
+NOTE_ID_MAX = 2 ** 63 - 1
+NOTES_MAX = 100          # ids in one notes_ack
+CODE_MAX = 80            # characters of a scanned code
+EVENT_BYTES_MAX = 4096   # an event payload (the gun's are under 480)
+ACK_REJ_MAX = 32         # rejections in one ack
+ACK_BYTES_MAX = 4096     # an ack payload
+WHY_MAX = 32             # characters of a reason name: a-z 0-9 _
+FW_MAX = 40
+
 
 def encode(obj):
     return json.dumps(obj).encode()
+
+
+def is_int(value):
+    """A JSON integer: not a float, not true or false (CPython counts bool
+    as int, MicroPython does not: this answers the same on both)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def decode(payload):
@@ -255,22 +276,26 @@ def decode(payload):
         raise WireError("payload is not JSON")
     if not isinstance(obj, dict):
         raise WireError("payload is not a JSON object")
-    if obj.get("v") != VERSION:
-        raise WireError("unsupported version " + repr(obj.get("v")))
+    v = obj.get("v")
+    if not is_int(v) or v != VERSION:
+        raise WireError("unsupported version")
     return obj
 
 
-def _int(obj, key, low=0):
+def _int(obj, key, low=0, high=None):
     value = obj.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise WireError("field " + key + " must be an integer >= " + str(low))
+    if not is_int(value) or value < low or \
+            (high is not None and value > high):
+        raise WireError("field " + key + " must be an integer from " +
+                        str(low) + (" to " + str(high) if high is not None else ""))
     return value
 
 
-def _str(obj, key, limit=64):
+def _str(obj, key, limit=64, low=1):
     value = obj.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise WireError("field " + key + " must be a string")
+    if not isinstance(value, str) or not low <= len(value) <= limit:
+        raise WireError("field " + key + " must be a string of " +
+                        str(low) + " to " + str(limit) + " characters")
     return value
 
 
@@ -287,43 +312,67 @@ def event(ep, seq, kind, order, at, code=None, notes=None):
     return obj
 
 
+def event_identity(obj):
+    """(ep, seq) of a decoded event, checked on their own: an event whose
+    other fields break the contract still has an identity to ack."""
+    return _int(obj, "ep", 1, U32_MAX), _int(obj, "seq", 1, U32_MAX)
+
+
 def check_event(obj):
     """Validate a decoded event; return it.  Raises WireError."""
-    _int(obj, "ep", 1)
-    _int(obj, "seq", 1)
-    _int(obj, "o", 1)
-    _int(obj, "at", 0)
+    event_identity(obj)
+    _int(obj, "o", 1, ORDER_MAX)
+    _int(obj, "at", 0, U32_MAX)
     kind = obj.get("k")
     if kind == PICK:
-        _str(obj, "c", 80)
+        _str(obj, "c", CODE_MAX)
     elif kind == NOTES_ACK:
         notes = obj.get("n")
-        if not isinstance(notes, list) or not all(
-                isinstance(n, int) and not isinstance(n, bool) for n in notes):
-            raise WireError("field n must be a list of note ids")
+        if not isinstance(notes, list) or not 0 < len(notes) <= NOTES_MAX:
+            raise WireError("field n must be a list of 1 to " +
+                            str(NOTES_MAX) + " note ids")
+        for n in notes:
+            if not is_int(n) or not 0 < n <= NOTE_ID_MAX:
+                raise WireError("field n must hold note ids")
     else:
-        raise WireError("unknown event kind " + repr(kind))
+        raise WireError("unknown event kind")
     return obj
 
 
-def ack(ep, upto, rejected=()):
+def ack(ep, upto, rejected=(), since=0):
     """Cumulative ack: every event of epoch ep with seq <= upto is committed.
-    rejected: [{"seq", "why", "o", "c"}] for those among them the server
-    recorded as rejected (sent once, with the ack that first covers them)."""
-    return {"v": VERSION, "ep": ep, "upto": upto, "rej": list(rejected)}
+    rejected: [{"seq", "why", "o", "c"}], in seq order: every event with
+    since < seq <= upto that the server recorded as rejected."""
+    return {"v": VERSION, "ep": ep, "since": since, "upto": upto,
+            "rej": list(rejected)}
+
+
+def _is_reason(text):
+    for b in text.encode():
+        if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95):  # a-z 0-9 _
+            return False
+    return True
 
 
 def check_ack(obj):
-    _int(obj, "ep", 1)
-    _int(obj, "upto", 0)
+    _int(obj, "ep", 1, U32_MAX)
+    upto = _int(obj, "upto", 0, U32_MAX)
+    prev = _int(obj, "since", 0, upto)
     rej = obj.get("rej", [])
-    if not isinstance(rej, list):
-        raise WireError("field rej must be a list")
+    if not isinstance(rej, list) or len(rej) > ACK_REJ_MAX:
+        raise WireError("field rej must be a list of at most " +
+                        str(ACK_REJ_MAX))
     for r in rej:
         if not isinstance(r, dict):
             raise WireError("rej entries must be objects")
-        _int(r, "seq", 1)
-        _str(r, "why", 32)
+        # In seq order, each one once, each one covered by this ack.
+        prev = _int(r, "seq", prev + 1, upto)
+        if not _is_reason(_str(r, "why", WHY_MAX)):
+            raise WireError("field why must be a reason name")
+        if "o" in r:
+            _int(r, "o", 0, ORDER_MAX)
+        if "c" in r:
+            _str(r, "c", CODE_MAX, 0)
     return obj
 
 
@@ -341,9 +390,11 @@ def check_status(obj):
     if not isinstance(obj.get("online"), bool):
         raise WireError("field online must be true or false")
     if obj["online"]:
-        _int(obj, "pending", 0)
-        _int(obj, "ep", 0)
-        _int(obj, "upto", 0)
+        _int(obj, "pending", 0, U32_MAX)
+        _int(obj, "ep", 0, U32_MAX)
+        _int(obj, "upto", 0, U32_MAX)
+        if "fw" in obj:
+            _str(obj, "fw", FW_MAX, 0)
     return obj
 
 
