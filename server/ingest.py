@@ -18,13 +18,14 @@ import functools
 import logging
 import time
 
+from server import gun_payloads as payloads
 from server import ingest_acks, order_states, snapshots
 from server.db import now, write
 from shared import wire
 
 log = logging.getLogger(__name__)
 
-MAX_PAYLOAD = wire.EVENT_BYTES_MAX   # a pick event is about 120 bytes
+MAX_PAYLOAD = payloads.EVENT_BYTES_MAX   # a pick event is about 120 bytes
 READ_MAX = 65536       # larger payloads are not read at all
 KEEP_BYTES = 300       # how much of a malformed payload is kept to look at
 CHUNK = 500            # values per "IN (...)" query
@@ -68,16 +69,17 @@ class _Event:
         self.device, self.obj, self.problem = device, obj, problem
         # What is stored of it: as received, cut to the contract's size.
         self.text = bytes(payload[:MAX_PAYLOAD]).decode("utf-8", "replace")
-        self.ep, self.seq = wire.event_identity(obj)
+        self.ep, self.seq = payloads.event_identity(obj)
         self.key = (device, self.ep, self.seq)
         kind, order, code = obj.get("k"), obj.get("o"), obj.get("c")
-        self.kind = kind if kind in wire.EVENT_KINDS else "unknown"
-        self.order = order if wire.is_int(order) and \
-            0 < order <= wire.ORDER_MAX else None
+        self.kind = kind if kind in payloads.EVENT_KINDS else "unknown"
+        self.order = order if payloads.is_int(order) and \
+            0 < order <= payloads.ORDER_MAX else None
         self.code = code if isinstance(code, str) and \
-            len(code) <= wire.CODE_MAX else None
+            len(code) <= payloads.CODE_MAX else None
         at = obj.get("at")
-        self.at = at if wire.is_int(at) and 0 <= at <= wire.U32_MAX else 0
+        self.at = at if payloads.is_int(at) and \
+            0 <= at <= payloads.U32_MAX else 0
         self.bottle = self.code_reason = None
         if problem is None and kind == wire.PICK:
             try:
@@ -392,8 +394,8 @@ def _parse(topic, payload):
     try:
         obj = wire.decode(payload)
         if kind == wire.STATUS:
-            return kind, device, wire.check_status(obj)
-        wire.event_identity(obj)
+            return kind, device, payloads.check_status(obj)
+        payloads.event_identity(obj)
     except wire.WireError as e:
         raise Malformed(str(e))
     # From here on the event has an identity: whatever else is wrong with
@@ -404,7 +406,7 @@ def _parse(topic, payload):
                                                       MAX_PAYLOAD)
     else:
         try:
-            wire.check_event(obj)
+            payloads.check_event(obj)
         except wire.WireError as e:
             problem = str(e)
     return kind, device, _Event(device, obj, payload, problem)

@@ -10,8 +10,8 @@ whatever was lost or reordered on the way:
   below every event the gun sent in this batch, so a resend (which starts
   at the gun's own upto + 1) is always answered with an ack the gun can
   use, even when earlier acks were lost.
-- An ack holds at most wire.ACK_REJ_MAX rejections in wire.ACK_BYTES_MAX
-  bytes; when more are due, upto is lowered to just before the first that
+- An ack holds at most ACK_REJ_MAX rejections in ACK_BYTES_MAX bytes
+  (server.gun_payloads); when more are due, upto is lowered to just before the first that
   does not fit (still true: those events are committed), and the gun's
   next send gets the rest.
 
@@ -19,14 +19,15 @@ Runs inside the batch's transaction: devices.upto, the last upto told,
 is updated with the events it covers."""
 import logging
 
+from server import gun_payloads as payloads
 from shared import wire
 
 log = logging.getLogger(__name__)
 
 # The most an ack holds apart from its rej entries (numbers at their
 # widest), and what each entry adds beside its own JSON (", ").
-_ACK_BASE = len(wire.encode(wire.ack(wire.U32_MAX, wire.U32_MAX, [],
-                                     since=wire.U32_MAX)))
+_ACK_BASE = len(wire.encode(wire.ack(payloads.U32_MAX, payloads.U32_MAX,
+                                     [], since=payloads.U32_MAX)))
 _ENTRY_SEP = 2
 
 
@@ -63,8 +64,8 @@ def _covered(db, device, ep, since):
             entry = {"seq": seq, "why": reason, "o": order or 0,
                      "c": code or ""}
             size += len(wire.encode(entry)) + _ENTRY_SEP
-            if len(rejected) == wire.ACK_REJ_MAX or \
-                    size > wire.ACK_BYTES_MAX:
+            if len(rejected) == payloads.ACK_REJ_MAX or \
+                    size > payloads.ACK_BYTES_MAX:
                 break               # the next ack carries it
             rejected.append(entry)
         upto = seq

@@ -1,6 +1,7 @@
 """What the acks say: every rejection reaches the gun, across gaps,
 resends and lost acks (server.ingest against a gun following the ack rule
 of docs/protocol.md)."""
+from server.gun_payloads import ACK_BYTES_MAX, ACK_REJ_MAX
 from server.ingest import ingest_batch
 from shared import wire
 from ingest_support import GunModel, pick, verdicts
@@ -78,31 +79,31 @@ def test_duplicate_ack_and_stale_ack_change_nothing_for_the_gun(demo):
 
 def test_many_rejections_are_spread_over_several_acks(demo):
     gun = GunModel()
-    for i in range(wire.ACK_REJ_MAX + 8):
+    for i in range(ACK_REJ_MAX + 8):
         gun.write(wire.PICK, 1001, code("X%04d" % i))     # unknown bottles
     first = deliver(demo, gun, gun.send())
-    assert len(first["rej"]) == wire.ACK_REJ_MAX
-    assert first["upto"] == wire.ACK_REJ_MAX              # lowered
-    assert len(wire.encode(first)) <= wire.ACK_BYTES_MAX
-    assert gun.upto == wire.ACK_REJ_MAX
+    assert len(first["rej"]) == ACK_REJ_MAX
+    assert first["upto"] == ACK_REJ_MAX              # lowered
+    assert len(wire.encode(first)) <= ACK_BYTES_MAX
+    assert gun.upto == ACK_REJ_MAX
     for _ in range(3):
         deliver(demo, gun, gun.send())
     assert not gun.journal
-    assert sorted(gun.learnt) == list(range(1, wire.ACK_REJ_MAX + 9))
+    assert sorted(gun.learnt) == list(range(1, ACK_REJ_MAX + 9))
     assert set(gun.learnt.values()) == {"unknown_bottle"}
 
 
 def test_long_codes_keep_the_ack_within_its_size(demo):
     gun = GunModel()
-    for i in range(wire.ACK_REJ_MAX):
+    for i in range(ACK_REJ_MAX):
         # Foreign codes of 80 characters that JSON must escape.
         gun.write(wire.PICK, 1001, ("\u00e9%02d" % i) * 20)
     first = deliver(demo, gun, gun.send())
-    assert len(wire.encode(first)) <= wire.ACK_BYTES_MAX
-    assert 0 < len(first["rej"]) < wire.ACK_REJ_MAX
+    assert len(wire.encode(first)) <= ACK_BYTES_MAX
+    assert 0 < len(first["rej"]) < ACK_REJ_MAX
     for _ in range(5):
         deliver(demo, gun, gun.send())
-    assert not gun.journal and len(gun.learnt) == wire.ACK_REJ_MAX
+    assert not gun.journal and len(gun.learnt) == ACK_REJ_MAX
 
 
 def test_every_rejection_learnt_after_crashes_and_restarts(demo):

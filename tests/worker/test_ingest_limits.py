@@ -4,6 +4,7 @@ readable identity (device, ep, seq) they are acked as rejected
 as malformed and never acked."""
 import pytest
 
+from server.gun_payloads import EVENT_BYTES_MAX, NOTES_MAX
 from server.ingest import READ_MAX, ingest_batch
 from shared import wire
 from ingest_support import pick, raw, state, verdicts
@@ -43,8 +44,8 @@ BAD_EVENTS = [
     ("note id as float", dict(NOTES, n=[3.0])),
     ("note id past 64 bits", dict(NOTES, n=[2 ** 63])),
     ("notes not a list", dict(NOTES, n="3")),
-    ("too many notes", dict(NOTES, n=list(range(1, wire.NOTES_MAX + 2)))),
-    ("payload too large", dict(GOOD, pad="x" * wire.EVENT_BYTES_MAX)),
+    ("too many notes", dict(NOTES, n=list(range(1, NOTES_MAX + 2)))),
+    ("payload too large", dict(GOOD, pad="x" * EVENT_BYTES_MAX)),
 ]
 
 
