@@ -30,7 +30,7 @@
 # (1000), backoff_max_ms (30000), max_packet (8192), status_ms (2000).
 import asyncio
 import os
-from time import ticks_ms, ticks_diff
+from time import ticks_ms, ticks_diff, ticks_add
 
 from shared import wire
 from gun.mqtt import MQTTClient, MQTTError
@@ -236,7 +236,7 @@ class Sync:
         if obj["since"] > j.upto:
             # An ack that told which events up to `since` were rejected
             # was lost: send them again now (the answer tells).
-            self._mark = ticks_ms() - self.resend_ms - 1
+            self._mark = ticks_add(ticks_ms(), -self.resend_ms - 1)
             self._wake.set()
             return
         # Its rejections of events still in the journal, with the order
@@ -245,7 +245,10 @@ class Sync:
         for r in obj["rej"]:
             p = j.read(r["seq"]) if r["seq"] > j.upto else None
             if p is not None:
-                p = wire.decode(p)
+                try:
+                    p = wire.decode(p)
+                except ValueError:
+                    p = {}          # shown without its code, still shown
                 rej.append({"seq": r["seq"], "why": r["why"],
                             "o": p.get("o"), "c": p.get("c", "")})
         try:

@@ -161,9 +161,13 @@ if MODE == "fresh":
                         "rej": [{"seq": 2, "why": "unknown_bottle"}]}).encode())
     check(len(listener.shown) == 1, "told twice")
     # an ack whose since is above the gun's upto: an earlier ack was lost
-    deliver(json.dumps({"v": 1, "ep": j.ep, "since": 3, "upto": 4,
+    sync._hi = 4
+    deliver(json.dumps({"v": 1, "ep": j.ep, "since": 4, "upto": 4,
                         "rej": []}).encode())
     check(state() == (j.ep, 3, 5, 1), "since above upto applied")
+    from time import ticks_ms, ticks_diff
+    check(ticks_diff(ticks_ms(), sync._mark) > sync.resend_ms,
+          "no resend asked for")
     print("STATE", *state())
 else:
     # After a reboot: everything written may have been sent before.
