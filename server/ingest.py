@@ -4,9 +4,11 @@ one write transaction, and say which acks to publish once it commits.
 No MQTT here: the worker passes (topic, payload) pairs in and publishes
 what comes back.  Each gun event is recorded exactly once, keyed by
 (device, ep, seq); a duplicate delivery is recognised, never re-applied,
-and acknowledged again with its original verdict.  A message that breaks
-the wire contract is logged, kept in malformed_messages and skipped: one
-bad gun must not stop the others.
+and acknowledged again with its original verdict.  An event whose
+identity can be read but which breaks a limit of the contract is
+recorded as rejected (bad_event) and acked, so the gun's journal moves
+on; a message with no identity to ack is logged, kept in
+malformed_messages and skipped: one bad gun must not stop the others.
 
 Speed matters (a shift's backlog arrives at once when WiFi returns), so
 a batch is judged in memory against rows read up front and written with
@@ -16,15 +18,16 @@ import functools
 import logging
 import time
 
-from server import order_states, snapshots
+from server import gun_payloads as payloads
+from server import ingest_acks, order_states, snapshots
 from server.db import now, write
 from shared import wire
 
 log = logging.getLogger(__name__)
 
-MAX_PAYLOAD = 4096     # a pick event is about 120 bytes
+MAX_PAYLOAD = payloads.EVENT_BYTES_MAX   # a pick event is about 120 bytes
+READ_MAX = 65536       # larger payloads are not read at all
 KEEP_BYTES = 300       # how much of a malformed payload is kept to look at
-SQLITE_INT_MAX = 2 ** 63 - 1
 CHUNK = 500            # values per "IN (...)" query
 
 
@@ -56,28 +59,31 @@ def ingest_batch(db, messages, received_at=None):
     return acks
 
 
-class _Seen:
-    """One event of this batch for a device, new or duplicate."""
-    __slots__ = ("ep", "seq", "outcome", "reason", "order", "code", "text")
-
-    def __init__(self, ep, seq, outcome, reason, order, code, text):
-        self.ep, self.seq, self.outcome = ep, seq, outcome
-        self.reason, self.order, self.code = reason, order, code
-        self.text = text
-
-
 class _Event:
-    """A well-formed event message waiting to be judged."""
-    __slots__ = ("device", "obj", "text", "key", "bottle", "code_reason")
+    """An event message with a readable identity, waiting to be judged.
+    problem: why it breaks the contract (then it is a bad_event), or None."""
+    __slots__ = ("device", "obj", "text", "key", "ep", "seq", "problem",
+                 "kind", "order", "code", "at", "bottle", "code_reason")
 
-    def __init__(self, device, obj, payload):
-        self.device, self.obj = device, obj
-        self.text = bytes(payload).decode("utf-8", "replace")
-        self.key = (device, obj["ep"], obj["seq"])
+    def __init__(self, device, obj, payload, problem):
+        self.device, self.obj, self.problem = device, obj, problem
+        # What is stored of it: as received, cut to the contract's size.
+        self.text = bytes(payload[:MAX_PAYLOAD]).decode("utf-8", "replace")
+        self.ep, self.seq = payloads.event_identity(obj)
+        self.key = (device, self.ep, self.seq)
+        kind, order, code = obj.get("k"), obj.get("o"), obj.get("c")
+        self.kind = kind if kind in payloads.EVENT_KINDS else "unknown"
+        self.order = order if payloads.is_int(order) and \
+            0 < order <= payloads.ORDER_MAX else None
+        self.code = code if isinstance(code, str) and \
+            len(code) <= payloads.CODE_MAX else None
+        at = obj.get("at")
+        self.at = at if payloads.is_int(at) and \
+            0 <= at <= payloads.U32_MAX else 0
         self.bottle = self.code_reason = None
-        if obj["k"] == wire.PICK:
+        if problem is None and kind == wire.PICK:
             try:
-                parsed = wire.parse_code(obj["c"])
+                parsed = wire.parse_code(code)
             except wire.CodeError as e:
                 self.code_reason = e.reason
             else:
@@ -93,8 +99,8 @@ class _Batch:
         self.sql = db.conn.execute
         self.many = db.conn.executemany
         self.at = at
-        self.seen = {}             # device_id -> [_Seen] in arrival order
-        self.keys = {}             # (device, ep, seq) -> _Seen, this batch
+        self.seen = {}             # device_id -> [(ep, seq)] in arrival order
+        self.keys = set()          # (device, ep, seq) recorded by this batch
         self.changed_orders = set()
         self._forget()
 
@@ -104,21 +110,22 @@ class _Batch:
         self.orders = {}           # order id -> status (None: no order)
         self.lines = {}            # (order id, sku) -> [qty, got] or None
         self.bottles = {}          # serial -> dict, or None: no such bottle
+        self.notes = {}            # order id -> set of its note ids
 
     # ------------------------------------------------------------ dispatch
     def apply(self, messages):
         events = []
         for topic, payload in messages:
             try:
-                kind, device, obj = _parse(topic, payload)
+                kind, device, item = _parse(topic, payload)
             except Malformed as e:
                 self._record_malformed(topic, payload, str(e))
                 continue
             self._ensure_device(device)
             if kind == wire.STATUS:
-                self._status(device, obj)
+                self._status(device, item)
             else:
-                events.append(_Event(device, obj, payload))
+                events.append(item)
         if events:
             self._events(events)
 
@@ -157,8 +164,7 @@ class _Batch:
         if obj["online"]:
             self.sql("UPDATE devices SET online = 1, fw = ?, pending = ?, "
                      "last_seen = ? WHERE id = ?",
-                     [str(obj.get("fw") or "")[:40], obj["pending"], self.at,
-                      device])
+                     [obj.get("fw") or "", obj["pending"], self.at, device])
         else:
             # The gun's last will: the broker lost it just now.
             self.sql("UPDATE devices SET online = 0, last_seen = ? "
@@ -173,53 +179,44 @@ class _Batch:
         staged, seen, changed = {}, [], set()
         rows = {"events": [], "picks": [], "bottles": [], "history": []}
         for e in events:
-            obj = e.obj
-            prior = staged.get(e.key) or self.keys.get(e.key)
-            if prior is None and e.key in stored:
-                prior = self._stored_event(e.key)
-            if prior is not None:                   # a duplicate
-                if prior.text != e.text:
+            seen.append((e.device, (e.ep, e.seq)))
+            if e.key in staged or e.key in self.keys or e.key in stored:
+                # A duplicate: already judged, never applied again.
+                first = staged.get(e.key) or self._stored_text(e.key)
+                if first != e.text:
                     log.warning("%s resent ep %d seq %d with different "
                                 "content; keeping the first", *e.key)
-                seen.append((e.device, prior))
                 continue
-            if obj["k"] == wire.PICK:
-                reason = e.code_reason or self._judge_pick(obj["o"],
-                                                           e.bottle)
-            else:
-                reason = None if self._order_status(obj["o"]) \
-                    else "unknown_order"
+            reason = self._judge(e)
             outcome = "rejected" if reason else "accepted"
             rows["events"].append((
-                next_id, e.device, obj["ep"], obj["seq"], obj["k"], obj["o"],
-                obj.get("c"), obj["at"], self.at, outcome, reason, e.text))
-            if obj["k"] == wire.PICK:
+                next_id, e.device, e.ep, e.seq, e.kind, e.order, e.code,
+                e.at, self.at, outcome, reason, e.text))
+            if e.problem is None and e.kind == wire.PICK:
                 self._pick_rows(rows, next_id, e, reason, changed)
-            elif not reason:
-                status = self._order_status(obj["o"])
+            elif e.problem is None and not reason:
+                status = self._order_status(e.order)
                 rows["history"].append((
-                    obj["o"], "notes_ack", status, status, e.device, self.at,
-                    ("notes " + ", ".join(str(n) for n in obj["n"]))[:200]))
+                    e.order, "notes_ack", status, status, e.device, self.at,
+                    ("notes " + ", ".join(str(n) for n in e.obj["n"]))[:200]))
             if reason:
-                log.info("%s ep %d seq %d: %s for order %d refused: %s",
-                         e.device, obj["ep"], obj["seq"], obj["k"], obj["o"],
-                         reason)
+                log.info("%s ep %d seq %d: %s for order %s refused: %s%s",
+                         e.device, e.ep, e.seq, e.kind, e.order, reason,
+                         " (%s)" % e.problem if e.problem else "")
             next_id += 1
-            staged[e.key] = _Seen(obj["ep"], obj["seq"], outcome, reason,
-                                  obj["o"], obj.get("c"), e.text)
-            seen.append((e.device, staged[e.key]))
+            staged[e.key] = e.text
         self._write(rows)
         # Only now, with every row written, does the batch remember them.
         self.keys.update(staged)
-        for device, s in seen:
-            self.seen.setdefault(device, []).append(s)
+        for device, ident in seen:
+            self.seen.setdefault(device, []).append(ident)
         self.changed_orders |= changed
 
     def _stored_keys(self, events):
         """Keys of these events that an earlier batch already recorded."""
         wanted = {}
         for e in events:
-            wanted.setdefault(e.key[:2], set()).add(e.key[2])
+            wanted.setdefault(e.key[:2], set()).add(e.seq)
         found = set()
         for (device, ep), seqs in wanted.items():
             for chunk in _chunks(sorted(seqs)):
@@ -229,12 +226,11 @@ class _Batch:
                     [device, ep] + chunk))
         return found
 
-    def _stored_event(self, key):
-        row = self.sql(
-            "SELECT ep, seq, outcome, reason, order_id, code, payload "
-            "FROM device_events WHERE device_id = ? AND ep = ? AND seq = ?",
-            list(key)).fetchone()
-        return _Seen(*row)
+    def _stored_text(self, key):
+        row = self.sql("SELECT payload FROM device_events WHERE "
+                       "device_id = ? AND ep = ? AND seq = ?",
+                       list(key)).fetchone()
+        return row[0] if row else None
 
     def _write(self, rows):
         self.many(
@@ -252,7 +248,61 @@ class _Batch:
             "to_status, actor, at, detail) VALUES (?,?,?,?,?,?,?)",
             rows["history"])
 
-    # --------------------------------------------------------------- picks
+    # ------------------------------------------------------------ judging
+    def _judge(self, e):
+        """None if the event is applied, else the reason it is not, in the
+        order docs/protocol.md gives: the event, its code, the order, the
+        bottle, the order's lines (or, for notes_ack, the notes)."""
+        if e.problem is not None:
+            return "bad_event"
+        if e.kind == wire.PICK:
+            return e.code_reason or self._judge_pick(e.order, e.bottle)
+        return self._judge_notes(e.order, e.obj["n"])
+
+    def _judge_order(self, order_id):
+        status = self._order_status(order_id)
+        if status is None:
+            return "unknown_order"
+        if not order_states.can(status, "pick"):
+            return "not_pickable"
+        return None
+
+    def _judge_pick(self, order_id, bottle):
+        serial, sku, lot = bottle
+        reason = self._judge_order(order_id)
+        if reason:
+            return reason
+        row = self.bottles.get(serial)
+        if row is None:
+            return "unknown_bottle"
+        if row["sku"] != sku or row["lot_id"] != lot:
+            return "lot_mismatch"
+        if row["status"] == "picked" or row["taken"] is not None \
+                and row["status"] == "in_stock":
+            # In a bag: this order's, or another one's.
+            return "duplicate" if row["taken"] == order_id else "bottle_taken"
+        if row["status"] != "in_stock":
+            return "not_in_stock"      # shipped, returned, destroyed...
+        line = self._line(order_id, sku)
+        if line is None:
+            return "wrong_product"
+        if line[1] >= line[0]:
+            return "over_pick"
+        return None
+
+    def _judge_notes(self, order_id, ids):
+        reason = self._judge_order(order_id)
+        if reason:
+            return reason
+        if order_id not in self.notes:
+            self.notes[order_id] = {r[0] for r in self.sql(
+                "SELECT id FROM notes WHERE order_id = ?", [order_id])}
+        known = self.notes[order_id]
+        for i in ids:
+            if i not in known:
+                return "unknown_note"
+        return None
+
     def _order_status(self, order_id):
         # Cached for the batch: nothing in a batch changes an order's status.
         if order_id not in self.orders:
@@ -286,37 +336,13 @@ class _Batch:
                     chunk):
                 self.bottles[r["serial"]] = dict(r)
 
-    def _judge_pick(self, order_id, bottle):
-        """None if the scan is accepted, else the reason.  Rules in the
-        order the associate can act on: wrong order before wrong bottle."""
-        serial, sku, lot = bottle
-        status = self._order_status(order_id)
-        if status is None:
-            return "unknown_order"
-        if not order_states.can(status, "pick"):
-            return "not_pickable"
-        row = self.bottles.get(serial)
-        if row is None:
-            return "unknown_bottle"
-        if row["sku"] != sku or row["lot_id"] != lot:
-            return "lot_mismatch"
-        if row["taken"] is not None:
-            return "duplicate" if row["taken"] == order_id else "bottle_taken"
-        if row["status"] != "in_stock":
-            return "not_in_stock"
-        line = self._line(order_id, sku)
-        if line is None:
-            return "wrong_product"
-        if line[1] >= line[0]:
-            return "over_pick"
-        return None
-
+    # --------------------------------------------------------------- picks
     def _pick_rows(self, rows, event_id, e, reason, changed):
-        order_id = e.obj["o"]
+        order_id = e.order
         serial, sku, lot = e.bottle or (None, None, None)
         rows["picks"].append((
             order_id if self._order_status(order_id) else None, serial, sku,
-            lot, e.device, event_id, _gun_time(e.obj["at"]), self.at,
+            lot, e.device, event_id, _gun_time(e.at), self.at,
             "rejected" if reason else "accepted", reason))
         if reason is None:
             rows["bottles"].append((order_id, serial))
@@ -333,46 +359,10 @@ class _Batch:
 
     # ---------------------------------------------------------------- acks
     def acks(self):
-        """One cumulative ack per device that sent events in this batch."""
-        out = {}
-        for device, events in self.seen.items():
-            # The epoch of the device's latest event is its current journal:
-            # a gun starts a new epoch only when it starts a new journal.
-            ep = events[-1].ep
-            row = self.sql("SELECT ep, upto FROM devices WHERE id = ?",
-                           [device]).fetchone()
-            upto = row["upto"] if row["ep"] == ep else 0
-            if row["ep"] != ep:
-                log.info("%s: journal epoch %d (was %d)", device, ep,
-                         row["ep"])
-            for (seq,) in self.sql(
-                    "SELECT seq FROM device_events WHERE device_id = ? AND "
-                    "ep = ? AND seq > ? ORDER BY seq", [device, ep, upto]):
-                if seq != upto + 1:
-                    break              # a gap: wait for the missing event
-                upto = seq
-            self.sql("UPDATE devices SET ep = ?, upto = ?, last_seen = ? "
-                     "WHERE id = ?", [ep, upto, self.at, device])
-            rejected = {}
-            for e in events:
-                if e.ep == ep and e.seq <= upto and e.outcome == "rejected":
-                    rejected[e.seq] = {"seq": e.seq, "why": e.reason,
-                                       "o": e.order, "c": e.code or ""}
-            out[device] = wire.ack(ep, upto,
-                                   [rejected[s] for s in sorted(rejected)])
-        return out
-
-
-def _check_int_range(obj):
-    # JSON integers are unbounded; SQLite's are 64-bit.
-    for key in ("ep", "seq", "o", "at", "pending", "upto"):
-        value = obj.get(key)
-        if isinstance(value, int) and value > SQLITE_INT_MAX:
-            raise Malformed("field %s out of range" % key)
-    notes = obj.get("n")
-    if isinstance(notes, list) and any(
-            isinstance(n, int) and abs(n) > SQLITE_INT_MAX for n in notes):
-        raise Malformed("field n out of range")
+        """One ack per device that sent events in this batch."""
+        return {device: ingest_acks.device_ack(self.db, device, seen,
+                                               self.at)
+                for device, seen in self.seen.items()}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -387,7 +377,8 @@ def _gun_time(at):
 
 
 def _parse(topic, payload):
-    """(kind, device, payload dict) or raise Malformed."""
+    """(STATUS, device, payload dict) or (EVT, device, _Event); raises
+    Malformed for a message with nothing to record or ack."""
     if isinstance(topic, bytes):
         topic = topic.decode("utf-8", "replace")
     try:
@@ -396,19 +387,29 @@ def _parse(topic, payload):
         raise Malformed(str(e))
     if kind not in (wire.EVT, wire.STATUS):
         raise Malformed("the worker does not read %s topics" % kind)
-    if len(payload) > MAX_PAYLOAD:
+    limit = READ_MAX if kind == wire.EVT else MAX_PAYLOAD
+    if len(payload) > limit:
         raise Malformed("payload too large: %d bytes (limit %d)"
-                        % (len(payload), MAX_PAYLOAD))
+                        % (len(payload), limit))
     try:
         obj = wire.decode(payload)
-        if kind == wire.EVT:
-            wire.check_event(obj)
-        else:
-            wire.check_status(obj)
+        if kind == wire.STATUS:
+            return kind, device, payloads.check_status(obj)
+        payloads.event_identity(obj)
     except wire.WireError as e:
         raise Malformed(str(e))
-    _check_int_range(obj)
-    return kind, device, obj
+    # From here on the event has an identity: whatever else is wrong with
+    # it, the gun is told so in an ack.
+    problem = None
+    if len(payload) > MAX_PAYLOAD:
+        problem = "payload of %d bytes (limit %d)" % (len(payload),
+                                                      MAX_PAYLOAD)
+    else:
+        try:
+            payloads.check_event(obj)
+        except wire.WireError as e:
+            problem = str(e)
+    return kind, device, _Event(device, obj, payload, problem)
 
 
 def _chunks(values):

@@ -8,8 +8,12 @@
 
 try:
     import ujson as json
+    from micropython import const
 except ImportError:  # CPython
     import json
+
+    def const(value):
+        return value
 
 VERSION = 1          # "v" field of every JSON payload
 ROOT = "pickgun"
@@ -206,7 +210,7 @@ def parse_code(text):
 
 # ------------------------------------------------------------ rejections
 # Why a scan was refused, by the gun at once or by the server after sync.
-# Messages fit the gun's 16-character screen lines.
+# Short: the gun shows "<serial>: <text>" over two 16-character lines.
 REASONS = {
     "foreign": "Not a Pickgun code",
     "check": "Misread - rescan",
@@ -221,6 +225,8 @@ REASONS = {
     "not_in_stock": "Bottle not in stock",
     "lot_mismatch": "Label doesn't match",
     "bottle_taken": "Bottle on other order",
+    "unknown_note": "Unknown note",
+    "bad_event": "Bad event data",
     "journal_full": "Memory full - sync",
     "notes_pending": "Read notes first",
 }
@@ -232,14 +238,27 @@ def reason_text(reason):
 
 # ---------------------------------------------------------------- payloads
 # Every payload is a JSON object with "v": VERSION.  Field names are short
-# because the gun parses them on a 110 KB heap.
+# because the gun parses them on a 110 KB heap.  An integer field holds a
+# JSON integer: type(x) is int is false for true, false and 1.0 in both
+# CPython and MicroPython (where isinstance(True, int) is false, unlike
+# CPython).  The server's checks of what guns send are in
+# server/gun_payloads.py, which the gun does not load.
 
 PICK = "pick"            # a bottle scanned for an order
 NOTES_ACK = "notes_ack"  # the associate acknowledged an order's notes
-EVENT_KINDS = (PICK, NOTES_ACK)
 
 STATUSES = ("open", "awaiting_payment", "placed", "shipped", "delivered",
             "refused", "refunded", "cancelled")
+
+# Limits both sides check (docs/protocol.md, Limits).  const() and a
+# leading underscore: MicroPython folds them into the code and keeps no
+# global, so the gun pays nothing for their names; server/gun_payloads.py
+# gives the server public names for them.
+_U32 = const(0xFFFFFFFF)           # ep, seq, upto: the gun's 32-bit fields
+_ORDER_MAX = const(999999999)      # the order code's 9 digits
+_CODE_MAX = const(80)              # characters of a scanned code
+_REJ_MAX = const(32)               # rejections in one ack
+_WHY_MAX = const(32)               # characters of a reason name
 
 
 def encode(obj):
@@ -255,14 +274,15 @@ def decode(payload):
         raise WireError("payload is not JSON")
     if not isinstance(obj, dict):
         raise WireError("payload is not a JSON object")
-    if obj.get("v") != VERSION:
-        raise WireError("unsupported version " + repr(obj.get("v")))
+    v = obj.get("v")
+    if type(v) is not int or v != VERSION:
+        raise WireError("unsupported version ")
     return obj
 
 
 def _int(obj, key, low=0):
     value = obj.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+    if type(value) is not int or value < low:
         raise WireError("field " + key + " must be an integer >= " + str(low))
     return value
 
@@ -287,43 +307,38 @@ def event(ep, seq, kind, order, at, code=None, notes=None):
     return obj
 
 
-def check_event(obj):
-    """Validate a decoded event; return it.  Raises WireError."""
-    _int(obj, "ep", 1)
-    _int(obj, "seq", 1)
-    _int(obj, "o", 1)
-    _int(obj, "at", 0)
-    kind = obj.get("k")
-    if kind == PICK:
-        _str(obj, "c", 80)
-    elif kind == NOTES_ACK:
-        notes = obj.get("n")
-        if not isinstance(notes, list) or not all(
-                isinstance(n, int) and not isinstance(n, bool) for n in notes):
-            raise WireError("field n must be a list of note ids")
-    else:
-        raise WireError("unknown event kind " + repr(kind))
-    return obj
-
-
-def ack(ep, upto, rejected=()):
+def ack(ep, upto, rejected=(), since=0):
     """Cumulative ack: every event of epoch ep with seq <= upto is committed.
-    rejected: [{"seq", "why", "o", "c"}] for those among them the server
-    recorded as rejected (sent once, with the ack that first covers them)."""
-    return {"v": VERSION, "ep": ep, "upto": upto, "rej": list(rejected)}
+    rejected: [{"seq", "why", "o", "c"}], in seq order: every event with
+    since < seq <= upto that the server recorded as rejected."""
+    return {"v": VERSION, "ep": ep, "since": since, "upto": upto,
+            "rej": list(rejected)}
 
 
 def check_ack(obj):
-    _int(obj, "ep", 1)
-    _int(obj, "upto", 0)
+    """Validate a decoded ack; return it.  Raises WireError.  Anything out
+    of place makes the whole ack malformed: a gun ignores it and sends its
+    events again, which loses nothing."""
+    ep = _int(obj, "ep", 1)
+    upto = _int(obj, "upto", 0)
+    seq = _int(obj, "since", 0)
+    if ep > _U32 or upto > _U32 or seq > upto:
+        raise WireError("ack out of range")
     rej = obj.get("rej", [])
-    if not isinstance(rej, list):
+    if not isinstance(rej, list) or len(rej) > _REJ_MAX:
         raise WireError("field rej must be a list")
     for r in rej:
         if not isinstance(r, dict):
             raise WireError("rej entries must be objects")
-        _int(r, "seq", 1)
-        _str(r, "why", 32)
+        # In seq order, each once, each covered by this ack.
+        seq = _int(r, "seq", seq + 1)
+        if seq > upto or "o" in r and not 0 <= _int(r, "o") <= _ORDER_MAX \
+                or "c" in r and not (isinstance(r["c"], str) and
+                                     len(r["c"]) <= _CODE_MAX):
+            raise WireError("ack out of range")
+        for b in _str(r, "why", _WHY_MAX).encode():     # a-z 0-9 _
+            if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95):
+                raise WireError("ack out of range")
     return obj
 
 
@@ -334,16 +349,6 @@ def status(online, fw=None, pending=0, ep=0, upto=0):
     if online:
         obj.update({"fw": fw or "", "pending": pending, "ep": ep,
                     "upto": upto})
-    return obj
-
-
-def check_status(obj):
-    if not isinstance(obj.get("online"), bool):
-        raise WireError("field online must be true or false")
-    if obj["online"]:
-        _int(obj, "pending", 0)
-        _int(obj, "ep", 0)
-        _int(obj, "upto", 0)
     return obj
 
 

@@ -13,8 +13,9 @@
 #                journal.log.tmp and renamed.
 #
 # Invariants: seqs in the log are consecutive; a record with seq <= upto is
-# acked (dead, dropped at the next compaction); next_seq = max(upto, last
-# seq in the log) + 1, so a seq that was ever returned is never reused.  A
+# acked (dead, dropped at the next compaction); upto < next_seq = last seq
+# written + 1 (an ack beyond what was written is refused), so a seq that
+# was ever returned is never reused.  A
 # record that fails its length, crc or sequence check ends the log (a torn
 # tail: only a record whose append never returned can be torn) and the log
 # is rewritten without it.  If the state file is lost, the epoch is taken
@@ -24,11 +25,13 @@ import os
 import struct
 import binascii
 from array import array
+from micropython import const
 
 from shared import wire
 
 MAX_PAYLOAD = 480          # bytes of JSON per event (codes are <= 80 chars)
 _REC = 6                   # len u16 + seq u32
+_U32 = const(0xFFFFFFFF)   # ep, upto and seq are stored in 32 bits
 _LOG_MAGIC = b"PGJ1"
 _ST_MAGIC = b"PGS1"
 
@@ -263,6 +266,8 @@ class Journal:
         if self.full():
             raise JournalFull("journal full")
         seq = self.next_seq
+        if seq > _U32:              # struct would keep only the low bits
+            raise JournalFull("journal full")
         payload = wire.encode(wire.event(self.ep, seq, kind, order, at,
                                          code=code, notes=notes))
         ln = len(payload)
@@ -296,11 +301,13 @@ class Journal:
         return seq
 
     def ack(self, ep, upto):
-        """Apply a cumulative ack; returns how many events it newly acked."""
-        if ep != self.ep or upto <= self.upto:
+        """Apply a cumulative ack; returns how many events it newly acked.
+        An ack beyond the last seq written is refused (returns 0): the
+        server cannot hold an event this journal never wrote, and a seq
+        once acked could never be written again."""
+        if ep != self.ep or upto <= self.upto or upto >= self.next_seq:
             return 0
-        last = self.next_seq - 1
-        n = (upto if upto < last else last) - self.upto
+        n = upto - self.upto
         try:
             self._write_state(self.ep, upto)
         except MemoryError:
@@ -309,20 +316,14 @@ class Journal:
             self._recover()
             raise
         self.upto = upto
-        if upto > last:
-            # The server holds seqs this journal never wrote (restored
-            # flash?): never hand them out again.
-            self.next_seq = upto + 1
-        dead = self._dead()
-        if dead >= self.compact_at or (upto > last and dead):
-            # (the log must stay consecutive: clear it before a seq jump)
+        if self._dead() >= self.compact_at:
             try:
                 self._compact()
             except MemoryError:
                 pass                # before the rename: the old log stands
             except Exception:
                 self._recover()     # the old log is still valid
-        return n if n > 0 else 0
+        return n
 
     def compact(self):
         if self._dead():

@@ -5,8 +5,17 @@
 # removes an event from the journal; a PUBACK only means the broker has it.
 # Unacked events are sent again after `resend_ms` without progress and
 # after every reconnect; the server is idempotent on (device, ep, seq), so a
-# repeat is harmless and nothing is lost.  Acks for another epoch, stale and
-# repeated acks change nothing.
+# repeat is harmless and nothing is lost.
+#
+# The ack rule (docs/protocol.md, Ack): a malformed ack is ignored whole;
+# one for another epoch, a stale or repeated one changes nothing; one
+# beyond the highest seq this gun may have sent is ignored (counted in
+# `ignored`); one whose "since" is above the gun's upto (the ack before
+# it was lost) is ignored and the events are sent again at once.
+# Otherwise its rejections of events still in the journal go to the
+# listener, with the order and code from the gun's own record, and only
+# then is the ack recorded: after a power cut in between the events go
+# out again and the server lists their rejections again.
 #
 # The retained status is published at every connection and again when the
 # number of waiting events changes, at most once per `status_ms` so a burst
@@ -26,7 +35,7 @@
 import asyncio
 import errno
 import os
-from time import ticks_ms, ticks_diff
+from time import ticks_ms, ticks_diff, ticks_add
 
 from shared import wire
 from gun.mqtt import MQTTClient, MQTTError
@@ -102,11 +111,14 @@ class Sync:
         self._wake = asyncio.Event()
         self._link = OFFLINE
         self._sent = 0          # highest seq published on this connection
+        # Highest seq that may have reached the server: anything written
+        # before this boot may have gone out before it.
+        self._hi = journal.next_seq - 1
         self._mark = 0          # ticks of the last ack progress
         self._stop = False
         self.last_error = None  # why the last session ended
         self.why = None         # ... for the screen, while not online
-        self.ignored = 0        # malformed messages dropped
+        self.ignored = 0        # malformed messages and bad acks dropped
         self.connects = 0
         self._online = False
         self._told = -1         # pending count in the last status sent
@@ -227,6 +239,8 @@ class Sync:
                 if payload is not None:
                     if self._sent == j.upto:
                         self._mark = ticks_ms()
+                    if seq > self._hi:
+                        self._hi = seq
                     await c.publish(self._evt_topic, payload, qos=1,
                                     wait=False)
                 self._sent = seq if seq > j.upto else j.upto
@@ -258,18 +272,41 @@ class Sync:
             self.ignored += 1
             return
         j = self.journal
-        old = j.upto
-        # A flash error here propagates: the link drops without PUBACK and
-        # the broker delivers the ack again.
-        if not j.ack(obj["ep"], obj["upto"]):
+        upto = obj["upto"]
+        if obj["ep"] != j.ep or upto <= j.upto:
+            return                      # another journal's, or nothing new
+        if upto > self._hi:
+            self.ignored += 1           # the server cannot hold it: hostile
             return
-        self._mark = ticks_ms()
-        self._wake.set()
-        rej = [r for r in obj.get("rej", ()) if old < r["seq"] <= j.upto]
+        if obj["since"] > j.upto:
+            # An ack that told which events up to `since` were rejected
+            # was lost: send them again now (the answer tells).
+            self._mark = ticks_add(ticks_ms(), -self.resend_ms - 1)
+            self._wake.set()
+            return
+        # Its rejections of events still in the journal, with the order
+        # and code as the gun wrote them.
+        rej = []
+        for r in obj["rej"]:
+            p = j.read(r["seq"]) if r["seq"] > j.upto else None
+            if p is not None:
+                try:
+                    p = wire.decode(p)
+                except ValueError:
+                    p = {}          # shown without its code, still shown
+                rej.append({"seq": r["seq"], "why": r["why"],
+                            "o": p.get("o"), "c": p.get("c", "")})
         try:
             self.listener.on_acked(rej)
         except Exception as e:
             self.last_error = e
+        # Recorded only now: a power cut before this line, and the events
+        # are sent again and their rejections listed again.  A flash error
+        # here propagates: the link drops without PUBACK and the broker
+        # delivers the ack again.
+        j.ack(obj["ep"], upto)
+        self._mark = ticks_ms()
+        self._wake.set()
 
     def _on_snapshot(self, topic, payload):
         try:

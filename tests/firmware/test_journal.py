@@ -71,10 +71,17 @@ j = Journal(ROOT, capacity=6, compact_at=3)
 check((j.ep, j.upto, j.next_seq, j.pending()) == (ep, 8, 9, []), "reopen after all acked")
 check(j.append("pick", 1, 0, code="PGB:Z") == 9, "seq continues")
 
-# an ack beyond next_seq moves next_seq past it (never reuse a seq the server has)
-check(j.ack(ep, 20) == 1 and j.next_seq == 21, "ack beyond")
+# an ack beyond the last seq written is refused: nothing changes, on
+# flash either (the server cannot hold what was never written)
+check(j.ack(ep, 10) == 0 and j.ack(ep, 2 ** 32 + 9) == 0, "ack beyond")
+check((j.upto, j.next_seq, j.pending_count()) == (8, 10, 1), "unchanged")
 j = Journal(ROOT, capacity=6, compact_at=3)
-check(j.next_seq == 21, "persisted")
+check((j.upto, j.next_seq, j.pending_count()) == (8, 10, 1), "persisted")
+check(j.ack(ep, 9) == 1 and j.next_seq == 10, "ack up to the last")
+for _ in range(11):
+    j.append("pick", 1, 0, code="PGB:Z")
+    j.ack(ep, j.next_seq - 1)
+check(j.next_seq == 21 and j.upto == 20, "seq continues %d" % j.next_seq)
 
 # torn tail (as on a file system without littlefs's guarantees): dropped
 j.append("pick", 1, 0, code="PGB:A")
@@ -129,23 +136,36 @@ def check(cond, msg):
 def code(i):
     return "PGB:B%d:CBD-OIL-30:L1:X" % i
 
-# A compaction that failed in ack() (flash error) leaves dead records and a
-# seq jump: the next append rewrites the log first, and its own record must
-# survive that rewrite.
+# A state past the log's last record (left by a firmware that let an ack
+# beyond the events written move the next seq on), with the dead records
+# still in the log: the next append rewrites the log first, and its own
+# record must survive that rewrite.
 j = Journal(ROOT + "/a", capacity=6, compact_at=3)
 for i in range(2):
+    j.append("pick", 1, 0, code=code(i))
+check(j.ack(j.ep, 5) == 0 and j.next_seq == 3, "ack beyond refused")
+j._write_state(j.ep, 5)
+j = Journal(ROOT + "/a", capacity=6, compact_at=3)
+check(j.next_seq == 6 and j.pending_count() == 0, "state past the log")
+check(j.append("pick", 1, 0, code=code(9)) == 6, "append after jump")
+j = Journal(ROOT + "/a", capacity=6, compact_at=3)
+p = j.pending()
+check([s for s, _ in p] == [6] and code(9).encode() in p[0][1], "kept %r" % p)
+
+# A compaction that fails in ack() (flash error) leaves the dead records:
+# the ack stands, and they go at the next compaction.
+j = Journal(ROOT + "/d", capacity=6, compact_at=1)
+for i in range(3):
     j.append("pick", 1, 0, code=code(i))
 real = j._compact
 def broken():
     raise OSError(5)
 j._compact = broken
-check(j.ack(j.ep, 5) == 2, "ack beyond")
+check(j.ack(j.ep, 2) == 2, "ack with a failed compaction")
 j._compact = real
-check(j.next_seq == 6, "seq jump %d" % j.next_seq)
-check(j.append("pick", 1, 0, code=code(9)) == 6, "append after jump")
-j = Journal(ROOT + "/a", capacity=6, compact_at=3)
-p = j.pending()
-check([s for s, _ in p] == [6] and code(9).encode() in p[0][1], "kept %r" % p)
+check([s for s, _ in j.pending()] == [3], "dead records hidden")
+j = Journal(ROOT + "/d", capacity=6, compact_at=1)
+check((j.upto, [s for s, _ in j.pending()]) == (2, [3]), "after reboot")
 
 # Out of heap while opening the log: nothing written, nothing changed, and
 # the same append then works.

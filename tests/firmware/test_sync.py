@@ -14,21 +14,25 @@ from mp_run import MPProcess  # noqa: E402
 
 import paho.mqtt.client as paho
 from server.broker import Broker, mosquitto_binary  # noqa: E402
+from server.gun_payloads import check_event  # noqa: E402
 from shared import wire  # noqa: E402
 
 mosquitto_binary()      # tools/test.sh installs it: fail loudly if missing
 
 
 class FakeServer:
-    """Commits each event once, then publishes a cumulative ack (QoS 1).
-    Rejects bottle codes containing BAD."""
+    """Commits each event once, then publishes a cumulative ack (QoS 1)
+    by the server's ack rule: rej lists every rejected event with
+    since < seq <= upto, since being at most the upto told before and
+    below the event just received.  Rejects bottle codes containing BAD."""
 
     def __init__(self, broker):
         self.lock = threading.Lock()
         self.committed = {}      # (dev, ep) -> {seq: event}
         self.arrivals = []       # (dev, ep, seq) in arrival order
-        self.rejected = {}       # (dev, ep) -> [rej] not yet acked
-        self.acked = {}          # (dev, ep) -> upto
+        self.rejected = {}       # (dev, ep) -> {seq: rej}
+        self.acked = {}          # (dev, ep) -> upto told
+        self.low = {}            # (dev, ep) -> lowest seq received, held
         self.hold = False
         self.c = paho.Client(paho.CallbackAPIVersion.VERSION2,
                              client_id=broker.worker_user, clean_session=False)
@@ -41,7 +45,7 @@ class FakeServer:
 
     def on_message(self, c, u, m):
         kind, dev = wire.parse_topic(m.topic)
-        ev = wire.check_event(wire.decode(m.payload))
+        ev = check_event(wire.decode(m.payload))
         key = (dev, ev["ep"])
         with self.lock:
             self.arrivals.append((dev, ev["ep"], ev["seq"]))
@@ -49,20 +53,26 @@ class FakeServer:
             if ev["seq"] not in done:
                 done[ev["seq"]] = ev
                 if "BAD" in ev.get("c", ""):
-                    self.rejected.setdefault(key, []).append(
-                        {"seq": ev["seq"], "why": "unknown_bottle", "o": ev["o"], "c": ev["c"]})
+                    self.rejected.setdefault(key, {})[ev["seq"]] = {
+                        "seq": ev["seq"], "why": "unknown_bottle",
+                        "o": ev["o"], "c": ev["c"]}
+            self.low[key] = min(self.low.get(key, ev["seq"]), ev["seq"])
             if not self.hold:
                 self._ack(key)
 
     def _ack(self, key):
         done = self.committed.get(key, {})
-        upto = self.acked.get(key, 0)
+        told = self.acked.get(key, 0)
+        since = min(told, self.low.pop(key, told + 1) - 1)
+        upto = since
         while upto + 1 in done:
             upto += 1
-        rej = [r for r in self.rejected.pop(key, []) if r["seq"] <= upto]
-        self.acked[key] = upto
+        rej = [r for s, r in sorted(self.rejected.get(key, {}).items())
+               if since < s <= upto]
+        self.acked[key] = max(told, upto)
         self.c.publish(wire.dev_topic(key[0], wire.ACK),
-                       wire.encode(wire.ack(key[1], upto, rej)), qos=1)
+                       wire.encode(wire.ack(key[1], upto, rej, since=since)),
+                       qos=1)
 
     def release(self):
         with self.lock:
@@ -283,9 +293,9 @@ def test_sync_end_to_end(tmp_path, env):
         gun.expect("SENT_HELD")
         acks = gun.expect("ACKS").split()[1]
         _wait(lambda: sum(1 for a in server.arrivals if a[2] == 13) >= 2, 15)
-        good = wire.encode(wire.ack(ep, 10, []))
+        good = wire.encode(wire.ack(ep, 10, [], since=10))
         for payload in (wire.encode(wire.ack(ep + 1, 999, [])),    # other epoch
-                        wire.encode(wire.ack(ep, 7, [])),          # stale
+                        wire.encode(wire.ack(ep, 7, [], since=5)),  # stale
                         good, good,                                # duplicates
                         b"{not json", b'{"v": 1, "ep": "x"}', b""):
             server.publish("pickgun/dev/G01/ack", payload)

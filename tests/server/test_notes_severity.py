@@ -168,8 +168,10 @@ def test_note_acks_from_gun_events(demo):
 def test_acks_ignore_other_orders_rejected_events_and_foreign_ids(demo):
     note_1004 = note_ids(demo, 1004)[0]
     note_1005 = note_ids(demo, 1005)[0]
-    # An ack for order 1005 naming a note of 1004 does not acknowledge it.
-    ingest_batch(demo, [notes_ack(1005, [note_1004, note_1005])])
+    # An ack for order 1005 naming a note of 1004 is refused (unknown_note)
+    # and acknowledges neither; one naming only 1005's note is recorded.
+    ingest_batch(demo, [notes_ack(1005, [note_1004, note_1005]),
+                        notes_ack(1005, [note_1005], seq=3)])
     # A rejected event (unknown order) and a non-integer id count for
     # nothing either.
     ingest_batch(demo, [notes_ack(999999, [note_1004], seq=2)])

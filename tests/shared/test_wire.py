@@ -9,6 +9,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from shared import wire  # noqa: E402
+from server.gun_payloads import check_event, check_status  # noqa: E402
 
 BOTTLE = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")
 
@@ -87,15 +88,15 @@ def test_topics():
 
 def test_payloads_validate():
     ev = wire.event(5, 1, wire.PICK, 1042, 0, code=BOTTLE)
-    assert wire.check_event(wire.decode(wire.encode(ev))) == ev
+    assert check_event(wire.decode(wire.encode(ev))) == ev
     notes = wire.event(5, 2, wire.NOTES_ACK, 1042, 0, notes=[1, 2])
-    assert wire.check_event(notes)["n"] == [1, 2]
+    assert check_event(notes)["n"] == [1, 2]
     ack = wire.ack(5, 2, [{"seq": 2, "why": "over_pick", "o": 1, "c": ""}])
     assert wire.check_ack(wire.decode(wire.encode(ack)))["upto"] == 2
     snap = wire.snapshot(1, 3, "placed", "Jo", [{"sku": "A", "name": "a",
                                                  "qty": 1, "got": 0}], [], [])
     assert wire.check_snapshot(snap)["pick"] is True
-    assert wire.check_status(wire.status(True, "1", 0, 5, 2))["online"]
+    assert check_status(wire.status(True, "1", 0, 5, 2))["online"]
 
 
 @pytest.mark.parametrize("payload", [
@@ -111,7 +112,7 @@ def test_payloads_validate():
 ])
 def test_malformed_events_are_refused(payload):
     with pytest.raises(wire.WireError):
-        wire.check_event(wire.decode(payload))
+        check_event(wire.decode(payload))
 
 
 LINE = [{"sku": "A", "name": "a", "qty": 1, "got": 0}]
@@ -164,7 +165,7 @@ for bad in ("PGO:1042:0", "hello", "PGB:B1:S:L"):
     except wire.CodeError as e:
         assert e.reason in ("foreign", "check", "format")
 try:
-    wire.check_event(wire.decode(b"[1]"))
+    wire.decode(b"[1]")
     raise SystemExit("accepted a list")
 except wire.WireError:
     pass

@@ -73,12 +73,16 @@ def test_malformed_traffic_is_recorded_and_skipped(demo, db_path, broker,
         (evt, json.dumps(dict(good, v=9)).encode()),
         (evt, json.dumps({"v": 1, "ep": 1, "k": "pick"}).encode()),
         (evt, json.dumps(dict(good, seq="one")).encode()),
-        (evt, json.dumps(dict(good, k="teleport")).encode()),
-        (evt, json.dumps(dict(good, pad="x" * MAX_PAYLOAD)).encode()),
+        (evt, json.dumps(dict(good, v=True)).encode()),
         (status, b"\xff\xfe"),
         (status, json.dumps({"v": 1, "online": "yes"}).encode()),
     ]
-    for topic, payload in bad:
+    # Readable identity, broken limits: acked as rejected (bad_event), in
+    # an epoch of their own so the gun's journal is not concerned.
+    refused = [dict(good, ep=99, seq=1, k="teleport"),
+               dict(good, ep=99, seq=2, pad="x" * MAX_PAYLOAD)]
+    for topic, payload in bad + [(evt, json.dumps(r).encode())
+                                 for r in refused]:
         gun.client.publish(topic, payload, qos=1).wait_for_publish(5)
     # A broker user whose name is no device id (allowed by its ACL pattern).
     other = FakeGun(broker, "bad_id")
@@ -93,6 +97,11 @@ def test_malformed_traffic_is_recorded_and_skipped(demo, db_path, broker,
                  "'accepted'") == 1
     assert count(db_path, "SELECT count(*) FROM malformed_messages WHERE "
                  "device_id = 'bad_id'") == 1
+    assert count(db_path, "SELECT count(*) FROM device_events WHERE ep = 99 "
+                 "AND outcome = 'rejected' AND reason = 'bad_event'") == 2
+    wait_until(lambda: {(r["seq"], r["why"]) for a in list(gun.acks)
+                        if a["ep"] == 99 for r in a["rej"]} ==
+               {(1, "bad_event"), (2, "bad_event")})
 
 
 def test_gun_cannot_publish_as_another(demo, db_path, worker, gun_factory):
@@ -108,6 +117,13 @@ def test_gun_cannot_publish_as_another(demo, db_path, worker, gun_factory):
     assert count(db_path, "SELECT count(*) FROM device_events") == 1
     assert count(db_path, "SELECT count(*) FROM picks WHERE serial = "
                  "'B0001'") == 0
+
+
+def _mixed_order(db):
+    """Order 1002 takes 20 bottles and has notes 21..60 to acknowledge."""
+    db.execute("UPDATE order_lines SET qty = 20 WHERE order_id = 1002")
+    db["notes"].insert_all([{"id": n, "order_id": 1002, "text": "n"}
+                            for n in range(21, 61)])
 
 
 def _send_mixed(gun, first, last):
@@ -132,7 +148,7 @@ def _assert_each_once(db_path, total):
 
 
 def test_worker_restart_loses_nothing(demo, db_path, broker, gun_factory):
-    demo.execute("UPDATE order_lines SET qty = 20 WHERE order_id = 1002")
+    _mixed_order(demo)
     worker = start_worker(broker, db_path)
     gun = gun_factory()
     _send_mixed(gun, 1, 30)
@@ -149,7 +165,7 @@ def test_worker_restart_loses_nothing(demo, db_path, broker, gun_factory):
 
 def test_broker_restart_loses_nothing(demo, db_path, broker, worker,
                                       gun_factory):
-    demo.execute("UPDATE order_lines SET qty = 20 WHERE order_id = 1002")
+    _mixed_order(demo)
     gun = gun_factory()
     _send_mixed(gun, 1, 30)
     wait_until(lambda: gun.upto >= 5)

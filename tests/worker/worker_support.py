@@ -128,14 +128,16 @@ class FakeGun:
             self.on_ack(obj)
         with self.lock:
             self.acks.append(obj)
-            if obj["ep"] != self.ep:
+            # The gun's ack rule (docs/protocol.md, Ack).
+            if obj["ep"] != self.ep or obj["upto"] <= self.upto or \
+                    obj["upto"] > self.seq or obj["since"] > self.upto:
                 return
             for r in obj["rej"]:
-                self.rejected[r["seq"]] = r
-            if obj["upto"] > self.upto:
-                for s in range(self.upto + 1, obj["upto"] + 1):
-                    self.journal.pop(s, None)
-                self.upto = obj["upto"]
+                if r["seq"] > self.upto:
+                    self.rejected[r["seq"]] = r
+            for s in range(self.upto + 1, obj["upto"] + 1):
+                self.journal.pop(s, None)
+            self.upto = obj["upto"]
 
     def send(self, kind=wire.PICK, order=1001, code_=None, notes=None,
              seq=None):

@@ -1,0 +1,84 @@
+"""What guns send, checked by the server: events and statuses, against the
+limits of docs/protocol.md (Limits).
+
+The server's half of the wire contract.  shared/wire.py holds only what
+both sides run, because the gun's heap pays for every name it loads; the
+limits the gun checks too (in acks) are private const()s there, named
+here for the server."""
+from shared import wire
+from shared.wire import WireError
+
+EVENT_KINDS = (wire.PICK, wire.NOTES_ACK)
+
+U32_MAX = wire._U32            # ep, seq, at, upto, pending
+ORDER_MAX = wire._ORDER_MAX    # the order code's 9 digits
+CODE_MAX = wire._CODE_MAX      # characters of a scanned code
+ACK_REJ_MAX = wire._REJ_MAX    # rejections in one ack
+NOTE_ID_MAX = 2 ** 63 - 1      # a note id is a database row id
+NOTES_MAX = 100                # ids in one notes_ack
+EVENT_BYTES_MAX = 4096         # an event payload (the gun's are under 480)
+ACK_BYTES_MAX = 4096           # an ack payload (guns read up to 8192)
+FW_MAX = 40                    # characters of a status's firmware version
+
+
+def is_int(value):
+    """A JSON integer: not a float, not true or false (bool is an int
+    subclass in CPython)."""
+    return type(value) is int
+
+
+def int_field(obj, key, low, high):
+    value = obj.get(key)
+    if not is_int(value) or not low <= value <= high:
+        raise WireError("field %s must be an integer from %d to %d"
+                        % (key, low, high))
+    return value
+
+
+def _text_field(obj, key, low, high):
+    value = obj.get(key)
+    if not isinstance(value, str) or not low <= len(value) <= high:
+        raise WireError("field %s must be a string of %d to %d characters"
+                        % (key, low, high))
+    return value
+
+
+def event_identity(obj):
+    """(ep, seq) of a decoded event, checked on their own: an event whose
+    other fields break the contract still has an identity to ack."""
+    return (int_field(obj, "ep", 1, U32_MAX),
+            int_field(obj, "seq", 1, U32_MAX))
+
+
+def check_event(obj):
+    """Validate a decoded event; return it.  Raises WireError."""
+    event_identity(obj)
+    int_field(obj, "o", 1, ORDER_MAX)
+    int_field(obj, "at", 0, U32_MAX)
+    kind = obj.get("k")
+    if kind == wire.PICK:
+        _text_field(obj, "c", 1, CODE_MAX)
+    elif kind == wire.NOTES_ACK:
+        notes = obj.get("n")
+        if not isinstance(notes, list) or not 0 < len(notes) <= NOTES_MAX:
+            raise WireError("field n must be a list of 1 to %d note ids"
+                            % NOTES_MAX)
+        for n in notes:
+            if not is_int(n) or not 0 < n <= NOTE_ID_MAX:
+                raise WireError("field n must hold note ids from 1 to %d"
+                                % NOTE_ID_MAX)
+    else:
+        raise WireError("unknown event kind %r" % (kind,))
+    return obj
+
+
+def check_status(obj):
+    """Validate a decoded status (or last will); return it."""
+    if not isinstance(obj.get("online"), bool):
+        raise WireError("field online must be true or false")
+    if obj["online"]:
+        for key in ("pending", "ep", "upto"):
+            int_field(obj, key, 0, U32_MAX)
+        if "fw" in obj:
+            _text_field(obj, "fw", 0, FW_MAX)
+    return obj
