@@ -65,7 +65,7 @@ def too_large(e):
     return message, 413, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-@bp.post("/<int:order_id>/documents")
+@bp.post("/<id:order_id>/documents")
 def upload(order_id):
     auth.require("upload_document")
     try:
@@ -93,7 +93,7 @@ def upload(order_id):
     return _back(order_id)
 
 
-@bp.post("/<int:order_id>/documents/generate/<kind>")
+@bp.post("/<id:order_id>/documents/generate/<kind>")
 def generate(order_id, kind):
     auth.require("generate_documents")
     tab = request.form.get("return_tab") or request.args.get("tab")
@@ -112,7 +112,7 @@ def generate(order_id, kind):
     return _back(order_id, tab)
 
 
-@bp.get("/<int:order_id>/documents/<int:document_id>")
+@bp.get("/<id:order_id>/documents/<id:document_id>")
 def download(order_id, document_id):
     """The document's bytes, as an attachment unless ?inline=1 asks to
     view a PDF or image in the browser."""

@@ -9,6 +9,8 @@ from werkzeug.security import generate_password_hash
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
+PASSWORD_MAX = 200
+
 
 @bp.get("/")
 def index():
@@ -34,7 +36,7 @@ def add():
     return redirect(url_for(".index"))
 
 
-@bp.post("/<int:staff_id>")
+@bp.post("/<id:staff_id>")
 def update(staff_id):
     """One change per form: role, active flag or a new password."""
     auth.require("manage_staff")
@@ -45,28 +47,31 @@ def update(staff_id):
         flash("No such account.", "error")
         return redirect(url_for(".index"))
     me = auth.current_staff()["id"] == staff_id
-    changes = {}
+    changes, errors = {}, []
     if "role" in form:
         if form["role"] not in auth.ROLES:
-            flash("Unknown role.", "error")
+            errors.append("Unknown role.")
         elif me and form["role"] != "admin":
-            flash("You cannot take the administrator role from yourself.",
-                  "error")
+            errors.append("You cannot take the administrator role from "
+                          "yourself.")
         else:
             changes["role"] = form["role"]
     if "active" in form:
         if me:
-            flash("You cannot deactivate your own account.", "error")
+            errors.append("You cannot deactivate your own account.")
         else:
             changes["active"] = 1 if form["active"] == "1" else 0
     if "password" in form:
-        if len(form["password"]) < auth.PASSWORD_MIN:
-            flash("Password must be at least %d characters."
-                  % auth.PASSWORD_MIN, "error")
+        if not auth.PASSWORD_MIN <= len(form["password"]) <= PASSWORD_MAX:
+            errors.append("Password must be %d to %d characters."
+                          % (auth.PASSWORD_MIN, PASSWORD_MAX))
         else:
             changes["password_hash"] = generate_password_hash(
                 form["password"])
-    if changes:
+    if errors:
+        # One refused change refuses the form: nothing is half applied.
+        flash(" ".join(errors), "error")
+    elif changes:
         with write(db):
             db["staff"].update(staff_id, changes)
         flash("Account %s updated." % row["username"], "success")
