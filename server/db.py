@@ -40,11 +40,29 @@ def parse_id(value):
     return parse_int(value, 1, INT_MAX)
 
 
+def _digits_up_to(bound):
+    """A regular expression of the numbers 1..bound in plain digits (no
+    sign, no leading zero)."""
+    text = str(bound)
+    shorter = r"[1-9][0-9]{0,%d}" % (len(text) - 2) if len(text) > 1 else ""
+    same = []
+    for i, digit in enumerate(text):
+        low = "1" if i == 0 else "0"
+        if digit > low:
+            same.append("%s[%s-%d][0-9]{%d}" % (
+                text[:i], low, int(digit) - 1, len(text) - i - 1))
+    same.append(text)
+    return "(?:%s)" % "|".join(filter(None, [shorter] + same))
+
+
 class IdConverter(BaseConverter):
     """URL rule part <id:name>: a row id, 1 to INT_MAX in plain digits.
-    Anything else (0, a sign, leading zeros, more digits than SQLite
-    holds) matches no route, so it is a 404 like an unknown id."""
-    regex = r"[1-9][0-9]{0,18}"
+    Anything else (0, a sign, leading zeros, a number SQLite cannot
+    hold) matches no route, so it is a 404 like an unknown id.  The
+    range is in the pattern itself: a value refused only after matching
+    would let Werkzeug answer 405 when a sibling rule takes another
+    method."""
+    regex = _digits_up_to(INT_MAX)
     part_isolating = True
 
     def to_python(self, value):

@@ -8,7 +8,7 @@ from server.db import now
 from server.orders import (CARRIER_MAX, QTY_MAX, TRACKING_MAX,
                            ActionRefused, BadInput, _clean, _optional,
                            _parse_lines, _parse_qty, _prices, _rate,
-                           order_lines)
+                           clean_sku, order_lines)
 
 
 def _confirm_payment(db, order, actor, params):
@@ -91,10 +91,7 @@ def _edit_lines(db, order, actor, params):
         wanted = dict(_parse_lines(params["lines"]))
         touched_lines = True
     elif params.get("sku") not in (None, ""):
-        sku = params["sku"]
-        if not isinstance(sku, str):
-            raise BadInput("Product (sku) must be text")
-        sku = sku.strip()
+        sku = clean_sku(params["sku"])
         op = params.get("op") or "set"
         if op not in ("set", "add"):
             raise BadInput("op must be 'set' or 'add'")

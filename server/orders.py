@@ -232,10 +232,19 @@ def _parse_lines(lines):
             raise BadInput("Each line needs a sku and a qty")
         if not isinstance(sku, str) or not sku.strip():
             raise BadInput("Each line needs a product (sku)")
-        wanted.append((sku.strip(), _parse_qty(qty, sku)))
+        sku = clean_sku(sku)
+        wanted.append((sku, _parse_qty(qty, sku)))
     if len({sku for sku, _ in wanted}) != len(wanted):
         raise BadInput("Each product may appear on one line only")
     return wanted
+
+
+SKU_MAX = 40
+
+
+def clean_sku(value):
+    """A product code as sent: text, short, nothing unprintable."""
+    return fields.text(value, "Product (sku)", SKU_MAX)
 
 
 def _prices(db, skus):
@@ -355,6 +364,7 @@ DONE_ELSEWHERE = {
     "return_grams": "on the Returned Grams tab",
 }
 REASON_MAX = 200
+DETAIL_MAX = 200
 
 
 def archive_all(db, status, actor):
@@ -480,8 +490,8 @@ def _delete(db, order, actor, params):
 def _record_only(db, order, actor, params):
     # Labels and documents are produced outside Pickgun; the order keeps a
     # record of every request (a reprint with no record is a known gap).
-    detail = params.get("detail")
-    return None, detail[:200] if isinstance(detail, str) else None, False
+    detail = _optional(params.get("detail"), "Detail", DETAIL_MAX)
+    return None, detail, False
 
 
 _EFFECTS = {

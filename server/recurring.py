@@ -201,7 +201,8 @@ def update_recurring(db, recurring_id, form, actor="system", today=None):
         row = db.execute("SELECT * FROM recurring_orders WHERE id = ?",
                          [recurring_id]).fetchone()
         if row is None:
-            raise BadInput("Unknown recurring order %s" % fields.shown(recurring_id))
+            raise BadInput("Unknown recurring order %s"
+                           % fields.shown(recurring_id))
         db["recurring_orders"].update(recurring_id, {
             "active": values["active"],
             "day_of_month": values["day_of_month"],
@@ -223,7 +224,8 @@ def set_active(db, recurring_id, active, today=None):
         row = db.execute("SELECT * FROM recurring_orders WHERE id = ?",
                          [recurring_id]).fetchone()
         if row is None:
-            raise BadInput("Unknown recurring order %s" % fields.shown(recurring_id))
+            raise BadInput("Unknown recurring order %s"
+                           % fields.shown(recurring_id))
         changes = {"active": 1 if active else 0}
         if active and not row["active"]:
             # Resumed: no catching up on the months it was paused.

@@ -12,7 +12,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    request, url_for)
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from server import auth, documents, labels
+from server import auth, documents, fields, labels
 from server import order_states as states
 from server import orders
 from server.db import get_db
@@ -76,6 +76,11 @@ def upload(order_id):
         return _back(order_id)
     if upload is None or not upload.filename:
         flash("Choose a file to upload.", "error")
+        return _back(order_id)
+    try:
+        fields.optional_text(title, "Title", documents.TITLE_MAX)
+    except fields.BadInput as e:
+        flash(str(e), "error")
         return _back(order_id)
     limit = _limit()
     data = upload.stream.read(limit + 1)

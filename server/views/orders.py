@@ -202,8 +202,11 @@ def act(order_id, name):
                                      request.form.to_dict())
     except orders.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
-    except (states.IllegalAction, orders.ActionRefused,
-            orders.BadInput) as e:
+    except orders.BadInput as e:
+        # The form shown again with what was typed; nothing saved.
+        flash(str(e), "error")
+        return render_profile(order_id, http_status=400)
+    except (states.IllegalAction, orders.ActionRefused) as e:
         flash(str(e), "error")
         return redirect(url_for(".profile", order_id=order_id))
     flash(result["message"], "success")
@@ -221,7 +224,10 @@ def add_note(order_id):
                         actor(), severity)
     except orders.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
-    except (states.IllegalAction, orders.BadInput) as e:
+    except orders.BadInput as e:
+        flash(str(e), "error")
+        return render_profile(order_id, http_status=400)
+    except states.IllegalAction as e:
         flash(str(e), "error")
     else:
         flash("Note added: scanner guns will show it as an alert%s." % (

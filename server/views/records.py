@@ -46,6 +46,7 @@ def destruction_records(order_id):
             "bottles": bottles,
             "destructible": [b for b in bottles if b["destructible"]],
             "methods": records.DESTRUCTION_METHODS,
+            "tolerance_percent": round(records.WEIGHT_TOLERANCE * 100),
             "return_first": states.can(order["status"], "return_bottles")}
 
 

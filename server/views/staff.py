@@ -3,22 +3,23 @@ reset passwords, deactivate.  Accounts are never deleted, so order
 history keeps naming real people."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from server import auth
+from server import auth, fields
 from server.db import get_db, write
 from werkzeug.security import generate_password_hash
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 PASSWORD_MAX = 200
+NAME_MAX = 80
 
 
 @bp.get("/")
-def index():
+def index(http_status=200):
     auth.require("manage_staff")
     rows = [dict(r) for r in get_db().execute(
         "SELECT id, username, name, role, active, created_at, last_login "
         "FROM staff ORDER BY active DESC, username")]
-    return render_template("staff/list.html", staff=rows)
+    return render_template("staff/list.html", staff=rows), http_status
 
 
 @bp.post("/")
@@ -26,13 +27,18 @@ def add():
     auth.require("manage_staff")
     form = request.form
     try:
+        name = fields.optional_text(form.get("name"), "Full name", NAME_MAX)
+        if len(form.get("password") or "") > PASSWORD_MAX:
+            raise fields.BadInput("Password must be at most %d characters"
+                                  % PASSWORD_MAX)
         auth.create_staff(get_db(), form.get("username"), form.get("password"),
-                          form.get("role"), form.get("name"))
-    except auth.AuthError as e:
+                          form.get("role"), name)
+    except (auth.AuthError, fields.BadInput) as e:
+        # The form shown again with what was typed (but the password).
         flash(str(e), "error")
-    else:
-        flash("Account %s created." % form.get("username", "").strip().lower(),
-              "success")
+        return index(http_status=400)
+    flash("Account %s created." % form.get("username", "").strip().lower(),
+          "success")
     return redirect(url_for(".index"))
 
 

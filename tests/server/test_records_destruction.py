@@ -67,6 +67,38 @@ def test_destroy_returned_bottles(demo, returned):
     assert records.list_destructions(demo, 1001)[0]["id"] == d["id"]
 
 
+def test_net_weight_is_bounded_by_the_bottles_destroyed(demo, returned):
+    """Two CBD-OIL-30 bottles declare 6 g each: 12 g, 13.2 g with the
+    10% the scale may add."""
+    before = state(demo)
+    with pytest.raises(orders.BadInput,
+                       match=r"at most 13\.2 g .*12 g declared"):
+        records.record_destruction(
+            demo, 1001, form(returned, net_weight_grams="13.201"), "sam")
+    with pytest.raises(orders.BadInput, match=r"at most 6\.6 g"):
+        records.record_destruction(
+            demo, 1001, form(returned[:1], net_weight_grams="61.5"), "sam")
+    assert state(demo) == before
+    d = records.record_destruction(
+        demo, 1001, form(returned, net_weight_grams="13.2"), "sam")
+    assert d["net_weight_grams"] == 13.2
+
+
+@pytest.mark.parametrize("weight", ["0.0004", 0.0001, "1e-9"])
+def test_weight_that_rounds_to_nothing_is_refused(demo, returned, weight):
+    before = state(demo)
+    with pytest.raises(orders.BadInput, match="round to 0"):
+        records.record_destruction(
+            demo, 1001, form(returned, net_weight_grams=weight), "sam")
+    assert state(demo) == before
+
+
+def test_tab_shows_each_bottles_declared_grams(client, demo, returned):
+    html = page(client, "/orders/1001?tab=destruction")
+    assert "(returned, 6 g declared)" in html
+    assert "declared grams + 10%" in html
+
+
 def test_destroy_some_then_the_rest(demo, returned):
     records.record_destruction(demo, 1001, form(returned[:1]), "sam")
     assert bottle_status(demo, returned[1]) == "returned"
