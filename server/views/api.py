@@ -2,9 +2,9 @@
 
 Errors are JSON too: {"error": "..."} with 400 (bad input), 404 (no such
 order) or 409 (the order's status or state does not allow the action)."""
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
-from server import auth, dashboard
+from server import auth, dashboard, fields
 from server import order_states as states
 from server import orders
 from server.db import get_db, parse_int
@@ -83,7 +83,7 @@ def list_orders():
     args = request.args
     status = args.get("status") or None
     if status is not None and status not in states.STATUSES:
-        raise orders.BadInput("Unknown status %r" % status)
+        raise orders.BadInput("Unknown status %s" % fields.shown(status))
     show = args.get("show", "any")
     if show not in ("any",) + tuple(dashboard.SHOWS):
         raise orders.BadInput("show must be any, " + ", ".join(
@@ -117,6 +117,8 @@ def get_order(order_id):
 
 @bp.post("/orders/<id:order_id>/actions/<name>")
 def post_action(order_id, name):
+    if name not in states.ACTIONS:
+        abort(404, "No such action")
     body = _body()
     params = {k: v for k, v in body.items() if k != "actor"}
     auth.require(name)

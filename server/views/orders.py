@@ -196,6 +196,8 @@ def live(order_id):
 
 @bp.post("/<id:order_id>/actions/<name>")
 def act(order_id, name):
+    if name not in states.ACTIONS:
+        abort(404, "No such action")
     auth.require(name)
     try:
         result = orders.apply_action(get_db(), order_id, name, actor(),

@@ -79,6 +79,20 @@ def test_id_converter_bounds():
     assert dbmod.parse_id(" 42 ") == 42 and dbmod.parse_id(42) == 42
 
 
+def test_unknown_action_is_404(client, demo):
+    """An action name no order has is no page: a 404, not a flashed
+    message quoting it (which could outgrow the session cookie)."""
+    before = everything(demo)
+    name = "".join(chr(97 + (i * 7) % 26) + str(i) for i in range(700))
+    response = client.post("/orders/1004/actions/" + name)
+    assert response.status_code == 404
+    assert all(len(c) < 4096 for c in response.headers.getlist(
+        "Set-Cookie"))
+    r = client.post("/api/orders/1004/actions/" + name, json={})
+    assert r.status_code == 404 and r.get_json()["error"]
+    assert everything(demo) == before
+
+
 # ----------------------------------------------- query parameters, forms
 @pytest.mark.parametrize("after", [str(2 ** 63), str(10 ** 30), "0", "x"])
 def test_api_cursor_that_cannot_be_one_is_400(client, demo, after):

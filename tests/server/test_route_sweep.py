@@ -2,11 +2,13 @@
 too, for every kind of caller: nobody signed in, each staff role, a
 Client Portal client, and HTTP Basic for the JSON API; every method it
 accepts; hostile values in its path, query string, form fields and JSON
-body.  Two rules hold for every request:
+body.  These rules hold for every request:
 
 - never a server error;
 - a refused request (4xx, a redirect to a sign-in page, or an error
-  flashed) leaves the database exactly as it was.
+  flashed) leaves the database exactly as it was;
+- no cookie too large for a browser to keep (a long value quoted in a
+  flashed message would lose the session).
 
 Real ids, query parameters and form fields come from the app itself:
 the sweep signs in through the sign-in forms, crawls the pages and reads
@@ -40,6 +42,9 @@ STAFF_ROLES = ("associate", "csr", "supervisor", "admin")
 PORTAL_EMAIL = "priya.raman@rogers.com"
 LOGIN_PATHS = ("/login", "/portal/login")
 
+# Browsers ignore a cookie larger than this (RFC 6265's least limit):
+# the session, and the message flashed in it, would be lost.
+COOKIE_MAX = 4096
 # Callers sampled rather than sent every case.
 REFUSED_SAMPLE = 6          # cases for a caller its role turns away
 BASIC_SAMPLE = 3            # cases over HTTP Basic (a password check each)
@@ -257,6 +262,11 @@ def run(sweep, caller, method, case, problems):
         elif why and changed and watch.changes():
             problems.append("%s: refused (%s) yet changed %s" % (
                 where, why, ", ".join(watch.changes())))
+        too_big = [c[:40] for c in response.headers.getlist("Set-Cookie")
+                   if len(c) > COOKIE_MAX]
+        if too_big:
+            problems.append("%s: a cookie browsers would drop (over %d "
+                            "bytes): %s" % (where, COOKIE_MAX, too_big))
         if case.hostile_id and response.status_code != 404 and \
                 not _auth_refusal(response):
             problems.append("%s: a path id that cannot exist gave HTTP %d, "
