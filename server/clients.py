@@ -6,9 +6,10 @@ The allowance: a prescription allows `allowance_grams` of cannabis per
 30-day period.  Used = grams of the client's orders placed, shipped or
 delivered in the last 30 days, plus the grams their other orders of the
 window dispensed (bottles of a refused or refunded order that had
-shipped), minus grams credited back in returned_grams over the same
-window.  A credit is at most what its order dispensed, so credits never
-give back more than left the building.  Remaining = allowance - used."""
+shipped), minus the grams credited back (returned_grams) for those same
+orders.  A credit is at most what its order dispensed and counts in its
+order's window, so credits never give back more than left the building
+in the window.  Remaining = allowance - used."""
 import datetime
 import re
 
@@ -153,9 +154,14 @@ def allowance(db, client_id, today=None, exclude_order=None):
               "AND coalesce(o.placed_at, o.created_at) < ?)" % marks)
     ordered += db.execute(_DISPENSED % others, [
         client_id, *USED_STATUSES, start, end]).fetchone()[0]
+    # A credit gives back grams of its own order, so it counts in the
+    # window that order counts in: returning an older order's grams frees
+    # nothing in this one.
     returned = db.execute(
-        "SELECT coalesce(sum(grams), 0) FROM returned_grams "
-        "WHERE client_id = ? AND created_at >= ? AND created_at < ?",
+        "SELECT coalesce(sum(r.grams), 0) FROM returned_grams r "
+        "JOIN orders o ON o.id = r.order_id WHERE o.client_id = ? "
+        "AND coalesce(o.placed_at, o.created_at) >= ? "
+        "AND coalesce(o.placed_at, o.created_at) < ?",
         [client_id, start, end]).fetchone()[0]
     pending = db.execute(
         "SELECT coalesce(sum(l.qty * p.grams), 0) FROM orders o "

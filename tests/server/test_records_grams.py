@@ -10,7 +10,7 @@ from server.db import write
 from test_records_support import (allowed, flashed, flashed_error,
                                   last_history, page, refused, state)
 
-from order_helpers import record_pick
+from order_helpers import place_order, record_pick
 
 # 1001 (delivered): CBD-OIL-30 x 2 = 12 g, both bottles shipped; 1002
 # (shipped): THC-CAP-10 x 1 (3 g) + BAL-FLWR-3G5 x 2 (7 g) = 10 g, all
@@ -116,6 +116,23 @@ def test_refused_order_keeps_counting_what_it_dispensed(demo):
         records.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
                              "sam")
     assert remaining(demo, DANIEL) == left + 10
+
+
+def test_credit_for_an_order_outside_the_window_frees_nothing(demo):
+    """Order 1001 (12 g, Margaret) placed 40 days ago: its grams no longer
+    count, so crediting them must not free grams of this window, which
+    holds her order 1007 (4 g) placed today."""
+    margaret = orders.get_order(demo, 1001)["client_id"]
+    with write(demo):
+        demo.execute("UPDATE orders SET placed_at = datetime('now', "
+                     "'-40 days'), created_at = datetime('now', '-41 days') "
+                     "WHERE id = 1001")
+    place_order(demo, 1007)
+    left = remaining(demo, margaret)
+    assert clients.allowance(demo, margaret)["used"] == 4.0
+    records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
+                         "sam")
+    assert remaining(demo, margaret) == left
 
 
 def test_only_bottles_that_left_count(demo):
