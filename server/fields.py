@@ -8,7 +8,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from server.db import INT_MAX, parse_int
+from server.db import parse_int
 
 
 class BadInput(ValueError):
@@ -68,14 +68,6 @@ def whole(value, what, low, high):
     if number is None:
         raise BadInput("%s must be a whole number from %d to %d"
                        % (what, low, high))
-    return number
-
-
-def record_id(value, what):
-    """The id of a row (1 up to what SQLite holds)."""
-    number = parse_int(value, 1, INT_MAX)
-    if number is None:
-        raise BadInput("%s is not a valid id" % what)
     return number
 
 
