@@ -79,7 +79,7 @@ def test_id_converter_bounds():
     assert dbmod.parse_id(" 42 ") == 42 and dbmod.parse_id(42) == 42
 
 
-def test_unknown_action_is_404(client, demo):
+def test_unknown_action_page_is_404(client, demo):
     """An action name no order has is no page: a 404, not a flashed
     message quoting it (which could outgrow the session cookie)."""
     before = everything(demo)
@@ -88,8 +88,9 @@ def test_unknown_action_is_404(client, demo):
     assert response.status_code == 404
     assert all(len(c) < 4096 for c in response.headers.getlist(
         "Set-Cookie"))
+    # The API answers in its body, no session involved: 409 as before.
     r = client.post("/api/orders/1004/actions/" + name, json={})
-    assert r.status_code == 404 and r.get_json()["error"]
+    assert r.status_code == 409 and r.get_json()["error"]
     assert everything(demo) == before
 
 
