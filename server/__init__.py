@@ -10,6 +10,7 @@ import secrets
 from flask import Flask, redirect, url_for
 
 from server import auth, db
+from server.views import json_body
 
 DB_FILENAME = "pickgun.db"
 
@@ -38,6 +39,7 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 
     db.init_app(app)
+    json_body.init_app(app)
     prepare_database(app.config["DATABASE"])
     auth.init_app(app)
 

@@ -4,16 +4,21 @@ Client Portal password.
 
 The allowance: a prescription allows `allowance_grams` of cannabis per
 30-day period.  Used = grams of the client's orders placed, shipped or
-delivered in the last 30 days, minus grams credited back in
-returned_grams over the same window.  Remaining = allowance - used."""
+delivered in the last 30 days, plus the grams their other orders of the
+window dispensed (bottles of a refused or refunded order that had
+shipped), minus the grams credited back (returned_grams) for those same
+orders.  A credit is at most what its order dispensed and counts in its
+order's window, so credits never give back more than left the building
+in the window.  Remaining = allowance - used."""
 import datetime
 import re
 
 from werkzeug.security import generate_password_hash
 
+from server import fields, pricing
 from server import order_states as states
-from server.orders import BadInput, transaction
 from server.db import now
+from server.orders import BadInput, transaction
 
 PAGE_SIZE = 25
 WINDOW_DAYS = 30
@@ -97,6 +102,26 @@ def order_grams(db, order_id):
         "WHERE l.order_id = ? AND p.cannabis = 1", [order_id]).fetchone()[0]
 
 
+# Bottles that left the building with an order: shipped to the client,
+# or back from them (returned, then possibly destroyed).  Their grams were
+# dispensed, whatever the order's status became.
+DISPENSED_STATUSES = ("shipped", "returned", "destroyed")
+_DISPENSED = (
+    "SELECT coalesce(sum(p.grams), 0) FROM picks k "
+    "JOIN bottles b ON b.serial = k.serial "
+    "JOIN products p ON p.sku = b.sku "
+    "WHERE k.status = 'accepted' AND p.cannabis = 1 "
+    "AND b.status IN ('shipped', 'returned', 'destroyed') "
+    "AND k.order_id %s")
+
+
+def dispensed_grams(db, order_id):
+    """Grams of cannabis the order dispensed: its picked bottles that
+    left the building (DISPENSED_STATUSES)."""
+    return round(db.execute(_DISPENSED % "= ?", [order_id]).fetchone()[0]
+                 or 0, 3)
+
+
 def lines_grams(db, lines):
     """Grams of cannabis in [(sku, qty)] (unknown SKUs count nothing)."""
     total = 0.0
@@ -131,9 +156,22 @@ def allowance(db, client_id, today=None, exclude_order=None):
         "AND coalesce(o.placed_at, o.created_at) >= ? "
         "AND coalesce(o.placed_at, o.created_at) < ?" % marks,
         [client_id, *USED_STATUSES, start, end]).fetchone()[0]
+    # Orders no longer counted (refused, refunded...) still count what
+    # they dispensed.
+    others = ("IN (SELECT o.id FROM orders o WHERE o.client_id = ? "
+              "AND o.status NOT IN (%s) "
+              "AND coalesce(o.placed_at, o.created_at) >= ? "
+              "AND coalesce(o.placed_at, o.created_at) < ?)" % marks)
+    ordered += db.execute(_DISPENSED % others, [
+        client_id, *USED_STATUSES, start, end]).fetchone()[0]
+    # A credit gives back grams of its own order, so it counts in the
+    # window that order counts in: returning an older order's grams frees
+    # nothing in this one.
     returned = db.execute(
-        "SELECT coalesce(sum(grams), 0) FROM returned_grams "
-        "WHERE client_id = ? AND created_at >= ? AND created_at < ?",
+        "SELECT coalesce(sum(r.grams), 0) FROM returned_grams r "
+        "JOIN orders o ON o.id = r.order_id WHERE o.client_id = ? "
+        "AND coalesce(o.placed_at, o.created_at) >= ? "
+        "AND coalesce(o.placed_at, o.created_at) < ?",
         [client_id, start, end]).fetchone()[0]
     pending = db.execute(
         "SELECT coalesce(sum(l.qty * p.grams), 0) FROM orders o "
@@ -195,7 +233,7 @@ def _g(value):
 # (field, label, kind, required, max length)
 FIELDS = [
     ("name", "Name", "text", True, 80),
-    ("dob", "Date of birth", "date", True, None),
+    ("dob", "Date of birth", "birth_date", True, None),
     ("email", "Email", "email", True, 120),
     ("phone", "Phone", "phone", False, None),
     ("address", "Home address", "text", False, 200),
@@ -216,12 +254,13 @@ FIELDS = [
     ("notes", "Notes", "text", False, 1000),
 ]
 ALLOWANCE_MAX = 150 * 30       # 150 g a day is far beyond any prescription
+TEXT_FIELD_MAX = 200           # fields whose own rule has no length
+PORTAL_PASSWORD_MAX = 200
 
 
 def clean_client(form):
     """Validated column values from a submitted form (dict of strings).
     Raises BadInput naming every bad field."""
-    from server import pricing
     out, errors = {}, []
     for name, label, kind, required, limit in FIELDS:
         raw = form.get(name)
@@ -236,54 +275,48 @@ def clean_client(form):
             continue
         text = str(raw)
         try:
-            if kind == "text":
-                if len(text) > limit:
-                    raise ValueError("at most %d characters" % limit)
-                value = text
-            elif kind == "email":
-                if len(text) > limit or not _EMAIL.match(text):
-                    raise ValueError("not an email address")
-                value = text.lower()
-            elif kind == "phone":
-                if not _PHONE.match(text):
-                    raise ValueError("digits, spaces, ( ) . - only")
-                value = text
-            elif kind == "registration":
-                if not _REGISTRATION.match(text):
-                    raise ValueError("3-40 letters, digits or dashes")
-                value = text.upper()
-            elif kind == "date":
-                value = datetime.date.fromisoformat(text).isoformat()
-            elif kind == "grams":
-                value = float(text)
-                if not 0 <= value <= ALLOWANCE_MAX or value != value:
-                    raise ValueError("between 0 and %d" % ALLOWANCE_MAX)
-            elif kind == "percent":
-                if not text.isdigit() or not 0 <= int(text) <= 100:
-                    raise ValueError("a whole number from 0 to 100")
-                value = int(text)
-            elif kind == "money":
-                value = pricing.parse_money(text, label)
-            else:                                   # pragma: no cover
-                raise ValueError("unknown field")
+            value = _field_value(kind, text, label, limit)
         except ValueError as e:
             msg = str(e)
-            if kind == "date":
-                msg = "a date as YYYY-MM-DD"
             if msg.startswith(label):
-                errors.append(msg + ".")
+                errors.append(msg.rstrip(".") + ".")
             else:
                 errors.append("%s: %s." % (label, msg))
             continue
         out[name] = value
-    today = datetime.date.today().isoformat()
-    if out.get("dob") and out["dob"] > today:
-        errors.append("Date of birth cannot be in the future.")
     if out.get("coverage_percent") and not out.get("coverage_name"):
         errors.append("Name the coverage policy, or set its percent to 0.")
     if errors:
         raise BadInput(" ".join(errors))
     return out
+
+
+def _field_value(kind, text, label, limit):
+    """The column value of one typed field (FIELDS' kind); ValueError
+    (fields.BadInput is one) saying what is wrong."""
+    if kind == "date":
+        return fields.date(text, label).isoformat()
+    if kind == "birth_date":
+        day = fields.date(text, label, latest=datetime.date.max)
+        if day > datetime.date.today():
+            raise ValueError("cannot be in the future")
+        return day.isoformat()
+    if kind == "grams":
+        return fields.grams(text, label, ALLOWANCE_MAX, allow_zero=True)
+    if kind == "percent":
+        return fields.whole(text, label, 0, 100)
+    if kind == "money":
+        return pricing.parse_money(text, label)
+    text = fields.text(text, label, limit or TEXT_FIELD_MAX)
+    if kind == "email" and not _EMAIL.match(text):
+        raise ValueError("not an email address")
+    if kind == "phone" and not _PHONE.match(text):
+        raise ValueError("digits, spaces, ( ) . - only")
+    if kind == "registration":
+        if not _REGISTRATION.match(text):
+            raise ValueError("3-40 letters, digits or dashes")
+        return text.upper()
+    return text.lower() if kind == "email" else text
 
 
 def update_client(db, client_id, form, actor="system"):
@@ -292,10 +325,10 @@ def update_client(db, client_id, form, actor="system"):
     values = clean_client(form)
     password = form.get("portal_password")
     if password:
-        if not isinstance(password, str) or \
-                len(password) < PORTAL_PASSWORD_MIN:
-            raise BadInput("Portal password must be at least %d characters."
-                           % PORTAL_PASSWORD_MIN)
+        if not isinstance(password, str) or not \
+                PORTAL_PASSWORD_MIN <= len(password) <= PORTAL_PASSWORD_MAX:
+            raise BadInput("Portal password must be %d to %d characters."
+                           % (PORTAL_PASSWORD_MIN, PORTAL_PASSWORD_MAX))
     with transaction(db):
         client = require_client(db, client_id)
         if values.get("email") and db.execute(
@@ -320,7 +353,6 @@ def update_client(db, client_id, form, actor="system"):
         db["clients"].update(client_id, values)
         if changed:
             # Open orders show the new coverage at once.
-            from server import pricing
             for row in db.execute(
                     "SELECT id FROM orders WHERE client_id = ? AND status = ?",
                     [client_id, states.OPEN]).fetchall():

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from server import order_states as states
+from server.db import parse_id, parse_int
 
 PAGE_SIZE = 50
 SEARCH_CAP = 2000
@@ -41,6 +42,7 @@ SORTS = {
 }
 _RANK = {s: i for i, s in enumerate(states.STATUSES)}
 _MAX_CURSOR = 80
+PAGE_MAX = 10 ** 6          # the page number shown, nothing more
 
 
 @dataclass
@@ -96,10 +98,8 @@ def parse(args):
     query.after = decode_cursor(query, text("after"))
     if query.after is None:
         query.before = decode_cursor(query, text("before"))
-    try:
-        query.page = max(1, min(int(text("page", "1")), 10 ** 6))
-    except ValueError:
-        query.page = 1
+    page = parse_int(text("page", "1"))
+    query.page = 1 if page is None else max(1, min(page, PAGE_MAX))
     if query.after is None and query.before is None:
         query.page = 1
     return query
@@ -120,17 +120,17 @@ def decode_cursor(query, text):
     if not text or len(text) > _MAX_CURSOR:
         return None
     parts = text.split("~")
-    try:
-        if query.sort == "id" and len(parts) == 1:
-            return (int(parts[0]),)
-        if query.sort == "created" and len(parts) == 2:
-            return (parts[0], int(parts[1]))
-        if query.sort == "status" and len(parts) == 3:
-            rank = int(parts[0])
-            if 0 <= rank < len(states.STATUSES):
-                return (rank, parts[1], int(parts[2]))
-    except ValueError:
-        pass
+    order_id = parse_id(parts[-1])
+    if order_id is None:
+        return None
+    if query.sort == "id" and len(parts) == 1:
+        return (order_id,)
+    if query.sort == "created" and len(parts) == 2:
+        return (parts[0], order_id)
+    if query.sort == "status" and len(parts) == 3:
+        rank = parse_int(parts[0], 0, len(states.STATUSES) - 1)
+        if rank is not None:
+            return (rank, parts[1], order_id)
     return None
 
 

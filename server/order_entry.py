@@ -3,11 +3,12 @@ shipping, verification and payment — the Order Menu effects of an Open
 order, and Confirm Payment.  server.orders applies them (status check,
 history, snapshot revision) like every other action."""
 from server import order_states as states
+from server import pricing
 from server.db import now
 from server.orders import (CARRIER_MAX, QTY_MAX, TRACKING_MAX,
                            ActionRefused, BadInput, _clean, _optional,
                            _parse_lines, _parse_qty, _prices, _rate,
-                           order_lines)
+                           clean_sku, order_lines)
 
 
 def _confirm_payment(db, order, actor, params):
@@ -26,13 +27,12 @@ def _take_payment(db, order, actor, params):
     """Card: placed at once; cash, money order or cheque: awaiting payment
     until Confirm Payment.  Needs lines, shipping, a verified order and
     grams within the client's 30-day allowance."""
-    from server import clients, pricing
+    from server import clients
     method = params.get("method") or params.get("payment_method")
-    try:
-        after = states.payment_target(order["status"], method)
-    except ValueError:
-        raise BadInput("Choose a payment method: " + ", ".join(
-            states.PAYMENT_METHODS.values())) from None
+    if not isinstance(method, str) or method not in states.PAYMENT_METHODS:
+        raise BadInput("Payment method: choose one of " + ", ".join(
+            states.PAYMENT_METHODS))
+    after = states.payment_target(order["status"], method)
     reference = _optional(params.get("reference")
                           or params.get("payment_reference"),
                           "Payment reference", REFERENCE_MAX)
@@ -83,7 +83,6 @@ def _edit_lines(db, order, actor, params):
     params: {"lines": [{"sku", "qty"}]} replaces every line; {"sku",
     "qty", "op": "set"|"add"} changes one (qty 0 removes it); {"discount"
     (dollars) or "discount_cents", "discount_reason"} sets the discount."""
-    from server import pricing
     order_id = order["id"]
     current = {l["sku"]: l["qty"] for l in order_lines(db, order_id)}
     wanted = dict(current)
@@ -92,10 +91,7 @@ def _edit_lines(db, order, actor, params):
         wanted = dict(_parse_lines(params["lines"]))
         touched_lines = True
     elif params.get("sku") not in (None, ""):
-        sku = params["sku"]
-        if not isinstance(sku, str):
-            raise BadInput("Product (sku) must be text")
-        sku = sku.strip()
+        sku = clean_sku(params["sku"])
         op = params.get("op") or "set"
         if op not in ("set", "add"):
             raise BadInput("op must be 'set' or 'add'")
@@ -117,14 +113,7 @@ def _edit_lines(db, order, actor, params):
     discount = None
     if any(params.get(k) not in (None, "") for k in
            ("discount", "discount_cents")) or "discount_reason" in params:
-        raw = params.get("discount_cents")
-        if raw in (None, ""):
-            raw = params.get("discount")
-        try:
-            discount = pricing.parse_money(0 if raw in (None, "") else raw,
-                                           "Discount")
-        except ValueError as e:
-            raise BadInput(str(e)) from None
+        discount = _amount(params, "discount", "Discount") or 0
     if not touched_lines and discount is None:
         raise BadInput("Nothing to change: give items or a discount")
 
@@ -172,7 +161,6 @@ def _select_shipping(db, order, actor, params):
     """A shipping rate from the rate table ({"shipping_rate_id"}), or a
     carrier arranged outside Pickgun ({"carrier", "shipping"} typed in);
     tracking optional either way."""
-    from server import pricing
     tracking = _optional(params.get("tracking"), "Tracking number",
                          TRACKING_MAX)
     rate_id = params.get("shipping_rate_id")
@@ -183,16 +171,10 @@ def _select_shipping(db, order, actor, params):
         label = "%s %s" % (rate["carrier"], rate["service"])
     else:
         carrier = _clean(params.get("carrier"), "Carrier", CARRIER_MAX)
-        charge = params.get("shipping_cents")
-        if charge in (None, ""):
-            charge = params.get("shipping")
+        charge = _amount(params, "shipping", "Shipping charge")
         changes = {"carrier": carrier}
-        if charge not in (None, ""):
-            try:
-                changes["shipping_cents"] = pricing.parse_money(
-                    charge, "Shipping charge")
-            except ValueError as e:
-                raise BadInput(str(e)) from None
+        if charge is not None:
+            changes["shipping_cents"] = charge
             changes["shipping_rate_id"] = None
         elif carrier != order["carrier"] or order["shipping_rate_id"] is None:
             # A carrier typed in: no rate from the table, no charge unless
@@ -207,6 +189,19 @@ def _select_shipping(db, order, actor, params):
     return ("Shipping set to %s (%s)." % (label,
                                           _money(money["shipping_cents"])),
             label + (" " + tracking if tracking else ""), False)
+
+
+def _amount(params, name, what):
+    """Cents from `name`_cents (whole cents) or `name` (dollars), None
+    when neither is given."""
+    try:
+        if params.get(name + "_cents") not in (None, ""):
+            return pricing.parse_cents(params[name + "_cents"], what)
+        if params.get(name) not in (None, ""):
+            return pricing.parse_money(params[name], what)
+    except ValueError as e:
+        raise BadInput(str(e)) from None
+    return None
 
 
 def _money(cents):

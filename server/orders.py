@@ -6,9 +6,10 @@ would see the change, the snapshot revision bump.  A refused action
 raises before anything is written, so it changes nothing."""
 import contextlib
 
-from server import dashboard
+from server import dashboard, fields
 from server import order_states as states
-from server.db import now, write
+from server.db import now, parse_id, write
+from server.fields import BadInput
 from server.snapshots import bump_rev
 
 NOTE_MAX = 500          # the gun shows notes as scrolling alerts
@@ -20,10 +21,6 @@ class OrderNotFound(LookupError):
     def __init__(self, order_id):
         super().__init__("Order %s not found" % order_id)
         self.order_id = order_id
-
-
-class BadInput(ValueError):
-    """A request with missing or invalid fields (HTTP 400)."""
 
 
 class ActionRefused(Exception):
@@ -162,18 +159,20 @@ def create_order(db, client_id, lines, actor="system", status=states.OPEN,
     client's registration document."""
     from server import pricing
     if status not in states.STATUSES:
-        raise BadInput("Unknown status %r" % status)
+        raise BadInput("Unknown status %s" % fields.shown(status))
     wanted = _parse_lines(lines)
     if not wanted and not allow_empty:
         raise BadInput("An order needs at least one line")
-    if payment_method is not None and \
-            payment_method not in states.PAYMENT_METHODS:
-        raise BadInput("Unknown payment method %r" % payment_method)
+    if payment_method is not None and (
+            not isinstance(payment_method, str)
+            or payment_method not in states.PAYMENT_METHODS):
+        raise BadInput("Unknown payment method %s"
+                       % fields.shown(payment_method))
     with transaction(db):
         client = db.execute("SELECT * FROM clients WHERE id = ?",
                             [client_id]).fetchone()
         if client is None:
-            raise BadInput("Unknown client %r" % client_id)
+            raise BadInput("Unknown client %s" % fields.shown(client_id))
         prices = _prices(db, [sku for sku, _ in wanted])
         rate = _rate(db, shipping_rate_id) if shipping_rate_id is not None \
             else None
@@ -215,14 +214,8 @@ QTY_MAX = 100           # bottles of one product on one order
 
 def _parse_qty(value, sku, allow_zero=False):
     """A quantity from JSON (int) or a form (digits); BadInput otherwise."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    least = 0 if allow_zero else 1
-    if not isinstance(value, int) or isinstance(value, bool) or \
-            not least <= value <= QTY_MAX:
-        raise BadInput("Quantity for %s must be a whole number from %d to %d"
-                       % (sku, least, QTY_MAX))
-    return value
+    return fields.whole(value, "Quantity for %s" % sku,
+                        0 if allow_zero else 1, QTY_MAX)
 
 
 def _parse_lines(lines):
@@ -239,10 +232,19 @@ def _parse_lines(lines):
             raise BadInput("Each line needs a sku and a qty")
         if not isinstance(sku, str) or not sku.strip():
             raise BadInput("Each line needs a product (sku)")
-        wanted.append((sku.strip(), _parse_qty(qty, sku)))
+        sku = clean_sku(sku)
+        wanted.append((sku, _parse_qty(qty, sku)))
     if len({sku for sku, _ in wanted}) != len(wanted):
         raise BadInput("Each product may appear on one line only")
     return wanted
+
+
+SKU_MAX = 40
+
+
+def clean_sku(value):
+    """A product code as sent: text, short, nothing unprintable."""
+    return fields.text(value, "Product (sku)", SKU_MAX)
 
 
 def _prices(db, skus):
@@ -251,21 +253,20 @@ def _prices(db, skus):
         row = db.execute("SELECT price_cents FROM products WHERE sku = ?",
                          [sku]).fetchone()
         if row is None:
-            raise BadInput("Unknown product %r" % sku)
+            raise BadInput("Unknown product %s" % fields.shown(sku))
         prices[sku] = row["price_cents"] or 0
     return prices
 
 
 def _rate(db, rate_id):
     """An active shipping rate by id (int or digits), else BadInput."""
-    if isinstance(rate_id, str) and rate_id.strip().isdigit():
-        rate_id = int(rate_id.strip())
+    number = parse_id(rate_id)
     row = None
-    if isinstance(rate_id, int) and not isinstance(rate_id, bool):
+    if number is not None:
         row = db.execute("SELECT * FROM shipping_rates WHERE id = ? "
-                         "AND active = 1", [rate_id]).fetchone()
+                         "AND active = 1", [number]).fetchone()
     if row is None:
-        raise BadInput("Unknown shipping rate %r" % (rate_id,))
+        raise BadInput("Unknown shipping rate %s" % fields.shown(rate_id))
     return dict(row)
 
 
@@ -363,6 +364,7 @@ DONE_ELSEWHERE = {
     "return_grams": "on the Returned Grams tab",
 }
 REASON_MAX = 200
+DETAIL_MAX = 200
 
 
 def archive_all(db, status, actor):
@@ -488,8 +490,8 @@ def _delete(db, order, actor, params):
 def _record_only(db, order, actor, params):
     # Labels and documents are produced outside Pickgun; the order keeps a
     # record of every request (a reprint with no record is a known gap).
-    detail = params.get("detail")
-    return None, detail[:200] if isinstance(detail, str) else None, False
+    detail = _optional(params.get("detail"), "Detail", DETAIL_MAX)
+    return None, detail, False
 
 
 _EFFECTS = {
@@ -515,28 +517,8 @@ def _history(db, order_id, action, before, after, actor, detail=None,
 record_history = _history
 
 
-def _clean(value, what, limit):
-    if value is not None and not isinstance(value, str):
-        raise BadInput("%s must be text" % what)
-    if not value or not value.strip():
-        raise BadInput("%s must not be empty" % what)
-    value = value.strip()
-    if len(value) > limit:
-        raise BadInput("%s is too long (at most %d characters)"
-                       % (what, limit))
-    return value
-
-
-def _optional(value, what, limit):
-    """An optional text field: None when missing or blank."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return _clean(value, what, limit)
-
-
-# Text-field rules for other services' forms (records, clients...).
-clean_text = _clean
-optional_text = _optional
+_clean = fields.text
+_optional = fields.optional_text
 
 
 def _join(a, b):

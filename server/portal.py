@@ -1,7 +1,7 @@
 """Client Portal services: a registered client's own orders, and the
 orders they place, which arrive Open and unverified (source 'portal')
 for a CSR to verify, ship and take payment."""
-from server import clients, orders
+from server import clients, fields, orders
 
 
 def client_orders(db, client_id):
@@ -36,7 +36,7 @@ def place_order(db, client_id, form):
         if value in ("", "0", 0, None):
             continue
         if sku not in known:
-            raise orders.BadInput("Unknown product %r" % sku)
+            raise orders.BadInput("Unknown product %s" % fields.shown(sku))
         lines.append((sku, value))
     if not lines:
         raise orders.BadInput("Choose at least one product and quantity.")

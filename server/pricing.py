@@ -1,7 +1,9 @@
 """Order money: the one function that turns lines, shipping, a discount
 and the client's coverage policy into the totals every page shows and
 the orders table stores.  Everything is in cents."""
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from server.db import parse_int
 
 MONEY_MAX_CENTS = 10_000_000        # $100,000: anything above is a typo
 
@@ -51,29 +53,50 @@ def store_totals(db, order_id):
 
 
 def parse_money(value, what="Amount"):
-    """Dollars as typed ("12.50", "$1,200") -> cents; ValueError with a
-    readable message otherwise.  Ints are taken as cents already."""
-    if isinstance(value, bool):
-        raise ValueError("%s must be an amount in dollars" % what)
-    if isinstance(value, int):
-        cents = value
-    else:
-        text = str(value if value is not None else "").strip()
-        text = text.replace("$", "").replace(",", "").strip()
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ValueError("%s must be an amount in dollars, e.g. 12.50"
-                             % what) from None
-        if not amount.is_finite() or amount != amount.quantize(
-                Decimal("0.01")):
-            raise ValueError("%s: at most two decimals (cents)" % what)
-        cents = int((amount * 100).quantize(Decimal("1"), ROUND_HALF_UP))
-    if cents < 0:
+    """Dollars -> cents: typed ("12.50", "$1,200") or a JSON number
+    (12.5).  At most two decimals, not negative, at most MONEY_MAX_CENTS;
+    ValueError with a readable message otherwise."""
+    amount = _dollars(value)
+    if amount is None:
+        raise ValueError("%s must be an amount in dollars, e.g. 12.50"
+                         % what)
+    if amount < 0:
         raise ValueError("%s must not be negative" % what)
-    if cents > MONEY_MAX_CENTS:
-        raise ValueError("%s is too large" % what)
+    if amount * 100 > MONEY_MAX_CENTS:
+        raise ValueError("%s is too large (at most %s)"
+                         % (what, "$" + dollars(MONEY_MAX_CENTS)))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("%s: at most two decimals (cents)" % what)
+    return int(amount * 100)
+
+
+def parse_cents(value, what="Amount"):
+    """Whole cents (a JSON integer or digits), 0 to MONEY_MAX_CENTS."""
+    cents = parse_int(value, 0, MONEY_MAX_CENTS)
+    if cents is None:
+        raise ValueError("%s must be a whole number of cents from 0 to %d"
+                         % (what, MONEY_MAX_CENTS))
     return cents
+
+
+_MONEY_TEXT_MAX = 40
+
+
+def _dollars(value):
+    """The finite Decimal an amount names, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    text = value if isinstance(value, str) else repr(value)
+    text = text.strip().replace("$", "").replace(",", "").strip()
+    if not text or len(text) > _MONEY_TEXT_MAX or not text.isascii():
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 def dollars(cents):

@@ -7,14 +7,15 @@ and the order_history row.  A refused request raises before anything is
 written: OrderNotFound (404), RecordNotFound (404), BadInput (400),
 IllegalAction or ActionRefused (409)."""
 import datetime
-import math
-import re
 import time
 
+from server import clients, fields
 from server import order_states as states
 from server.db import now
-from server.orders import clean_text as _text
-from server.orders import optional_text as _optional
+from server.fields import choice as _choice
+from server.fields import fmt_grams
+from server.fields import optional_text as _optional
+from server.fields import text as _text
 from server.orders import (ActionRefused, BadInput, record_history,
                            require_order, transaction)
 
@@ -23,6 +24,9 @@ NAME_MAX = 80
 LOCATION_MAX = 120
 MAX_GRAMS = 100_000.0
 MAX_BOTTLES = 500
+# A destruction's net weight may exceed the bottles' declared contents by
+# this much (scale, residue), never more.
+WEIGHT_TOLERANCE = 0.10
 
 
 class RecordNotFound(LookupError):
@@ -130,19 +134,19 @@ def _complaint(row):
     return c
 
 
-def add_complaint(db, order_id, fields, actor):
-    """Log a complaint: fields {category, description, reported_by,
+def add_complaint(db, order_id, values, actor):
+    """Log a complaint: values {category, description, reported_by,
     received_on (YYYY-MM-DD)}.  Returns the complaint (dict)."""
     with transaction(db):
         order = require_order(db, order_id)
         states.require(order["status"], "add_complaint")
-        category = _choice(fields.get("category"), COMPLAINT_CATEGORIES,
+        category = _choice(values.get("category"), COMPLAINT_CATEGORIES,
                            "Category")
-        description = _text(fields.get("description"), "Description",
+        description = _text(values.get("description"), "Description",
                             TEXT_MAX)
-        reported_by = _text(fields.get("reported_by"), "Reported by",
+        reported_by = _text(values.get("reported_by"), "Reported by",
                             NAME_MAX)
-        received_on = _date(fields.get("received_on"), "Received on", order)
+        received_on = _date(values.get("received_on"), "Received on", order)
         complaint_id = db["complaints"].insert({
             "order_id": order_id, "category": category,
             "description": description, "reported_by": reported_by,
@@ -192,6 +196,7 @@ def order_bottles(db, order_id):
     status and, once destroyed, the destruction that recorded it."""
     return [dict(r) for r in db.execute(
         "SELECT b.serial, b.sku, p.name, b.lot_id, b.status, "
+        " coalesce(p.grams, 0) AS grams, "
         " (SELECT destruction_id FROM destruction_bottles x "
         "  WHERE x.serial = b.serial AND x.undone = 0) AS destruction_id "
         "FROM picks k JOIN bottles b ON b.serial = k.serial "
@@ -244,22 +249,22 @@ def get_destruction(db, order_id, destruction_id):
                          % (destruction_id, order_id))
 
 
-def record_destruction(db, order_id, fields, actor):
-    """Record the destruction of some of the order's bottles: fields
+def record_destruction(db, order_id, values, actor):
+    """Record the destruction of some of the order's bottles: values
     {serials: [..], net_weight_grams, method, location, destroyed_on
     (YYYY-MM-DD), witness_1, witness_2}.  The bottles become 'destroyed'.
     Returns the destruction (dict, with its bottles)."""
     with transaction(db):
         order = require_order(db, order_id)
         states.require(order["status"], "record_destruction")
-        serials = _serials(fields.get("serials"))
-        weight = _grams(fields.get("net_weight_grams"), "Net weight")
-        method = _choice(fields.get("method"), DESTRUCTION_METHODS, "Method")
-        location = _text(fields.get("location"), "Location", LOCATION_MAX)
-        destroyed_on = _date(fields.get("destroyed_on"), "Destroyed on",
+        serials = _serials(values.get("serials"))
+        weight = _grams(values.get("net_weight_grams"), "Net weight")
+        method = _choice(values.get("method"), DESTRUCTION_METHODS, "Method")
+        location = _text(values.get("location"), "Location", LOCATION_MAX)
+        destroyed_on = _date(values.get("destroyed_on"), "Destroyed on",
                              order)
-        witness_1 = _text(fields.get("witness_1"), "Witness 1", NAME_MAX)
-        witness_2 = _text(fields.get("witness_2"), "Witness 2", NAME_MAX)
+        witness_1 = _text(values.get("witness_1"), "Witness 1", NAME_MAX)
+        witness_2 = _text(values.get("witness_2"), "Witness 2", NAME_MAX)
         if _same_name(witness_1, witness_2):
             raise BadInput("The two witnesses must be two different people")
 
@@ -267,7 +272,8 @@ def record_destruction(db, order_id, fields, actor):
         allowed = destructible_statuses(order["status"])
         unknown = [s for s in serials if s not in bottles]
         if unknown:
-            raise BadInput("Not a bottle of this order: " + ", ".join(unknown))
+            raise BadInput("Not a bottle of this order: " + ", ".join(
+                fields.shown(s) for s in unknown[:5]))
         destroyed = [s for s in serials if bottles[s]["status"] == "destroyed"]
         if destroyed:
             raise ActionRefused("Already destroyed: " + ", ".join(destroyed))
@@ -277,6 +283,7 @@ def record_destruction(db, order_id, fields, actor):
                 "Only bottles returned to the producer can be destroyed "
                 "(use Return Bottles first): %s" % ", ".join(
                     "%s is %s" % (s, bottles[s]["status"]) for s in waiting))
+        _check_weight(weight, [bottles[s] for s in serials])
 
         destruction_id = db["destructions"].insert({
             "order_id": order_id, "destroyed_on": destroyed_on,
@@ -306,6 +313,24 @@ def record_destruction(db, order_id, fields, actor):
                                location, destroyed_on, witness_1,
                                witness_2)))
         return get_destruction(db, order_id, destruction_id)
+
+
+def weight_limit(bottles):
+    """The most a destruction of `bottles` may weigh: their declared net
+    contents (the product's grams, as its label says) plus
+    WEIGHT_TOLERANCE for the scale and packaging residue."""
+    declared = sum(b["grams"] or 0 for b in bottles)
+    return declared, round(declared * (1 + WEIGHT_TOLERANCE), 3)
+
+
+def _check_weight(weight, bottles):
+    declared, limit = weight_limit(bottles)
+    if weight > limit + 1e-9:
+        raise BadInput(
+            "Net weight: at most %s g for the bottle(s) chosen (%s g "
+            "declared, plus %d%% for weighing)" % (
+                fmt_grams(limit), fmt_grams(declared),
+                round(WEIGHT_TOLERANCE * 100)))
 
 
 def undo_destruction(db, order_id, destruction_id, reason, actor):
@@ -354,18 +379,22 @@ RETURN_REASONS = {
 
 def grams_summary(db, order_id):
     """{"order_grams": cannabis grams ordered (qty x product grams over the
-    cannabis lines), "credited": grams already credited back,
-    "available": what may still be credited}."""
+    cannabis lines), "dispensed_grams": cannabis in the order's bottles
+    that left the building (clients.dispensed_grams), "credited": grams
+    already credited back, "available": what may still be credited, at
+    most dispensed - credited}."""
     ordered = db.execute(
         "SELECT coalesce(sum(l.qty * p.grams), 0) FROM order_lines l "
         "JOIN products p ON p.sku = l.sku "
         "WHERE l.order_id = ? AND p.cannabis = 1", [order_id]).fetchone()[0]
+    dispensed = clients.dispensed_grams(db, order_id)
     credited = db.execute(
         "SELECT coalesce(sum(grams), 0) FROM returned_grams "
         "WHERE order_id = ?", [order_id]).fetchone()[0]
     ordered, credited = round(ordered or 0, 3), round(credited or 0, 3)
-    return {"order_grams": ordered, "credited": credited,
-            "available": max(round(ordered - credited, 3), 0)}
+    return {"order_grams": ordered, "dispensed_grams": dispensed,
+            "credited": credited,
+            "available": max(round(dispensed - credited, 3), 0)}
 
 
 def list_returned_grams(db, order_id):
@@ -380,28 +409,35 @@ def list_returned_grams(db, order_id):
     return dict(grams_summary(db, order_id), credits=credits)
 
 
-def return_grams(db, order_id, fields, actor):
-    """Credit grams back to the order's client: fields {grams, reason,
+def return_grams(db, order_id, values, actor):
+    """Credit grams back to the order's client: values {grams, reason,
     comment (optional)}.  One returned_grams row = grams credited back to
-    that client.  Returns the credit (dict)."""
+    that client, at most what the order dispensed less what is already
+    credited: grams that never left the building were never counted
+    against the allowance.  Returns the credit (dict)."""
     with transaction(db):
         order = require_order(db, order_id)
         states.require(order["status"], "return_grams")
         summary = grams_summary(db, order_id)
         if summary["order_grams"] <= 0:
             raise ActionRefused("This order has no cannabis grams to credit")
+        if summary["dispensed_grams"] <= 0:
+            raise ActionRefused(
+                "No bottle of this order left the building, so no grams "
+                "were dispensed and there is nothing to credit back")
         if summary["available"] <= 0:
-            raise ActionRefused("All %s g of this order are already credited "
-                                "back" % fmt_grams(summary["order_grams"]))
-        reason = _choice(fields.get("reason"), RETURN_REASONS, "Reason")
-        grams = _grams(fields.get("grams"), "Grams")
-        comment = _optional(fields.get("comment"), "Comment", TEXT_MAX)
+            raise ActionRefused(
+                "All %s g this order dispensed are already credited back"
+                % fmt_grams(summary["dispensed_grams"]))
+        reason = _choice(values.get("reason"), RETURN_REASONS, "Reason")
+        grams = _grams(values.get("grams"), "Grams")
+        comment = _optional(values.get("comment"), "Comment", TEXT_MAX)
         if grams > summary["available"] + 1e-9:
             raise BadInput(
                 "At most %s g can still be credited for this order (%s g of "
-                "cannabis ordered, %s g already credited)" % (
+                "cannabis dispensed, %s g already credited)" % (
                     fmt_grams(summary["available"]),
-                    fmt_grams(summary["order_grams"]),
+                    fmt_grams(summary["dispensed_grams"]),
                     fmt_grams(summary["credited"])))
         credit_id = db["returned_grams"].insert({
             "order_id": order_id, "client_id": order["client_id"],
@@ -419,54 +455,30 @@ def return_grams(db, order_id, fields, actor):
 
 
 # ---------------------------------------------------------------- input
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-
-
-def _choice(value, choices, what):
-    if not isinstance(value, str) or value not in choices:
-        raise BadInput("%s must be one of: %s" % (what, ", ".join(choices)))
-    return value
-
-
 def _grams(value, what):
-    """A weight in grams, > 0, from a number or a form's text."""
-    if isinstance(value, bool):
-        value = None
-    if isinstance(value, str):
-        text = value.strip().replace(",", ".")
-        try:
-            value = float(text) if text else None
-        except ValueError:
-            raise BadInput("%s must be a number of grams" % what)
-    if not isinstance(value, (int, float)):
-        raise BadInput("%s must be a number of grams" % what)
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise BadInput("%s must be more than 0 g" % what)
-    if value > MAX_GRAMS:
-        raise BadInput("%s must be at most %s g"
-                       % (what, fmt_grams(MAX_GRAMS)))
-    return round(value, 3)
+    return fields.grams(value, what, MAX_GRAMS)
 
 
 def _date(value, what, order):
     """A YYYY-MM-DD date, not in the future and not before the order."""
-    if not isinstance(value, str) or not _DATE.match(value.strip()):
-        raise BadInput("%s must be a date (YYYY-MM-DD)" % what)
-    try:
-        day = datetime.date.fromisoformat(value.strip())
-    except ValueError:
-        raise BadInput("%s is not a valid date" % what)
+    day = fields.date(value, what, latest=datetime.date.max)
     # Stored times are UTC; allow a day either way for the local date.
     today = datetime.datetime.now(datetime.timezone.utc).date()
     if day > today + datetime.timedelta(days=1):
         raise BadInput("%s cannot be in the future" % what)
     created = (order.get("created_at") or "")[:10]
-    if _DATE.match(created) and day < (datetime.date.fromisoformat(created)
-                                       - datetime.timedelta(days=1)):
+    try:
+        earliest = datetime.date.fromisoformat(created) - \
+            datetime.timedelta(days=1)
+    except ValueError:
+        earliest = None
+    if earliest is not None and day < earliest:
         raise BadInput("%s cannot be before the order was created (%s)"
                        % (what, created))
     return day.isoformat()
+
+
+SERIAL_MAX = 40
 
 
 def _serials(value):
@@ -475,25 +487,22 @@ def _serials(value):
     if not isinstance(value, (list, tuple)) or not all(
             isinstance(s, str) for s in value):
         raise BadInput("Bottles must be a list of bottle serials")
+    if len(value) > MAX_BOTTLES:
+        raise BadInput("At most %d bottles per destruction" % MAX_BOTTLES)
     serials = []
     for s in value:
         s = s.strip().upper()
+        if len(s) > SERIAL_MAX:
+            raise BadInput("Not a bottle serial: %s" % fields.shown(s))
         if s and s not in serials:
             serials.append(s)
     if not serials:
         raise BadInput("Choose at least one bottle to destroy")
-    if len(serials) > MAX_BOTTLES:
-        raise BadInput("At most %d bottles per destruction" % MAX_BOTTLES)
     return serials
 
 
 def _same_name(a, b):
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
-def fmt_grams(grams):
-    """Grams as short text: 12, 12.5, 0.125."""
-    return ("%.3f" % grams).rstrip("0").rstrip(".")
 
 
 def _short(text, limit=200):

@@ -19,10 +19,10 @@ import datetime
 
 import click
 
-from server import clients
+from server import clients, fields
 from server import order_states as states
-from server.db import connect, now
-from server.orders import BadInput, create_order, transaction
+from server.db import connect, now, parse_id, parse_int
+from server.orders import QTY_MAX, BadInput, create_order, transaction
 
 SPLIT_GRAMS = 150.0
 DAY_MIN, DAY_MAX = 1, 31
@@ -111,28 +111,22 @@ def _clean(form, db):
     errors = []
 
     def whole(name, label, low, high):
-        raw = form.get(name)
-        if isinstance(raw, str) and raw.strip().isdigit():
-            raw = int(raw.strip())
-        if not isinstance(raw, int) or isinstance(raw, bool) or \
-                not low <= raw <= high:
-            errors.append("%s must be a whole number from %d to %d."
-                          % (label, low, high))
+        try:
+            return fields.whole(form.get(name), label, low, high)
+        except BadInput as e:
+            errors.append("%s." % e)
             return None
-        return raw
 
     out = {"day_of_month": whole("day_of_month", "Day of month",
                                  DAY_MIN, DAY_MAX)}
-    rate = form.get("shipping_rate_id")
-    if isinstance(rate, str) and rate.strip().isdigit():
-        rate = int(rate)
-    if not isinstance(rate, int) or db.execute(
+    rate = parse_id(form.get("shipping_rate_id"))
+    if rate is None or db.execute(
             "SELECT 1 FROM shipping_rates WHERE id = ? AND active = 1",
             [rate]).fetchone() is None:
         errors.append("Choose a shipping rate.")
     out["shipping_rate_id"] = rate
     method = form.get("payment_method")
-    if method not in states.PAYMENT_METHODS:
+    if not isinstance(method, str) or method not in states.PAYMENT_METHODS:
         errors.append("Choose a payment method.")
     out["payment_method"] = method
     active = form.get("active", 1)
@@ -156,17 +150,15 @@ def _clean(form, db):
         else:
             errors.append("Lines must be a list of {sku, qty}.")
             break
-        if isinstance(qty, str) and qty.strip().isdigit():
-            qty = int(qty.strip())
-        if not isinstance(qty, int) or isinstance(qty, bool) or \
-                not 1 <= qty <= 100:
-            errors.append("Quantity for %s must be a whole number from 1 "
-                          "to 100." % sku)
-            continue
         if not isinstance(sku, str) or db.execute(
                 "SELECT 1 FROM products WHERE sku = ?",
                 [sku]).fetchone() is None:
-            errors.append("Unknown product %r." % (sku,))
+            errors.append("Unknown product %s." % fields.shown(sku))
+            continue
+        qty = parse_int(qty, 1, QTY_MAX)
+        if qty is None:
+            errors.append("Quantity for %s must be a whole number from 1 "
+                          "to %d." % (sku, QTY_MAX))
             continue
         if sku in dict(wanted):
             errors.append("Each product may appear on one line only.")
@@ -188,7 +180,7 @@ def create_recurring(db, client_id, form, actor="system", today=None):
     with transaction(db):
         if db.execute("SELECT 1 FROM clients WHERE id = ?",
                       [client_id]).fetchone() is None:
-            raise BadInput("Unknown client %r" % client_id)
+            raise BadInput("Unknown client %s" % fields.shown(client_id))
         rid = db["recurring_orders"].insert({
             "client_id": client_id, "active": values["active"],
             "day_of_month": values["day_of_month"],
@@ -209,7 +201,8 @@ def update_recurring(db, recurring_id, form, actor="system", today=None):
         row = db.execute("SELECT * FROM recurring_orders WHERE id = ?",
                          [recurring_id]).fetchone()
         if row is None:
-            raise BadInput("Unknown recurring order %r" % recurring_id)
+            raise BadInput("Unknown recurring order %s"
+                           % fields.shown(recurring_id))
         db["recurring_orders"].update(recurring_id, {
             "active": values["active"],
             "day_of_month": values["day_of_month"],
@@ -231,7 +224,8 @@ def set_active(db, recurring_id, active, today=None):
         row = db.execute("SELECT * FROM recurring_orders WHERE id = ?",
                          [recurring_id]).fetchone()
         if row is None:
-            raise BadInput("Unknown recurring order %r" % recurring_id)
+            raise BadInput("Unknown recurring order %s"
+                           % fields.shown(recurring_id))
         changes = {"active": 1 if active else 0}
         if active and not row["active"]:
             # Resumed: no catching up on the months it was paused.

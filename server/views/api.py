@@ -4,10 +4,10 @@ Errors are JSON too: {"error": "..."} with 400 (bad input), 404 (no such
 order) or 409 (the order's status or state does not allow the action)."""
 from flask import Blueprint, jsonify, request
 
-from server import auth, dashboard
+from server import auth, dashboard, fields
 from server import order_states as states
 from server import orders
-from server.db import get_db
+from server.db import get_db, parse_int
 from server.views.devices import list_devices
 from shared import wire
 
@@ -83,7 +83,7 @@ def list_orders():
     args = request.args
     status = args.get("status") or None
     if status is not None and status not in states.STATUSES:
-        raise orders.BadInput("Unknown status %r" % status)
+        raise orders.BadInput("Unknown status %s" % fields.shown(status))
     show = args.get("show", "any")
     if show not in ("any",) + tuple(dashboard.SHOWS):
         raise orders.BadInput("show must be any, " + ", ".join(
@@ -92,16 +92,16 @@ def list_orders():
     if sort not in dashboard.SORTS:
         raise orders.BadInput("sort must be one of " + ", ".join(
             dashboard.SORTS))
-    try:
-        limit = int(args.get("limit", 100))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= API_PAGE_MAX:
+    limit = parse_int(args.get("limit", "100"), 1, API_PAGE_MAX)
+    if limit is None:
         raise orders.BadInput("limit must be 1..%d" % API_PAGE_MAX)
     query = dashboard.parse({"show": "" if show == "any" else show,
                              "status": status or "", "q": args.get("q", ""),
                              "sort": sort, "dir": args.get("dir", ""),
                              "after": args.get("after", "")})
+    if args.get("after") and query.after is None:
+        raise orders.BadInput("after must be the \"next\" cursor of a "
+                              "previous page in the same sort")
     if show == "any":
         query.show = None
     query.limit = limit
@@ -110,12 +110,12 @@ def list_orders():
                    count=page.count)
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 def get_order(order_id):
     return jsonify(order_json(get_db(), order_id))
 
 
-@bp.post("/orders/<int:order_id>/actions/<name>")
+@bp.post("/orders/<id:order_id>/actions/<name>")
 def post_action(order_id, name):
     body = _body()
     params = {k: v for k, v in body.items() if k != "actor"}
@@ -126,7 +126,7 @@ def post_action(order_id, name):
     return jsonify(result=result, **(detail or {"order": None}))
 
 
-@bp.post("/orders/<int:order_id>/notes")
+@bp.post("/orders/<id:order_id>/notes")
 def post_note(order_id):
     body = _body()
     auth.require("add_note")

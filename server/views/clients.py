@@ -8,10 +8,11 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
 
 from server import auth, clients, orders, pricing, recurring
 from server import order_states as states
-from server.db import get_db
+from server.db import get_db, parse_int
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
+PAGE_MAX = 10 ** 6
 PROFILE_TABS = [("details", "Details"), ("orders", "Orders"),
                 ("recurring", "Recurring orders")]
 
@@ -27,17 +28,15 @@ def _client_or_404(client_id):
 def index():
     auth.require("view")
     q = request.args.get("q", "").strip()
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    # A page number that makes no sense shows the first page.
+    page = parse_int(request.args.get("page", "1"), 1, PAGE_MAX) or 1
     rows, total = clients.search_clients(get_db(), q or None, page)
     pages = max(math.ceil(total / clients.PAGE_SIZE), 1)
     return render_template("clients/list.html", clients=rows, total=total,
                            q=q, page=page, pages=pages)
 
 
-@bp.get("/<int:client_id>")
+@bp.get("/<id:client_id>")
 def profile(client_id, form=None):
     auth.require("view")
     db = get_db()
@@ -64,7 +63,7 @@ def _field_labels():
     return {name: label for name, label, *_ in clients.FIELDS}
 
 
-@bp.post("/<int:client_id>")
+@bp.post("/<id:client_id>")
 def edit(client_id):
     auth.require("edit_client")
     _client_or_404(client_id)
@@ -81,7 +80,7 @@ def edit(client_id):
     return redirect(url_for(".profile", client_id=client_id))
 
 
-@bp.post("/<int:client_id>/orders")
+@bp.post("/<id:client_id>/orders")
 def new_order(client_id):
     """Create new order: an Open order with no items yet, on its
     Overview, where the CSR adds items, shipping and payment."""

@@ -12,7 +12,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    request, url_for)
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from server import auth, documents, labels
+from server import auth, documents, fields, labels
 from server import order_states as states
 from server import orders
 from server.db import get_db
@@ -65,7 +65,7 @@ def too_large(e):
     return message, 413, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-@bp.post("/<int:order_id>/documents")
+@bp.post("/<id:order_id>/documents")
 def upload(order_id):
     auth.require("upload_document")
     try:
@@ -76,6 +76,11 @@ def upload(order_id):
         return _back(order_id)
     if upload is None or not upload.filename:
         flash("Choose a file to upload.", "error")
+        return _back(order_id)
+    try:
+        fields.optional_text(title, "Title", documents.TITLE_MAX)
+    except fields.BadInput as e:
+        flash(str(e), "error")
         return _back(order_id)
     limit = _limit()
     data = upload.stream.read(limit + 1)
@@ -93,7 +98,7 @@ def upload(order_id):
     return _back(order_id)
 
 
-@bp.post("/<int:order_id>/documents/generate/<kind>")
+@bp.post("/<id:order_id>/documents/generate/<kind>")
 def generate(order_id, kind):
     auth.require("generate_documents")
     tab = request.form.get("return_tab") or request.args.get("tab")
@@ -112,7 +117,7 @@ def generate(order_id, kind):
     return _back(order_id, tab)
 
 
-@bp.get("/<int:order_id>/documents/<int:document_id>")
+@bp.get("/<id:order_id>/documents/<id:document_id>")
 def download(order_id, document_id):
     """The document's bytes, as an attachment unless ?inline=1 asks to
     view a PDF or image in the browser (and, for a PDF, it runs nothing

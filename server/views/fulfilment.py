@@ -25,7 +25,7 @@ def picking_list():
     return render_template("orders/picking_list.html", entries=entries)
 
 
-@bp.get("/<int:order_id>/labels.pdf")
+@bp.get("/<id:order_id>/labels.pdf")
 def bottle_labels(order_id):
     """The bottle labels of the order's picks; every download is recorded
     in the order history, so reprints are never silent."""
@@ -43,7 +43,7 @@ def bottle_labels(order_id):
     return _pdf(pdf, "order-%d-bottle-labels.pdf" % order_id)
 
 
-@bp.get("/<int:order_id>/order-label.pdf")
+@bp.get("/<id:order_id>/order-label.pdf")
 def order_label(order_id):
     """The order's own label (QR, number, client) for the tote or slip."""
     try:
@@ -53,7 +53,7 @@ def order_label(order_id):
     return _pdf(pdf, "order-%d-label.pdf" % order_id)
 
 
-@bp.get("/<int:order_id>/patient-labels.pdf")
+@bp.get("/<id:order_id>/patient-labels.pdf")
 def patient_labels(order_id):
     """One patient label per dispensed bottle (client, registration,
     product, lot, expiry, dispensing date, bottle QR code)."""
@@ -73,7 +73,7 @@ REPRINTS = {"patient": "reprint_patient_labels",
             "bottle": "reprint_bottle_labels"}
 
 
-@bp.post("/<int:order_id>/labels/reprint/<which>")
+@bp.post("/<id:order_id>/labels/reprint/<which>")
 def reprint_labels(order_id, which):
     action = REPRINTS.get(which)
     if action is None:
@@ -94,7 +94,7 @@ def reprint_labels(order_id, which):
     return _pdf(pdf, "order-%d-%s-labels.pdf" % (order_id, which))
 
 
-@bp.get("/<int:order_id>/shipping-label.pdf")
+@bp.get("/<id:order_id>/shipping-label.pdf")
 def shipping_label(order_id):
     """The 4 x 6 in shipping label of a shipped order: a download to
     print, or shown in the browser with ?view=1."""

@@ -164,7 +164,7 @@ def _detail_or_404(order_id):
         abort(404, "Order %d not found" % order_id)
 
 
-@bp.get("/<int:order_id>")
+@bp.get("/<id:order_id>")
 def profile(order_id):
     return render_profile(order_id, request.args.get("tab"))
 
@@ -186,7 +186,7 @@ def render_profile(order_id, tab=None, http_status=200):
         menu=menu_items(detail["order"])), http_status
 
 
-@bp.get("/<int:order_id>/live")
+@bp.get("/<id:order_id>/live")
 def live(order_id):
     """Lines and picks only: the profile page polls this to show picks
     as the guns record them."""
@@ -194,16 +194,21 @@ def live(order_id):
     return render_template("orders/_live.html", d=detail, o=detail["order"])
 
 
-@bp.post("/<int:order_id>/actions/<name>")
+@bp.post("/<id:order_id>/actions/<name>")
 def act(order_id, name):
+    if name not in states.ACTIONS:
+        abort(404, "No such action")
     auth.require(name)
     try:
         result = orders.apply_action(get_db(), order_id, name, actor(),
                                      request.form.to_dict())
     except orders.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
-    except (states.IllegalAction, orders.ActionRefused,
-            orders.BadInput) as e:
+    except orders.BadInput as e:
+        # The form shown again with what was typed; nothing saved.
+        flash(str(e), "error")
+        return render_profile(order_id, http_status=400)
+    except (states.IllegalAction, orders.ActionRefused) as e:
         flash(str(e), "error")
         return redirect(url_for(".profile", order_id=order_id))
     flash(result["message"], "success")
@@ -212,7 +217,7 @@ def act(order_id, name):
     return redirect(url_for(".profile", order_id=order_id))
 
 
-@bp.post("/<int:order_id>/notes")
+@bp.post("/<id:order_id>/notes")
 def add_note(order_id):
     auth.require("add_note")
     try:
@@ -221,7 +226,10 @@ def add_note(order_id):
                         actor(), severity)
     except orders.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
-    except (states.IllegalAction, orders.BadInput) as e:
+    except orders.BadInput as e:
+        flash(str(e), "error")
+        return render_profile(order_id, http_status=400)
+    except states.IllegalAction as e:
         flash(str(e), "error")
     else:
         flash("Note added: scanner guns will show it as an alert%s." % (

@@ -102,7 +102,7 @@ def new_order():
         400 if request.method == "POST" else 200
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 @client_required
 def order(order_id):
     detail = portal.client_order(get_db(), g.portal_client["id"], order_id)

@@ -46,6 +46,7 @@ def destruction_records(order_id):
             "bottles": bottles,
             "destructible": [b for b in bottles if b["destructible"]],
             "methods": records.DESTRUCTION_METHODS,
+            "tolerance_percent": round(records.WEIGHT_TOLERANCE * 100),
             "return_first": states.can(order["status"], "return_bottles")}
 
 
@@ -105,7 +106,7 @@ def _page(order_id, tab, action, do, success):
     return _back(order_id, tab)
 
 
-@bp.post("/orders/<int:order_id>/complaints")
+@bp.post("/orders/<id:order_id>/complaints")
 def add_complaint(order_id):
     return _page(
         order_id, "complaints", "add_complaint",
@@ -116,7 +117,7 @@ def add_complaint(order_id):
             "require" if c["regulated"] else ""))
 
 
-@bp.post("/orders/<int:order_id>/complaints/<int:complaint_id>/resolve")
+@bp.post("/orders/<id:order_id>/complaints/<id:complaint_id>/resolve")
 def resolve_complaint(order_id, complaint_id):
     return _page(
         order_id, "complaints", "add_complaint",
@@ -126,7 +127,7 @@ def resolve_complaint(order_id, complaint_id):
         lambda c: "Complaint #%d resolved." % c["id"])
 
 
-@bp.post("/orders/<int:order_id>/destructions")
+@bp.post("/orders/<id:order_id>/destructions")
 def add_destruction(order_id):
     fields = request.form.to_dict()
     fields["serials"] = request.form.getlist("serials")
@@ -138,7 +139,7 @@ def add_destruction(order_id):
             d["id"], len(d["bottles"])))
 
 
-@bp.post("/orders/<int:order_id>/destructions/<int:destruction_id>/undo")
+@bp.post("/orders/<id:order_id>/destructions/<id:destruction_id>/undo")
 def undo_destruction(order_id, destruction_id):
     return _page(
         order_id, "destruction", "record_destruction",
@@ -149,7 +150,7 @@ def undo_destruction(order_id, destruction_id):
         "were." % d["id"])
 
 
-@bp.post("/orders/<int:order_id>/returned-grams")
+@bp.post("/orders/<id:order_id>/returned-grams")
 def add_returned_grams(order_id):
     return _page(
         order_id, "returned_grams", "return_grams",
@@ -190,7 +191,7 @@ def _conflict(e):
     return jsonify(error=str(e)), 409
 
 
-@api.get("/orders/<int:order_id>/notes")
+@api.get("/orders/<id:order_id>/notes")
 def list_notes(order_id):
     auth.require("view")
     db = get_db()
@@ -199,14 +200,14 @@ def list_notes(order_id):
                    severities=records.NOTE_SEVERITIES)
 
 
-@api.get("/orders/<int:order_id>/complaints")
+@api.get("/orders/<id:order_id>/complaints")
 def list_complaints(order_id):
     auth.require("view")
     return jsonify(complaints=records.list_complaints(get_db(), order_id),
                    categories=records.COMPLAINT_CATEGORIES)
 
 
-@api.post("/orders/<int:order_id>/complaints")
+@api.post("/orders/<id:order_id>/complaints")
 def post_complaint(order_id):
     auth.require("add_complaint")
     complaint = records.add_complaint(get_db(), order_id, _body(),
@@ -214,7 +215,7 @@ def post_complaint(order_id):
     return jsonify(complaint=complaint), 201
 
 
-@api.post("/orders/<int:order_id>/complaints/<int:complaint_id>/resolve")
+@api.post("/orders/<id:order_id>/complaints/<id:complaint_id>/resolve")
 def post_resolve_complaint(order_id, complaint_id):
     auth.require("add_complaint")
     complaint = records.resolve_complaint(
@@ -223,7 +224,7 @@ def post_resolve_complaint(order_id, complaint_id):
     return jsonify(complaint=complaint)
 
 
-@api.get("/orders/<int:order_id>/destructions")
+@api.get("/orders/<id:order_id>/destructions")
 def list_destructions(order_id):
     auth.require("view")
     db = get_db()
@@ -236,7 +237,7 @@ def list_destructions(order_id):
         methods=records.DESTRUCTION_METHODS)
 
 
-@api.post("/orders/<int:order_id>/destructions/<int:destruction_id>/undo")
+@api.post("/orders/<id:order_id>/destructions/<id:destruction_id>/undo")
 def post_undo_destruction(order_id, destruction_id):
     auth.require("record_destruction")
     destruction = records.undo_destruction(
@@ -245,7 +246,7 @@ def post_undo_destruction(order_id, destruction_id):
     return jsonify(destruction=destruction)
 
 
-@api.post("/orders/<int:order_id>/destructions")
+@api.post("/orders/<id:order_id>/destructions")
 def post_destruction(order_id):
     auth.require("record_destruction")
     destruction = records.record_destruction(get_db(), order_id, _body(),
@@ -253,14 +254,14 @@ def post_destruction(order_id):
     return jsonify(destruction=destruction), 201
 
 
-@api.get("/orders/<int:order_id>/returned-grams")
+@api.get("/orders/<id:order_id>/returned-grams")
 def list_returned_grams(order_id):
     auth.require("view")
     return jsonify(dict(records.list_returned_grams(get_db(), order_id),
                         reasons=records.RETURN_REASONS))
 
 
-@api.post("/orders/<int:order_id>/returned-grams")
+@api.post("/orders/<id:order_id>/returned-grams")
 def post_returned_grams(order_id):
     auth.require("return_grams")
     db = get_db()

@@ -5,7 +5,7 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
 
 from server import auth, clients, orders, recurring
 from server import order_states as states
-from server.db import get_db
+from server.db import get_db, parse_id
 
 bp = Blueprint("recurring", __name__, url_prefix="/recurring")
 
@@ -53,9 +53,8 @@ def _form_values(rec=None, form=None):
 def new():
     auth.require("manage_recurring")
     db = get_db()
-    try:
-        client_id = int(request.values.get("client_id", ""))
-    except ValueError:
+    client_id = parse_id(request.values.get("client_id", ""))
+    if client_id is None:
         abort(404, "Choose a client first (from the client's profile).")
     client = clients.get_client(db, client_id)
     if client is None:
@@ -79,7 +78,7 @@ def new():
                            values=_form_values(), **_choices(db))
 
 
-@bp.route("/<int:recurring_id>", methods=["GET", "POST"])
+@bp.route("/<id:recurring_id>", methods=["GET", "POST"])
 def edit(recurring_id):
     db = get_db()
     rec = recurring.get_recurring(db, recurring_id)
@@ -106,7 +105,7 @@ def edit(recurring_id):
                            **_choices(db))
 
 
-@bp.post("/<int:recurring_id>/active")
+@bp.post("/<id:recurring_id>/active")
 def set_active(recurring_id):
     auth.require("manage_recurring")
     db = get_db()

@@ -3,7 +3,7 @@ coverage, the Orders tab and editing details."""
 import pytest
 
 from server import clients
-from server.db import write
+from server.db import now, write
 
 DANIEL = 2
 
@@ -55,9 +55,11 @@ def test_allowance_counts_the_window_and_returned_grams(demo):
     assert clients.allowance(demo, DANIEL)["used"] == 0.0
     with write(demo):
         demo["returned_grams"].insert({
-            "order_id": 1008, "client_id": DANIEL, "grams": 5,
-            "reason": "cancelled", "created_at": "2000-01-01 00:00:00"})
-    assert clients.allowance(demo, DANIEL)["returned"] == 0.0  # too old
+            "order_id": 1002, "client_id": DANIEL, "grams": 5,
+            "reason": "lost", "created_at": now()})
+    # Credited today, for an order of long ago: it counts in that order's
+    # window, not in today's.
+    assert clients.allowance(demo, DANIEL)["returned"] == 0.0
 
 
 def test_orders_tab_and_create_new_order(client, demo):

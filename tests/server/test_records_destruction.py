@@ -26,7 +26,7 @@ def bottle_status(db, serial):
 
 
 def form(serials, **changes):
-    out = {"serials": serials, "net_weight_grams": "61.5",
+    out = {"serials": serials, "net_weight_grams": "5.8",
            "method": "incineration", "location": "Vault room B",
            "destroyed_on": TODAY, "witness_1": "Sam Supervisor",
            "witness_2": "Alex Admin"}
@@ -57,7 +57,7 @@ def test_destroy_returned_bottles(demo, returned):
     assert [b["serial"] for b in d["bottles"]] == returned
     assert (d["net_weight_grams"], d["method"], d["location"],
             d["destroyed_on"], d["witness_1"], d["witness_2"],
-            d["created_by"]) == (61.5, "incineration", "Vault room B", TODAY,
+            d["created_by"]) == (5.8, "incineration", "Vault room B", TODAY,
                                  "Sam Supervisor", "Alex Admin", "sam")
     assert {bottle_status(demo, s) for s in returned} == {"destroyed"}
     h = last_history(demo, 1001)
@@ -65,6 +65,38 @@ def test_destroy_returned_bottles(demo, returned):
         "record_destruction", "sam", "delivered", "delivered")
     assert returned[0] in h["detail"] and "Sam Supervisor" in h["detail"]
     assert records.list_destructions(demo, 1001)[0]["id"] == d["id"]
+
+
+def test_net_weight_is_bounded_by_the_bottles_destroyed(demo, returned):
+    """Two CBD-OIL-30 bottles declare 6 g each: 12 g, 13.2 g with the
+    10% the scale may add."""
+    before = state(demo)
+    with pytest.raises(orders.BadInput,
+                       match=r"at most 13\.2 g .*12 g declared"):
+        records.record_destruction(
+            demo, 1001, form(returned, net_weight_grams="13.201"), "sam")
+    with pytest.raises(orders.BadInput, match=r"at most 6\.6 g"):
+        records.record_destruction(
+            demo, 1001, form(returned[:1], net_weight_grams="61.5"), "sam")
+    assert state(demo) == before
+    d = records.record_destruction(
+        demo, 1001, form(returned, net_weight_grams="13.2"), "sam")
+    assert d["net_weight_grams"] == 13.2
+
+
+@pytest.mark.parametrize("weight", ["0.0004", 0.0001, "1e-9"])
+def test_weight_that_rounds_to_nothing_is_refused(demo, returned, weight):
+    before = state(demo)
+    with pytest.raises(orders.BadInput, match="round to 0"):
+        records.record_destruction(
+            demo, 1001, form(returned, net_weight_grams=weight), "sam")
+    assert state(demo) == before
+
+
+def test_tab_shows_each_bottles_declared_grams(client, demo, returned):
+    html = page(client, "/orders/1001?tab=destruction")
+    assert "(returned, 6 g declared)" in html
+    assert "declared grams + 10%" in html
 
 
 def test_destroy_some_then_the_rest(demo, returned):
@@ -180,11 +212,11 @@ def test_bad_input_changes_nothing(demo, returned, changes, message):
 
 def test_weight_accepts_numbers_and_a_decimal_comma(demo, returned):
     d = records.record_destruction(
-        demo, 1001, form(returned[:1], net_weight_grams=12), "sam")
-    assert d["net_weight_grams"] == 12
+        demo, 1001, form(returned[:1], net_weight_grams=6), "sam")
+    assert d["net_weight_grams"] == 6
     d = records.record_destruction(
-        demo, 1001, form(returned[1:], net_weight_grams="7,25"), "sam")
-    assert d["net_weight_grams"] == 7.25
+        demo, 1001, form(returned[1:], net_weight_grams="5,25"), "sam")
+    assert d["net_weight_grams"] == 5.25
 
 
 # -------------------------------------------------------------------- page
@@ -199,7 +231,7 @@ def test_tab_lists_bottles_and_records_a_destruction(client, demo, returned):
     html = response.get_data(as_text=True)
     assert "flash-success" in html and "2 bottle(s) destroyed" in html
     assert "Sam Supervisor and Alex Admin" in html
-    assert "Vault room B" in html and "61.5 g" in html
+    assert "Vault room B" in html and "5.8 g" in html
     assert "Incineration" in html
     assert 'name="serials"' not in html            # nothing left to destroy
     assert "2 of 2 bottle(s) destroyed" in html
@@ -272,7 +304,7 @@ def test_api_create_and_list(client, demo, returned):
     assert listed["destructions"] == [] and listed["destructible"] == returned
     assert [b["serial"] for b in listed["bottles"]] == returned
     response = client.post("/api/orders/1001/destructions",
-                           json=form(returned, net_weight_grams=61.5))
+                           json=form(returned, net_weight_grams=11.5))
     assert response.status_code == 201
     d = response.get_json()["destruction"]
     assert [b["serial"] for b in d["bottles"]] == returned
@@ -364,7 +396,7 @@ def test_refused_form_keeps_what_was_typed(client, demo, returned):
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "two different people" in html
-    assert 'value="Vault room C"' in html and 'value="61.5"' in html
+    assert 'value="Vault room C"' in html and 'value="5.8"' in html
     assert 'value="%s" checked' % returned[0] in html
     assert '<option value="incineration" selected>' in html
     assert bottle_status(demo, returned[0]) == "returned"

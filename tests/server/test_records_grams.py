@@ -1,17 +1,23 @@
 """Returned Grams tab: credit grams back to the client's prescription,
-at most the order's cannabis grams less what is already credited;
-supervisors only."""
+at most what the order dispensed (its bottles that left the building)
+less what is already credited; supervisors only."""
 import pytest
 
+from server import clients
 from server import order_states as states
 from server import orders, records
 from server.db import write
 from test_records_support import (allowed, flashed, flashed_error,
-                                  last_history, order_in, page, refused,
-                                  state)
+                                  last_history, page, refused, state)
 
-# 1008 (cancelled): THC-FLWR-15G x 2 = 30 g; 1002 (shipped): THC-CAP-10 x 1
-# (3 g) + BAL-FLWR-3G5 x 2 (7 g) = 10 g.
+from order_helpers import place_order, record_pick
+
+# 1001 (delivered): CBD-OIL-30 x 2 = 12 g, both bottles shipped; 1002
+# (shipped): THC-CAP-10 x 1 (3 g) + BAL-FLWR-3G5 x 2 (7 g) = 10 g, all
+# shipped; 1008 (cancelled, never picked): THC-FLWR-15G x 2 = 30 g;
+# 1003 (placed): one bottle picked, nothing shipped.  Daniel Okafor
+# (client 2) holds 1002 and 1008.
+DANIEL = 2
 
 
 def credited_rows(db, order_id):
@@ -20,34 +26,134 @@ def credited_rows(db, order_id):
         "FROM returned_grams WHERE order_id = ? ORDER BY id", [order_id])]
 
 
+def dispensing_order(db, status):
+    """A demo order in `status` whose bottles left the building: 1001
+    delivered, 1002 shipped, or 1002 refused or refunded after shipping."""
+    if status == states.DELIVERED:
+        return 1001
+    if status in (states.REFUSED, states.REFUNDED):
+        orders.apply_action(db, 1002, {states.REFUSED: "refuse",
+                                       states.REFUNDED: "refund"}[status],
+                            "test")
+    return 1002
+
+
+def remaining(db, client_id):
+    return clients.allowance(db, client_id)["remaining"]
+
+
 # ---------------------------------------------------------------- service
 def test_credit_and_cap(demo):
-    assert records.grams_summary(demo, 1008) == {
-        "order_grams": 30.0, "credited": 0, "available": 30.0}
-    credit = records.return_grams(demo, 1008, {
-        "grams": "10", "reason": "cancelled", "comment": " by phone "}, "sam")
-    client_id = orders.get_order(demo, 1008)["client_id"]
+    orders.apply_action(demo, 1002, "refuse", "test")
+    assert records.grams_summary(demo, 1002) == {
+        "order_grams": 10.0, "dispensed_grams": 10.0, "credited": 0,
+        "available": 10.0}
+    credit = records.return_grams(demo, 1002, {
+        "grams": "4", "reason": "refused", "comment": " by phone "}, "sam")
     assert (credit["order_id"], credit["client_id"], credit["grams"],
             credit["reason"], credit["comment"], credit["created_by"]) == (
-        1008, client_id, 10.0, "cancelled", "by phone", "sam")
-    h = last_history(demo, 1008)
+        1002, DANIEL, 4.0, "refused", "by phone", "sam")
+    h = last_history(demo, 1002)
     assert (h["action"], h["actor"], h["from_status"], h["to_status"]) == (
-        "return_grams", "sam", "cancelled", "cancelled")
-    assert "10 g" in h["detail"]
+        "return_grams", "sam", "refused", "refused")
+    assert "4 g" in h["detail"]
     before = state(demo)
-    with pytest.raises(orders.BadInput, match="At most 20 g"):
-        records.return_grams(demo, 1008, {"grams": 20.5,
-                                          "reason": "cancelled"}, "sam")
+    with pytest.raises(orders.BadInput, match="At most 6 g"):
+        records.return_grams(demo, 1002, {"grams": 6.5,
+                                          "reason": "refused"}, "sam")
     assert state(demo) == before
-    records.return_grams(demo, 1008, {"grams": 20, "reason": "cancelled"},
+    records.return_grams(demo, 1002, {"grams": 6, "reason": "refused"},
                          "sam")
-    assert records.grams_summary(demo, 1008) == {
-        "order_grams": 30.0, "credited": 30.0, "available": 0}
+    assert records.grams_summary(demo, 1002)["available"] == 0
     before = state(demo)
     with pytest.raises(orders.ActionRefused, match="already credited"):
-        records.return_grams(demo, 1008, {"grams": 0.5,
+        records.return_grams(demo, 1002, {"grams": 0.5,
+                                          "reason": "refused"}, "sam")
+    assert state(demo) == before
+
+
+def test_undispensed_order_cannot_raise_the_allowance(demo):
+    """A cancelled order that never left the building: crediting its 30 g
+    would give the client 30 g the prescription never allowed."""
+    allowance = clients.allowance(demo, DANIEL)
+    assert records.grams_summary(demo, 1008)["dispensed_grams"] == 0
+    before = state(demo)
+    with pytest.raises(orders.ActionRefused, match="left the building"):
+        records.return_grams(demo, 1008, {"grams": 30,
                                           "reason": "cancelled"}, "sam")
     assert state(demo) == before
+    assert clients.allowance(demo, DANIEL) == allowance
+
+
+@pytest.mark.parametrize("order_id,action", [
+    (1004, "refund"),       # placed, refunded before picking
+    (1003, "cancel"),       # placed with a bottle picked, then cancelled
+    (1003, "refuse"),       # refused before it shipped
+])
+def test_orders_stopped_before_shipping_credit_nothing(demo, order_id,
+                                                       action):
+    orders.apply_action(demo, order_id, action, "test")
+    client_id = orders.get_order(demo, order_id)["client_id"]
+    left = remaining(demo, client_id)
+    before = state(demo)
+    with pytest.raises(orders.ActionRefused, match="left the building"):
+        records.return_grams(demo, order_id, {"grams": 1,
+                                              "reason": "returned"}, "sam")
+    assert state(demo) == before
+    assert remaining(demo, client_id) == left
+
+
+def test_refused_order_keeps_counting_what_it_dispensed(demo):
+    """Refusing a shipped order does not give its grams back by itself:
+    they come back only as a credit, and only once."""
+    left = remaining(demo, DANIEL)
+    orders.apply_action(demo, 1002, "refuse", "test")
+    assert remaining(demo, DANIEL) == left
+    records.return_grams(demo, 1002, {"grams": 10, "reason": "refused"},
+                         "sam")
+    assert remaining(demo, DANIEL) == left + 10
+    with pytest.raises(orders.ActionRefused):
+        records.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
+                             "sam")
+    assert remaining(demo, DANIEL) == left + 10
+
+
+def test_credit_for_an_order_outside_the_window_frees_nothing(demo):
+    """Order 1001 (12 g, Margaret) placed 40 days ago: its grams no longer
+    count, so crediting them must not free grams of this window, which
+    holds her order 1007 (4 g) placed today."""
+    margaret = orders.get_order(demo, 1001)["client_id"]
+    with write(demo):
+        demo.execute("UPDATE orders SET placed_at = datetime('now', "
+                     "'-40 days'), created_at = datetime('now', '-41 days') "
+                     "WHERE id = 1001")
+    place_order(demo, 1007)
+    left = remaining(demo, margaret)
+    assert clients.allowance(demo, margaret)["used"] == 4.0
+    records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
+                         "sam")
+    assert remaining(demo, margaret) == left
+
+
+def test_only_bottles_that_left_count(demo):
+    """Order 1003 ships with one of its bottles reset first: only the
+    bottles that shipped can be credited."""
+    serials = [r["serial"] for r in demo.execute(
+        "SELECT serial FROM bottles WHERE sku = 'CBD-SFT-20' "
+        "AND status = 'in_stock' ORDER BY serial LIMIT 2")]
+    for serial in serials:
+        record_pick(demo, 1003, serial)
+    orders.apply_action(demo, 1003, "ship", "test")
+    # CBD-OIL-30 (6 g) + 2 x CBD-SFT-20 (4 g) shipped.
+    assert records.grams_summary(demo, 1003)["dispensed_grams"] == 14.0
+    orders.apply_action(demo, 1003, "refund", "test")
+    with write(demo):
+        demo.execute("UPDATE bottles SET status = 'in_stock' "
+                     "WHERE serial = ?", [serials[0]])
+    assert records.grams_summary(demo, 1003)["dispensed_grams"] == 10.0
+    with pytest.raises(orders.BadInput, match="At most 10 g"):
+        records.return_grams(demo, 1003, {"grams": 14, "reason": "returned"},
+                             "sam")
 
 
 def test_only_cannabis_lines_count(demo):
@@ -55,6 +161,7 @@ def test_only_cannabis_lines_count(demo):
         demo.execute("UPDATE products SET cannabis = 0 "
                      "WHERE sku = 'THC-CAP-10'")
     assert records.grams_summary(demo, 1002)["order_grams"] == 7.0
+    assert records.grams_summary(demo, 1002)["dispensed_grams"] == 7.0
     with pytest.raises(orders.BadInput, match="At most 7 g"):
         records.return_grams(demo, 1002, {"grams": 8, "reason": "lost"}, "s")
 
@@ -64,14 +171,17 @@ def test_order_without_cannabis_is_refused(demo):
         demo.execute("UPDATE products SET cannabis = 0")
     before = state(demo)
     with pytest.raises(orders.ActionRefused, match="no cannabis"):
-        records.return_grams(demo, 1008, {"grams": 1, "reason": "cancelled"},
+        records.return_grams(demo, 1002, {"grams": 1, "reason": "lost"},
                              "sam")
     assert state(demo) == before
 
 
-@pytest.mark.parametrize("status", allowed("return_grams"))
+DISPENSING = sorted(set(allowed("return_grams")) - {states.CANCELLED})
+
+
+@pytest.mark.parametrize("status", DISPENSING)
 def test_allowed_statuses(demo, status):
-    order_id = order_in(demo, status)
+    order_id = dispensing_order(demo, status)
     records.return_grams(demo, order_id, {"grams": 1.5, "reason": "returned"},
                          "sam")
     assert [r["grams"] for r in credited_rows(demo, order_id)] == [1.5]
@@ -79,7 +189,8 @@ def test_allowed_statuses(demo, status):
 
 @pytest.mark.parametrize("status", refused("return_grams"))
 def test_refused_status_changes_nothing(demo, status):
-    order_id = order_in(demo, status)
+    order_id = {states.OPEN: 1007, states.AWAITING_PAYMENT: 1006,
+                states.PLACED: 1003}[status]
     before = state(demo)
     with pytest.raises(states.IllegalAction):
         records.return_grams(demo, order_id,
@@ -87,6 +198,7 @@ def test_refused_status_changes_nothing(demo, status):
     assert state(demo) == before
 
 
+# On order 1001 (12 g dispensed).
 BAD = [
     ({"grams": 1}, "Reason"),
     ({"grams": 1, "reason": "stolen"}, "Reason"),
@@ -96,9 +208,18 @@ BAD = [
     ({"grams": -3, "reason": "lost"}, "more than 0"),
     ({"grams": "lots", "reason": "lost"}, "number of grams"),
     ({"grams": True, "reason": "lost"}, "number of grams"),
+    ({"grams": [1], "reason": "lost"}, "number of grams"),
+    ({"grams": {"g": 1}, "reason": "lost"}, "number of grams"),
     ({"grams": "nan", "reason": "lost"}, "more than 0"),
-    ({"grams": 31, "reason": "lost"}, "At most 30 g"),
+    ({"grams": "inf", "reason": "lost"}, "more than 0"),
+    ({"grams": "1e30", "reason": "lost"}, "at most"),
+    ({"grams": 10 ** 30, "reason": "lost"}, "at most"),
+    ({"grams": "0.0004", "reason": "lost"}, "round to 0"),
+    ({"grams": "1.0005", "reason": "lost"}, "3 decimals"),
+    ({"grams": 13, "reason": "lost"}, "At most 12 g"),
     ({"grams": 1, "reason": "lost", "comment": "x" * 2001}, "too long"),
+    ({"grams": 1, "reason": "lost", "comment": "a\x00b"},
+     "control characters"),
 ]
 
 
@@ -106,34 +227,49 @@ BAD = [
 def test_bad_input_changes_nothing(demo, fields, message):
     before = state(demo)
     with pytest.raises(orders.BadInput, match=message):
-        records.return_grams(demo, 1008, fields, "sam")
+        records.return_grams(demo, 1001, fields, "sam")
     assert state(demo) == before
 
 
 # -------------------------------------------------------------------- page
 def test_tab_shows_totals_and_credits(client, demo):
-    html = page(client, "/orders/1008?tab=returned_grams")
-    assert 'id="grams-ordered">30 g' in html
-    assert 'id="grams-available">30 g' in html
-    assert 'action="/orders/1008/returned-grams"' in html
+    html = page(client, "/orders/1001?tab=returned_grams")
+    assert 'id="grams-ordered">12 g' in html
+    assert 'id="grams-dispensed">12 g' in html
+    assert 'id="grams-available">12 g' in html
+    assert 'action="/orders/1001/returned-grams"' in html
     assert 'name="csrf_token"' in html
-    response = client.post("/orders/1008/returned-grams", data={
-        "grams": "12.5", "reason": "cancelled", "comment": "Client called"},
+    response = client.post("/orders/1001/returned-grams", data={
+        "grams": "2.5", "reason": "returned", "comment": "Client called"},
         follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "12.5 g credited back" in html
-    assert 'id="grams-credited">12.5 g' in html
-    assert 'id="grams-available">17.5 g' in html
-    assert "Order cancelled" in html and "Client called" in html
+    assert "2.5 g credited back" in html
+    assert 'id="grams-credited">2.5 g' in html
+    assert 'id="grams-available">9.5 g' in html
+    assert "Returned by the client" in html and "Client called" in html
     assert "Total credited" in html
 
 
+def test_undispensed_order_tab_offers_no_form(client, demo):
+    html = page(client, "/orders/1008?tab=returned_grams")
+    assert 'id="grams-ordered">30 g' in html
+    assert 'id="grams-dispensed">0 g' in html
+    assert "No bottle of this order left the building" in html
+    assert 'action="/orders/1008/returned-grams"' not in html
+    before = state(demo)
+    response = client.post("/orders/1008/returned-grams", data={
+        "grams": "30", "reason": "cancelled"})
+    assert "left the building" in flashed(client, response)
+    assert state(demo) == before
+
+
 @pytest.mark.parametrize("fields,message", [
-    (f, m) for f, m in BAD if not isinstance(f.get("grams"), bool)
+    (f, m) for f, m in BAD if isinstance(f.get("grams", ""), (str, int))
+    and not isinstance(f.get("grams"), bool)
     and not isinstance(f.get("reason"), list)])
 def test_bad_input_via_page_flashes(client, demo, fields, message):
     before = state(demo)
-    response = client.post("/orders/1008/returned-grams", data=fields,
+    response = client.post("/orders/1001/returned-grams", data=fields,
                            follow_redirects=True)
     assert message in flashed_error(response)
     assert state(demo) == before
@@ -148,32 +284,32 @@ def test_refused_status_via_page_flashes(client, demo):
 
 
 def test_fully_credited_tab_offers_no_form(client, demo):
-    records.return_grams(demo, 1008, {"grams": 30, "reason": "cancelled"},
+    records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
                          "sam")
-    html = page(client, "/orders/1008?tab=returned_grams")
+    html = page(client, "/orders/1001?tab=returned_grams")
     assert "Nothing left to credit" in html
-    assert 'action="/orders/1008/returned-grams"' not in html
+    assert 'action="/orders/1001/returned-grams"' not in html
 
 
 def test_csr_cannot_return_grams(app, login, demo):
     csr = login(app.test_client(), "csr")
     before = state(demo)
-    assert csr.post("/orders/1008/returned-grams", data={
-        "grams": "1", "reason": "cancelled"}).status_code == 403
-    r = csr.post("/api/orders/1008/returned-grams",
-                 json={"grams": 1, "reason": "cancelled"})
+    assert csr.post("/orders/1001/returned-grams", data={
+        "grams": "1", "reason": "returned"}).status_code == 403
+    r = csr.post("/api/orders/1001/returned-grams",
+                 json={"grams": 1, "reason": "returned"})
     assert r.status_code == 403 and r.get_json()["error"]
     assert state(demo) == before
-    html = page(csr, "/orders/1008?tab=returned_grams")
+    html = page(csr, "/orders/1001?tab=returned_grams")
     assert "needs a Supervisor" in html
-    assert csr.get("/api/orders/1008/returned-grams").status_code == 200
+    assert csr.get("/api/orders/1001/returned-grams").status_code == 200
 
 
 def test_supervisor_returns_grams(app, login, demo):
     supervisor = login(app.test_client(), "supervisor")
-    supervisor.post("/orders/1008/returned-grams",
-                    data={"grams": "2", "reason": "cancelled"})
-    assert credited_rows(demo, 1008)[0]["created_by"] == "t-supervisor"
+    supervisor.post("/orders/1001/returned-grams",
+                    data={"grams": "2", "reason": "returned"})
+    assert credited_rows(demo, 1001)[0]["created_by"] == "t-supervisor"
 
 
 def test_unknown_order_via_page_is_404(client, demo):
@@ -207,7 +343,7 @@ def test_api_create_and_list(client, demo):
 @pytest.mark.parametrize("fields,message", BAD)
 def test_api_bad_input_is_400(client, demo, fields, message):
     before = state(demo)
-    response = client.post("/api/orders/1008/returned-grams", json=fields)
+    response = client.post("/api/orders/1001/returned-grams", json=fields)
     assert response.status_code == 400
     assert message in response.get_json()["error"]
     assert state(demo) == before
