@@ -87,6 +87,8 @@ async def _wifi_task(board):
 async def _until_fails(coro, stop, where):
     try:
         await coro
+    except EOFError:
+        pass                # its stream ended (the host harness went away)
     except Exception as e:
         _log(where, e)
     stop.set()

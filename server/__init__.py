@@ -1,8 +1,10 @@
 """Pickgun web server: the Flask application factory.
 
 Configuration, lowest to highest precedence: the defaults below,
-instance/config.py, PICKGUN_* environment variables (PICKGUN_DATABASE,
-PICKGUN_SECRET_KEY, PICKGUN_MQTT_HOST...), then `test_config`."""
+config.py in the instance folder, PICKGUN_* environment variables
+(PICKGUN_DATABASE, PICKGUN_SECRET_KEY, PICKGUN_MQTT_HOST...), then the
+command line's `settings`.  `test_config` replaces the file and the
+environment (tests)."""
 import datetime
 import os
 import secrets
@@ -15,8 +17,11 @@ from server.views import json_body
 DB_FILENAME = "pickgun.db"
 
 
-def create_app(test_config=None):
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config=None, instance_path=None, settings=None):
+    """instance_path: the folder of config.py and secret_key (Flask's
+    default instance folder when None)."""
+    app = Flask(__name__, instance_path=instance_path,
+                instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY=None,
         DATABASE=os.path.join(app.instance_path, DB_FILENAME),
@@ -34,6 +39,7 @@ def create_app(test_config=None):
         app.config.from_prefixed_env("PICKGUN")
     else:
         app.config.from_mapping(test_config)
+    app.config.from_mapping(settings or {})
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)

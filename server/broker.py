@@ -230,9 +230,13 @@ class Broker:
         if self.proc is not None:
             return self
         self.write_config()
+        # A process group of its own: Ctrl-C in a terminal reaches the
+        # processes that use the broker, which stop first, and not the
+        # broker, which its owner stops last (Broker.stop).
         self.proc = subprocess.Popen(
             [mosquitto_binary(), "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            process_group=0)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -15,14 +15,14 @@ Signing in starts a fresh session: nothing from before (a planted cookie,
 its CSRF token) survives it.
 
 The cookie is Secure when the request came over HTTPS: directly, or
-through TRUSTED_PROXIES reverse proxies whose X-Forwarded-Proto says so.
+through the reverse proxy the web server trusts (`pickgun web
+--trusted-proxy`, which alone believes X-Forwarded-Proto).
 SESSION_COOKIE_SECURE forces it whatever the request says."""
 import hashlib
 import hmac
 
 from flask import current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.db import get_db, write
 
@@ -94,11 +94,4 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def init_app(app):
-    app.config.setdefault("TRUSTED_PROXIES", 0)
     app.session_interface = CookieSessions()
-    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
-    if proxies:
-        # Behind a TLS-terminating reverse proxy: believe the scheme and
-        # client address it forwards, and no one else's.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,
-                                x_proto=proxies)

@@ -6,16 +6,13 @@ import json
 import os
 import signal
 import socket
-import threading
 
 import pytest
-from waitress import wasyncore
 
 from up_support import (RUNNING, Running, free_port, get, pickgun,
-                        processes_using)
+                        processes_using, serving)
 
 from tools.ports import can_listen
-from tools.web import make_server
 
 
 @pytest.fixture
@@ -60,6 +57,27 @@ def test_pickgun_up_serves_its_pages_with_waitress(tmp_path):
     assert processes_using(instance) == {}
 
 
+def test_pickgun_web_reads_its_instance_configuration(db_path):
+    """The database's folder is the instance: its config.py is read,
+    PICKGUN_* variables override it, and the secret key is kept there."""
+    db_path.parent.mkdir(parents=True)
+    (db_path.parent / "config.py").write_text(
+        "SESSION_COOKIE_NAME = 'pickgun_session'\n")
+    port = free_port()
+    env = dict(os.environ, PICKGUN_SESSION_COOKIE_SECURE="true")
+    web = Running(pickgun("web", "--db", db_path, "--port", port), env=env)
+    try:
+        web.wait_for(r"Serving on http://127\.0\.0\.1:%d$" % port, 30)
+        status, headers, _ = get("http://127.0.0.1:%d/login" % port)
+        assert web.stop(timeout=15) == 0, web.output
+    finally:
+        web.kill()
+    assert status == 200
+    [cookie] = headers.get_all("Set-Cookie")
+    assert cookie.startswith("pickgun_session=") and "Secure" in cookie
+    assert (db_path.parent / "secret_key").stat().st_size > 0
+
+
 def test_pickgun_web_on_a_held_port_names_the_holder(db_path):
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
@@ -90,22 +108,11 @@ FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
 
 
 def seen_through(**options):
-    server = make_server(environ_echo, "127.0.0.1", 0, **options)
-    serving = threading.Thread(target=server.run, daemon=True)
-    serving.start()
-    try:
-        port = int(server.effective_port)
+    with serving(environ_echo, **options) as port:
         status, headers, body = get("http://127.0.0.1:%d/" % port,
                                     headers=FORWARDED)
-        assert status == 200 and headers["Server"] == "waitress"
-        return json.loads(body), port
-    finally:
-        # Closed from its own loop thread: closing its sockets from here
-        # could pull them from under that thread's select().
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        serving.join(5)
-        server.task_dispatcher.shutdown()
-        assert not serving.is_alive()
+    assert status == 200 and headers["Server"] == "waitress"
+    return json.loads(body), port
 
 
 def test_forwarded_headers_are_not_trusted_by_default():

@@ -1,6 +1,7 @@
 """Helpers for tests that run `pickgun up` or `pickgun web` as a person
 would: a real process, its output read line by line, stopped by a signal."""
 import base64
+import contextlib
 import json
 import os
 import re
@@ -13,6 +14,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from waitress import wasyncore
+
+from tools.web import make_server
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNING = re.compile(r"Pickgun is running: (http://127\.0\.0\.1:(\d+)/)")
@@ -162,3 +167,21 @@ def devices_online(base_url, user, password):
 def pickgun(*args):
     """The command line of `pickgun ARGS` with this environment's Python."""
     return [sys.executable, "-m", "tools.cli"] + [str(a) for a in args]
+
+
+@contextlib.contextmanager
+def serving(app, **options):
+    """`app` served by waitress (as `pickgun web` serves it) on a free
+    port, on a thread of this process; yields the port."""
+    server = make_server(app, "127.0.0.1", 0, **options)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield int(server.effective_port)
+    finally:
+        # Closed from its own loop thread: closing its sockets from here
+        # could pull them from under that thread's select().
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(5)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive()

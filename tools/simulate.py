@@ -130,8 +130,11 @@ class SimulatedGun:
             self.rows = []
         log = open(self.log_path, "ab")
         try:
+            # Its own process group: Ctrl-C is for the harness, which
+            # stops the gun itself (stop()), not for the firmware.
             self.proc = subprocess.Popen(args, env=env, cwd=self.workdir,
-                                         stdout=log, stderr=subprocess.STDOUT)
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         process_group=0)
         finally:
             log.close()
         try:

@@ -79,9 +79,12 @@ def web_command(db_path, host, port, gun_screens, threads, trusted_proxy):
     """Serve the web pages (used by `pickgun up`)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(message)s")
-    app = create_app({"DATABASE": os.path.abspath(db_path),
-                      "GUN_SCREENS": gun_screens and os.path.abspath(
-                          gun_screens)})
+    db_path = os.path.abspath(db_path)
+    # The database's folder is the instance folder: its config.py and
+    # secret_key beside it, PICKGUN_* variables over them.
+    app = create_app(instance_path=os.path.dirname(db_path), settings={
+        "DATABASE": db_path,
+        "GUN_SCREENS": gun_screens and os.path.abspath(gun_screens)})
     try:
         server = make_server(app, host, port, threads, trusted_proxy)
     except OSError as e:

@@ -5,6 +5,7 @@ the cookie is Secure whenever the site is reached over HTTPS."""
 import pytest
 
 from order_helpers import order_row
+from up_support import get, serving
 from server import clients
 from sign_in_helpers import (client_with_cookie, csrf_app, page_token,
                              portal_sign_in, session_cookie, staff_sign_in)
@@ -210,16 +211,18 @@ def test_secure_cookie_can_be_forced(app, demo):
 
 
 def test_cookie_is_secure_behind_a_trusted_tls_proxy(app, demo):
+    """The web server believes the proxy it was told to trust, and the
+    cookie follows the scheme it forwards."""
     proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"}
-    web = csrf_app(app.config["DATABASE"], TRUSTED_PROXIES=1)
-    c = web.test_client()
-    c.get("/login", headers=proxied)
-    r = staff_sign_in(c, "csr", headers=proxied)
-    assert "Secure" in set_cookie(r)
-    # Without a proxy configured, the header is anyone's to send: ignored.
-    plain = csrf_app(app.config["DATABASE"])
-    r = plain.test_client().get("/login", headers=proxied)
-    assert "Secure" not in set_cookie(r)
+    web = csrf_app(app.config["DATABASE"])
+    for trusted, secure in (("127.0.0.1", True), (None, False)):
+        with serving(web, trusted_proxy=trusted) as port:
+            status, headers, _ = get("http://127.0.0.1:%d/login" % port,
+                                     headers=proxied)
+        assert status == 200
+        [cookie] = [h for h in headers.get_all("Set-Cookie")
+                    if h.startswith("session=")]
+        assert ("Secure" in cookie) is secure, trusted
 
 
 def test_every_page_is_kept_out_of_caches(web):
