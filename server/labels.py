@@ -18,7 +18,7 @@ import qrcode
 import qrcode.util
 from fpdf import FPDF
 
-from server import clients
+from server import clients, fields
 from server import order_states as states
 from server.db import now
 from server.orders import get_order, record_history, transaction
@@ -219,8 +219,8 @@ def bottle_labels_pdf(db, serials, layout=ROLL):
 
 def _check_layout(layout):
     if layout not in LAYOUTS:
-        raise LabelError("Unknown layout %r (use %s)"
-                         % (layout, " or ".join(LAYOUTS)))
+        raise LabelError("Unknown layout %s (use %s)"
+                         % (fields.shown(layout), " or ".join(LAYOUTS)))
 
 
 def _render_bottles(items, layout):

@@ -1,8 +1,11 @@
 """Fulfilment pages: the printable picking list and the label PDFs.
 
-Every label download is recorded in the order history (server.labels):
-plain downloads as "print_labels", the Order Menu's reprints and the
+Every label handed out is recorded in the order history (server.labels):
+plain prints as "print_labels", the Order Menu's reprints and the
 shipping label as their own actions, checked against the order's status.
+So each is a POST from a button of the order page (with the session's
+CSRF token) answered with the PDF: a link, an image or a prefetch
+elsewhere cannot add a print to the history, and a GET changes nothing.
 A refused request flashes why and records nothing."""
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, url_for)
@@ -25,25 +28,23 @@ def picking_list():
     return render_template("orders/picking_list.html", entries=entries)
 
 
-@bp.get("/<id:order_id>/labels.pdf")
+@bp.post("/<id:order_id>/labels.pdf")
 def bottle_labels(order_id):
-    """The bottle labels of the order's picks; every download is recorded
+    """The bottle labels of the order's picks; every print is recorded
     in the order history, so reprints are never silent."""
     db = get_db()
-    layout = request.args.get("layout", labels.ROLL)
+    layout = request.form.get("layout") or labels.ROLL
     try:
         serials = labels.order_serials(db, order_id)
         pdf = labels.issue_bottle_labels(db, serials, actor(), layout)
     except labels.UnknownOrder:
         abort(404, "Order %d not found" % order_id)
-    except labels.NoBottles as e:
-        abort(409, str(e))
-    except labels.LabelError as e:      # e.g. an unknown ?layout=
-        abort(400, str(e))
+    except labels.LabelError as e:      # nothing picked, an unknown layout
+        return _refused(order_id, e, "picks")
     return _pdf(pdf, "order-%d-bottle-labels.pdf" % order_id)
 
 
-@bp.get("/<id:order_id>/order-label.pdf")
+@bp.post("/<id:order_id>/order-label.pdf")
 def order_label(order_id):
     """The order's own label (QR, number, client) for the tote or slip."""
     try:
@@ -53,7 +54,7 @@ def order_label(order_id):
     return _pdf(pdf, "order-%d-label.pdf" % order_id)
 
 
-@bp.get("/<id:order_id>/patient-labels.pdf")
+@bp.post("/<id:order_id>/patient-labels.pdf")
 def patient_labels(order_id):
     """One patient label per dispensed bottle (client, registration,
     product, lot, expiry, dispensing date, bottle QR code)."""
@@ -94,12 +95,12 @@ def reprint_labels(order_id, which):
     return _pdf(pdf, "order-%d-%s-labels.pdf" % (order_id, which))
 
 
-@bp.get("/<id:order_id>/shipping-label.pdf")
+@bp.post("/<id:order_id>/shipping-label.pdf")
 def shipping_label(order_id):
     """The 4 x 6 in shipping label of a shipped order: a download to
-    print, or shown in the browser with ?view=1."""
+    print, or shown in the browser with view=1 (recorded as viewed)."""
     auth.require("print_shipping_label")
-    view = request.args.get("view") == "1"
+    view = request.form.get("view") == "1"
     try:
         pdf = labels.issue_shipping_label(
             get_db(), order_id, actor(), labels.producer(current_app.config),
@@ -111,10 +112,10 @@ def shipping_label(order_id):
     return _pdf(pdf, "order-%d-shipping-label.pdf" % order_id, inline=view)
 
 
-def _refused(order_id, error):
+def _refused(order_id, error, section="documents"):
     flash(str(error), "error")
     return redirect(url_for("orders.profile", order_id=order_id)
-                    + "#documents", 303)
+                    + "#" + section, 303)
 
 
 def _pdf(data, filename, inline=False):

@@ -80,11 +80,12 @@ def new():
 
 @bp.route("/<id:recurring_id>", methods=["GET", "POST"])
 def edit(recurring_id):
+    # The role first: a refusal does not tell which ids exist.
+    auth.require("view" if request.method == "GET" else "manage_recurring")
     db = get_db()
     rec = recurring.get_recurring(db, recurring_id)
     if rec is None:
         abort(404, "Recurring order %d not found" % recurring_id)
-    auth.require("view" if request.method == "GET" else "manage_recurring")
     client = clients.get_client(db, rec["client_id"])
     if request.method == "POST":
         form = request.form.to_dict()

@@ -16,7 +16,6 @@ EXTRA_QUERY = {
     "api.list_orders": ["limit", "after", "show", "status", "sort", "dir",
                         "q"],
     "documents.generate": ["tab"],
-    "fulfilment.bottle_labels": ["layout"],
     "recurring.new": ["client_id"],
 }
 EXTRA_FIELDS = {
@@ -27,12 +26,14 @@ EXTRA_FIELDS = {
                         "discount", "shipping", "payment_method", "detail"],
     "recurring.new": ["lines"],
     "recurring.edit": ["lines"],
+    "fulfilment.bottle_labels": ["layout"],
 }
 # Callers sent every CORE value; the others get a rotation only.
 FULL_CALLERS = ("admin", "portal")
 PER_FIELD = 2               # values in rotation per field, full callers
 PER_FIELD_LIGHT = 1         # the same for the other callers
 SAMPLE_URLS = 2             # real URLs per route
+ABSENT_ID = str(10 ** 12)   # a valid id that no row has
 
 
 class Case:
@@ -87,6 +88,22 @@ def _with_part(rule, args, name, value):
         raw = value if m.group(2) == name else str(args[m.group(2)])
         return quote(raw, safe="")
     return _PART.sub(part, rule.rule)
+
+
+def absent_ids(adapter, rule, method, case):
+    """`case` with every id of its path replaced by one no row has, or
+    None when its route has no id in its path."""
+    ids = _id_parts(rule)
+    path, _, query = case.url.partition("?")
+    match = endpoint_of(adapter, path, method)
+    if not ids or match is None:
+        return None
+    args = dict(match[1], **{name: ABSENT_ID for name in ids})
+    url = _PART.sub(lambda m: quote(str(args[m.group(2)]), safe=""),
+                    rule.rule)
+    return Case("absent ids", url + ("?" + query if query else ""),
+                form=case.form, files=case.files, body=case.body,
+                json_body=case.json_body, csrf=case.csrf)
 
 
 def _sample_urls(sweep, rule, method):

@@ -310,8 +310,8 @@ def test_documents_section_by_status(client, demo):
     assert "/orders/1003/patient-labels.pdf" in placed
     assert "shipping-label.pdf" not in placed
     shipped = section(page(client, "/orders/1002"), "documents")
-    assert 'href="/orders/1002/shipping-label.pdf"' in shipped
-    assert 'href="/orders/1002/shipping-label.pdf?view=1"' in shipped
+    assert 'action="/orders/1002/shipping-label.pdf"' in shipped
+    assert 'name="view" value="1" formtarget="_blank"' in shipped
     assert 'action="/orders/1002/labels/reprint/patient"' in shipped
     assert 'action="/orders/1002/labels/reprint/bottle"' in shipped
 

@@ -7,18 +7,11 @@ import json
 
 import pytest
 
+from order_helpers import everything
 from server import db as dbmod
 from server import fields, orders, pricing
 
 BIG = [2 ** 63, 10 ** 30]
-
-
-def everything(db):
-    """Every row of every table."""
-    tables = [r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    return {t: sorted(repr(tuple(r)) for r in db.execute(
-        'SELECT * FROM "%s"' % t)) for t in tables}
 
 
 def page_error(response):
@@ -31,7 +24,7 @@ def page_error(response):
 @pytest.mark.parametrize("big", BIG + [0])
 @pytest.mark.parametrize("method,url", [
     ("GET", "/orders/{}"), ("GET", "/orders/{}/live"),
-    ("GET", "/orders/{}/labels.pdf"), ("GET", "/orders/{}/order-label.pdf"),
+    ("POST", "/orders/{}/labels.pdf"), ("POST", "/orders/{}/order-label.pdf"),
     ("GET", "/orders/1002/documents/{}"), ("GET", "/clients/{}"),
     ("GET", "/recurring/{}"), ("POST", "/orders/{}/actions/cancel"),
     ("POST", "/orders/{}/notes"), ("POST", "/orders/1002/complaints/{}/"

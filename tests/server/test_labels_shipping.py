@@ -110,7 +110,7 @@ def test_producer_comes_from_config():
 # ------------------------------------------------------------------ routes
 def test_shipping_label_route_prints_and_records(client, demo):
     before = history_count(demo, 1002)
-    response = client.get("/orders/1002/shipping-label.pdf")
+    response = client.post("/orders/1002/shipping-label.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -121,7 +121,7 @@ def test_shipping_label_route_prints_and_records(client, demo):
     h = last_history(demo, 1002)
     assert h["action"] == "print_shipping_label" and h["actor"] == "t-admin"
     assert "Purolator 335098812245" in h["detail"]
-    view = client.get("/orders/1002/shipping-label.pdf?view=1")
+    view = client.post("/orders/1002/shipping-label.pdf", data={"view": "1"})
     assert view.headers["Content-Disposition"].startswith("inline;")
     assert "viewed" in last_history(demo, 1002)["detail"]
 
@@ -129,7 +129,7 @@ def test_shipping_label_route_prints_and_records(client, demo):
 @pytest.mark.parametrize("order_id", [1003, 1006, 1007, 1008])
 def test_shipping_label_refused_before_shipping(client, demo, order_id):
     before = history_count(demo, order_id)
-    response = client.get("/orders/%d/shipping-label.pdf" % order_id)
+    response = client.post("/orders/%d/shipping-label.pdf" % order_id)
     assert response.status_code == 303
     with client.session_transaction() as session:
         [(category, message)] = session["_flashes"]
@@ -138,12 +138,12 @@ def test_shipping_label_refused_before_shipping(client, demo, order_id):
 
 
 def test_shipping_label_unknown_order(client, demo):
-    assert client.get("/orders/4242/shipping-label.pdf").status_code == 404
+    assert client.post("/orders/4242/shipping-label.pdf").status_code == 404
 
 
 def test_patient_labels_route_for_packing(client, demo):
     before = history_count(demo, 1003)
-    response = client.get("/orders/1003/patient-labels.pdf")
+    response = client.post("/orders/1003/patient-labels.pdf")
     assert response.status_code == 200
     [page] = read_pdf(response.data).pages
     [b] = dispensed(demo, 1003)
@@ -155,7 +155,7 @@ def test_patient_labels_route_for_packing(client, demo):
                                           "patient labels: " + b["serial"])
     # Nothing picked: nothing to print, nothing recorded.
     before = history_count(demo, 1004)
-    assert client.get("/orders/1004/patient-labels.pdf").status_code == 303
+    assert client.post("/orders/1004/patient-labels.pdf").status_code == 303
     assert history_count(demo, 1004) == before
 
 
@@ -201,8 +201,8 @@ def test_reprint_unknown_kind_or_role(app, login, client, demo):
                           ).status_code == 403
     # Associates pack and ship orders: the packing-time patient labels
     # and the shipping label are theirs.
-    assert associate.get("/orders/1001/shipping-label.pdf"
-                         ).status_code == 200
-    assert associate.get("/orders/1001/patient-labels.pdf"
-                         ).status_code == 200
+    assert associate.post("/orders/1001/shipping-label.pdf"
+                          ).status_code == 200
+    assert associate.post("/orders/1001/patient-labels.pdf"
+                          ).status_code == 200
     assert history_count(demo, 1001) == before + 2

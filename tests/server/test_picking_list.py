@@ -100,7 +100,7 @@ def test_picked_lines_get_no_suggestion_and_shortage_is_shown(client, demo):
 
 def test_bottle_labels_route(client, demo):
     before = history_count(demo, 1002)
-    response = client.get("/orders/1002/labels.pdf")
+    response = client.post("/orders/1002/labels.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -116,11 +116,18 @@ def test_bottle_labels_route(client, demo):
 
 
 def test_label_routes_refuse_unknown_or_unpicked_orders(client, demo):
-    assert client.get("/orders/4242/labels.pdf").status_code == 404
-    assert client.get("/orders/4242/order-label.pdf").status_code == 404
-    assert client.get("/orders/1007/labels.pdf").status_code == 409
-    assert client.get("/orders/1002/labels.pdf?layout=x").status_code == 400
-    response = client.get("/orders/1004/order-label.pdf")
+    assert client.post("/orders/4242/labels.pdf").status_code == 404
+    assert client.post("/orders/4242/order-label.pdf").status_code == 404
+    before = history_count(demo, 1007), history_count(demo, 1002)
+    for url, data in (("/orders/1007/labels.pdf", {}),
+                      ("/orders/1002/labels.pdf", {"layout": "x"})):
+        response = client.post(url, data=data)
+        assert response.status_code == 303
+        with client.session_transaction() as session:
+            [(category, message)] = session.pop("_flashes")
+        assert category == "error" and message
+    assert (history_count(demo, 1007), history_count(demo, 1002)) == before
+    response = client.post("/orders/1004/order-label.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
 
@@ -130,8 +137,8 @@ def test_order_page_links_labels_once_bottles_are_picked(client, demo):
     record_pick(demo, 1004, in_stock(demo, "THC-CAP-10")[0])
     html = page(client, "/orders/1004")
     assert "Bottle labels (PDF)" in html
-    assert 'href="/orders/1004/labels.pdf"' in html
-    assert 'href="/orders/1004/order-label.pdf"' in html
+    assert 'action="/orders/1004/labels.pdf"' in html
+    assert 'action="/orders/1004/order-label.pdf"' in html
 
 
 def test_menu_reprints_answer_with_the_pdf(client, demo):

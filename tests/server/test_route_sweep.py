@@ -5,10 +5,17 @@ accepts; hostile values in its path, query string, form fields and JSON
 body.  These rules hold for every request:
 
 - never a server error;
+- a GET changes nothing in the database, whoever sends it (a link, an
+  image or a prefetch from anywhere can send one): whatever writes is a
+  POST carrying the session's CSRF token;
 - a refused request (4xx, a redirect to a sign-in page, or an error
   flashed) leaves the database exactly as it was;
+- a caller turned away for who they are gets the same answer whether
+  the ids in the path exist or not;
 - no cookie too large for a browser to keep (a long value quoted in a
   flashed message would lose the session).
+
+And every form of the app's pages that posts carries the CSRF token.
 
 Real ids, query parameters and form fields come from the app itself:
 the sweep signs in through the sign-in forms, crawls the pages and reads
@@ -31,7 +38,7 @@ from werkzeug.datastructures import MultiDict
 from server import create_app
 from server.seed import DEMO_PASSWORD
 
-from sweep_cases import Case, cases_for
+from sweep_cases import Case, absent_ids, cases_for
 from sweep_support import Watch, crawl, endpoint_of, filled, query_names
 
 # The routes, from an app that serves nothing.
@@ -140,6 +147,7 @@ class Sweep:
         _add_records(self.callers["admin"])
         self.urls, self.forms, self.queries = {}, {}, {}
         self.forms_at = {}          # forms by the path they post to
+        self.tokenless = []         # posting forms without a CSRF token
         self.args = {}              # URL part name: values seen
         seen_forms = set()
         for who, start in (("admin", ["/"]), ("portal", ["/portal/"]),
@@ -150,6 +158,9 @@ class Sweep:
                 self._know(url, "GET")
             for page, form in forms:
                 method = form["method"].upper()
+                if method == "POST" and "csrf_token" not in [
+                        f["name"] for f in form["fields"]]:
+                    self.tokenless.append((who, page, form["action"]))
                 endpoint = self._know(form["action"], method)
                 key = (form["action"], tuple(filled(form)))
                 if endpoint and key not in seen_forms:
@@ -267,6 +278,10 @@ def run(sweep, caller, method, case, problems):
             why = None
         if response.status_code >= 500:
             problems.append("%s: HTTP %d" % (where, response.status_code))
+        elif method == "GET" and changed and \
+                set(watch.changes()) - REFUSALS_RECORD:
+            problems.append("%s: a GET changed %s" % (
+                where, ", ".join(watch.changes())))
         elif why and changed and set(watch.changes()) - REFUSALS_RECORD:
             problems.append("%s: refused (%s) yet changed %s" % (
                 where, why, ", ".join(watch.changes())))
@@ -323,6 +338,26 @@ def test_sweep_requests_reach_the_handlers(sweep):
         assert signed_in(caller), caller.name
 
 
+def _same_for_absent_ids(sweep, caller, method, rule, case, refused,
+                         problems):
+    """A refusal must not tell the caller which ids exist."""
+    absent = absent_ids(sweep.adapter, rule, method, case)
+    if absent is None:
+        return
+    response = run(sweep, caller, method, absent, problems)
+    if response is not None and response.status_code != \
+            refused.status_code:
+        problems.append("%s %s %s: refused with HTTP %d, but HTTP %d for "
+                        "ids that do not exist (%s)" % (
+                            caller.name, method, case.url[:120],
+                            refused.status_code, response.status_code,
+                            absent.url[:120]))
+
+
+def test_every_posting_form_carries_the_csrf_token(sweep):
+    assert sweep.tokenless == []
+
+
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.endpoint)
 def test_route_sweep(sweep, rule):
     problems = []
@@ -336,8 +371,11 @@ def test_route_sweep(sweep, rule):
             first = run(sweep, caller, method, cases[0], problems)
             if first is not None and _auth_refusal(first):
                 # Turned away before any input is read: a sample shows
-                # it stays so whatever is sent.
+                # it stays so whatever is sent, and ids nobody has get
+                # the same answer as real ones.
                 cases = _spread(cases, REFUSED_SAMPLE)
+                _same_for_absent_ids(sweep, caller, method, rule, cases[0],
+                                     first, problems)
             for case in cases[1:]:
                 run(sweep, caller, method, case, problems)
             if not signed_in(caller):
