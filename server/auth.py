@@ -1,9 +1,11 @@
-"""Staff accounts, login, roles, CSRF protection and security headers.
+"""Staff accounts, login, roles, CSRF protection, security headers and
+error pages.
 
 Every page needs a signed-in staff member except the login page, static
-files and the Client Portal (which signs clients in on its own).  Who is
-signed in, and when that ends, is server.sessions; checking a password
-is server.sign_in.  The JSON API (/api/...) also takes HTTP Basic
+files and the Client Portal (every URL under /portal/, known or not: it
+signs clients in on its own).  An unknown URL is a 404 for everyone,
+signed in or not.  Who is signed in, and when that ends, is
+server.sessions; checking a password is server.sign_in.  The JSON API (/api/...) also takes HTTP Basic
 credentials, for scripts; nothing else does.  Forms posted with the
 session cookie must carry the session's CSRF token (hidden field
 `csrf_token` or header `X-CSRF-Token`).  API writes must send a JSON
@@ -21,6 +23,7 @@ import secrets
 import click
 from flask import (Blueprint, abort, current_app, flash, g, redirect,
                    render_template, request, session, url_for)
+from werkzeug.exceptions import NotFound
 from werkzeug.security import generate_password_hash
 
 from server import sessions, sign_in
@@ -55,6 +58,9 @@ DEFAULT_ROLE = "csr"
 PASSWORD_MIN = 8
 SESSION_HOURS = 10      # a shift; then sign in again
 USERNAME_MAX = 40
+# Where the Client Portal lives (server.views.portal): staff sign-in
+# never applies there.
+PORTAL_PREFIX = "/portal"
 
 bp = Blueprint("auth", __name__)
 
@@ -133,9 +139,10 @@ def csrf_token():
     return token
 
 
-def _public(endpoint):
-    return endpoint in ("auth.login", "static") or (
-        endpoint or "").startswith("portal.")
+def _portal_request():
+    """A Client Portal URL, known or not."""
+    return request.path == PORTAL_PREFIX or request.path.startswith(
+        PORTAL_PREFIX + "/")
 
 
 def _api_request():
@@ -158,7 +165,14 @@ def _load_staff():
 
 
 def _before_request():
-    if _public(request.endpoint):
+    if request.endpoint == "static" or _portal_request():
+        return None         # the portal checks its own (views.portal)
+    if isinstance(request.routing_exception, NotFound):
+        # No such page, for anyone: nothing to sign in to.  (A session
+        # still shows who is signed in on the 404 page.)
+        g.staff = sessions.current(sign_in.STAFF)
+        return None
+    if request.endpoint == "auth.login":
         return None
     _load_staff()
     if g.staff is None:
@@ -278,10 +292,13 @@ def staff_required(action="view"):
 
 
 def _error_page(e):
-    # Friendly pages for refusals; the JSON API has its own handlers.
-    if request.path.startswith("/api/"):
+    # Friendly pages for refusals, in the Client Portal's own look under
+    # /portal/ (its links lead back to the portal, never to staff pages);
+    # the JSON API answers JSON.
+    if _api_request():
         return {"error": e.description}, e.code
-    return render_template("error.html", error=e), e.code
+    template = "portal/error.html" if _portal_request() else "error.html"
+    return render_template(template, error=e), e.code
 
 
 def init_app(app):
@@ -293,5 +310,5 @@ def init_app(app):
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can,
                                  current_staff=current_staff, ROLES=ROLES)
     app.register_blueprint(bp)
-    for code in (400, 403, 404, 413):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _error_page)

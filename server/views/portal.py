@@ -11,15 +11,22 @@ from flask import (Blueprint, abort, flash, g, redirect,
 from server import auth, clients, orders, portal, sessions, sign_in
 from server.db import get_db
 
-bp = Blueprint("portal", __name__, url_prefix="/portal")
+bp = Blueprint("portal", __name__, url_prefix=auth.PORTAL_PREFIX)
+
+
+def signed_in_client():
+    """The signed-in client's row, or None; read once per request (also
+    for the portal's error pages, which no portal view serves)."""
+    if "portal_client" not in g:
+        account = sessions.current(sign_in.PORTAL)
+        g.portal_client = None if account is None else clients.get_client(
+            get_db(), account["id"])
+    return g.portal_client
 
 
 @bp.before_request
 def _before():
-    g.portal_client = None
-    account = sessions.current(sign_in.PORTAL)
-    if account is not None:
-        g.portal_client = clients.get_client(get_db(), account["id"])
+    signed_in_client()
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         auth.check_csrf()
 
@@ -35,7 +42,7 @@ def client_required(view):
 
 @bp.app_context_processor
 def _portal_globals():
-    return {"portal_client": lambda: g.get("portal_client")}
+    return {"portal_client": signed_in_client}
 
 
 @bp.route("/login", methods=["GET", "POST"])
