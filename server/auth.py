@@ -1,21 +1,21 @@
-"""Staff accounts, login, roles, CSRF protection, security headers and
-error pages.
+"""Staff sign-in, roles, CSRF protection, security headers, error pages.
 
 Every page needs a signed-in staff member except the login page, static
 files and the Client Portal (every URL under /portal/, known or not: it
 signs clients in on its own).  An unknown URL is a 404 for everyone,
 signed in or not.  Who is signed in, and when that ends, is
-server.sessions; checking a password is server.sign_in.  The JSON API (/api/...) also takes HTTP Basic
-credentials, for scripts; nothing else does.  Forms posted with the
-session cookie must carry the session's CSRF token (hidden field
-`csrf_token` or header `X-CSRF-Token`).  API writes must send a JSON
-body (415 otherwise): a browser cannot send one cross-site without the
-API's consent (CORS), so a remembered Basic password cannot be used to
-forge one.
+server.sessions; checking a password is server.sign_in; the accounts
+themselves are server.staff.
+
+The JSON API (/api/...) also takes HTTP Basic credentials, for scripts;
+nothing else does.  Forms posted with the session cookie must carry the
+session's CSRF token (hidden field `csrf_token` or header
+`X-CSRF-Token`).  API writes must send a JSON body (415 otherwise): a
+browser cannot send one cross-site without the API's consent (CORS), so
+a remembered Basic password cannot be used to forge one.
 
 Roles, lowest to highest: associate < csr < supervisor < admin.  ROLE_FOR
 says the least role each guarded action needs: the one place for it."""
-import contextlib
 import functools
 import hmac
 import secrets
@@ -24,17 +24,11 @@ import click
 from flask import (Blueprint, abort, current_app, flash, g, redirect,
                    render_template, request, session, url_for)
 from werkzeug.exceptions import NotFound
-from werkzeug.security import generate_password_hash
 
-from server import sessions, sign_in
+from server import fields, sessions, sign_in, staff
 from server.db import connect, get_db, now, write
 
-ROLES = {
-    "associate": "Fulfilment associate",
-    "csr": "Customer service",
-    "supervisor": "Supervisor",
-    "admin": "Administrator",
-}
+ROLES = staff.ROLES
 _RANK = {role: i for i, role in enumerate(ROLES)}
 
 # Least role for each guarded action: order-menu actions (names from
@@ -55,45 +49,12 @@ ROLE_FOR = {
 }
 DEFAULT_ROLE = "csr"
 
-PASSWORD_MIN = 8
 SESSION_HOURS = 10      # a shift; then sign in again
-USERNAME_MAX = 40
 # Where the Client Portal lives (server.views.portal): staff sign-in
 # never applies there.
 PORTAL_PREFIX = "/portal"
 
 bp = Blueprint("auth", __name__)
-
-
-class AuthError(ValueError):
-    """Bad staff account input (HTTP 400)."""
-
-
-# ---------------------------------------------------------------- accounts
-def create_staff(db, username, password, role, name=None):
-    username = (username or "").strip().lower()
-    if not username or len(username) > USERNAME_MAX or not all(
-            c.isalnum() or c in "._-" for c in username):
-        raise AuthError("Username: 1-%d letters, digits, '.', '_' or '-'"
-                        % USERNAME_MAX)
-    if role not in ROLES:
-        raise AuthError("Role must be one of: " + ", ".join(ROLES))
-    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        raise AuthError("Password must be at least %d characters"
-                        % PASSWORD_MIN)
-    with _transaction(db):
-        if db.execute("SELECT 1 FROM staff WHERE username = ?",
-                      [username]).fetchone():
-            raise AuthError("Username %r is taken" % username)
-        return db["staff"].insert({
-            "username": username, "name": (name or username).strip()[:80],
-            "role": role, "password_hash": generate_password_hash(password),
-            "active": 1, "created_at": now()}).last_pk
-
-
-def _transaction(db):
-    # Join the caller's transaction (e.g. seeding demo data) if any.
-    return contextlib.nullcontext() if db.conn.in_transaction else write(db)
 
 
 def check_login(db, username, password):
@@ -272,12 +233,13 @@ def add_staff_command(username, role, name, password, db_path):
     prepare_database(path)
     db = connect(path)
     try:
-        create_staff(db, username, password, role, name)
-    except AuthError as e:
+        staff.create(db, username, password, role, name)
+    except fields.BadInput as e:
         raise click.ClickException(str(e))
     finally:
         db.conn.close()
-    click.echo("Staff account %s (%s) created." % (username, ROLES[role]))
+    click.echo("Staff account %s (%s) created." % (
+        staff.username(username), ROLES[role]))
 
 
 def staff_required(action="view"):

@@ -24,7 +24,6 @@ PAGE_SIZE = 25
 WINDOW_DAYS = 30
 # Orders that count against the allowance (the window is on placed_at).
 USED_STATUSES = (states.PLACED, states.SHIPPED, states.DELIVERED)
-PORTAL_PASSWORD_MIN = 8
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{7,20}$")
@@ -255,7 +254,7 @@ FIELDS = [
 ]
 ALLOWANCE_MAX = 150 * 30       # 150 g a day is far beyond any prescription
 TEXT_FIELD_MAX = 200           # fields whose own rule has no length
-PORTAL_PASSWORD_MAX = 200
+PORTAL_PASSWORD = "Portal password"
 
 
 def clean_client(form):
@@ -325,10 +324,7 @@ def update_client(db, client_id, form, actor="system"):
     values = clean_client(form)
     password = form.get("portal_password")
     if password:
-        if not isinstance(password, str) or not \
-                PORTAL_PASSWORD_MIN <= len(password) <= PORTAL_PASSWORD_MAX:
-            raise BadInput("Portal password must be %d to %d characters."
-                           % (PORTAL_PASSWORD_MIN, PORTAL_PASSWORD_MAX))
+        fields.password(password, PORTAL_PASSWORD)
     with transaction(db):
         client = require_client(db, client_id)
         if values.get("email") and db.execute(
@@ -370,9 +366,3 @@ def client_history(db, client_id, limit=100):
         "SELECT field, old, new, actor, at FROM client_history "
         "WHERE client_id = ? ORDER BY id DESC LIMIT ?", [client_id, limit])]
 
-
-def set_portal_password(db, client_id, password):
-    with transaction(db):
-        require_client(db, client_id)
-        db["clients"].update(client_id, {
-            "portal_password_hash": generate_password_hash(password)})

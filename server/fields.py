@@ -54,6 +54,25 @@ def optional_text(value, what, limit):
     return text(value, what, limit)
 
 
+# Passwords (staff and Client Portal): long enough to resist guessing,
+# short enough that hashing one is no burden (a megabyte "password"
+# would make every check slow).
+PASSWORD_MIN = 8
+PASSWORD_MAX = 200
+
+
+def password(value, what):
+    """A new password: PASSWORD_MIN to PASSWORD_MAX characters, kept as
+    typed (no stripping), without control characters."""
+    if not isinstance(value, str) or \
+            not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        raise BadInput("%s must be %d to %d characters"
+                       % (what, PASSWORD_MIN, PASSWORD_MAX))
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise BadInput("%s must not contain control characters" % what)
+    return value
+
+
 def choice(value, choices, what):
     """One of `choices` (its keys), exactly as given."""
     if not isinstance(value, str) or value not in choices:

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from server import default_database, prepare_database
 from server import order_states as states
-from server.auth import create_staff
+from server import staff
 from server.db import connect, get_db
 from server.orders import create_order, transaction
 
@@ -110,7 +110,7 @@ def seed_demo(db):
             {"carrier": c, "service": s, "price_cents": p, "days": d}
             for c, s, p, d in SHIPPING_RATES)
         for username, name, role in STAFF:
-            create_staff(db, username, DEMO_PASSWORD, role, name)
+            staff.create(db, username, DEMO_PASSWORD, role, name)
         lots = _lots(clock)
         db["lots"].insert_all(lots)
         serial = FIRST_SERIAL

@@ -6,7 +6,7 @@ import math
 from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)
 
-from server import auth, clients, orders, pricing, recurring
+from server import auth, clients, fields, orders, pricing, recurring
 from server import order_states as states
 from server.db import get_db, parse_int
 
@@ -50,7 +50,8 @@ def profile(client_id, form=None):
         orders=clients.client_orders(db, client_id),
         recurring=recurring.list_recurring(db, client_id=client_id),
         fields=clients.FIELDS, form=form, dollars=pricing.dollars,
-        methods=states.PAYMENT_METHODS)
+        methods=states.PAYMENT_METHODS,
+        password_limits=(fields.PASSWORD_MIN, fields.PASSWORD_MAX))
 
 
 @bp.app_template_global("client_changes")
