@@ -46,13 +46,16 @@ BS = 512
 
 class RamFlash:
     # littlefs block device in RAM; `broken`: every program and erase fails
-    # with EIO, as a worn-out flash does.
+    # with EIO, as a worn-out flash does; `unreadable`: every read does.
     def __init__(self, blocks=64):
         self.data = bytearray(b"\\xff" * (blocks * BS))
         self.n = blocks
         self.broken = False
+        self.unreadable = False
 
     def readblocks(self, block, buf, off=0):
+        if self.unreadable:
+            return -5
         a = block * BS + off
         buf[:] = memoryview(self.data)[a:a + len(buf)]
 
@@ -377,5 +380,39 @@ assert on_flash(j) == before
 assert a.handle(a.on_scan, fakes.bottle("B000002")) == "accepted"
 assert [e["c"].split(":")[1] for q, e in on_flash(j)[3]] == \\
     ["B000001", "B000002"]
+print("OK")
+""", heapsize="160k")
+
+
+def test_flash_that_cannot_be_read_back_refuses_scans_and_loses_nothing():
+    # A write fails and so does the journal's re-read of itself: the
+    # journal must not start over; it refuses scans until it reads again.
+    run(FLASH + """
+j = Journal("/fl", capacity=40)
+st = OrderStore("/fl")
+st.offer(wire.encode(fakes.snapshot()))
+a, b, j, s = make(journal=j, store=st)
+assert a.handle(a.on_scan, fakes.order()) == "order"
+assert a.handle(a.on_scan, fakes.bottle("B000001")) == "accepted"
+before = on_flash(j)
+
+dev.broken = dev.unreadable = True
+assert a.handle(a.on_scan, fakes.bottle("B000002")) == "flash_error"
+dev.broken = False                      # writes would work, reads fail
+for _ in range(2):
+    a.handle(a.on_key, "OK")
+    assert a.handle(a.on_scan, fakes.bottle("B000002")) == "flash_error"
+    assert b.beeps[-1] == "flash"
+    rows = a.refresh()
+    assert rows[3] == "Flash error" and "ask a lead" in " ".join(rows), rows
+    assert j.next_seq == 2 and len(a.picks) == 1 and "B000002" not in a.picks
+
+dev.unreadable = False
+assert on_flash(j) == before            # nothing written meanwhile
+a.handle(a.on_key, "OK")
+assert a.handle(a.on_scan, fakes.bottle("B000002")) == "accepted"
+ep, upto, nxt, events = on_flash(j)
+assert (ep, upto, nxt) == (before[0], 0, 3), (ep, upto, nxt)
+assert [e["c"].split(":")[1] for q, e in events] == ["B000001", "B000002"]
 print("OK")
 """, heapsize="160k")
