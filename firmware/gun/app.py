@@ -464,8 +464,15 @@ class App:
             oid = r.get("o")
             what = r.get("c") or ""
             if r.get("k") == wire.NOTES_ACK:
+                # Rejected whole: none of its notes counts as acknowledged
+                # any more, so the order asks for them again (at once if it
+                # is open, as when a note is added).
                 what = None
-                self._unack(oid, r.get("n") or ())
+                have = self.acked.get(oid)
+                if have:
+                    ids = r.get("n") or ()
+                    self.acked[oid] = [i for i in have if i not in ids]
+                    self.on_snapshot(oid)
             else:
                 try:
                     code = wire.parse_code(what)
@@ -482,38 +489,13 @@ class App:
             self._show_rejection()
         self._changed()
 
-    def _unack(self, oid, ids):
-        """The server refused the acknowledgement of notes `ids` of order
-        `oid`: forget it, and if that order is open, its notes are to be
-        confirmed again (the order screen, as when a note is added)."""
-        have = self.acked.get(oid)
-        if have:
-            self.acked[oid] = [i for i in have if i not in ids]
-        if oid != self.oid or self.snap is None:
-            return
-        had = len(self.todo_notes)
-        at = self.note_i, self.page
-        self._load(oid)
-        if len(self.todo_notes) <= had:
-            self.note_i, self.page = at
-            return
-        s = self.screen
-        if s == "refused":
-            s = self.back_to
-        if s in ("picking", "complete", "info"):
-            self.seen = []          # the info notes come again after
-            if self.screen == "refused":
-                self.back_to = "order"
-            else:
-                self.screen = "order"
-
     def _show_rejection(self):
         what, why, oid = self.rejections.pop(0)
         todo = TODO_SERVER[0]
         if what is None:
             message = "Notes refused: " + wire.reason_text(why)
             todo = TODO_SERVER[1]
-        elif why == "bottle_taken":
+        elif why == "bottle_taken" and what:
             message = what + " on other order"
         else:
             message = (what + ": " if what else "") + wire.reason_text(why)

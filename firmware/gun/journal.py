@@ -74,11 +74,6 @@ def _makedirs(path):
                 raise
 
 
-def new_epoch():
-    ep = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
-    return ep or 1
-
-
 class Journal:
     def __init__(self, root, capacity=400, compact_at=None):
         root = root.rstrip("/")
@@ -137,7 +132,9 @@ class Journal:
             self._write_state(self.ep, self.upto)
         else:
             if st is None:
-                self.ep, self.upto = new_epoch(), 0
+                # Nothing to go on: a new random epoch, 1 .. 2**31 - 1.
+                ep = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+                self.ep, self.upto = ep or 1, 0
                 self._write_state(self.ep, 0)
             else:
                 self.ep, self.upto = st

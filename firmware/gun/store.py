@@ -170,8 +170,8 @@ class OrderStore:
         i = self._slot(order_id)
         return self._rev[i] if i >= 0 else 0
 
-    def room(self):
-        """Free blocks on the flash (0 when it cannot tell)."""
+    def left(self):
+        """Free blocks left on the flash (0 when it cannot tell)."""
         try:
             st = os.statvfs(self.dir)
         except Exception:
@@ -209,7 +209,7 @@ class OrderStore:
             if order_id is not None and oid != order_id:
                 return None
         except MemoryError:
-            self.missed = self.room() + 1
+            self.missed = self.left() + 1
             return None
         except Exception:
             return None
@@ -229,7 +229,7 @@ class OrderStore:
             os.rename(name + ".t", name)
         except Exception:
             _remove(name + ".t")
-            self.missed = self.room() + 1
+            self.missed = self.left() + 1
             return None
         if i >= 0:
             _remove(self._slot_name(i))

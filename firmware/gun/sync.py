@@ -280,7 +280,7 @@ class Sync:
             if n != self._told and c.connected and (not n or ticks_diff(
                     ticks_ms(), self._told_at) >= self.status_ms):
                 await self._tell(wait=False)
-            again = store.missed and store.room() >= store.missed
+            again = store.missed and store.left() >= store.missed
             self._wake.clear()
             try:
                 await asyncio.wait_for_ms(self._wake.wait(), 1000)
