@@ -7,7 +7,9 @@ modules in the MicroPython unix port.
     mpy-cross build (tools/mpy_build.py), and executed in place from a
     ROMFS image (the nearest the unix port gets to firmware frozen in
     flash: bytecode outside the heap, function/class objects and names
-    still in it); with the smallest heap each import fits in.
+    still in it); with the smallest heap each import fits in; and the
+    interned names the import leaves, with how many more fit before the
+    pool grows by another block.
 (b) data heap over a realistic day (see WORKLOAD): live bytes after every
     step (gc.collect(), then gc.mem_alloc()) minus the code, the largest
     free block at the end, and the smallest heap the whole run fits in.
@@ -63,6 +65,17 @@ base = gc.mem_alloc()
 """ + IMPORTS + """
 gc.collect()
 print("CODE", gc.mem_alloc() - base)
+"""
+
+# Interned names after CODE's import (.mpy build), then one new name at a
+# time: micropython.qstr_info() before each says when the pool grows.
+# (Names the script itself uses are interned when it is compiled: these
+# are built-in ones, and the format string is too long to be interned.)
+NAMES = CODE + """
+import micropython
+for i in range(300):
+    micropython.qstr_info()
+    setattr(wire, "bench_probe_%d" % i, 0)
 """
 
 # The day of a gun, step by step, through the real modules: main.py's
@@ -381,6 +394,14 @@ def main():
                          kb(os.path.getsize(img))))
     print("  SimulatedGun adds %dk (source) / %dk (precompiled) to the heap"
           % (CODE_ALLOWANCE_K, MPY_CODE_ALLOWANCE_K))
+    pools = [tuple(int(x) for x in m) for m in re.findall(
+        r"n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=\d+, "
+        r"n_total_bytes=(\d+)", run(NAMES, mpy_path, 512).stdout)]
+    grows = next(i for i, p in enumerate(pools) if p[0] > pools[0][0])
+    print("  interned names after the .mpy import: %d in %d pool blocks; "
+          "%d more fit,\n  the next one starts block %d (%s)"
+          % (pools[0][1], pools[0][0], grows - 1, pools[0][0] + 1,
+             kb(pools[grows][2] - pools[grows - 1][2])))
 
     print("\n(b) data heap during a day's workload (.mpy build)")
     proc = run(WORKLOAD, mpy_path, 1024)

@@ -72,7 +72,9 @@ TODO = {
     "journal_full": "Sync: find WiFi",
     "notes_pending": "Press OK to read notes",
 }
-TODO_SERVER = "Take it out of the order"
+# What to do after a server rejection: of a pick, of a notes_ack (its
+# notes are asked again, see on_acked).
+TODO_SERVER = ("Take it out of the order", "Read the notes again")
 
 # Refusals after a MemoryError: built now, shown without allocating.
 BUSY_SCAN = ("busy", "Busy - scan again", "", "")
@@ -453,34 +455,55 @@ class App:
         self._changed()
 
     def on_acked(self, rejected):
+        """Events the server rejected (sync.py: seq, why, and the event's
+        kind k, order o, code c and note ids n as the gun wrote them).
+        A rejected pick leaves the pick table; a rejected notes_ack counts
+        for none of its notes (the server rejects it whole), so they are
+        asked again.  Every rejection is shown, in turn."""
         for r in rejected or ():
-            try:
-                code = wire.parse_code(r.get("c") or "")
-            except wire.CodeError:
-                continue
-            if code[0] != "bottle":
-                continue
-            self.picks.remove(code[1])
+            oid = r.get("o")
+            what = r.get("c") or ""
+            if r.get("k") == wire.NOTES_ACK:
+                # Rejected whole: none of its notes counts as acknowledged
+                # any more, so the order asks for them again (at once if it
+                # is open, as when a note is added).
+                what = None
+                have = self.acked.get(oid)
+                if have:
+                    ids = r.get("n") or ()
+                    self.acked[oid] = [i for i in have if i not in ids]
+                    self.on_snapshot(oid)
+            else:
+                try:
+                    code = wire.parse_code(what)
+                    if code[0] == "bottle":
+                        what = code[1]
+                        self.picks.remove(what)
+                except wire.CodeError:
+                    pass            # shown with the code as it was
             if len(self.rejections) < MAX_REJECTIONS:
-                self.rejections.append((code[1], r.get("why", ""),
-                                        r.get("o")))
+                self.rejections.append((what, r.get("why", ""), oid))
         # Shown at once, over a local refusal; after a server one.
         if self.rejections and not (self.screen == "refused"
-                                    and self.refusal[3] is TODO_SERVER):
+                                    and self.refusal[3] in TODO_SERVER):
             self._show_rejection()
         self._changed()
 
     def _show_rejection(self):
-        serial, why, oid = self.rejections.pop(0)
-        if why == "bottle_taken":
-            message = serial + " on other order"
+        what, why, oid = self.rejections.pop(0)
+        todo = TODO_SERVER[0]
+        if what is None:
+            message = "Notes refused: " + wire.reason_text(why)
+            todo = TODO_SERVER[1]
+        elif why == "bottle_taken" and what:
+            message = what + " on other order"
         else:
-            message = serial + ": " + wire.reason_text(why)
+            message = (what + ": " if what else "") + wire.reason_text(why)
         detail = ("Order " + str(oid)) if oid else ""
         if self.screen != "refused":
             self.back_to = self.screen
         self.screen = "refused"
-        self.refusal = (why, message, detail, TODO_SERVER)
+        self.refusal = (why, message, detail, todo)
         self.msg = message
         self._beep("warn")
 

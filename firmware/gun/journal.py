@@ -21,6 +21,16 @@
 # is rewritten without it.  If the state file is lost, the epoch is taken
 # from the log; if both are gone, a new epoch starts (seqs restart at 1
 # under a new ep, so nothing collides on the server).
+#
+# "Gone" means the file does not exist (ENOENT) when the journal first
+# loads; once loaded, both files always exist (each is replaced by a
+# rename over it), so a missing one is an error then (littlefs may say
+# ENOENT for a file it could not read).  Any other error reading the
+# files (EIO from a failing flash) is an error, never a reason to start
+# over: loading raises it (the gun stops on "Flash error" and tries again
+# at the next boot), and after a failed write the journal stays unloaded
+# (_end 0) and refuses to write or send until a reload succeeds.
+import errno
 import os
 import struct
 import binascii
@@ -40,19 +50,14 @@ class JournalFull(OSError):
     pass
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def _remove(path):
+    """Remove path if it exists; a read error raises (littlefs may serve
+    stale data after one, so none is let pass)."""
     try:
         os.remove(path)
-    except OSError:
-        pass
+    except OSError as e:
+        if e.errno != errno.ENOENT:
+            raise
 
 
 def _makedirs(path):
@@ -62,13 +67,11 @@ def _makedirs(path):
             cur = "/" if not cur else cur
             continue
         cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
-        if not _exists(cur):
+        try:                # not os.stat: it lets a read error pass
             os.mkdir(cur)
-
-
-def new_epoch():
-    ep = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
-    return ep or 1
+        except OSError as e:
+            if e.errno != errno.EEXIST:
+                raise
 
 
 class Journal:
@@ -93,13 +96,29 @@ class Journal:
         self._offs = array("I", bytes(4 * (capacity + self.compact_at + 8)))
         self._n = 0
         self._first = 0           # seq of the first record in the log
-        self._end = 0             # end of the valid part of the log
+        # End of the valid part of the log; 0 while the journal is not
+        # loaded (a reload failed): nothing is written until one succeeds.
+        self._end = 0
         if root:
             _makedirs(root)
         self._load()
 
     # ------------------------------------------------------------ loading
     def _load(self):
+        try:
+            self._read()
+        except BaseException:
+            self._end = 0           # not loaded: see the top of this file
+            raise
+
+    def _loaded(self):
+        """Load the journal again if a reload failed (raises while the
+        flash still fails): nothing may be written or sent from an index
+        that does not match the flash."""
+        if not self._end:
+            self._load()
+
+    def _read(self):
         _remove(self._st + ".tmp")
         _remove(self._log + ".tmp")
         st = self._read_state()
@@ -113,7 +132,9 @@ class Journal:
             self._write_state(self.ep, self.upto)
         else:
             if st is None:
-                self.ep, self.upto = new_epoch(), 0
+                # Nothing to go on: a new random epoch, 1 .. 2**31 - 1.
+                ep = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+                self.ep, self.upto = ep or 1, 0
                 self._write_state(self.ep, 0)
             else:
                 self.ep, self.upto = st
@@ -127,13 +148,18 @@ class Journal:
         self.next_seq = (last if last > self.upto else self.upto) + 1
 
     def _read_state(self):
+        """(ep, upto), or None if there is no state file or it is not a
+        whole one; a read error raises."""
         b = self._sbuf
         try:
-            with open(self._st, "rb") as f:
-                if f.readinto(b) != 16:
-                    return None
-        except OSError:
+            f = open(self._st, "rb")
+        except OSError as e:
+            if e.errno != errno.ENOENT or self.ep:
+                raise               # a failing flash; loaded: it exists
             return None
+        with f:
+            if f.readinto(b) != 16:
+                return None
         if b[0:4] != _ST_MAGIC or \
                 binascii.crc32(memoryview(b)[0:12]) != struct.unpack_from("<I", b, 12)[0]:
             return None
@@ -147,7 +173,9 @@ class Journal:
         self._end = 0
         try:
             f = open(self._log, "rb")
-        except OSError:
+        except OSError as e:
+            if e.errno != errno.ENOENT or self.ep:
+                raise               # a failing flash is not "no log"
             return 0, 0
         mv = self._mv
         try:
@@ -255,7 +283,8 @@ class Journal:
         # After a failed write the files on flash are old-or-new: re-read
         # them so memory matches what a reboot would see.  (Not after a
         # MemoryError: it comes from opening a file, before any write or
-        # rename, and re-reading could run out of heap half-way.)
+        # rename, and re-reading could run out of heap half-way.)  If the
+        # re-read fails too, the journal stays unloaded (_loaded()).
         try:
             self._load()
         except Exception:
@@ -263,6 +292,7 @@ class Journal:
 
     def append(self, kind, order, at, code=None, notes=None):
         """Store one event; when this returns it is on flash (beep)."""
+        self._loaded()
         if self.full():
             raise JournalFull("journal full")
         seq = self.next_seq
@@ -278,7 +308,7 @@ class Journal:
         self._room()                # nothing may allocate after the write
         try:
             n = self._n
-            if self._end == 0 or (n and self._first + n != seq):
+            if n and self._first + n != seq:
                 self._compact()     # keep the log consecutive (uses _buf)
             struct.pack_into("<HI", b, 0, ln, seq)
             mv[_REC:_REC + ln] = payload
@@ -305,6 +335,7 @@ class Journal:
         An ack beyond the last seq written is refused (returns 0): the
         server cannot hold an event this journal never wrote, and a seq
         once acked could never be written again."""
+        self._loaded()
         if ep != self.ep or upto <= self.upto or upto >= self.next_seq:
             return 0
         n = upto - self.upto
@@ -326,6 +357,7 @@ class Journal:
         return n
 
     def compact(self):
+        self._loaded()
         if self._dead():
             try:
                 self._compact()
@@ -352,6 +384,7 @@ class Journal:
     def pending(self, limit=None, start=None):
         """Unacked events as [(seq, payload bytes)] in seq order, from seq
         `start` on (default: the first unacked), at most `limit` of them."""
+        self._loaded()
         out = []
         n = self._n
         if not n:

@@ -29,7 +29,13 @@
 # then a str: no contiguous block of a snapshot's size is needed.  A
 # snapshot over wire.SNAPSHOT_MAX bytes, or one wire.check_snapshot()
 # refuses, is not stored: the cached revision stays; a cached file it
-# refuses when read back is deleted.
+# refuses when read back is deleted (not one the flash or the heap failed
+# to read: that is tried again).
+# A valid snapshot the store could not keep (the flash full or failing,
+# the heap full) is "missed": `missed` then holds the flash's free blocks
+# at that moment plus one, so the sync session can ask the broker for the
+# retained snapshots again once there is more room, or at the next
+# connection (gun/sync.py); the message itself is gone.
 import json
 import os
 from array import array
@@ -42,6 +48,8 @@ def _parse(src):
     wire.decode() accepts, without its copies."""
     try:
         obj = json.load(src) if hasattr(src, "readinto") else json.loads(src)
+    except (OSError, MemoryError):
+        raise                   # the flash or the heap, not the snapshot
     except Exception:
         raise wire.WireError("payload is not JSON")
     if not isinstance(obj, dict) or obj.get("v") != wire.VERSION:
@@ -82,6 +90,7 @@ class OrderStore:
         self._top = 0           # highest generation so far
         self._last = 0          # the order of the last get(): the open one
         self.snap = None        # its snapshot, parsed (None: read it again)
+        self.missed = 0         # free blocks + 1 when one was missed, or 0
         _makedirs(self.dir)
         self._load()
 
@@ -161,6 +170,16 @@ class OrderStore:
         i = self._slot(order_id)
         return self._rev[i] if i >= 0 else 0
 
+    def left(self):
+        """Free blocks left on the flash (0 when it cannot tell)."""
+        try:
+            st = os.statvfs(self.dir)
+        except Exception:
+            return 0
+        # littlefs counts blocks in use by walking the files, and near
+        # full may count more than there are: the free count wraps.
+        return st[3] if st[3] <= st[2] else 0
+
     def _victim(self, exclude):
         """Slot to evict: the least recently stored non-pickable order,
         else the least recently stored one, never `exclude` nor the open
@@ -189,6 +208,9 @@ class OrderStore:
             obj = None
             if order_id is not None and oid != order_id:
                 return None
+        except MemoryError:
+            self.missed = self.left() + 1
+            return None
         except Exception:
             return None
         i = self._slot(oid)
@@ -207,6 +229,7 @@ class OrderStore:
             os.rename(name + ".t", name)
         except Exception:
             _remove(name + ".t")
+            self.missed = self.left() + 1
             return None
         if i >= 0:
             _remove(self._slot_name(i))

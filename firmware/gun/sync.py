@@ -29,6 +29,21 @@
 # WiFi", "TLS: not trusted", "Bad broker login"...) and to the log, each
 # time it changes.
 #
+# A snapshot the order store could not keep (flash full or failing, heap
+# full: store.missed) is asked for again: the session subscribes to the
+# order snapshots again at the next connection, even a resumed one, and
+# as soon as the flash has more free blocks than when it was missed.  A
+# SUBSCRIBE like an existing one replaces it and the broker sends the
+# retained messages again (MQTT 3.1.1, 3.8.4).
+#
+# Incoming messages: an error from the flash or the heap drops the link
+# without the PUBACK, so the broker delivers the message again; any other
+# error (a bug, a value nothing expected) is logged and the message
+# dropped, so one bad message cannot end every session.  The app's errors
+# in its callbacks are logged and do not stop the session either (but a
+# full heap while it shows an ack's rejections leaves the ack unrecorded:
+# it comes again, and no rejection goes unseen).
+#
 # cfg keys: id, password, broker, tls (false), ca, port (1883, 8883 with
 # tls), fw, keepalive (30 s), window (4), resend_ms (15000), backoff_ms
 # (1000), backoff_max_ms (30000), max_packet (8192), status_ms (2000).
@@ -74,6 +89,10 @@ def reason(e):
     if isinstance(e, OSError) and e.errno in (5, 28):
         return "Flash is full" if e.errno == 28 else "Flash failing"
     return "Link dropped"
+
+
+def _log(name, e):
+    print("pickgun: %s failed: %r" % (name, e))
 
 
 def _jitter(ms):
@@ -153,7 +172,7 @@ class Sync:
             try:
                 self.listener.on_link(state)
             except Exception as e:
-                self.last_error = e
+                _log("on_link", e)
 
     # ------------------------------------------------------------ session
     async def run(self):
@@ -214,10 +233,14 @@ class Sync:
             raise e
         self.connects += 1
         await self._tell()
-        if not present:
-            # A new session: subscribe (the broker then sends the retained
-            # snapshots).  A resumed one keeps its subscriptions and queue.
-            await c.subscribe([(self._ack_topic, 1), (wire.ORDER_FILTER, 1)])
+        # A new session subscribes (the broker then sends the retained
+        # snapshots).  A resumed one keeps its subscriptions and queue, and
+        # subscribes to the snapshots again only if one was missed.
+        store = self.store
+        topics = [(self._ack_topic, 1), (wire.ORDER_FILTER, 1)]
+        again = not present or store.missed
+        if present:
+            topics = topics[1:]
         self._online = True
         self._set_link(ONLINE)
         j = self.journal
@@ -226,6 +249,15 @@ class Sync:
         while c.connected and not self._stop:
             if not self.board.wifi_up():
                 raise OSError("wifi down")
+            if again:
+                missed = store.missed
+                store.missed = 0     # one missed from now on counts again
+                try:
+                    await c.subscribe(topics)
+                except BaseException:
+                    store.missed = store.missed or missed
+                    raise
+                topics = topics[-1:]
             if self._sent < j.upto:
                 self._sent = j.upto
             if self._sent > j.upto and \
@@ -248,6 +280,7 @@ class Sync:
             if n != self._told and c.connected and (not n or ticks_diff(
                     ticks_ms(), self._told_at) >= self.status_ms):
                 await self._tell(wait=False)
+            again = store.missed and store.left() >= store.missed
             self._wake.clear()
             try:
                 await asyncio.wait_for_ms(self._wake.wait(), 1000)
@@ -258,12 +291,18 @@ class Sync:
 
     # ------------------------------------------------------------ incoming
     def _on_message(self, topic, payload, retained):
-        if topic == self._ack_topic:
-            self._on_ack(payload)
-        elif topic.startswith(_ORDER_PREFIX):
-            self._on_snapshot(topic, payload)
-        else:
-            self.ignored += 1
+        try:
+            if topic == self._ack_topic:
+                self._on_ack(payload)
+            elif topic.startswith(_ORDER_PREFIX):
+                self._on_snapshot(topic, payload)
+            else:
+                self.ignored += 1
+        except (OSError, MemoryError):
+            raise                   # no PUBACK: the broker sends it again
+        except Exception as e:
+            self.ignored += 1       # dropped: it would fail every time
+            _log("message", e)
 
     def _on_ack(self, payload):
         try:
@@ -284,8 +323,8 @@ class Sync:
             self._mark = ticks_add(ticks_ms(), -self.resend_ms - 1)
             self._wake.set()
             return
-        # Its rejections of events still in the journal, with the order
-        # and code as the gun wrote them.
+        # Its rejections of events still in the journal, with the kind,
+        # order, code and note ids as the gun wrote them.
         rej = []
         for r in obj["rej"]:
             p = j.read(r["seq"]) if r["seq"] > j.upto else None
@@ -295,11 +334,14 @@ class Sync:
                 except ValueError:
                     p = {}          # shown without its code, still shown
                 rej.append({"seq": r["seq"], "why": r["why"],
-                            "o": p.get("o"), "c": p.get("c", "")})
+                            "o": p.get("o"), "c": p.get("c", ""),
+                            "k": p.get("k"), "n": p.get("n")})
         try:
             self.listener.on_acked(rej)
+        except MemoryError:
+            raise                   # not all shown: not recorded either
         except Exception as e:
-            self.last_error = e
+            _log("on_acked", e)
         # Recorded only now: a power cut before this line, and the events
         # are sent again and their rejections listed again.  A flash error
         # here propagates: the link drops without PUBACK and the broker
@@ -324,4 +366,4 @@ class Sync:
         try:
             self.listener.on_snapshot(order_id)
         except Exception as e:
-            self.last_error = e
+            _log("on_snapshot", e)

@@ -271,6 +271,113 @@ assert a.screen == "picking" and len(a.picks) == 0
 """)
 
 
+NOTES_ACK_REFUSED = """
+def notes_refused(a, b, why="unknown_note", order=1042):
+    assert a.screen == "refused" and b.beeps[-1] == "warn", a.screen
+    rows = a.refresh()
+    text = " ".join(rows)
+    assert rows[3] == "Notes refused:", rows
+    assert wire.reason_text(why) in text and "Order %d" % order in text, rows
+    assert "Read the notes" in text, rows
+
+def refusal(seq, why="unknown_note", order=1042, ids=(3, 9)):
+    # as sync.py hands a rejection over: the event as the gun wrote it
+    return {"seq": seq, "why": why, "o": order, "c": "",
+            "k": "notes_ack", "n": list(ids)}
+
+def acks(j):
+    return [e["n"] for e in j.decoded() if e["k"] == "notes_ack"]
+
+def confirm(a, n):
+    for _ in range(n):
+        a.on_key("OK")
+"""
+
+
+def test_refused_note_acknowledgement_is_shown_and_asked_again():
+    # The server rejects a notes_ack whole (docs/protocol.md): none of its
+    # notes counts as acknowledged, so the gun asks for them again.
+    run(NOTES_ACK_REFUSED + """
+notes = [{"id": 3, "text": "Fragile"}, {"id": 9, "text": "Call client first"}]
+a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
+confirm(a, 3)
+assert a.screen == "picking" and acks(j) == [[3, 9]]
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+j.ack(7, 2)
+a.on_acked([refusal(1)])
+notes_refused(a, b)
+assert "B000001" in a.picks                # the pick was not refused
+a.on_key("OK")
+# back on the order screen, which asks for the notes again
+assert a.screen == "order" and a.refresh()[7] == "OK: read 2 notes"
+assert a.on_scan(fakes.bottle("B000002")) == "notes_pending"
+a.on_key("OK")
+confirm(a, 3)
+assert a.screen == "picking" and acks(j) == [[3, 9]] and j.pending_count() == 1
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+""")
+
+
+def test_refused_note_acknowledgement_of_an_order_not_open():
+    run(NOTES_ACK_REFUSED + """
+notes = [{"id": 3, "text": "Fragile"}]
+a, b, j, s, sy = ready(fakes.snapshot(notes=notes),
+                       fakes.snapshot(order=2001))
+confirm(a, 2)
+assert a.screen == "picking" and acks(j) == [[3]]
+assert a.on_scan(fakes.order(2001)) == "order"
+j.ack(7, 1)
+a.on_acked([refusal(1, "not_pickable", ids=[3])])
+notes_refused(a, b, "not_pickable")
+a.on_key("OK")
+assert a.screen == "order" and a.oid == 2001   # where it was
+# order 1042's note is to be confirmed again when it is opened
+assert a.on_scan(fakes.order()) == "order"
+assert b.beeps[-1] == "note" and [n["id"] for n in a.todo_notes] == [3]
+a.on_key("OK")
+assert a.screen == "note"
+assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
+""")
+
+
+def test_refused_note_acknowledgement_while_reading_information():
+    run(NOTES_ACK_REFUSED + """
+notes = [{"id": 3, "text": "Fragile"}, wire.note(4, "Blue box", True)]
+a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
+confirm(a, 2)
+assert a.screen == "info"                   # after the confirmation
+j.ack(7, 1)
+a.on_acked([refusal(1, "bad_event", ids=[3])])
+notes_refused(a, b, "bad_event")
+a.on_key("OK")
+assert a.screen == "order" and a.refresh()[7] == "OK: read 1 note"
+confirm(a, 2)                               # the note, then the info again
+assert a.screen == "info" and acks(j) == [[3]]
+a.on_key("OK")
+assert a.screen == "picking"
+""")
+
+
+def test_rejections_of_picks_and_notes_are_shown_in_turn():
+    run(NOTES_ACK_REFUSED + """
+notes = [{"id": 3, "text": "Fragile"}]
+a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
+confirm(a, 2)
+c1 = fakes.bottle("B000001")
+assert a.on_scan(c1) == "accepted"
+j.ack(7, 2)
+a.on_acked([refusal(1, ids=[3]),
+            {"seq": 2, "why": "not_in_stock", "o": 1042, "c": c1,
+             "k": "pick", "n": None}])
+notes_refused(a, b)
+a.on_key("OK")
+assert a.screen == "refused" and "B000001" in " ".join(a.refresh())
+assert "B000001" not in a.picks
+a.on_key("OK")
+assert a.screen == "order" and a.todo_notes
+""")
+
+
 def test_restart_rebuilds_pick_set():
     run("""
 a, b, j, s, sy = ready(fakes.snapshot())

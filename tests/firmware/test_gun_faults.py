@@ -46,13 +46,20 @@ BS = 512
 
 class RamFlash:
     # littlefs block device in RAM; `broken`: every program and erase fails
-    # with EIO, as a worn-out flash does.
+    # with EIO, as a worn-out flash does; `unreadable`: every read does;
+    # `bad`: every read from read number `bad` on (counted in `reads`).
     def __init__(self, blocks=64):
         self.data = bytearray(b"\\xff" * (blocks * BS))
         self.n = blocks
         self.broken = False
+        self.unreadable = False
+        self.reads = 0
+        self.bad = 0
 
     def readblocks(self, block, buf, off=0):
+        self.reads += 1
+        if self.unreadable or self.bad and self.reads >= self.bad:
+            return -5
         a = block * BS + off
         buf[:] = memoryview(self.data)[a:a + len(buf)]
 
@@ -377,5 +384,67 @@ assert on_flash(j) == before
 assert a.handle(a.on_scan, fakes.bottle("B000002")) == "accepted"
 assert [e["c"].split(":")[1] for q, e in on_flash(j)[3]] == \\
     ["B000001", "B000002"]
+print("OK")
+""", heapsize="160k")
+
+
+def test_flash_that_cannot_be_read_back_refuses_scans_and_loses_nothing():
+    # A write fails and so does the journal's re-read of itself: the
+    # journal must not start over; it refuses scans until it reads again.
+    run(FLASH + """
+j = Journal("/fl", capacity=40)
+st = OrderStore("/fl")
+st.offer(wire.encode(fakes.snapshot()))
+a, b, j, s = make(journal=j, store=st)
+assert a.handle(a.on_scan, fakes.order()) == "order"
+assert a.handle(a.on_scan, fakes.bottle("B000001")) == "accepted"
+before = on_flash(j)
+
+dev.broken = dev.unreadable = True
+assert a.handle(a.on_scan, fakes.bottle("B000002")) == "flash_error"
+dev.broken = False                      # writes would work, reads fail
+for _ in range(2):
+    a.handle(a.on_key, "OK")
+    assert a.handle(a.on_scan, fakes.bottle("B000002")) == "flash_error"
+    assert b.beeps[-1] == "flash"
+    rows = a.refresh()
+    assert rows[3] == "Flash error" and "ask a lead" in " ".join(rows), rows
+    assert j.next_seq == 2 and len(a.picks) == 1 and "B000002" not in a.picks
+
+dev.unreadable = False
+assert on_flash(j) == before            # nothing written meanwhile
+a.handle(a.on_key, "OK")
+assert a.handle(a.on_scan, fakes.bottle("B000002")) == "accepted"
+ep, upto, nxt, events = on_flash(j)
+assert (ep, upto, nxt) == (before[0], 0, 3), (ep, upto, nxt)
+assert [e["c"].split(":")[1] for q, e in events] == ["B000001", "B000002"]
+print("OK")
+""", heapsize="160k")
+
+
+def test_cached_snapshot_the_flash_fails_to_read_is_kept():
+    # A read error at any point of reading a cached snapshot back: the
+    # order does not open now, and opens once the flash reads again (the
+    # file is only deleted when what was read is not a snapshot).
+    run(FLASH + """
+notes = [wire.note(i, "Handle with care, note %d " % i + "x" * 300)
+         for i in range(1, 9)]
+snap = fakes.snapshot(notes=notes)
+assert len(wire.encode(snap)) > 4 * BS
+st = OrderStore("/fl")
+assert st.offer(wire.encode(snap)) == 1042
+k = 0
+while True:
+    k += 1
+    st = OrderStore("/fl")              # nothing parsed yet
+    dev.bad = dev.reads + k
+    got = st.get(1042)
+    dev.bad = 0
+    if got is not None:                 # read before the k-th read failed
+        assert got == snap
+        break
+    assert st.rev(1042) == 1 and OrderStore("/fl").rev(1042) == 1, k
+    assert st.get(1042) == snap, k
+assert k > 4, k
 print("OK")
 """, heapsize="160k")

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mp import check  # noqa: E402
 from mp_run import MPProcess, mp_run  # noqa: E402
 
 from server.broker import Broker, mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
 from test_sync import GUN, FakeServer, _state, _touch, _wait  # noqa: E402
+from tools.simulate import MPY_CODE_ALLOWANCE_K  # noqa: E402
 
 mosquitto_binary()
 
@@ -299,3 +301,78 @@ def test_hostile_acks_over_mqtt_then_power_cut(tmp_path, env):
         gun.kill()
     assert sorted(server.committed[("G01", ep)]) == list(range(1, 7))
     assert {a[2] for a in server.arrivals} == set(range(1, 7))
+
+
+NOTES_REFUSED = r"""
+RX = bytearray(8192)        # as main.py: the big buffers first
+from gun.picks import PickSet
+picks = PickSet(400)
+import json
+import fakes
+from gun.journal import Journal
+from gun.store import OrderStore
+from gun.sync import Sync
+from gun.app import App
+from shared import wire
+
+def deliver(topic, obj):
+    payload = json.dumps(obj).encode()
+    RX[0:len(payload)] = payload
+    sync._on_message(topic, memoryview(RX)[0:len(payload)], False)
+
+board = fakes.Board()
+journal = Journal("data/journal")
+store = OrderStore("data")
+app = App(board, journal, store, picks=picks)
+sync = Sync(board, {"id": "G01", "password": "pw", "broker": "127.0.0.1"},
+            journal, store, app, rxbuf=RX)
+app.attach(sync)
+
+deliver("pickgun/order/1042", fakes.snapshot(
+    notes=[wire.note(3, "Fragile"), wire.note(9, "Call client first")]))
+assert app.on_scan(fakes.order()) == "order"
+for _ in range(3):
+    app.on_key("OK")
+assert app.screen == "picking"
+assert app.on_scan(fakes.bottle("B000001")) == "accepted"
+sync._hi = 2                 # both published (what _session does)
+# The server refuses the acknowledgement (a note it no longer has) and
+# accepts the pick; the ack's own o and c are not what the gun shows.
+ack = {"v": 1, "ep": journal.ep, "since": 0, "upto": 2,
+       "rej": [{"seq": 1, "why": "unknown_note", "o": 7, "c": "x"}]}
+# The first time, the heap is full while the app takes the rejection in:
+# the ack is not recorded (no PUBACK), and the broker delivers it again.
+show = app.on_acked
+def full(rej):
+    raise MemoryError
+app.on_acked = full
+try:
+    deliver("pickgun/dev/G01/ack", ack)
+    raise AssertionError("ack taken while its rejection was not shown")
+except MemoryError:
+    pass
+assert (journal.upto, journal.pending_count()) == (0, 2)
+app.on_acked = show
+deliver("pickgun/dev/G01/ack", ack)
+assert (journal.upto, journal.pending_count()) == (2, 0)
+rows = app.refresh()
+assert app.screen == "refused" and board.beeps[-1] == "warn", rows
+assert rows[3:6] == ["Notes refused:", "Unknown note", "Order 1042"], rows
+app.on_key("OK")
+assert app.screen == "order" and app.refresh()[7] == "OK: read 2 notes"
+assert app.on_scan(fakes.bottle("B000002")) == "notes_pending"
+app.on_key("OK")
+for _ in range(3):
+    app.on_key("OK")
+ev = wire.decode(journal.read(3))
+assert ev["k"] == "notes_ack" and ev["n"] == [3, 9], ev
+assert app.on_scan(fakes.bottle("B000002")) == "accepted"
+print("OK")
+"""
+
+
+def test_refused_note_acknowledgement_reaches_the_screen(tmp_path):
+    # the firmware's modules, with the code allowance a gun keeps in flash
+    out = check(NOTES_REFUSED, cwd=str(tmp_path),
+                heapsize="%dk" % (110 + MPY_CODE_ALLOWANCE_K))
+    assert out.strip().endswith("OK"), out
