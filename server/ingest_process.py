@@ -204,10 +204,12 @@ class Ingester:
             out, passed = snapshots.outgoing(self.db, order_ids)
         finally:
             self.db.conn.execute("COMMIT")
-        if passed:
+        if passed or out:
             with dbm.write(self.db):
                 for order_id, rev in passed:
                     snapshots.mark_passed(self.db, order_id, rev)
+                for order_id, rev, _ in out:
+                    snapshots.mark_offered(self.db, order_id, rev)
         if out:
             self.replies.send(("snapshots", out))
         return {order_id for order_id, _, _ in out}

@@ -424,3 +424,13 @@ def m014_sessions_and_sign_in_throttle(db):
         " failed_logins, locked_until, datetime('now') FROM clients "
         " WHERE email IS NOT NULL AND (failed_logins > 0 "
         " OR locked_until IS NOT NULL)")
+
+
+@migrations()
+def m015_snapshot_offered(db):
+    # The last revision handed to the broker, written before it is sent:
+    # from then on a gun may hold that snapshot, although the broker's
+    # acknowledgement (published_rev) may not be recorded yet
+    # (server.snapshots).
+    db["orders"].add_column("offered_rev", int, not_null_default=0)
+    db.execute("UPDATE orders SET offered_rev = published_rev")

@@ -9,13 +9,17 @@ gun may still hold one of (its last snapshot is retained on the broker).
 An order that never had one needs none: an Open order, say, or one
 cancelled before it was placed (docs/protocol.md, order snapshot).
 
-Three columns say where an order's topic stands:
-  published_rev  the last revision the outbox dealt with: published, or
-                 passed over because no gun needs it
+Four columns say where an order's topic stands:
+  offered_rev    the last revision handed to the broker, written before
+                 it is sent: from then on guns may hold it
+  published_rev  the last revision the outbox dealt with: published (the
+                 broker acknowledged it), or passed over because no gun
+                 needs it
   published_at   when a snapshot was last published (NULL: never)
   cleared_rev    the revision whose retained snapshot was cleared, or
-                 passed over; cleared_rev < published_rev means a snapshot
-                 is retained on the broker (guns may hold it)
+                 passed over; cleared_rev below offered_rev or
+                 published_rev means a snapshot may be retained on the
+                 broker (guns may hold it)
 
 A snapshot never exceeds wire.SNAPSHOT_MAX bytes: fit() shortens it,
 least needed first (CUTS), down to a status-only snapshot."""
@@ -188,17 +192,22 @@ def unpublished(db, limit=200):
 
 
 def outgoing(db, order_ids):
-    """([(order id, rev, payload)] to publish, [(order id, rev)] that no
-    gun needs a snapshot of, to mark with mark_passed())."""
+    """([(order id, rev, payload)] to publish, after mark_offered(), and
+    [(order id, rev)] that no gun needs a snapshot of, to mark with
+    mark_passed())."""
     out, passed = [], []
     for order_id in order_ids:
         row = db.execute(
-            "SELECT rev, status, published_rev, cleared_rev FROM orders "
-            "WHERE id = ?", [order_id]).fetchone()
+            "SELECT rev, status, published_rev, offered_rev, cleared_rev "
+            "FROM orders WHERE id = ?", [order_id]).fetchone()
         if row is None:
             continue
+        # A snapshot on its way to the broker (offered, not acknowledged
+        # yet) may be in a gun's hands already: its order still needs
+        # the snapshot that closes it.
         if not order_states.awaiting_fulfilment(row["status"]) and \
-                row["cleared_rev"] >= row["published_rev"]:
+                row["cleared_rev"] >= max(row["published_rev"],
+                                          row["offered_rev"]):
             passed.append((order_id, row["rev"]))    # no gun holds it
             continue
         try:
@@ -231,6 +240,12 @@ def _payload(db, order_id):
     except wire.WireError:
         return None
     return wire.encode(snap)
+
+
+def mark_offered(db, order_id, rev):
+    """`rev` is about to be handed to the broker (see outgoing())."""
+    db.execute("UPDATE orders SET offered_rev = ? WHERE id = ? "
+               "AND offered_rev < ?", [rev, order_id, rev])
 
 
 def mark_published(db, order_id, rev):

@@ -239,6 +239,24 @@ def test_only_orders_a_gun_may_need_get_a_snapshot(db):
     assert snapshots.outgoing(db, [1002]) == ([], [(1002, 3)])
 
 
+def test_closing_an_order_whose_snapshot_is_on_its_way_reaches_the_guns(db):
+    """Placed, its snapshot handed to the broker (a gun may have it), and
+    cancelled before the broker's acknowledgement is recorded: the
+    cancellation is published, not passed over as never seen."""
+    add_order(db, 1001, "awaiting_payment")
+    with dbm.write(db):
+        snapshots.mark_passed(db, 1001, 1)
+    set_status(db, 1001, "placed")
+    [(order_id, rev, _)] = snapshots.outgoing(db, [1001])[0]
+    with dbm.write(db):
+        snapshots.mark_offered(db, order_id, rev)
+    set_status(db, 1001, "cancelled")
+    out, passed = snapshots.outgoing(db, [1001])
+    assert passed == []
+    assert (wire.decode(out[0][2])["st"], wire.decode(out[0][2])["pick"]) \
+        == ("cancelled", False)
+
+
 def test_retained_orders_are_read_a_page_at_a_time_from_the_index(db):
     with dbm.write(db):
         for i in range(1, 301):
