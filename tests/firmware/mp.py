@@ -3,15 +3,19 @@
 API:
     MICROPYTHON, REPO, FIRMWARE, MPLIB   paths
     mp_path(*extra) -> str               MICROPYPATH: extra dirs, then
-                                         mplib (fakes), firmware, repo,
-                                         .frozen
+                                         mplib (fakes, sim_flash), the
+                                         precompiled firmware, firmware,
+                                         repo, .frozen
     run(code, heapsize="110k", path=(), env=None, timeout=60, cwd=None)
         -> subprocess.CompletedProcess   run `code` (a script's text)
     check(code, **kw) -> str             run() and assert exit status 0;
                                          returns stdout (failure message
                                          shows stdout and stderr)
 Inside scripts, `import fakes` gives Board, Journal, Store, Sync,
-snapshot(), bottle(), order() (tests/firmware/mplib/fakes.py).
+snapshot(), bottle(), order() (tests/firmware/mplib/fakes.py), and
+`import sim_flash` a simulated NOR flash for littlefs with power cuts and
+failing reads and writes (tests/firmware/mplib/sim_flash.py).  mp_run.py's
+scripts get the same path.
 """
 import functools
 import os

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-FIRMWARE = ROOT / "firmware"
+from mp import mp_path
+
 HEAP = "110k"      # an ESP32-WROOM's budget
 
 
@@ -30,10 +30,9 @@ def micropython_binary():
 
 def mp_env(extra=None):
     env = dict(os.environ)
-    # The precompiled firmware first, as flashed (see mp.firmware_build).
-    from mp import firmware_build
-    env["MICROPYPATH"] = "%s:%s:%s:.frozen" % (firmware_build(), FIRMWARE,
-                                                ROOT)
+    # The test modules (mplib), then the precompiled firmware, as flashed
+    # (see mp.firmware_build).
+    env["MICROPYPATH"] = mp_path()
     env.update(extra or {})
     return env
 

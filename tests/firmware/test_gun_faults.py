@@ -3,8 +3,8 @@ display, scan and key tasks, a buzzer that fails, and a flash that is full
 (OSError 28) or failing (OSError 5), inside the real MicroPython.
 
 The flash tests run the real journal and order store on littlefs over a
-small block device held in RAM; that image is not part of a gun's heap, so
-those scripts get 160k instead of 110k."""
+small simulated flash held in RAM (mplib/sim_flash.py); that image is not
+part of a gun's heap, so those scripts get 160k instead of 110k."""
 from mp import check
 
 PRELUDE = """
@@ -41,73 +41,13 @@ async def until(cond, ms=10000):
 """
 
 FLASH = """
+from sim_flash import Flash, blank, fill
 BS = 512
-
-
-class RamFlash:
-    # littlefs block device in RAM; `broken`: every program and erase fails
-    # with EIO, as a worn-out flash does; `unreadable`: every read does;
-    # `bad`: every read from read number `bad` on (counted in `reads`).
-    def __init__(self, blocks=64):
-        self.data = bytearray(b"\\xff" * (blocks * BS))
-        self.n = blocks
-        self.broken = False
-        self.unreadable = False
-        self.reads = 0
-        self.bad = 0
-
-    def readblocks(self, block, buf, off=0):
-        self.reads += 1
-        if self.unreadable or self.bad and self.reads >= self.bad:
-            return -5
-        a = block * BS + off
-        buf[:] = memoryview(self.data)[a:a + len(buf)]
-
-    def writeblocks(self, block, buf, off=0):
-        if self.broken:
-            return -5
-        a = block * BS + off
-        self.data[a:a + len(buf)] = buf
-        return 0
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return self.n
-        if op == 5:
-            return BS
-        if op == 6:
-            if self.broken:
-                return -5
-            a = arg * BS
-            self.data[a:a + BS] = b"\\xff" * BS
-        return 0
-
-
-dev = RamFlash()
+dev = Flash(blank(64 * BS), BS)
 vfs.VfsLfs2.mkfs(dev)
 vfs.mount(vfs.VfsLfs2(dev), "/fl")
 from gun.journal import Journal
 from gun.store import OrderStore
-
-
-def fill():
-    # files of a block, then smaller ones, until not one more byte fits
-    k = 0
-    for size in (BS, 64, 16):
-        chunk = bytes(size)
-        while True:
-            name = "/fl/fill%d" % k
-            try:
-                with open(name, "wb") as f:
-                    f.write(chunk)
-                k += 1
-            except OSError:
-                try:
-                    os.remove(name)
-                except OSError:
-                    pass
-                break
-    return k
 
 
 def on_flash(j):
@@ -297,7 +237,7 @@ a, b, j, s = make(journal=j, store=st)
 assert a.handle(a.on_scan, fakes.order()) == "order"
 assert a.handle(a.on_scan, fakes.bottle("B000001")) == "accepted"
 before = on_flash(j)
-print("FILLED", fill())
+print("FILLED", len(fill("/fl", BS)))
 
 assert a.handle(a.on_scan, fakes.bottle("B000002")) == "flash_full"
 assert b.beeps[-1] == "flash" and "flash" not in b.beeps[:-1]
@@ -335,7 +275,7 @@ a, b, j, s = make(journal=j, store=st)
 assert a.handle(a.on_scan, fakes.order()) == "order"
 a.handle(a.on_key, "OK")
 assert a.screen == "note"
-fill()
+fill("/fl", BS)
 assert a.handle(a.on_key, "OK") == "flash_full"
 assert a.screen == "refused" and b.beeps[-1] == "flash"
 assert j.pending_count() == 0 and a.todo_notes and a.acked.get(1042) == []
@@ -400,7 +340,8 @@ assert a.handle(a.on_scan, fakes.order()) == "order"
 assert a.handle(a.on_scan, fakes.bottle("B000001")) == "accepted"
 before = on_flash(j)
 
-dev.broken = dev.unreadable = True
+dev.broken = True
+dev.bad = dev.reads + 1                 # and every read from now on
 assert a.handle(a.on_scan, fakes.bottle("B000002")) == "flash_error"
 dev.broken = False                      # writes would work, reads fail
 for _ in range(2):
@@ -411,7 +352,7 @@ for _ in range(2):
     assert rows[3] == "Flash error" and "ask a lead" in " ".join(rows), rows
     assert j.next_seq == 2 and len(a.picks) == 1 and "B000002" not in a.picks
 
-dev.unreadable = False
+dev.bad = 0
 assert on_flash(j) == before            # nothing written meanwhile
 a.handle(a.on_key, "OK")
 assert a.handle(a.on_scan, fakes.bottle("B000002")) == "accepted"

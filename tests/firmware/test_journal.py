@@ -207,97 +207,24 @@ def test_journal_edges(tmp_path):
 
 
 POWERCUT = r"""
-import sys, os, vfs, json, gc, micropython
+import sys, os, vfs, json, gc
 from gun.journal import Journal
+from sim_flash import Flash, umount
 
 BS = int(sys.argv[3]) if len(sys.argv) > 3 else 4096
 NB = 65536 // BS                     # 64 KiB of simulated NOR flash
 CAP = 10
 COMPACT = 3
 
-@micropython.viper
-def copy(dst: ptr8, src: ptr8, a: int, n: int):
-    i = 0
-    while i < n:
-        dst[i] = src[a + i]
-        i += 1
-
-
-@micropython.viper
-def erase(d: ptr8, a: int, n: int):
-    i = 0
-    while i < n:
-        d[a + i] = 0xFF
-        i += 1
-
-
-@micropython.viper
-def nor(d: ptr8, a: int, buf: ptr8, n: int):
-    i = 0
-    while i < n:
-        d[a + i] &= buf[i]     # NOR: programming only clears bits
-        i += 1
-
-
-class Flash:
-    # Cut power at write (program or erase) number `cut`: half of that
-    # program lands, the call raises, every later write returns EIO.
-    def __init__(self, data, cut=0):
-        self.data = data
-        self.cut = cut
-        self.n = 0
-        self.dead = False
-        self.exc = OSError(5)
-
-    def readblocks(self, block, buf, off=0):
-        # no allocation: littlefs may read from a finaliser (heap locked)
-        copy(buf, self.data, block * BS + off, len(buf))
-
-    def writeblocks(self, block, buf, off=0):
-        if self.dead:
-            return -5
-        self.n += 1
-        n = len(buf)
-        if self.n == self.cut:
-            self.dead = True
-            nor(self.data, block * BS + off, buf, n // 2)
-            raise self.exc
-        nor(self.data, block * BS + off, buf, n)
-        return 0
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return NB
-        if op == 5:
-            return BS
-        if op == 6:
-            if self.dead:
-                return -5
-            self.n += 1
-            if self.n == self.cut:
-                self.dead = True
-                raise self.exc
-            erase(self.data, arg * BS, BS)
-            return 0
-        return 0
-
-
 def fail(msg):
     print("FAIL", msg)
     sys.exit(1)
 
 
-def umount():
-    try:
-        vfs.umount("/fl")
-    except Exception:
-        pass
-
-
 def scenario(data, cut, log):
     # log: [ep or None, {seq: code} of appends that returned, upto of the
     # last ack that returned, highest upto ever tried]
-    dev = Flash(data, cut)
+    dev = Flash(data, BS, cut)
     try:
         vfs.mount(vfs.VfsLfs2(dev), "/fl")
         j = Journal("/fl/j", capacity=CAP, compact_at=COMPACT)
@@ -320,13 +247,13 @@ def scenario(data, cut, log):
         j.compact()
     except Exception:
         pass
-    umount()
-    return dev.n
+    umount("/fl")
+    return dev.writes
 
 
 def verify(data, cut, log):
     ep, returned, acked, tried = log
-    dev = Flash(data)            # the old device stays dead: this is the copy
+    dev = Flash(data, BS)        # the old device stays dead: this is the copy
     vfs.mount(vfs.VfsLfs2(dev), "/fl")
     try:
         j = Journal("/fl/j", capacity=CAP, compact_at=COMPACT)
@@ -365,12 +292,12 @@ def verify(data, cut, log):
             if j.read(n) is None or j.next_seq != n + 1:
                 fail("cut %d: append after recovery lost" % cut)
     finally:
-        umount()
+        umount("/fl")
 
 
 base = bytearray(NB * BS)
 base[:] = b"\xff" * len(base)
-vfs.VfsLfs2.mkfs(Flash(base))
+vfs.VfsLfs2.mkfs(Flash(base, BS))
 work = bytearray(len(base))
 
 work[:] = base

@@ -10,66 +10,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp_run import mp_run  # noqa: E402
 
 FLASH = r"""
-import sys, vfs, micropython
+import sys, vfs
 from gun.journal import Journal
 from shared import wire
+from sim_flash import Flash, blank, umount
 
 BS = 512
 NB = 64
 CAP = 40
-
-
-@micropython.viper
-def copy(dst: ptr8, src: ptr8, a: int, n: int):
-    i = 0
-    while i < n:
-        dst[i] = src[a + i]
-        i += 1
-
-
-@micropython.viper
-def put(d: ptr8, a: int, buf: ptr8, n: int):
-    i = 0
-    while i < n:
-        d[a + i] = buf[i]
-        i += 1
-
-
-class Flash:
-    # Reads fail (EIO) at read number `bad` (counted from 1 since the
-    # device was made), only there (`once`) or from there on; `nowrite`:
-    # every program and erase fails.  Allocates nothing per call: littlefs
-    # may call it from a finaliser.
-    def __init__(self, data):
-        self.data = data
-        self.reads = 0
-        self.bad = 0
-        self.once = False
-        self.nowrite = False
-
-    def readblocks(self, block, buf, off=0):
-        self.reads += 1
-        if self.bad and (self.reads == self.bad or
-                         not self.once and self.reads > self.bad):
-            return -5
-        copy(buf, self.data, block * BS + off, len(buf))
-
-    def writeblocks(self, block, buf, off=0):
-        if self.nowrite:
-            return -5
-        put(self.data, block * BS + off, buf, len(buf))
-        return 0
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return NB
-        if op == 5:
-            return BS
-        if op == 6:
-            if self.nowrite:
-                return -5
-            put(self.data, arg * BS, b"\xff" * BS, BS)
-        return 0
 
 
 def fail(msg):
@@ -78,16 +26,9 @@ def fail(msg):
 
 
 def mount(data):
-    dev = Flash(data)
+    dev = Flash(data, BS)
     vfs.mount(vfs.VfsLfs2(dev), "/fl")
     return dev
-
-
-def umount():
-    try:
-        vfs.umount("/fl")
-    except Exception:
-        pass
 
 
 def state(j):
@@ -101,8 +42,8 @@ def code(i):
 # A journal as a day leaves it: events acked and compacted away, dead
 # records still in the log (acked, not compacted yet), and unacked ones,
 # a notes acknowledgement among them.
-image = bytearray(b"\xff" * (NB * BS))
-vfs.VfsLfs2.mkfs(Flash(image))
+image = blank(NB * BS)
+vfs.VfsLfs2.mkfs(Flash(image, BS))
 mount(image)
 j = Journal("/fl/j", capacity=CAP, compact_at=8)
 for i in range(1, 11):
@@ -115,7 +56,7 @@ j.ack(j.ep, 11)                     # 9..11 dead, still in the log
 WANT = state(j)
 if WANT[1:3] != (11, 18) or [s for s, _ in WANT[3]] != list(range(12, 18)):
     fail("set-up %r" % (WANT[:3],))
-umount()
+umount("/fl")
 """
 
 BOOT = FLASH + r"""
@@ -126,7 +67,7 @@ r0 = dev.reads
 if state(Journal("/fl/j", capacity=CAP, compact_at=8)) != WANT:
     fail("clean boot")
 READS = dev.reads - r0
-umount()
+umount("/fl")
 
 refused = 0
 for once in (True, False):
@@ -142,13 +83,13 @@ for once in (True, False):
         except OSError:
             refused += 1            # the gun stops on "Flash error"
         dev.bad = 0
-        umount()
+        umount("/fl")
         # nothing was written on a read error: no new epoch, no new log
         if data != image:
             fail("read %d (once %s): the flash was written" % (k, once))
         mount(data)
         got = state(Journal("/fl/j", capacity=CAP, compact_at=8))
-        umount()
+        umount("/fl")
         if got != WANT:
             fail("read %d (once %s): next boot %r" % (k, once, got[:3]))
 print("BOOT", READS, refused, "OK")
@@ -161,7 +102,7 @@ def failing_append(dev, k, once):
     dev = mount(data)
     j = Journal("/fl/j", capacity=CAP, compact_at=8)
     r0 = dev.reads
-    dev.nowrite = True
+    dev.broken = True
     if k:
         dev.bad = r0 + k
         dev.once = once
@@ -175,7 +116,7 @@ def failing_append(dev, k, once):
 
 # How many reads the failed append and its re-read make.
 dev, j, READS = failing_append(None, 0, False)
-umount()
+umount("/fl")
 
 for once in (True, False):
     for k in range(1, READS + 2):
@@ -197,7 +138,7 @@ for once in (True, False):
             fail("read %d: next seq %d" % (k, j.next_seq))
         # The flash recovers: every event is there, the epoch stays, and
         # the journal goes on where it was.
-        dev.nowrite = False
+        dev.broken = False
         dev.bad = 0
         got = state(j)
         if got != WANT:
@@ -207,11 +148,11 @@ for once in (True, False):
             fail("read %d: seq after recovery" % k)
         if j.ack(WANT[0], 12) != 1:
             fail("read %d: ack after recovery" % k)
-        umount()
+        umount("/fl")
         mount(dev.data)
         r = Journal("/fl/j", capacity=CAP, compact_at=8)
         rp = r.pending()
-        umount()
+        umount("/fl")
         if (r.ep, r.upto, r.next_seq) != (WANT[0], 12, WANT[2] + 1) or \
                 rp[:5] != WANT[3][1:] or code(97).encode() not in rp[-1][1]:
             fail("read %d (once %s): on flash %r" % (k, once,

@@ -124,9 +124,10 @@ def test_order_store(tmp_path):
 
 
 POWERCUT = r"""
-import sys, os, vfs, gc, micropython
+import sys, os, vfs, gc
 from shared import wire
 from gun.store import OrderStore
+from sim_flash import Flash, umount
 
 BS = int(sys.argv[1])
 NB = 65536 // BS                     # 64 KiB of simulated NOR flash
@@ -134,82 +135,9 @@ LIMIT = 4
 OPEN = 1042
 
 
-@micropython.viper
-def copy(dst: ptr8, src: ptr8, a: int, n: int):
-    i = 0
-    while i < n:
-        dst[i] = src[a + i]
-        i += 1
-
-
-@micropython.viper
-def erase(d: ptr8, a: int, n: int):
-    i = 0
-    while i < n:
-        d[a + i] = 0xFF
-        i += 1
-
-
-@micropython.viper
-def nor(d: ptr8, a: int, buf: ptr8, n: int):
-    i = 0
-    while i < n:
-        d[a + i] &= buf[i]     # NOR: programming only clears bits
-        i += 1
-
-
-class Flash:
-    # Cut power at write (program or erase) number `cut`: half of that
-    # program lands, the call raises, every later write returns EIO.
-    def __init__(self, data, cut=0):
-        self.data = data
-        self.cut = cut
-        self.n = 0
-        self.dead = False
-        self.exc = OSError(5)
-
-    def readblocks(self, block, buf, off=0):
-        copy(buf, self.data, block * BS + off, len(buf))
-
-    def writeblocks(self, block, buf, off=0):
-        if self.dead:
-            return -5
-        self.n += 1
-        n = len(buf)
-        if self.n == self.cut:
-            self.dead = True
-            nor(self.data, block * BS + off, buf, n // 2)
-            raise self.exc
-        nor(self.data, block * BS + off, buf, n)
-        return 0
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return NB
-        if op == 5:
-            return BS
-        if op == 6:
-            if self.dead:
-                return -5
-            self.n += 1
-            if self.n == self.cut:
-                self.dead = True
-                raise self.exc
-            erase(self.data, arg * BS, BS)
-            return 0
-        return 0
-
-
 def fail(msg):
     print("FAIL", msg)
     sys.exit(1)
-
-
-def umount():
-    try:
-        vfs.umount("/fl")
-    except Exception:
-        pass
 
 
 def snap(o, rev, st="placed"):
@@ -229,18 +157,18 @@ SHELVES = (
 
 
 def fill(data, shelf):
-    dev = Flash(data)
+    dev = Flash(data, BS)
     vfs.mount(vfs.VfsLfs2(dev), "/fl")
     s = OrderStore("/fl", limit=LIMIT)
     for o in shelf[0]:
         if s.offer(snap(o, 1, shelf[1].get(o, "placed"))) != o:
             fail("fill %d" % o)
-    umount()
+    umount("/fl")
 
 
 def scenario(data, cut, shelf):
     # The associate has OPEN open; its next revision and a newcomer arrive.
-    dev = Flash(data, cut)
+    dev = Flash(data, BS, cut)
     stored = []
     try:
         vfs.mount(vfs.VfsLfs2(dev), "/fl")
@@ -255,12 +183,12 @@ def scenario(data, cut, shelf):
             fail("open order evicted while open %r" % s.ids())
     except Exception:
         pass
-    umount()
-    return dev.n, stored
+    umount("/fl")
+    return dev.writes, stored
 
 
 def verify(data, cut, shelf, stored):
-    dev = Flash(data)
+    dev = Flash(data, BS)
     vfs.mount(vfs.VfsLfs2(dev), "/fl")
     try:
         s = OrderStore("/fl", limit=LIMIT)
@@ -285,7 +213,7 @@ def verify(data, cut, shelf, stored):
         if s.offer(snap(2999, 1)) != 2999 or OPEN not in s.ids():
             fail("cut %d: store after recovery %r" % (cut, s.ids()))
     finally:
-        umount()
+        umount("/fl")
 
 
 base = bytearray(NB * BS)
@@ -294,7 +222,7 @@ total = 0
 done = 0
 for shelf in SHELVES:
     base[:] = b"\xff" * len(base)
-    vfs.VfsLfs2.mkfs(Flash(base))
+    vfs.VfsLfs2.mkfs(Flash(base, BS))
     fill(base, shelf)
     work[:] = base
     writes, stored = scenario(work, 0, shelf)

@@ -88,6 +88,19 @@ class FakeServer:
         self.c.disconnect()
 
 
+# The end of a gun script: the session runs beside the script's driver(),
+# which ends it.
+RUN_DRIVER = r"""
+async def main():
+    t = asyncio.create_task(sync.run())
+    await driver()
+    await asyncio.sleep_ms(100)
+    t.cancel()
+
+asyncio.run(main())
+"""
+
+
 GUN = r"""
 RX = bytearray(8192)       # big buffers first, as main.py does
 import gun.mqtt            # then the largest module, while most heap is free
@@ -227,19 +240,12 @@ async def driver():
     await sync.stop()
     print("DONE")
 
-
-async def main():
-    t = asyncio.create_task(sync.run())
-    await driver()
-    await asyncio.sleep_ms(100)
-    t.cancel()
-
-asyncio.run(main())
-"""
+""" + RUN_DRIVER
 
 
 @pytest.fixture
 def env(tmp_path):
+    """A started broker and a FakeServer on it: (broker, server)."""
     b = Broker(tmp_path / "broker", devices={"G01": "pw-g01"},
                worker_password="pw-worker")
     b.start()

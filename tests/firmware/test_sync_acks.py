@@ -9,15 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp import check  # noqa: E402
 from mp_run import MPProcess, mp_run  # noqa: E402
 
-from server.broker import Broker, mosquitto_binary  # noqa: E402
+from server.broker import mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
-from test_sync import GUN, FakeServer, _state, _touch, _wait  # noqa: E402
+from test_sync import GUN, RUN_DRIVER, _state, _touch, _wait  # noqa: E402
+from test_sync import env  # noqa: E402,F401 (the fixture)
 from tools.simulate import MPY_CODE_ALLOWANCE_K  # noqa: E402
 
 mosquitto_binary()
@@ -237,26 +236,7 @@ async def driver():
     print("REJECTED", [r["seq"] for r in listener.rejected])
     await sync.stop()
 
-
-async def main():
-    t = asyncio.create_task(sync.run())
-    await driver()
-    await asyncio.sleep_ms(100)
-    t.cancel()
-
-asyncio.run(main())
-"""
-
-
-@pytest.fixture
-def env(tmp_path):
-    b = Broker(tmp_path / "broker", devices={"G01": "pw-g01"},
-               worker_password="pw-worker")
-    b.start()
-    server = FakeServer(b)
-    yield b, server
-    server.close()
-    b.stop()
+""" + RUN_DRIVER
 
 
 def test_hostile_acks_over_mqtt_then_power_cut(tmp_path, env):

@@ -9,82 +9,26 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp_run import MPProcess  # noqa: E402
 
-from server.broker import Broker, mosquitto_binary  # noqa: E402
+from server.broker import mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
-from test_sync import GUN, FakeServer, _touch  # noqa: E402
+from test_sync import GUN, RUN_DRIVER, _touch  # noqa: E402
+from test_sync import env  # noqa: E402,F401 (the fixture)
 
 mosquitto_binary()
 
-# littlefs over a block device in RAM, mounted at /fl before the gun starts
-# (the script's DATA); `broken`: every program and erase fails (EIO).
+# littlefs over a simulated flash, mounted at /fl before the gun starts
+# (the script's DATA).
 FLASH = r"""
 import vfs, os
+from sim_flash import Flash, blank, fill
 BS = 512
 
-
-class RamFlash:
-    def __init__(self, blocks=64):
-        self.data = bytearray(b"\xff" * (blocks * BS))
-        self.n = blocks
-        self.broken = False
-
-    def readblocks(self, block, buf, off=0):
-        a = block * BS + off
-        buf[:] = memoryview(self.data)[a:a + len(buf)]
-
-    def writeblocks(self, block, buf, off=0):
-        if self.broken:
-            return -5
-        a = block * BS + off
-        self.data[a:a + len(buf)] = buf
-        return 0
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return self.n
-        if op == 5:
-            return BS
-        if op == 6:
-            if self.broken:
-                return -5
-            a = arg * BS
-            self.data[a:a + BS] = b"\xff" * BS
-        return 0
-
-
-dev = RamFlash()
+dev = Flash(blank(64 * BS), BS)
 vfs.VfsLfs2.mkfs(dev)
 vfs.mount(vfs.VfsLfs2(dev), "/fl")
-FILLERS = []
-
-
-def fill():
-    # files of a block, then smaller ones, until not one more byte fits
-    for size in (BS, 64, 16):
-        chunk = bytes(size)
-        while True:
-            name = "/fl/fill%d" % len(FILLERS)
-            try:
-                with open(name, "wb") as f:
-                    f.write(chunk)
-                FILLERS.append(name)
-            except OSError:
-                try:
-                    os.remove(name)
-                except OSError:
-                    pass
-                break
-    return len(FILLERS)
-
-
-def make_room():
-    while FILLERS:
-        os.remove(FILLERS.pop())
 """
 
 MISSED_DRIVER = r"""
@@ -107,10 +51,12 @@ async def driver():
     print("REV", store.rev(1042), sync.connects)
     # The flash fills up; the next revision arrives and cannot be stored.
     await until("fill", lambda: exists("fill"))
-    print("FILLED", fill())
+    fillers = fill("/fl", BS)
+    print("FILLED", len(fillers))
     # Room again (the journal compacted, say): asked for at once.
     await until("room", lambda: exists("room"))
-    make_room()
+    while fillers:
+        os.remove(fillers.pop())
     await until("rev 2", lambda: store.rev(1042) == 2)
     print("REV", store.rev(1042), sync.connects)
     # The flash fails when the next one arrives: asked for again at the
@@ -125,26 +71,7 @@ async def driver():
           sync.client.session_present)
     await sync.stop()
 
-
-async def main():
-    t = asyncio.create_task(sync.run())
-    await driver()
-    await asyncio.sleep_ms(100)
-    t.cancel()
-
-asyncio.run(main())
-"""
-
-
-@pytest.fixture
-def env(tmp_path):
-    b = Broker(tmp_path / "broker", devices={"G01": "pw-g01"},
-               worker_password="pw-worker")
-    b.start()
-    server = FakeServer(b)
-    yield b, server
-    server.close()
-    b.stop()
+""" + RUN_DRIVER
 
 
 def _snapshot(rev):
@@ -226,15 +153,7 @@ async def driver():
           listener.snaps, sync.connects, sync.link, repr(sync.last_error))
     await sync.stop()
 
-
-async def main():
-    t = asyncio.create_task(sync.run())
-    await driver()
-    await asyncio.sleep_ms(100)
-    t.cancel()
-
-asyncio.run(main())
-"""
+""" + RUN_DRIVER
 
 
 def test_errors_handling_messages_are_logged_and_the_session_goes_on(
