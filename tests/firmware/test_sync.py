@@ -275,7 +275,6 @@ def test_sync_end_to_end(tmp_path, env):
     broker, server = env
     snap = lambda o, rev, **kw: json.dumps(wire.snapshot(o, rev, "placed", "C", [], [], []))  # noqa: E731
     server.publish("pickgun/order/50", snap(50, 5), retain=True)
-    t0 = time.monotonic()
     gun = MPProcess(tmp_path, GUN, args=[str(tmp_path / "data"), str(broker.port),
                                          str(tmp_path), "crash"])
     try:
@@ -341,7 +340,6 @@ def test_sync_end_to_end(tmp_path, env):
             gun2.kill()
     finally:
         gun.kill()
-    elapsed = time.monotonic() - t0
 
     # every scan committed exactly once, first arrivals in seq order
     done = server.committed[("G01", ep)]
@@ -352,7 +350,6 @@ def test_sync_end_to_end(tmp_path, env):
             first.append(seq)
     assert first == list(range(1, 18)), first
     assert len(server.arrivals) > 17          # resends happened, harmlessly
-    assert elapsed < 90
 
 
 STATUS_DRIVER = r"""
