@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder: one headless Chromium per session."""
 import os
+import re
 
 import pytest
 
@@ -46,3 +47,25 @@ def signed_in_page(browser):
     yield open_page
     for page in pages:
         page.close()
+
+
+# The two screen sizes every back-office page is tried at: a laptop and a
+# tablet held upright (the warehouse office's iPads).
+WIDTHS = {"desktop": (1280, 900), "tablet": (820, 1180)}
+SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                           "test-output", "screenshots")
+
+
+@pytest.fixture
+def keep_screenshot(request):
+    """keep_screenshot(page, label): a full-page PNG kept in
+    test-output/screenshots/, named after the test and `label`, for a person
+    to look at after the run.  Returns the file's path."""
+    def keep(page, label=""):
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name + (
+            "-" + label if label else "")).strip("-")
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        path = os.path.join(SCREENSHOTS, name + ".png")
+        page.screenshot(path=path, full_page=True)
+        return path
+    return keep
