@@ -84,6 +84,24 @@ def can(action):
     return bool(staff) and role_allows(staff["role"], action)
 
 
+# What a page says beside an action the status allows but the role does
+# not: the back office shows such an action disabled, never hides it.
+NEEDS_TEXT = {
+    "associate": "Needs a signed-in staff member",
+    "csr": "Needs a CSR",
+    "supervisor": "Needs a supervisor",
+    "admin": "Needs an administrator",
+}
+
+
+def needs(action):
+    """"" when the signed-in staff member may do `action`, else what it
+    needs ("Needs a supervisor"), for a disabled button's title."""
+    if can(action):
+        return ""
+    return NEEDS_TEXT[ROLE_FOR.get(action, DEFAULT_ROLE)]
+
+
 def require(action):
     """Abort with 403 unless the signed-in staff member may do `action`."""
     if not can(action):
@@ -269,7 +287,7 @@ def init_app(app):
     sign_in.prepare()
     app.before_request(_before_request)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(csrf_token=csrf_token, can=can,
+    app.jinja_env.globals.update(csrf_token=csrf_token, can=can, needs=needs,
                                  current_staff=current_staff, ROLES=ROLES)
     app.register_blueprint(bp)
     for code in (400, 403, 404, 405, 413):
