@@ -90,7 +90,8 @@ class NotAllowed(LabelError):
 
 class UnknownBottles(LabelError, LookupError):
     def __init__(self, serials):
-        super().__init__("Unknown bottle serial(s): " + ", ".join(serials))
+        super().__init__("Unknown bottle serial%s: %s" % (
+            "" if len(serials) == 1 else "s", ", ".join(serials)))
         self.serials = list(serials)
 
 

@@ -11,6 +11,7 @@ from server import order_states as states
 from server.db import now, parse_id, write
 from server.fields import BadInput
 from server.snapshots import bump_rev
+from server.wording import counted
 
 NOTE_MAX = 500          # the gun shows notes as scrolling alerts
 CARRIER_MAX = 40
@@ -338,8 +339,9 @@ def apply_action(db, order_id, action, actor, params=None):
                 if _releases_picks(before, after):
                     count = _release_picks(db, order_id, "picked")
                     if count:
-                        detail = _join(detail, "%d picked bottle(s) returned "
-                                       "to inventory" % count)
+                        detail = _join(detail, "%s returned to inventory"
+                                       % counted(count, "picked bottle",
+                                                 "picked bottles"))
                 gun_visible = True
             _history(db, order_id, action, before, after, actor, detail)
             if gun_visible:
@@ -436,10 +438,10 @@ def _ship(db, order, actor, params):
                "(SELECT serial FROM picks WHERE order_id = ? "
                " AND status = 'accepted')", [order["id"]])
     units = sum(l["qty"] for l in lines)
-    detail = "%d bottles" % units
+    detail = counted(units, "bottle")
     if carrier:
         detail += ", " + carrier + (" " + tracking if tracking else "")
-    return "Order shipped (%d bottles)." % units, detail, True
+    return "Order shipped (%s)." % counted(units, "bottle"), detail, True
 
 
 def _mark_delivered(db, order, actor, params):
@@ -449,8 +451,9 @@ def _mark_delivered(db, order, actor, params):
 
 def _reset_picking(db, order, actor, params):
     count = _release_picks(db, order["id"])
-    return ("Picking reset: %d bottle(s) returned to inventory." % count,
-            "%d bottle(s) returned to inventory" % count, True)
+    bottles = counted(count, "bottle")
+    return ("Picking reset: %s returned to inventory." % bottles,
+            "%s returned to inventory" % bottles, True)
 
 
 def _return_bottles(db, order, actor, params):
@@ -461,8 +464,8 @@ def _return_bottles(db, order, actor, params):
                      " status = 'accepted') AND status = 'shipped'",
                      [order["id"]])
     count = cur.rowcount
-    return ("%d bottle(s) marked returned." % count,
-            "%d bottle(s) returned" % count, False)
+    bottles = counted(count, "bottle")
+    return ("%s marked returned." % bottles, "%s returned" % bottles, False)
 
 
 def _archive(db, order, actor, params):

@@ -18,6 +18,7 @@ from server import order_states as states
 from server import orders
 from server.db import now
 from server.labels import _latin1
+from server.wording import counted
 
 PAGE = "Letter"
 FONT = "Helvetica"
@@ -282,8 +283,8 @@ def shipping_receipt(data):
     grams = sum(l["line_grams"] for l in data["lines"])
     units = sum(l["qty"] for l in data["lines"])
     doc.set_font(FONT, "", 9)
-    doc.cell(doc.width, 6, _latin1("%d unit(s), %.1f g of cannabis"
-                                   % (units, grams)), new_x="LMARGIN",
+    doc.cell(doc.width, 6, _latin1("%s, %.1f g of cannabis"
+                                   % (counted(units, "unit"), grams)), new_x="LMARGIN",
              new_y="NEXT")
     _money_block(doc, data)
     return doc.output_bytes()
@@ -346,8 +347,9 @@ def dispensing_record(data):
     grams = sum(b["grams"] or 0 for b in bottles)
     doc.set_font(FONT, "B", 10)
     doc.ln(1)
-    doc.cell(doc.width, 6, _latin1("%d bottle(s), %.1f g in total"
-                                   % (len(bottles), grams)), align="R",
+    doc.cell(doc.width, 6, _latin1("%s, %.1f g in total"
+                                   % (counted(len(bottles), "bottle"),
+                                      grams)), align="R",
              new_x="LMARGIN", new_y="NEXT")
     return doc.output_bytes()
 

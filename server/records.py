@@ -15,6 +15,7 @@ from server.db import now
 from server.fields import choice as _choice
 from server.fields import fmt_grams
 from server.fields import optional_text as _optional
+from server.wording import counted
 from server.fields import text as _text
 from server.orders import (ActionRefused, BadInput, record_history,
                            require_order, transaction)
@@ -305,9 +306,10 @@ def record_destruction(db, order_id, values, actor):
                                     "the page" % serial)
         record_history(db, order_id, "record_destruction", order["status"],
                        order["status"], actor, _short(
-                           "%d bottle(s) %s, %s g, %s at %s on %s; "
+                           "%s %s, %s g, %s at %s on %s; "
                            "witnesses %s and %s" % (
-                               len(serials), ", ".join(serials),
+                               counted(len(serials), "bottle"),
+                               ", ".join(serials),
                                fmt_grams(weight),
                                DESTRUCTION_METHODS[method],
                                location, destroyed_on, witness_1,
@@ -327,7 +329,7 @@ def _check_weight(weight, bottles):
     declared, limit = weight_limit(bottles)
     if weight > limit + 1e-9:
         raise BadInput(
-            "Net weight: at most %s g for the bottle(s) chosen (%s g "
+            "Net weight: at most %s g for the bottles chosen (%s g "
             "declared, plus %d%% for weighing)" % (
                 fmt_grams(limit), fmt_grams(declared),
                 round(WEIGHT_TOLERANCE * 100)))

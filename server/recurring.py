@@ -23,6 +23,7 @@ from server import clients, fields
 from server import order_states as states
 from server.db import connect, now, parse_id, parse_int
 from server.orders import QTY_MAX, BadInput, create_order, transaction
+from server.wording import counted
 
 SPLIT_GRAMS = 150.0
 DAY_MIN, DAY_MAX = 1, 31
@@ -423,5 +424,5 @@ def recurring_run_command(today, db_path):
         click.echo(describe(result))
     made = sum(len(r["orders"]) for r in results)
     skipped = sum(r["outcome"] == "skipped" for r in results)
-    click.echo("%s: %d order%s generated, %d skipped." % (
-        day.isoformat(), made, "" if made == 1 else "s", skipped))
+    click.echo("%s: %s generated, %d skipped." % (
+        day.isoformat(), counted(made, "order"), skipped))

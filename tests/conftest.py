@@ -3,6 +3,7 @@ import os
 import re
 
 import pytest
+from widths import WIDTHS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -49,9 +50,6 @@ def signed_in_page(browser):
         page.close()
 
 
-# The two screen sizes every back-office page is tried at: a laptop and a
-# tablet held upright (the warehouse office's iPads).
-WIDTHS = {"desktop": (1280, 900), "tablet": (820, 1180)}
 SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                            "test-output", "screenshots")
 
@@ -63,9 +61,17 @@ def keep_screenshot(request):
     to look at after the run.  Returns the file's path."""
     def keep(page, label=""):
         name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name + (
-            "-" + label if label else "")).strip("-")
+            "-" + label if label else ""))
+        name = re.sub("-{2,}", "-", name).strip("-")
         os.makedirs(SCREENSHOTS, exist_ok=True)
         path = os.path.join(SCREENSHOTS, name + ".png")
         page.screenshot(path=path, full_page=True)
         return path
     return keep
+
+
+@pytest.fixture(params=list(WIDTHS))
+def screen(request):
+    """(label, (width, height)) of each screen size in WIDTHS: a test that
+    takes it runs once per size."""
+    return request.param, WIDTHS[request.param]

@@ -9,6 +9,7 @@ from server import auth, dashboard
 from server import order_states as states
 from server import orders
 from server.db import get_db
+from server.wording import counted
 from shared import wire
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -111,6 +112,11 @@ def reason_text(reason):
     return wire.reason_text(reason) if reason else ""
 
 
+@bp.app_template_filter("counted")
+def counted_filter(n, noun, plural_form=None):
+    return counted(n, noun, plural_form)
+
+
 @bp.app_template_filter("grams")
 def grams(value):
     return ("%.1f g" % value) if value else ""
@@ -152,8 +158,8 @@ def archive_all(status):
     if status not in BULK_ARCHIVE:
         abort(404)
     count = orders.archive_all(get_db(), status, actor())
-    flash("Archived %d order%s in status %s." % (
-        count, "" if count == 1 else "s", status_label(status)), "success")
+    flash("Archived %s in status %s." % (
+        counted(count, "order"), status_label(status)), "success")
     return redirect(url_for(".index"))
 
 

@@ -14,6 +14,7 @@ from server import auth, records
 from server import order_states as states
 from server import orders
 from server.db import get_db
+from server.wording import counted
 
 bp = Blueprint("records", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -135,8 +136,8 @@ def add_destruction(order_id):
         order_id, "destruction", "record_destruction",
         lambda: records.record_destruction(get_db(), order_id, fields,
                                            auth.actor()),
-        lambda d: "Destruction #%d recorded: %d bottle(s) destroyed." % (
-            d["id"], len(d["bottles"])))
+        lambda d: "Destruction #%d recorded: %s destroyed." % (
+            d["id"], counted(len(d["bottles"]), "bottle")))
 
 
 @bp.post("/orders/<id:order_id>/destructions/<id:destruction_id>/undo")

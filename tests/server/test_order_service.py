@@ -127,7 +127,7 @@ def test_reset_picking_returns_bottles_to_stock(demo, placed):
     assert len(serials) == 3
     rev = order_row(demo, placed)["rev"]
     result = orders.apply_action(demo, placed, "reset_picking", "tester")
-    assert "3 bottle(s)" in result["message"]
+    assert "3 bottles" in result["message"]
     for serial in serials:
         b = demo["bottles"].get(serial)
         assert (b["status"], b["order_id"]) == ("in_stock", None)

@@ -229,12 +229,12 @@ def test_tab_lists_bottles_and_records_a_destruction(client, demo, returned):
     response = client.post("/orders/1001/destructions", data=form(returned),
                            follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "flash-success" in html and "2 bottle(s) destroyed" in html
+    assert "flash-success" in html and "2 bottles destroyed" in html
     assert "Sam Supervisor and Alex Admin" in html
     assert "Vault room B" in html and "5.8 g" in html
     assert "Incineration" in html
     assert 'name="serials"' not in html            # nothing left to destroy
-    assert "2 of 2 bottle(s) destroyed" in html
+    assert "2 of 2 bottles destroyed" in html
     assert {bottle_status(demo, s) for s in returned} == {"destroyed"}
 
 
