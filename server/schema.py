@@ -461,13 +461,15 @@ NEVER_REUSED = (
     "returned_grams",   # credit rows in the API and on the page
     "recurring_orders", # "Recurring order #N" pages; orders keep the id
 )
-# Left as they are, their ids never leaving the database: order_lines,
-# picks and device_events (the gun names an event by device, ep and seq;
-# the worker numbers events itself), order_history and client_history
-# (read in order, never by id), malformed_messages, recurring_lines,
-# recurring_runs.  Bottles are known by their serial (text) and devices,
-# products and lots by text ids: their hidden rowid is never used.
-# order_search is keyed by the order id it mirrors, never a new one.
+# Left as they are, their ids naming nothing outside the database:
+# order_lines and picks (listed in the API's order detail, but nothing
+# asks for one by its id), device_events (a gun names its event by
+# device, ep and seq; the worker numbers events itself), order_history
+# and client_history (read in order, never by id), malformed_messages,
+# recurring_lines, recurring_runs.  Bottles are known by their serial
+# (text) and devices, products and lots by text ids: their hidden rowid
+# is never used.  order_search is keyed by the order id it mirrors,
+# never a new one.
 
 # Where a number of a NEVER_REUSED table is remembered besides its own
 # rows and the columns declared as foreign keys to it (m016 finds those
