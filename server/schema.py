@@ -1,5 +1,7 @@
 """Tables, as sqlite-utils migrations: append new migrations, never edit
 an applied one."""
+import re
+
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("pickgun")
@@ -434,3 +436,215 @@ def m015_snapshot_offered(db):
     # (server.snapshots).
     db["orders"].add_column("offered_rev", int, not_null_default=0)
     db.execute("UPDATE orders SET offered_rev = published_rev")
+
+
+# ------------------------------------------------ ids never reused (m016)
+# Tables whose id leaves the database: printed, scanned, sent to a gun,
+# shown as a number or kept in a URL or cookie.  Such an id must never
+# name a second row, even after the first is deleted (an Open order, or a
+# row removed by hand): a label, QR code, note, bookmark or gun that still
+# holds it would then name another client's record.  A plain INTEGER
+# PRIMARY KEY hands out max(id) + 1, so deleting the newest row frees its
+# number; AUTOINCREMENT never hands a number out twice.
+NEVER_REUSED = (
+    "clients",          # client pages, Client Portal session cookies
+    "staff",            # staff session cookies, the Staff page's forms
+    "shipping_rates",   # orders keep the rate id: receipts and shipping
+                        # labels reprinted later look the rate up
+    "orders",           # order number on every page, label and receipt;
+                        # QR code PGO:<id>, MQTT topic and gun snapshots
+    "notes",            # note ids go to the guns in snapshots and come
+                        # back in notes_ack
+    "documents",        # download URLs
+    "complaints",       # "Complaint #N" on the page and in the history
+    "destructions",     # "Destruction #N" on the page and in the history
+    "returned_grams",   # credit rows in the API and on the page
+    "recurring_orders", # "Recurring order #N" pages; orders keep the id
+)
+# Left as they are, their ids naming nothing outside the database:
+# order_lines and picks (listed in the API's order detail, but nothing
+# asks for one by its id), device_events (a gun names its event by
+# device, ep and seq; the worker numbers events itself), order_history
+# and client_history (read in order, never by id), malformed_messages,
+# recurring_lines, recurring_runs.  Bottles are known by their serial
+# (text) and devices, products and lots by text ids: their hidden rowid
+# is never used.  order_search is keyed by the order id it mirrors,
+# never a new one.
+
+# Where a number of a NEVER_REUSED table is remembered besides its own
+# rows and the columns declared as foreign keys to it (m016 finds those
+# in the schema): SQL giving the highest.  A gun event names an order
+# that existed only if it was accepted or refused for a reason judged
+# after the order was found (docs/protocol.md, Rejection reasons).
+_REMEMBERED = {
+    "orders": (
+        "SELECT max(order_id) FROM device_events "
+        "WHERE typeof(order_id) = 'integer' AND (outcome = 'accepted' "
+        " OR reason IN ('not_pickable', 'unknown_bottle', 'lot_mismatch', "
+        " 'duplicate', 'bottle_taken', 'not_in_stock', 'over_pick', "
+        " 'unknown_note'))",
+        "SELECT max(order_id) FROM order_search "
+        "WHERE typeof(order_id) = 'integer'",
+        # Orders a recurring order generated, "1021,1022": kept when the
+        # CSR deleted them while still Open.
+        "SELECT max(CAST(value AS INTEGER)) FROM recurring_runs, "
+        " json_each(CASE WHEN json_valid('[' || order_ids || ']') "
+        " THEN '[' || order_ids || ']' ELSE '[]' END) "
+        "WHERE typeof(value) = 'integer'",
+    ),
+    "notes": (
+        # Note ids an associate acknowledged on a gun.
+        "SELECT max(value) FROM device_events, json_each(CASE WHEN "
+        " json_valid(payload) THEN payload ELSE '{}' END, '$.n') "
+        "WHERE kind = 'notes_ack' AND outcome = 'accepted' "
+        " AND typeof(value) = 'integer'",
+    ),
+    "complaints": (
+        "SELECT max(CAST(substr(detail, 2) AS INTEGER)) FROM order_history "
+        "WHERE action IN ('add_complaint', 'resolve_complaint') "
+        " AND detail GLOB '#[0-9]*'",
+    ),
+    "destructions": (
+        "SELECT max(CAST(substr(detail, 2) AS INTEGER)) FROM order_history "
+        "WHERE action = 'undo_destruction' AND detail GLOB '#[0-9]*'",
+    ),
+    "recurring_orders": (
+        "SELECT max(recurring_id) FROM orders "
+        "WHERE typeof(recurring_id) = 'integer'",
+    ),
+    "shipping_rates": (
+        "SELECT max(shipping_rate_id) FROM orders "
+        "WHERE typeof(shipping_rate_id) = 'integer'",
+        "SELECT max(shipping_rate_id) FROM recurring_orders "
+        "WHERE typeof(shipping_rate_id) = 'integer'",
+    ),
+}
+
+# How sqlite-utils writes such a table: its id column first.
+_ID_COLUMN = re.compile(r'CREATE TABLE "([^"]+)" \((\s*"id" INTEGER '
+                        r'PRIMARY KEY),')
+
+
+@migrations(transactional=False)
+def m016_ids_never_reused(db):
+    """Rebuild the NEVER_REUSED tables with AUTOINCREMENT (SQLite's
+    twelve-step table change, lang_altertable.html#otheralter) and retire
+    every number already handed out that the database still remembers.
+
+    Dropping a table that others reference needs foreign keys off, and
+    PRAGMA foreign_keys does nothing inside a transaction: so this
+    migration runs outside the runner's transaction (transactional=False)
+    and opens its own.  It may run twice (stopped after its commit,
+    before the runner recorded it): a table already rebuilt is left as
+    it is, and the numbers retired are only ever raised.  It copies every
+    order once: some seconds per hundred thousand orders, once."""
+    conn = db.conn
+    if conn.in_transaction:
+        raise RuntimeError("m016 must start outside a transaction")
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Rows whose parent was already missing (removed by hand with
+            # foreign keys off) stay as they were; the rebuild must add
+            # none.
+            before = _foreign_key_violations(conn)
+            _rebuild_autoincrement(conn, NEVER_REUSED)
+            for table in NEVER_REUSED:
+                _retire_remembered(conn, table)
+            broken = _foreign_key_violations(conn) - before
+            if broken:
+                raise RuntimeError("m016 would break foreign keys: %r"
+                                   % sorted(broken)[:10])
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.execute("PRAGMA foreign_keys = %d" % foreign_keys)
+
+
+def _foreign_key_violations(conn):
+    return {tuple(r) for r in conn.execute("PRAGMA foreign_key_check")}
+
+
+def _schema(conn, where, args=()):
+    return [tuple(r) for r in conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE "
+        + where + " ORDER BY rowid", args)]
+
+
+def _rebuild_autoincrement(conn, tables):
+    """Each table in `tables` not yet AUTOINCREMENT: created anew with
+    the same definition plus AUTOINCREMENT, its rows copied (numbers
+    kept), the old one dropped, the new one renamed, its indexes and
+    query-planner statistics restored.  Every trigger and view is
+    dropped first and created again last, word for word and in their
+    order: a trigger naming a dropped table would make the rename fail,
+    and triggers must not fire on the copy."""
+    todo = []
+    for table in tables:
+        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE "
+                              "type = 'table' AND name = ?",
+                              [table]).fetchone()
+        if "AUTOINCREMENT" in sql.upper():
+            continue
+        match = _ID_COLUMN.match(sql)
+        if match is None or match.group(1) != table:
+            raise RuntimeError("m016: unexpected definition of %s: %s"
+                               % (table, sql))
+        todo.append((table, sql, match))
+    if not todo:
+        return
+    dependents = _schema(conn, "type IN ('trigger', 'view') "
+                         "AND sql IS NOT NULL")
+    for kind, name, _, _ in reversed(dependents):
+        conn.execute('DROP %s "%s"' % (kind.upper(), name))
+    stat_tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' "
+        "AND name IN ('sqlite_stat1', 'sqlite_stat4') ORDER BY name")]
+    for table, sql, match in todo:
+        new = "_m016_new_" + table
+        indexes = _schema(conn, "type = 'index' AND tbl_name = ? "
+                          "AND sql IS NOT NULL", [table])
+        stats = {s: conn.execute('SELECT * FROM "%s" WHERE tbl = ?' % s,
+                                 [table]).fetchall() for s in stat_tables}
+        conn.execute('CREATE TABLE "%s" (%s AUTOINCREMENT%s' % (
+            new, match.group(2), sql[match.end(2):]))
+        conn.execute('INSERT INTO "%s" SELECT * FROM "%s"' % (new, table))
+        conn.execute('DROP TABLE "%s"' % table)
+        conn.execute('ALTER TABLE "%s" RENAME TO "%s"' % (new, table))
+        for _, _, _, index_sql in indexes:
+            conn.execute(index_sql)
+        for stat, rows in stats.items():
+            for row in rows:
+                conn.execute('INSERT INTO "%s" VALUES (%s)' % (
+                    stat, ", ".join("?" * len(row))), tuple(row))
+    for _, _, _, dependent_sql in dependents:
+        conn.execute(dependent_sql)
+
+
+def _retire_remembered(conn, table):
+    """Raise `table`'s AUTOINCREMENT counter (sqlite_sequence) to the
+    highest number it has handed out that the database remembers: its
+    rows, any column declared as a foreign key to it, and _REMEMBERED."""
+    queries = ['SELECT max(id) FROM "%s"' % table]
+    for (name,) in conn.execute("SELECT name FROM sqlite_master "
+                                "WHERE type = 'table' ORDER BY name"):
+        for key in conn.execute("SELECT \"from\", \"to\" FROM "
+                                "pragma_foreign_key_list(?) "
+                                "WHERE \"table\" = ?", [name, table]):
+            if key[1] in (None, "id"):
+                queries.append(
+                    'SELECT max("%s") FROM "%s" WHERE typeof("%s") = '
+                    "'integer'" % (key[0], name, key[0]))
+    queries.extend(_REMEMBERED.get(table, ()))
+    highest = max([conn.execute(q).fetchone()[0] or 0 for q in queries])
+    if highest <= 0:
+        return
+    cur = conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) "
+                       "WHERE name = ?", [highest, table])
+    if cur.rowcount == 0:
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+                     [table, highest])
