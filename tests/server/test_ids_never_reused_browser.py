@@ -5,16 +5,12 @@ label printed for the deleted order never names the new one."""
 import io
 import re
 
-import pytest
 import zxingcpp
 from PIL import Image
 
 from server import orders
 from shared import wire
 
-# The widths every back-office page is tried at (WIDTHS in
-# tests/conftest.py, which test modules cannot import by name).
-WIDTHS = {"desktop": (1280, 900), "tablet": (820, 1180)}
 DANIEL = 2
 
 
@@ -29,16 +25,15 @@ def shown_order(page):
     return number, caption, scanned
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
 def test_deleted_order_number_is_not_given_to_the_next_order(
-        signed_in_page, live_server, demo, keep_screenshot, width):
+        signed_in_page, live_server, demo, keep_screenshot, screen):
     # A CSR took an order by phone, not placed yet: the newest order.
     deleted = orders.create_order(demo, DANIEL, [("CBD-OIL-30", 1)],
                                   actor="csr")
     assert deleted == demo.execute("SELECT max(id) FROM orders") \
         .fetchone()[0]
 
-    page = signed_in_page(live_server, "supervisor", viewport=WIDTHS[width])
+    page = signed_in_page(live_server, "supervisor", viewport=screen[1])
     page.goto("%s/orders/%d" % (live_server, deleted))
     old_code = wire.order_code(deleted)
     assert shown_order(page) == (deleted, old_code, [old_code])
