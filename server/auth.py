@@ -25,7 +25,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect,
                    render_template, request, session, url_for)
 from werkzeug.exceptions import NotFound
 
-from server import fields, sessions, sign_in, staff
+from server import fields, order_states, sessions, sign_in, staff
 from server.db import connect, get_db, now, write
 
 ROLES = staff.ROLES
@@ -107,7 +107,7 @@ def require(action):
     if not can(action):
         abort(403, "Your role (%s) may not do this: %s needs %s or above."
               % (ROLES.get((current_staff() or {}).get("role"), "none"),
-                 action.replace("_", " "),
+                 order_states.label(action),
                  ROLES[ROLE_FOR.get(action, DEFAULT_ROLE)]))
 
 

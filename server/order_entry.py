@@ -6,9 +6,9 @@ from server import order_states as states
 from server import pricing
 from server.db import now
 from server.orders import (CARRIER_MAX, QTY_MAX, TRACKING_MAX,
-                           ActionRefused, BadInput, _clean, _optional,
-                           _parse_lines, _parse_qty, _prices, _rate,
-                           clean_sku, order_lines)
+                           ActionRefused, BadInput, _clean, _money,
+                           _optional, _parse_lines, _parse_qty, _prices,
+                           _rate, clean_sku, order_lines)
 
 
 def _confirm_payment(db, order, actor, params):
@@ -202,10 +202,6 @@ def _amount(params, name, what):
     except ValueError as e:
         raise BadInput(str(e)) from None
     return None
-
-
-def _money(cents):
-    return "$%s" % format((cents or 0) / 100, ",.2f")
 
 
 ENTRY_EFFECTS = {

@@ -78,6 +78,26 @@ _ACTIONS = [
 ]
 ACTIONS = {a.name: a for a in _ACTIONS}
 
+# Names the order history records besides ACTIONS.
+HISTORY_LABELS = {
+    "create": "Create Order",
+    "notes_ack": "Acknowledge Notes",
+    "print_labels": "Print Labels",
+    "resolve_complaint": "Resolve Complaint",
+    "undo_destruction": "Undo Destruction",
+}
+
+
+def label(name, order=None):
+    """The one name every page and message gives action `name` (its
+    ACTIONS label).  Given the order, Archive/Unarchive Order names the
+    one it will do: "Archive Order" or "Unarchive Order"."""
+    if name == "archive" and order is not None:
+        return "Unarchive Order" if order["archived"] else "Archive Order"
+    if name in ACTIONS:
+        return ACTIONS[name].label
+    return HISTORY_LABELS.get(name) or str(name).replace("_", " ").capitalize()
+
 
 class IllegalAction(Exception):
     """An action the order's status does not allow."""

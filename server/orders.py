@@ -396,14 +396,20 @@ def _releases_picks(before, after):
         and not states.awaiting_fulfilment(after)
 
 
+def _picked_serials(db, order_id, bottle_status=None):
+    """Serials of the order's accepted picks, optionally only those whose
+    bottle is in `bottle_status` ('picked', 'shipped'...)."""
+    cond = "" if bottle_status is None else " AND b.status = ?"
+    args = [order_id] + ([] if bottle_status is None else [bottle_status])
+    return [r["serial"] for r in db.execute(
+        "SELECT k.serial FROM picks k JOIN bottles b ON b.serial = k.serial "
+        "WHERE k.order_id = ? AND k.status = 'accepted'" + cond, args)]
+
+
 def _release_picks(db, order_id, bottle_status=None):
     """Mark accepted picks 'reset' and return their bottles to stock.
     bottle_status limits it to bottles in that status.  Returns count."""
-    cond = "" if bottle_status is None else " AND b.status = ?"
-    args = [order_id] + ([] if bottle_status is None else [bottle_status])
-    serials = [r["serial"] for r in db.execute(
-        "SELECT k.serial FROM picks k JOIN bottles b ON b.serial = k.serial "
-        "WHERE k.order_id = ? AND k.status = 'accepted'" + cond, args)]
+    serials = _picked_serials(db, order_id, bottle_status)
     for serial in serials:
         db.execute("UPDATE picks SET status = 'reset' WHERE serial = ? "
                    "AND order_id = ? AND status = 'accepted'",
@@ -415,17 +421,24 @@ def _release_picks(db, order_id, bottle_status=None):
 
 # Effects: (db, order, actor, params) -> (message, history detail,
 # whether guns must see it).  Status changes are applied by apply_action.
-def _ship(db, order, actor, params):
-    lines = order_lines(db, order["id"])
+def _unshippable(lines):
+    """Why an order with these lines cannot ship yet, or None."""
     short = ["%s (%d of %d)" % (l["sku"], l["picked"], l["qty"])
              for l in lines if l["picked"] < l["qty"]]
     if short:
-        raise ActionRefused("Cannot ship: not every line is fully picked: "
-                            + ", ".join(short))
+        return "not every line is fully picked: " + ", ".join(short)
     over = [l["sku"] for l in lines if l["picked"] > l["qty"]]
     if over:
-        raise ActionRefused("Cannot ship: more bottles picked than ordered "
-                            "for " + ", ".join(over) + "; reset picking.")
+        return ("more bottles picked than ordered for %s; use %s"
+                % (", ".join(over), states.label("reset_picking")))
+    return None
+
+
+def _ship(db, order, actor, params):
+    lines = order_lines(db, order["id"])
+    problem = _unshippable(lines)
+    if problem:
+        raise ActionRefused("Cannot ship: %s." % problem)
     # Shipping records carrier, tracking and date; the carrier defaults
     # to the one chosen with the shipping rate.
     carrier = _optional(params.get("carrier"), "Carrier", CARRIER_MAX) \
@@ -472,13 +485,15 @@ def _archive(db, order, actor, params):
     archived = 0 if order["archived"] else 1
     db["orders"].update(order["id"], {"archived": archived})
     word = "archived" if archived else "unarchived"
-    return "Order %s." % word, word, False
+    message = ("Order #%d archived: the dashboard lists it under Archived."
+               if archived else "Order #%d unarchived: the dashboard lists "
+               "it among active orders again.") % order["id"]
+    return message, word, False
 
 
 def _delete(db, order, actor, params):
     order_id = order["id"]
-    if db.execute("SELECT 1 FROM documents WHERE order_id = ?",
-                  [order_id]).fetchone():
+    if _has_documents(db, order_id):
         # Uploaded records are kept: cancel the order instead.
         raise ActionRefused("Cannot delete: the order has uploaded "
                             "documents; cancel it instead.")
@@ -487,7 +502,12 @@ def _delete(db, order, actor, params):
     db.execute("UPDATE bottles SET order_id = NULL WHERE order_id = ?",
                [order_id])
     db.execute("DELETE FROM orders WHERE id = ?", [order_id])
-    return "Order %d deleted." % order_id, None, False
+    return "Order #%d deleted." % order_id, None, False
+
+
+def _has_documents(db, order_id):
+    return db.execute("SELECT 1 FROM documents WHERE order_id = ?",
+                      [order_id]).fetchone() is not None
 
 
 def _record_only(db, order, actor, params):
@@ -505,6 +525,88 @@ _EFFECTS = {
     "archive": _archive,
     "delete": _delete,
 }
+
+
+# -------------------------------------------------------- before acting
+def effect_text(db, order, action):
+    """What `action` will do to `order`, in a sentence or two, for a page
+    to say before the CSR does it.  It asks the rules the effects above
+    follow (_releases_picks, _unshippable, _has_documents...), so the page
+    says what the action does.  IllegalAction if the status does not
+    allow it."""
+    before = order["status"]
+    after = states.target(before, action)
+    order_id = order["id"]
+    said = []
+    if after != before:
+        said.append("The order moves to %s." % states.STATUS_LABELS[after])
+    if action == "ship":
+        problem = _unshippable(order_lines(db, order_id))
+        if problem:
+            said.append("It cannot ship yet: %s." % problem)
+        else:
+            count = len(_picked_serials(db, order_id))
+            said.append("Its %s %s recorded as shipped, with the carrier, "
+                        "the tracking number and today's date." % (
+                            _bottles(count), "is" if count == 1 else "are"))
+    elif action in ("refuse", "cancel", "refund"):
+        if _releases_picks(before, after):
+            count = len(_picked_serials(db, order_id, "picked"))
+            said.append("Its %s go%s back to inventory." % (
+                _bottles(count, "picked"), "es" if count == 1 else "")
+                if count else "No bottle has been picked for it: stock "
+                "does not change.")
+        elif before == states.SHIPPED:
+            count = len(_picked_serials(db, order_id))
+            said.append("Its %s stay%s recorded as shipped." % (
+                _bottles(count, "shipped"), "s" if count == 1 else ""))
+        if action == "refund":
+            said.append("Pickgun records that the order's %s goes back "
+                        "to the client; it moves no money itself." % _money(
+                            order["total_cents"]))
+    elif action == "reset_picking":
+        count = len(_picked_serials(db, order_id))
+        shipped = len(_picked_serials(db, order_id, "shipped"))
+        if not count:
+            said.append("No bottle is picked for it: only the order history "
+                        "records the reset.")
+        else:
+            said.append("Every bottle picked for it (%d%s) goes back to "
+                        "inventory as in stock; the order stays %s%s." % (
+                            count, ", %d of them shipped" % shipped
+                            if shipped else "", states.STATUS_LABELS[before],
+                            ", to be picked again"
+                            if states.awaiting_fulfilment(before) else ""))
+    elif action == "return_bottles":
+        count = len(_picked_serials(db, order_id, "shipped"))
+        said.append("Its %s %s marked returned and wait%s in quarantine for "
+                    "destruction or restocking; the order stays %s." % (
+                        _bottles(count, "shipped"),
+                        "is" if count == 1 else "are",
+                        "s" if count == 1 else "",
+                        states.STATUS_LABELS[before]) if count else
+                    "No bottle of this order is recorded as shipped: none "
+                    "will be marked returned.")
+    elif action == "delete":
+        if _has_documents(db, order_id):
+            said.append("It has uploaded documents, so it cannot be "
+                        "deleted: cancel it instead.")
+        else:
+            said.append("Order #%d, its items, notes and history are "
+                        "removed for good. This cannot be undone." % order_id)
+    if not said:
+        said.append("%s is recorded in the order history." % states.label(
+            action, order))
+    return " ".join(said)
+
+
+def _bottles(count, kind=""):
+    return "%d %sbottle%s" % (count, kind + " " if kind else "",
+                              "" if count == 1 else "s")
+
+
+def _money(cents):
+    return "$%s" % format((cents or 0) / 100, ",.2f")
 
 
 # ---------------------------------------------------------------- helpers

@@ -6,7 +6,11 @@ Total Due; NULL counts as 0): the receipts print what the order says,
 they never recompute it.  The Dispensing Record lists every bottle
 dispensed with the order (its accepted picks) with serial, product, lot,
 packaging and expiry dates and grams, under the client's registration and
-prescriber: the record of sale the regulations keep for 7 years.
+prescriber: the record of sale the regulations keep for 7 years.  From the
+moment the order is placed, before a bottle is picked, it also lists what
+is ordered but not picked ("not yet picked"), so every version says how
+far dispensing had gone.  Whether a document can be generated at all is
+refusal(): render() refuses by it, the pages offer by it (offers()).
 
 server.documents keeps each rendering as a new version of the order's
 document; this module only reads."""
@@ -66,10 +70,37 @@ def receipt_data(db, order_id, producer=None):
     }
 
 
+# -------------------------------------------------------- what can be
+def refusal(data, kind):
+    """Why `kind` cannot be generated from `data` (receipt_data), as
+    "No Policy Receipt: ...", or None.  render() refuses by it and the
+    pages offer by it (offers), so what is offered can be generated."""
+    client, cents = data["client"], data["money"]
+    if kind == documents.POLICY_RECEIPT and not client.get("coverage_name") \
+            and not cents["coverage_cents"]:
+        return "No %s: the client has no coverage policy on file." % (
+            documents.KIND_LABELS[kind])
+    return None
+
+
+def offers(db, order_id, producer=None):
+    """[{"kind", "label", "refusal"}] for each of documents.GENERATED_KINDS:
+    refusal is None when it can be generated for the order (its status
+    aside: Generate Documents is order_states' decision)."""
+    data = receipt_data(db, order_id, producer)
+    return [{"kind": kind, "label": documents.KIND_LABELS[kind],
+             "refusal": refusal(data, kind)}
+            for kind in documents.GENERATED_KINDS]
+
+
 # ------------------------------------------------------------ rendering
 def render(db, order_id, kind, actor, producer=None):
-    """The PDF bytes of `kind` (documents.GENERATED_KINDS) for the order."""
+    """The PDF bytes of `kind` (documents.GENERATED_KINDS) for the order;
+    NothingToReceipt when refusal() says it cannot be generated."""
     data = receipt_data(db, order_id, producer)
+    problem = refusal(data, kind)
+    if problem:
+        raise NothingToReceipt(problem)
     data["generated_by"] = actor or ""
     data["generated_at"] = now()
     return _RENDERERS[kind](data)
@@ -292,10 +323,6 @@ def shipping_receipt(data):
 
 def policy_receipt(data):
     o, c, m = data["order"], data["client"], data["money"]
-    if not c.get("coverage_name") and not m["coverage_cents"]:
-        raise NothingToReceipt(
-            "The client has no coverage policy on file: there is no policy "
-            "receipt to generate.")
     doc = _Doc("Policy Receipt", data)
     percent = c.get("coverage_percent")
     cap = c.get("coverage_max_cents")
@@ -320,12 +347,14 @@ def policy_receipt(data):
 
 
 def dispensing_record(data):
+    """Every bottle dispensed (picked) with the order, and what is ordered
+    but not picked: an order gets its record from the moment it is
+    placed, before a bottle is picked, and a new version as picking goes
+    on."""
     o, c = data["order"], data["client"]
     bottles = data["bottles"]
-    if not bottles:
-        raise NothingToReceipt(
-            "No bottle has been dispensed with this order yet: pick its "
-            "bottles first.")
+    status = states.STATUS_LABELS.get(o["status"], o["status"])
+    picking = states.awaiting_fulfilment(o["status"])
     doc = _Doc("Dispensing Record", data)
     shipped = o.get("shipped_at")
     doc.fields(_client_block(data) + [
@@ -333,17 +362,23 @@ def dispensing_record(data):
         ("Prescription expires", c.get("prescription_expires") or ""),
         ("Ship to", ", ".join([data["ship_name"]] + data["ship_address"])),
         ("Dispensed on", shipped[:10] if shipped else
-         "not yet shipped (order %s)" % states.STATUS_LABELS.get(
-             o["status"], o["status"])),
+         "not yet shipped (%s)" % status if picking else
+         "not shipped (%s)" % status),
         ("Dispensed by", data["dispensed_by"] or o.get("placed_by") or ""),
     ] + _shipping_fields(data)[:2])
     doc.heading("Bottles dispensed")
-    rows = [[b["serial"], b["name"], b["sku"], b["lot_id"] or "",
-             b["packaged_on"] or "", b["expires_on"] or "",
-             "%.1f g" % (b["grams"] or 0)] for b in bottles]
-    doc.table(["Serial", "Product", "SKU", "Lot", "Packaged", "Expiry",
-               "Grams"], rows, (22, 48, 26, 18, 20, 20, 16),
-              ("LEFT",) * 6 + ("RIGHT",))
+    if bottles:
+        rows = [[b["serial"], b["name"], b["sku"], b["lot_id"] or "",
+                 b["packaged_on"] or "", b["expires_on"] or "",
+                 "%.1f g" % (b["grams"] or 0)] for b in bottles]
+        doc.table(["Serial", "Product", "SKU", "Lot", "Packaged", "Expiry",
+                   "Grams"], rows, (22, 48, 26, 18, 20, 20, 16),
+                  ("LEFT",) * 6 + ("RIGHT",))
+    else:
+        doc.set_font(FONT, "", 9.5)
+        doc.cell(doc.width, 6, _latin1(
+            "No bottle picked yet." if picking else "None."),
+            new_x="LMARGIN", new_y="NEXT")
     grams = sum(b["grams"] or 0 for b in bottles)
     doc.set_font(FONT, "B", 10)
     doc.ln(1)
@@ -351,6 +386,16 @@ def dispensing_record(data):
                                    % (counted(len(bottles), "bottle"),
                                       grams)), align="R",
              new_x="LMARGIN", new_y="NEXT")
+    waiting = [l for l in data["lines"] if l["picked"] < l["qty"]]
+    if waiting:
+        doc.heading("Ordered, not yet picked" if picking else
+                    "Ordered, not dispensed")
+        doc.table(["SKU", "Product", "Ordered", "Picked",
+                   "Not yet picked" if picking else "Not dispensed"],
+                  [[l["sku"], l["name"], str(l["qty"]), str(l["picked"]),
+                    str(l["qty"] - l["picked"])] for l in waiting],
+                  (30, 70, 20, 20, 30),
+                  ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
     return doc.output_bytes()
 
 

@@ -1,6 +1,7 @@
 // Order Profile: refresh lines and picks every 2 s so a CSR sees bottles
 // arrive as the guns sync.  A status or notes change made elsewhere
-// reloads the page, unless the CSR is typing a note.
+// reloads the page, unless the CSR is typing a note or in an open step of
+// the Order Menu.
 (function () {
   var script = document.currentScript;
   var url = script.getAttribute("data-live-url");
@@ -9,7 +10,12 @@
 
   function typing() {
     var text = document.getElementById("note-text");
-    return text && text.value.trim() !== "";
+    if (text && text.value.trim() !== "") return true;
+    var fields = document.querySelectorAll(
+      "details.step[open] input:not([type=hidden])");
+    return Array.prototype.some.call(fields, function (field) {
+      return field.value !== field.defaultValue;
+    });
   }
 
   function poll() {

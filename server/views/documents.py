@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import auth, documents, fields, labels
 from server import order_states as states
-from server import orders
+from server import orders, receipts
 from server.db import get_db
 
 bp = Blueprint("documents", __name__, url_prefix="/orders")
@@ -173,6 +173,7 @@ def _helpers():
         "latest_documents": _latest_documents,
         "dispensed_bottles": _dispensed_bottles,
         "receipt_summary": _receipt_summary,
+        "document_offers": _document_offers,
         "document_kinds": documents.KIND_LABELS,
         "receipt_kinds": documents.RECEIPT_KINDS,
         "document_accept": ",".join(
@@ -192,9 +193,15 @@ def _latest_documents(order_id):
 
 
 def _receipt_summary(order_id):
-    from server import receipts
     return receipts.receipt_data(get_db(), order_id,
                                  labels.producer(current_app.config))
+
+
+def _document_offers(order_id):
+    """[{"kind", "label", "refusal"}]: what Generate may offer for the
+    order, by the same check that refuses it (receipts.refusal)."""
+    return receipts.offers(get_db(), order_id,
+                           labels.producer(current_app.config))
 
 
 def _dispensed_bottles(order_id):

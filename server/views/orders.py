@@ -16,8 +16,9 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 # How the Order Menu offers each action.  Actions done elsewhere on the
 # profile are links there (a "#section" of the overview, or a tab); the
-# rest post to `act`, some with a few fields.  Which actions appear is
-# order_states' decision, and the role's (auth), never this table's.
+# rest post to `act`, some after a step of their own.  Which actions
+# appear is order_states' decision, never this table's; the role (auth)
+# only disables them.
 MENU_LINKS = {
     "add_note": "#notes", "pick": "#qr", "edit_lines": "#items",
     "select_shipping": "#shipping", "take_payment": "#payment",
@@ -29,41 +30,66 @@ MENU_LINKS = {
 # Reprints answer with the PDF itself (server/views/fulfilment.py).
 MENU_REPRINTS = {"reprint_patient_labels": "patient",
                  "reprint_bottle_labels": "bottle"}
-# Fields of the small form some actions' buttons sit in:
-# (name, label, required).  "reason" is the history's "why".
-_REASON = ("reason", "Reason", False)
-MENU_FIELDS = {
-    "ship": [("carrier", "Carrier", True),
-             ("tracking", "Tracking number", True)],
-    "refuse": [_REASON], "cancel": [_REASON], "refund": [_REASON],
-    "reset_picking": [_REASON],
+# Actions that ask first, each in a step of its own headed by its name:
+# what it will do (orders.effect_text), then its fields as (name, label,
+# required, longest), then a button named after it.  "reason" is the
+# history's "why".
+MENU_STEPS = {
+    "ship": [("carrier", "Carrier", True, orders.CARRIER_MAX),
+             ("tracking", "Tracking number", True, orders.TRACKING_MAX)],
+    "refuse": [("reason", "Why is the order refused?", False,
+                orders.REASON_MAX)],
+    "cancel": [("reason", "Why does the client cancel?", False,
+                orders.REASON_MAX)],
+    "refund": [("reason", "Why is the order refunded?", False,
+                orders.REASON_MAX)],
+    "reset_picking": [("reason", "Why return the picked bottles?", False,
+                       orders.REASON_MAX)],
+    "return_bottles": [],
+    "delete": [],
 }
 
 
 def menu_items(order):
-    """The Order Menu for `order`: what the status allows and the signed-in
-    staff member's role permits, each with how the page offers it."""
+    """The Order Menu for `order`: every action its status allows, each
+    with how the page offers it; one the signed-in staff member's role may
+    not use is disabled, with what it needs (auth.needs)."""
+    db = get_db()
+    posted = request.endpoint == "orders.act" and request.method == "POST"
     items = []
     for a in states.allowed_actions(order["status"]):
-        if not auth.can(a.name):
-            continue
         if a.name == "verify" and order["verified"]:
             continue        # nothing left to verify
-        item = {"name": a.name, "label": a.label, "confirm": a.confirm,
-                "primary": bool(a.target), "fields": MENU_FIELDS.get(a.name)}
+        item = {"name": a.name, "label": states.label(a.name, order),
+                "needs": auth.needs(a.name), "danger": bool(a.confirm),
+                "primary": bool(a.target)}
+        items.append(item)
+        if item["needs"]:
+            continue        # shown disabled: no link, no form
         link = MENU_LINKS.get(a.name)
         if link is not None:
             tab = None if link.startswith("#") else link
             item["href"] = url_for("orders.profile", order_id=order["id"],
                                    tab=tab) + (link if tab is None else "")
-        elif a.name in MENU_REPRINTS:
+            continue
+        if a.name in MENU_REPRINTS:
             item["post"] = url_for("fulfilment.reprint_labels",
                                    order_id=order["id"],
                                    which=MENU_REPRINTS[a.name])
-        else:
-            item["post"] = url_for("orders.act", order_id=order["id"],
-                                   name=a.name)
-        items.append(item)
+            continue
+        item["post"] = url_for("orders.act", order_id=order["id"],
+                               name=a.name)
+        if a.name in MENU_STEPS:
+            # A form refused for its content comes back open, with what
+            # was typed in it (and in no other step).
+            item["open"] = posted and request.view_args.get("name") == a.name
+            item["effect"] = orders.effect_text(db, order, a.name)
+            item["fields"] = [
+                {"name": name, "label": label, "required": required,
+                 "max": longest, "id": "%s-%s" % (a.name, name),
+                 "value": request.form.get(name, "") if item["open"]
+                 else order.get(name) or ""}
+                for name, label, required, longest in MENU_STEPS[a.name]]
     return items
 
 
@@ -100,6 +126,13 @@ def ship_to(order, client):
 @bp.app_template_filter("money")
 def money(cents):
     return "$%s" % format((cents or 0) / 100, ",.2f")
+
+
+# The one name of each action on every page: {{ action_label('refund') }}
+# or {{ 'refund' | action_label }}; action_label('archive', o) says
+# "Archive Order" or "Unarchive Order" for what it will do.
+bp.add_app_template_global(states.label, "action_label")
+bp.add_app_template_filter(states.label, "action_label")
 
 
 @bp.app_template_filter("status_label")

@@ -141,7 +141,11 @@ def test_associate_views_but_cannot_act(app, login, demo):
     c = login(app.test_client(), "associate")
     assert c.get("/orders/1004").status_code == 200
     page = c.get("/orders/1004").get_data(as_text=True)
-    assert 'data-action="cancel"' not in page
+    # Shown disabled with what it needs (one rule for the back office),
+    # with no form to post.
+    assert re.search(r'<button type="button" class="btn btn-danger" disabled '
+                     r'title="Needs a CSR" data-action="cancel">', page)
+    assert "/orders/1004/actions/cancel" not in page
     r = c.post("/orders/1004/actions/cancel")
     assert r.status_code == 403
     assert "Fulfilment associate" in r.get_data(as_text=True)
@@ -150,8 +154,10 @@ def test_associate_views_but_cannot_act(app, login, demo):
 
 def test_refund_needs_a_supervisor(app, login, demo):
     csr = login(app.test_client(), "csr")
-    assert 'data-action="refund"' not in csr.get(
-        "/orders/1004").get_data(as_text=True)
+    page = csr.get("/orders/1004").get_data(as_text=True)
+    assert re.search(r'disabled title="Needs a supervisor" '
+                     r'data-action="refund">Refund Order</button>', page)
+    assert "/orders/1004/actions/refund" not in page
     r = csr.post("/api/orders/1004/actions/refund", json={})
     assert r.status_code == 403 and "Supervisor" in r.get_json()["error"]
     assert order_row(demo, 1004)["status"] == "placed"

@@ -3,6 +3,7 @@ downloads with safe headers, generated receipts kept as versions, and
 every refusal leaving neither a row nor a file behind."""
 import io
 import os
+import re
 
 import pytest
 
@@ -270,11 +271,9 @@ def test_generate_unknown_kind_is_404(client, demo, folder):
 
 
 def test_nothing_to_put_in_it_is_refused(client, demo, folder):
-    # 1004 has no picks yet; Jean-Luc has no coverage policy.
-    for kind, message in [("dispensing_record", "No bottle"),
-                          ("policy_receipt", "no coverage policy")]:
-        client.post("/orders/1004/documents/generate/" + kind)
-        assert message in flashes(client, "error")[0]
+    # Jean-Luc has no coverage policy.
+    client.post("/orders/1004/documents/generate/policy_receipt")
+    assert "no coverage policy" in flashes(client, "error")[0]
     assert doc_rows(demo) == [] and stored_files(folder) == []
 
 
@@ -325,10 +324,16 @@ def test_section_lists_documents_with_links(client, demo):
     assert 'href="/orders/1002/documents/%d?inline=1"' % row["id"] in html
 
 
-def test_associate_sees_no_upload_or_generate(app, login, demo):
+def test_associate_sees_upload_and_generate_disabled(app, login, demo):
     associate = login(app.test_client(), "associate")
     html = section(page(associate, "/orders/1003"), "documents")
+    # Shown, disabled, saying what they need; no form to post.
+    for label in ("Generate Documents", "Upload Document"):
+        assert re.search(r'disabled title="Needs a CSR"[^>]*>%s</button>\s*'
+                         r'<small class="needs">Needs a CSR</small>' % label,
+                         html), label
     assert "Upload a document" not in html and "data-generate" not in html
+    assert "/documents/generate/" not in html
 
 
 def test_receipts_tab(client, demo):

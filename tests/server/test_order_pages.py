@@ -7,6 +7,7 @@ from markupsafe import escape
 from order_helpers import history_count, in_stock, order_row, record_pick
 from server import order_states as states
 from server import orders
+from server.views.orders import MENU_STEPS
 from shared import wire
 
 
@@ -69,9 +70,14 @@ def test_menu_shows_exactly_the_allowed_actions(client, demo, status):
     # A verified order (every CSR-made one) has nothing left to verify.
     assert menu_actions(html) == [
         a.name for a in states.allowed_actions(status) if a.name != "verify"]
+    # Actions that ask first do it in a step of their own, named after
+    # the action and saying what it will do.
     for action in states.allowed_actions(status):
-        if action.confirm:
-            assert 'data-confirm="%s"' % escape(action.confirm) in html
+        if action.name in MENU_STEPS:
+            step = html[html.index('id="step-%s"' % action.name):]
+            step = step[:step.index("</details>")]
+            assert "%s</summary>" % escape(action.label) in step
+            assert 'class="step-effect"' in step
 
 
 def test_illegal_action_via_page_flashes_and_changes_nothing(client, demo):
