@@ -321,7 +321,7 @@ def test_dispensing_record_from_the_moment_the_order_is_placed(client, demo):
     client.post("/orders/1004/documents/generate/dispensing_record")
     [row] = documents.list_documents(demo, 1004)
     text = pdf_text(client.get("/orders/1004/documents/%d" % row["id"]).data)
-    assert "0 bottle(s), 0.0 g in total" in text
+    assert "0 bottles, 0.0 g in total" in text
     assert "No bottle picked yet." in text
     assert "Ordered, not yet picked" in text
     assert "THC-CAP-10 THC Capsules 10 mg x 30 2 0 2" in text
