@@ -173,8 +173,7 @@ def render_profile(order_id, tab=None, http_status=200):
     """The Order Profile on `tab`.  A form refused on a tab renders it
     again from its POST (http_status 400/409), so what was typed stays."""
     detail = _detail_or_404(order_id)
-    status = detail["order"]["status"]
-    tabs = states.tabs(status)
+    tabs = detail["tabs"]
     tab = tab or "overview"
     if tab not in dict(tabs):
         # A tab this status does not have (e.g. an old link): the overview.
