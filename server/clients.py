@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from server import fields, pricing
 from server import order_states as states
 from server.db import now
-from server.orders import BadInput, transaction
+from server.orders import DISPENSED_STATUSES, BadInput, transaction
 
 PAGE_SIZE = 25
 WINDOW_DAYS = 30
@@ -101,16 +101,15 @@ def order_grams(db, order_id):
         "WHERE l.order_id = ? AND p.cannabis = 1", [order_id]).fetchone()[0]
 
 
-# Bottles that left the building with an order: shipped to the client,
-# or back from them (returned, then possibly destroyed).  Their grams were
-# dispensed, whatever the order's status became.
-DISPENSED_STATUSES = ("shipped", "returned", "destroyed")
+# Bottles that left the building with an order (server.orders): their
+# grams were dispensed, whatever the order's status became.
 _DISPENSED = (
     "SELECT coalesce(sum(p.grams), 0) FROM picks k "
     "JOIN bottles b ON b.serial = k.serial "
     "JOIN products p ON p.sku = b.sku "
     "WHERE k.status = 'accepted' AND p.cannabis = 1 "
-    "AND b.status IN ('shipped', 'returned', 'destroyed') "
+    "AND b.status IN (" + ", ".join("'%s'" % status for status
+                                    in DISPENSED_STATUSES) + ") "
     "AND k.order_id %s")
 
 

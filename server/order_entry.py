@@ -25,8 +25,8 @@ DISCOUNT_REASON_MAX = 120
 
 def _take_payment(db, order, actor, params):
     """Card: placed at once; cash, money order or cheque: awaiting payment
-    until Confirm Payment.  Needs lines, shipping, a verified order and
-    grams within the client's 30-day allowance."""
+    until Confirm Payment.  Needs items (orders.not_ready), shipping, a
+    verified order and grams within the client's 30-day allowance."""
     from server import clients
     method = params.get("method") or params.get("payment_method")
     if not isinstance(method, str) or method not in states.PAYMENT_METHODS:
@@ -37,8 +37,7 @@ def _take_payment(db, order, actor, params):
                           or params.get("payment_reference"),
                           "Payment reference", REFERENCE_MAX)
     order_id = order["id"]
-    if not order_lines(db, order_id):
-        raise ActionRefused("Cannot take payment: the order has no items.")
+    # An order without items never gets here (orders.not_ready).
     if order["shipping_rate_id"] is None and not order["carrier"]:
         raise ActionRefused("Cannot take payment: select a shipping rate "
                             "first.")

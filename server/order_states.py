@@ -73,8 +73,7 @@ _ACTIONS = [
     # After the fact: the Complaints, Destruction and Returned Grams tabs.
     Action("add_complaint", "Log Complaint", _AFTER_SHIPPING),
     Action("record_destruction", "Record Destruction", _AFTER_SHIPPING),
-    Action("return_grams", "Return Grams",
-           [SHIPPED, DELIVERED, REFUSED, REFUNDED, CANCELLED]),
+    Action("return_grams", "Return Grams", _AFTER_SHIPPING),
 ]
 ACTIONS = {a.name: a for a in _ACTIONS}
 
@@ -98,6 +97,14 @@ def label(name, order=None):
         return ACTIONS[name].label
     return HISTORY_LABELS.get(name) or str(name).replace("_", " ").capitalize()
 
+# The after-shipping records are about what the client received, so they
+# are offered only for an order in an after-shipping status that
+# dispensed something: bottles that left the building
+# (server.orders.DISPENSED_STATUSES).  An order refused or refunded
+# before it shipped dispensed nothing; neither did a cancelled one.
+AFTER_SHIPPING_RECORDS = ("add_complaint", "record_destruction",
+                          "return_grams")
+
 
 class IllegalAction(Exception):
     """An action the order's status does not allow."""
@@ -114,15 +121,37 @@ class IllegalAction(Exception):
         self.status = status
 
 
-def can(status, action):
+class NothingDispensed(IllegalAction):
+    """An after-shipping record asked of an order that dispensed nothing."""
+
+    def __init__(self, action, status):
+        Exception.__init__(
+            self, "%s is only for an order that dispensed something: no "
+            "bottle of this order left the building" % ACTIONS[action].label)
+        self.action = action
+        self.status = status
+
+
+def can(status, action, dispensed=None):
+    """Whether an order in `status` may do `action`.  dispensed: whether
+    the order dispensed anything (bottles that left the building), which
+    the after-shipping records need; None when the caller does not know,
+    and then the status alone decides."""
     a = ACTIONS.get(action)
-    return a is not None and status in a.allowed
+    if a is None or status not in a.allowed:
+        return False
+    return dispensed is None or bool(dispensed) \
+        or action not in AFTER_SHIPPING_RECORDS
 
 
-def require(status, action):
-    """Return the Action if status allows it, else raise IllegalAction."""
+def require(status, action, dispensed=None):
+    """Return the Action if an order in `status` (that `dispensed`
+    something or not, see can) may do it, else raise IllegalAction
+    (NothingDispensed when only the dispensing is missing)."""
     if not can(status, action):
         raise IllegalAction(action, status)
+    if not can(status, action, dispensed):
+        raise NothingDispensed(action, status)
     return ACTIONS[action]
 
 
@@ -132,8 +161,23 @@ def target(status, action):
     return a.target or status
 
 
-def allowed_actions(status):
-    return [a for a in _ACTIONS if status in a.allowed]
+def allowed_actions(status, dispensed=None):
+    """The Actions an order in `status` may do (dispensed: see can)."""
+    return [a for a in _ACTIONS if can(status, a.name, dispensed)]
+
+
+# An order row as server.orders.get_order reads it carries its status
+# and whether it dispensed anything: these ask about the order itself.
+def order_can(order, action):
+    return can(order["status"], action, order["dispensed"])
+
+
+def order_require(order, action):
+    return require(order["status"], action, order["dispensed"])
+
+
+def order_actions(order):
+    return allowed_actions(order["status"], order["dispensed"])
 
 
 def awaiting_fulfilment(status):
@@ -165,7 +209,8 @@ def payment_target(status, method):
 
 # ------------------------------------------------------- profile tabs
 # The Order Profile's tabs and the statuses each appears in: a tab shows
-# exactly when its action is allowed, so the two cannot disagree.
+# when its action is allowed, so the two cannot disagree; a record tab
+# also shows, read-only, while the order holds records of its kind.
 TABS = [
     ("overview", "Overview", None),
     ("receipts", "Receipts", "generate_documents"),
@@ -176,7 +221,15 @@ TABS = [
 ]
 
 
-def tabs(status):
-    """[(name, label)] of the tabs an order in `status` shows."""
+def tabs(status, dispensed=None, recorded=()):
+    """[(name, label)] of the tabs an order in `status` shows.  dispensed:
+    see can; recorded: the actions whose records the order already holds
+    (records made before the rule, or before a change of status), whose
+    tabs stay to show them."""
     return [(name, label) for name, label, action in TABS
-            if action is None or can(status, action)]
+            if action is None or can(status, action, dispensed)
+            or action in recorded]
+
+
+def order_tabs(order, recorded=()):
+    return tabs(order["status"], order["dispensed"], recorded)

@@ -5,6 +5,7 @@ order_states, the action's effect, the order_history row and, when a gun
 would see the change, the snapshot revision bump.  A refused action
 raises before anything is written, so it changes nothing."""
 import contextlib
+import re
 
 from server import dashboard, fields
 from server import order_states as states
@@ -40,14 +41,31 @@ def transaction(db):
             yield db
 
 
+# Bottles that left the building with an order: shipped to the client,
+# or back from them (returned, then possibly destroyed).  They were
+# dispensed, whatever the order's status became.
+DISPENSED_STATUSES = ("shipped", "returned", "destroyed")
+
+
 # ------------------------------------------------------------------ reads
 def get_order(db, order_id):
-    """The order row joined with its client's name, as a dict, or None."""
+    """The order row joined with its client's name, as a dict, or None.
+    "dispensed": whether any of its picked bottles left the building
+    (DISPENSED_STATUSES), which order_states asks of the after-shipping
+    records."""
     row = db.execute(
-        "SELECT o.*, c.name AS client_name FROM orders o "
-        "JOIN clients c ON c.id = o.client_id WHERE o.id = ?",
-        [order_id]).fetchone()
-    return dict(row) if row else None
+        "SELECT o.*, c.name AS client_name, EXISTS ("
+        " SELECT 1 FROM picks k JOIN bottles b ON b.serial = k.serial "
+        " WHERE k.order_id = o.id AND k.status = 'accepted' "
+        " AND b.status IN (%s)) AS dispensed "
+        "FROM orders o JOIN clients c ON c.id = o.client_id WHERE o.id = ?"
+        % ",".join("?" * len(DISPENSED_STATUSES)),
+        [*DISPENSED_STATUSES, order_id]).fetchone()
+    if row is None:
+        return None
+    order = dict(row)
+    order["dispensed"] = bool(order["dispensed"])
+    return order
 
 
 def require_order(db, order_id):
@@ -90,7 +108,61 @@ def order_history(db, order_id):
 
 
 def fully_picked(lines):
-    return all(line["picked"] >= line["qty"] for line in lines)
+    """Every line has its bottles; an order without lines has nothing
+    picked, so it is not."""
+    return bool(lines) and all(line["picked"] >= line["qty"]
+                               for line in lines)
+
+
+# Actions that make no sense for an order without items: there is
+# nothing to verify, pay for, pick or ship.
+NEEDS_ITEMS = ("verify", "take_payment", "confirm_payment", "pick", "ship")
+ADD_AN_ITEM = "Add an item first"
+
+
+def not_ready(status, lines):
+    """{action: what it waits for} for the actions `status` allows that an
+    order with `lines` is not ready for.  The one rule apply_action
+    enforces and the pages show (a disabled button with the reason)."""
+    if lines:
+        return {}
+    return {a: ADD_AN_ITEM for a in NEEDS_ITEMS if states.can(status, a)}
+
+
+# Which after-shipping record each records table holds (server.records).
+_RECORD_TABLES = {"add_complaint": "complaints",
+                  "record_destruction": "destructions",
+                  "return_grams": "returned_grams"}
+
+
+def recorded(db, order_id):
+    """The after-shipping record actions the order holds records of."""
+    return {action for action, table in _RECORD_TABLES.items()
+            if db.execute("SELECT 1 FROM %s WHERE order_id = ? LIMIT 1"
+                          % table, [order_id]).fetchone()}
+
+
+def refund_of(db, order_id):
+    """The order's refund from its history, or None: {"by", "at",
+    "reason", "amount_cents"}.  The amount is the one the refund recorded;
+    refunds recorded before amounts were kept refunded the total paid."""
+    row = db.execute(
+        "SELECT h.actor, h.at, h.detail, o.total_cents FROM order_history h "
+        "JOIN orders o ON o.id = h.order_id WHERE h.order_id = ? "
+        "AND h.action = 'refund' ORDER BY h.id DESC LIMIT 1",
+        [order_id]).fetchone()
+    if row is None:
+        return None
+    detail = row["detail"] or ""
+    amount = _REFUNDED.match(detail)
+    reason = None
+    if _REASON in detail:
+        # The reason closes the detail (apply_action writes it last);
+        # older rows went on with the bottles returned to stock.
+        reason = _RELEASED_TAIL.sub("", detail.split(_REASON, 1)[1])
+    return {"by": row["actor"], "at": row["at"], "reason": reason or None,
+            "amount_cents": _cents(amount.group(1)) if amount
+            else row["total_cents"] or 0}
 
 
 # Sort keys offered on the Orders dashboard (server.dashboard): by
@@ -141,7 +213,10 @@ def order_detail(db, order_id):
         "picks": order_picks(db, order_id),
         "notes": order_notes(db, order_id),
         "history": order_history(db, order_id),
-        "actions": [a.name for a in states.allowed_actions(order["status"])],
+        "actions": [a.name for a in states.order_actions(order)],
+        "not_ready": not_ready(order["status"], lines),
+        "tabs": states.order_tabs(order, recorded(db, order_id)),
+        "refund": refund_of(db, order_id),
     }
 
 
@@ -162,7 +237,9 @@ def create_order(db, client_id, lines, actor="system", status=states.OPEN,
     if status not in states.STATUSES:
         raise BadInput("Unknown status %s" % fields.shown(status))
     wanted = _parse_lines(lines)
-    if not wanted and not allow_empty:
+    if not wanted and not (allow_empty and status == states.OPEN):
+        # Only an Open order may wait for its items; placed or paid, an
+        # order has something to pick.
         raise BadInput("An order needs at least one line")
     if payment_method is not None and (
             not isinstance(payment_method, str)
@@ -312,11 +389,15 @@ def apply_action(db, order_id, action, actor, params=None):
     with transaction(db):
         order = require_order(db, order_id)
         before = order["status"]
-        act = states.require(before, action)
+        act = states.order_require(order, action)
         after = states.target(before, action)
         if action in DONE_ELSEWHERE:
             raise BadInput("%s is done %s, not as an Order Menu action."
                            % (act.label, DONE_ELSEWHERE[action]))
+        waits_for = not_ready(before, order_lines(db, order_id)).get(action)
+        if waits_for:
+            raise ActionRefused("%s: the order has no items. %s."
+                                % (act.label, waits_for))
         reason = _optional(params.get("reason"), "Reason", REASON_MAX)
         if action == "pick":
             # Picking happens on the guns; the server has nothing to do.
@@ -330,8 +411,6 @@ def apply_action(db, order_id, action, actor, params=None):
             # The effect decides where the order goes (Take Payment: by
             # order_states.payment_target).
             after = outcome[3]
-        if reason:
-            detail = _join(detail, "Reason: " + reason)
         deleted = action == "delete"
         if not deleted:
             if after != before:
@@ -343,6 +422,9 @@ def apply_action(db, order_id, action, actor, params=None):
                                        % counted(count, "picked bottle",
                                                  "picked bottles"))
                 gun_visible = True
+            if reason:
+                # Last, so the reason reads back whole (refund_of).
+                detail = _join(detail, _REASON + reason)
             _history(db, order_id, action, before, after, actor, detail)
             if gun_visible:
                 bump_rev(db, order_id)
@@ -481,6 +563,17 @@ def _return_bottles(db, order, actor, params):
     return ("%s marked returned." % bottles, "%s returned" % bottles, False)
 
 
+def _refund(db, order, actor, params):
+    # The whole payment goes back; the history keeps the amount, which
+    # the Payment section shows (refund_of).
+    paid = order["total_cents"] or 0
+    method = states.PAYMENT_METHODS.get(order["payment_method"])
+    return ("Refunded %s to the client: the order is now %s." % (
+        _money(paid), states.STATUS_LABELS[states.REFUNDED]),
+        _REFUNDED_TEXT % _money(paid) + (" by " + method.lower()
+                                          if method else ""), True)
+
+
 def _archive(db, order, actor, params):
     archived = 0 if order["archived"] else 1
     db["orders"].update(order["id"], {"archived": archived})
@@ -522,6 +615,7 @@ _EFFECTS = {
     "mark_delivered": _mark_delivered,
     "reset_picking": _reset_picking,
     "return_bottles": _return_bottles,
+    "refund": _refund,
     "archive": _archive,
     "delete": _delete,
 }
@@ -628,6 +722,22 @@ _optional = fields.optional_text
 
 def _join(a, b):
     return b if not a else a + "; " + b
+
+
+def _money(cents):
+    return "$%s" % format((cents or 0) / 100, ",.2f")
+
+
+def _cents(text):
+    return round(float(text.replace(",", "")) * 100)
+
+
+# How history details word a refund and a reason, and read them back.
+_REFUNDED_TEXT = "Refunded %s"
+_REFUNDED = re.compile(r"Refunded \$([0-9,]+\.[0-9]{2})\b")
+_REASON = "Reason: "
+_RELEASED_TAIL = re.compile(r"; [0-9]+ picked bottle\(s\) returned to "
+                            r"inventory$")
 
 
 # Creating an order (items, shipping, discount, payment) has its own

@@ -3,9 +3,12 @@ complaints, destruction of bottles and grams credited back to the client.
 
 Writes follow the order services' rules (server.orders): one write
 transaction holding the status check (server.order_states), the effect
-and the order_history row.  A refused request raises before anything is
-written: OrderNotFound (404), RecordNotFound (404), BadInput (400),
-IllegalAction or ActionRefused (409)."""
+and the order_history row.  Complaints, destruction and returned grams
+are after-shipping records: order_states offers them only for an order
+in an after-shipping status that dispensed something (bottles that left
+the building).  A refused request raises before anything is written:
+OrderNotFound (404), RecordNotFound (404), BadInput (400), IllegalAction
+(NothingDispensed among them) or ActionRefused (409)."""
 import datetime
 import time
 
@@ -140,7 +143,7 @@ def add_complaint(db, order_id, values, actor):
     received_on (YYYY-MM-DD)}.  Returns the complaint (dict)."""
     with transaction(db):
         order = require_order(db, order_id)
-        states.require(order["status"], "add_complaint")
+        states.order_require(order, "add_complaint")
         category = _choice(values.get("category"), COMPLAINT_CATEGORIES,
                            "Category")
         description = _text(values.get("description"), "Description",
@@ -166,7 +169,7 @@ def resolve_complaint(db, order_id, complaint_id, resolution, actor):
     """Mark an open complaint resolved with how it was resolved."""
     with transaction(db):
         order = require_order(db, order_id)
-        states.require(order["status"], "add_complaint")
+        states.order_require(order, "add_complaint")
         complaint = get_complaint(db, order_id, complaint_id)
         if complaint["status"] == "resolved":
             raise ActionRefused("Complaint #%d is already resolved"
@@ -257,7 +260,7 @@ def record_destruction(db, order_id, values, actor):
     Returns the destruction (dict, with its bottles)."""
     with transaction(db):
         order = require_order(db, order_id)
-        states.require(order["status"], "record_destruction")
+        states.order_require(order, "record_destruction")
         serials = _serials(values.get("serials"))
         weight = _grams(values.get("net_weight_grams"), "Net weight")
         method = _choice(values.get("method"), DESTRUCTION_METHODS, "Method")
@@ -341,7 +344,7 @@ def undo_destruction(db, order_id, destruction_id, reason, actor):
     they had before.  Returns the destruction."""
     with transaction(db):
         order = require_order(db, order_id)
-        states.require(order["status"], "record_destruction")
+        states.order_require(order, "record_destruction")
         reason = _text(reason, "Reason", TEXT_MAX)
         record = get_destruction(db, order_id, destruction_id)
         if record["undone_at"]:
@@ -419,14 +422,15 @@ def return_grams(db, order_id, values, actor):
     against the allowance.  Returns the credit (dict)."""
     with transaction(db):
         order = require_order(db, order_id)
-        states.require(order["status"], "return_grams")
+        states.order_require(order, "return_grams")
         summary = grams_summary(db, order_id)
         if summary["order_grams"] <= 0:
             raise ActionRefused("This order has no cannabis grams to credit")
         if summary["dispensed_grams"] <= 0:
+            # It dispensed something (order_require), but no cannabis.
             raise ActionRefused(
-                "No bottle of this order left the building, so no grams "
-                "were dispensed and there is nothing to credit back")
+                "None of this order's cannabis left the building, so no "
+                "grams were dispensed and there is nothing to credit back")
         if summary["available"] <= 0:
             raise ActionRefused(
                 "All %s g this order dispensed are already credited back"

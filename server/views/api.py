@@ -31,8 +31,12 @@ def order_json(db, order_id):
         "picks": d["picks"],
         "notes": d["notes"],
         "history": d["history"],
-        "actions": [{"name": a.name, "label": a.label, "confirm": a.confirm}
-                    for a in states.allowed_actions(status)],
+        "refund": d["refund"],
+        # not_ready: what an allowed action still waits for ("Add an item
+        # first"), None when it can be done now.
+        "actions": [{"name": a.name, "label": a.label, "confirm": a.confirm,
+                     "not_ready": d["not_ready"].get(a.name)}
+                    for a in states.order_actions(o)],
     }
 
 

@@ -126,7 +126,7 @@ def order_overview(order):
         "methods": states.PAYMENT_METHODS,
         "instant": states.INSTANT_PAYMENT,
         "dollars": pricing.dollars,
-        "can": {a: states.can(order["status"], a) for a in (
+        "can": {a: states.order_can(order, a) for a in (
             "edit_lines", "select_shipping", "take_payment",
             "confirm_payment", "verify")},
     }

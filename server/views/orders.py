@@ -50,21 +50,24 @@ MENU_STEPS = {
 }
 
 
-def menu_items(order):
-    """The Order Menu for `order`: every action its status allows, each
-    with how the page offers it; one the signed-in staff member's role may
-    not use is disabled, with what it needs (auth.needs)."""
+def menu_items(order, not_ready=None):
+    """The Order Menu for `order`: every action its status (and what it
+    dispensed) allows, each with how the page offers it; one the signed-in
+    staff member's role may not use is disabled, with what it needs
+    (auth.needs), and so is one the order is not ready for, with why
+    (`not_ready`: orders.not_ready)."""
     db = get_db()
     posted = request.endpoint == "orders.act" and request.method == "POST"
     items = []
-    for a in states.allowed_actions(order["status"]):
+    for a in states.order_actions(order):
         if a.name == "verify" and order["verified"]:
             continue        # nothing left to verify
         item = {"name": a.name, "label": states.label(a.name, order),
-                "needs": auth.needs(a.name), "danger": bool(a.confirm),
-                "primary": bool(a.target)}
+                "needs": auth.needs(a.name),
+                "why": (not_ready or {}).get(a.name),
+                "danger": bool(a.confirm), "primary": bool(a.target)}
         items.append(item)
-        if item["needs"]:
+        if item["needs"] or item["why"]:
             continue        # shown disabled: no link, no form
         link = MENU_LINKS.get(a.name)
         if link is not None:
@@ -212,8 +215,7 @@ def render_profile(order_id, tab=None, http_status=200):
     """The Order Profile on `tab`.  A form refused on a tab renders it
     again from its POST (http_status 400/409), so what was typed stays."""
     detail = _detail_or_404(order_id)
-    status = detail["order"]["status"]
-    tabs = states.tabs(status)
+    tabs = detail["tabs"]
     tab = tab or "overview"
     if tab not in dict(tabs):
         # A tab this status does not have (e.g. an old link): the overview.
@@ -222,7 +224,7 @@ def render_profile(order_id, tab=None, http_status=200):
         "orders/profile.html", d=detail, o=detail["order"], tabs=tabs,
         tab=tab,
         code=wire.order_code(order_id), qr=qr_svg(wire.order_code(order_id)),
-        menu=menu_items(detail["order"])), http_status
+        menu=menu_items(detail["order"], detail["not_ready"])), http_status
 
 
 @bp.get("/<id:order_id>/live")

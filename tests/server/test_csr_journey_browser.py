@@ -130,8 +130,8 @@ def test_csr_journey(signed_in_page, live_server, demo):
     # Every step is in the order's history, with who did it.
     page.click("a.tab[data-tab=overview]")
     history = page.locator("#history").inner_text()
-    for words in ("Take payment", "Confirm payment", "Add note", "Ship",
-                  "Mark delivered", "Generate"):
+    for words in ("Take Payment", "Confirm Payment", "Add Note",
+                  "Mark as Shipped", "Mark as Delivered", "Generate"):
         assert words.lower() in history.lower(), words
     assert "csr" in history
     shot(page, "07-order-history")

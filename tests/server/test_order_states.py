@@ -35,14 +35,15 @@ EXPECTED = {
     "take_payment": {"open"},
     "verify": {"open", "awaiting_payment", "placed"},
     "print_shipping_label": {"shipped", "delivered"},
-    # After shipping: complaints and destruction of returned bottles; grams
-    # go back to the prescription for returned, refused, lost (shipped,
-    # never delivered) or cancelled orders.
+    # After shipping: complaints, destruction of returned bottles and
+    # grams back to the prescription for returned, refused, lost (shipped,
+    # never delivered) or refunded orders; a cancelled order never left.
+    # Each also needs the order to have dispensed something (below).
     "add_complaint": {"shipped", "delivered", "refused", "refunded"},
     "record_destruction": {"shipped", "delivered", "refused", "refunded"},
-    "return_grams": {"shipped", "delivered", "refused", "refunded",
-                     "cancelled"},
+    "return_grams": {"shipped", "delivered", "refused", "refunded"},
 }
+RECORDS = ("add_complaint", "record_destruction", "return_grams")
 TARGETS = {
     "take_payment": "placed",
     "confirm_payment": "placed", "ship": "shipped",
@@ -117,9 +118,60 @@ def test_tabs_follow_the_actions():
     assert [t for t, _ in states.tabs("open")] == ["overview"]
     assert [t for t, _ in states.tabs("placed")] == [
         "overview", "receipts", "dispensing"]
-    assert [t for t, _ in states.tabs("cancelled")] == [
-        "overview", "returned_grams"]
+    assert [t for t, _ in states.tabs("cancelled")] == ["overview"]
     assert len(states.tabs("delivered")) == 6
+
+
+# ------------------------------------------------ after-shipping records
+@pytest.mark.parametrize("status", states.STATUSES)
+@pytest.mark.parametrize("action", RECORDS)
+def test_records_need_an_order_that_dispensed_something(status, action):
+    after_shipping = status in EXPECTED[action]
+    assert states.can(status, action, dispensed=True) is after_shipping
+    assert states.can(status, action, dispensed=False) is False
+    assert (action in [a.name for a in states.allowed_actions(
+        status, dispensed=False)]) is False
+    order = {"status": status, "dispensed": False}
+    assert not states.order_can(order, action)
+    with pytest.raises(states.IllegalAction) as err:
+        states.order_require(order, action)
+    if after_shipping:
+        # The status allows it: the message says what is missing.
+        assert isinstance(err.value, states.NothingDispensed)
+        assert "left the building" in str(err.value)
+        assert states.ACTIONS[action].label in str(err.value)
+    else:
+        assert "not allowed for an order in status" in str(err.value)
+
+
+@pytest.mark.parametrize("status", states.STATUSES)
+def test_dispensing_changes_only_the_records(status):
+    """Every other action is the status's decision alone; a caller that
+    does not know (dispensed=None) gets the status's answer."""
+    for action in states.ACTIONS:
+        if action not in RECORDS:
+            assert states.can(status, action, dispensed=False) \
+                is states.can(status, action)
+        assert states.can(status, action, dispensed=None) \
+            is states.can(status, action)
+        assert states.can(status, action, dispensed=True) \
+            is states.can(status, action)
+
+
+def test_record_tabs_need_dispensing_or_records_on_file():
+    for status in ("refused", "refunded"):
+        assert [t for t, _ in states.tabs(status, dispensed=False)] == [
+            "overview", "receipts", "dispensing"]
+        assert [t for t, _ in states.tabs(status, dispensed=True)] == [
+            "overview", "receipts", "dispensing", "complaints",
+            "destruction", "returned_grams"]
+    # Records made before: their tab stays, to show them.
+    assert [t for t, _ in states.tabs(
+        "cancelled", dispensed=False, recorded={"return_grams"})] == [
+        "overview", "returned_grams"]
+    assert [t for t, _ in states.order_tabs(
+        {"status": "refunded", "dispensed": False}, {"add_complaint"})] == [
+        "overview", "receipts", "dispensing", "complaints"]
 
 
 def test_back_office_doc_table_matches_the_state_machine():

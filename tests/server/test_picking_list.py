@@ -112,7 +112,7 @@ def test_bottle_labels_route(client, demo):
     assert serials[0] in reader.pages[0].extract_text()
     assert history_count(demo, 1002) == before + 1
     html = page(client, "/orders/1002")
-    assert "Print labels" in html and ", ".join(serials) in html
+    assert "Print Labels" in html and ", ".join(serials) in html
 
 
 def test_label_routes_refuse_unknown_or_unpicked_orders(client, demo):
@@ -150,8 +150,8 @@ def test_menu_reprints_answer_with_the_pdf(client, demo):
         assert response.status_code == 200
         assert response.data.startswith(b"%PDF-")
     history = page(client, "/orders/1001")
-    assert "Reprint bottle labels" in history
-    assert "Reprint patient labels" in history
+    assert "Reprint Bottle Labels" in history
+    assert "Reprint Patient Labels" in history
 
 
 def test_printed_list_qr_codes_scan(signed_in_page, live_server, demo):

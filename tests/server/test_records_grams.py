@@ -8,7 +8,8 @@ from server import order_states as states
 from server import orders, records
 from server.db import write
 from test_records_support import (allowed, flashed, flashed_error,
-                                  last_history, page, refused, state)
+                                  last_history, locked_button, page, refused,
+                                  state)
 
 from order_helpers import place_order, record_pick
 
@@ -78,7 +79,7 @@ def test_undispensed_order_cannot_raise_the_allowance(demo):
     allowance = clients.allowance(demo, DANIEL)
     assert records.grams_summary(demo, 1008)["dispensed_grams"] == 0
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="left the building"):
+    with pytest.raises(states.IllegalAction, match="Cancelled"):
         records.return_grams(demo, 1008, {"grams": 30,
                                           "reason": "cancelled"}, "sam")
     assert state(demo) == before
@@ -96,7 +97,9 @@ def test_orders_stopped_before_shipping_credit_nothing(demo, order_id,
     client_id = orders.get_order(demo, order_id)["client_id"]
     left = remaining(demo, client_id)
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="left the building"):
+    # Refused or refunded: it dispensed nothing (order_states says so);
+    # cancelled: the status has no after-shipping records at all.
+    with pytest.raises(states.IllegalAction):
         records.return_grams(demo, order_id, {"grams": 1,
                                               "reason": "returned"}, "sam")
     assert state(demo) == before
@@ -190,7 +193,7 @@ def test_allowed_statuses(demo, status):
 @pytest.mark.parametrize("status", refused("return_grams"))
 def test_refused_status_changes_nothing(demo, status):
     order_id = {states.OPEN: 1007, states.AWAITING_PAYMENT: 1006,
-                states.PLACED: 1003}[status]
+                states.PLACED: 1003, states.CANCELLED: 1008}[status]
     before = state(demo)
     with pytest.raises(states.IllegalAction):
         records.return_grams(demo, order_id,
@@ -250,16 +253,17 @@ def test_tab_shows_totals_and_credits(client, demo):
     assert "Total credited" in html
 
 
-def test_undispensed_order_tab_offers_no_form(client, demo):
+def test_undispensed_order_has_no_tab(client, demo):
+    """Cancelled order 1008 never shipped: no Returned Grams tab (its URL
+    shows the overview), and a credit posted anyway is refused."""
     html = page(client, "/orders/1008?tab=returned_grams")
-    assert 'id="grams-ordered">30 g' in html
-    assert 'id="grams-dispensed">0 g' in html
-    assert "No bottle of this order left the building" in html
+    assert 'data-tab="returned_grams"' not in html
+    assert 'id="tab-returned_grams"' not in html
     assert 'action="/orders/1008/returned-grams"' not in html
     before = state(demo)
     response = client.post("/orders/1008/returned-grams", data={
         "grams": "30", "reason": "cancelled"})
-    assert "left the building" in flashed(client, response)
+    assert "not allowed" in flashed(client, response)
     assert state(demo) == before
 
 
@@ -301,7 +305,7 @@ def test_csr_cannot_return_grams(app, login, demo):
     assert r.status_code == 403 and r.get_json()["error"]
     assert state(demo) == before
     html = page(csr, "/orders/1001?tab=returned_grams")
-    assert "needs a Supervisor" in html
+    assert locked_button(html, "return-grams") == "Needs a supervisor"
     assert csr.get("/api/orders/1001/returned-grams").status_code == 200
 
 

@@ -1,6 +1,8 @@
 """Helpers for the records tests (complaints, destruction, returned
 grams): an order in any status, and everything a refused request must
 leave untouched."""
+import re
+
 from server import order_states as states
 from server import orders
 
@@ -16,15 +18,14 @@ DEMO = {
 
 
 def order_in(db, status):
-    """The id of a demo order in `status`.  Refused: the shipped order
-    1002, refused by the client (its bottles stay 'shipped'); refunded:
-    the placed order 1004, refunded before picking."""
-    if status == states.REFUSED:
-        orders.apply_action(db, 1002, "refuse", "test")
+    """The id of a demo order in `status`.  Refused or refunded: the
+    shipped order 1002, refused by the client or refunded (its bottles stay
+    'shipped': it dispensed them, so the after-shipping records apply)."""
+    if status in (states.REFUSED, states.REFUNDED):
+        orders.apply_action(db, 1002, {states.REFUSED: "refuse",
+                                       states.REFUNDED: "refund"}[status],
+                            "test")
         return 1002
-    if status == states.REFUNDED:
-        orders.apply_action(db, 1004, "refund", "test")
-        return 1004
     return DEMO[status]
 
 
@@ -78,3 +79,19 @@ def flashed(client, response, category="error"):
     with client.session_transaction() as session:
         return " ".join(m for c, m in session.get("_flashes", [])
                         if c == category)
+
+
+def locked_button(html, button_id):
+    """The reason a page's button is shown disabled ("Needs a
+    supervisor"), None when it is enabled; the button must be there: the
+    back office never hides an action the status allows from a role."""
+    match = re.search(r'<button [^>]*id="%s"[^>]*>' % re.escape(button_id),
+                      html)
+    assert match, "no button #%s" % button_id
+    tag = match.group(0)
+    if " disabled" not in tag:
+        return None
+    title = re.search(r'title="([^"]*)"', tag)
+    assert title and title.group(1) in html[match.end():], \
+        "a disabled button says why, in its title and beside it"
+    return title.group(1)
