@@ -166,7 +166,7 @@ def main():
         asyncio.run(run(board, errors))
     finally:
         asyncio.new_event_loop()
-    if board.NAME != "host":
+    if sys.platform not in ("linux", "darwin"):
         import machine              # a device never just stops
         machine.reset()
 

@@ -19,6 +19,10 @@ NOTES_MAX = 100                # ids in one notes_ack
 EVENT_BYTES_MAX = 4096         # an event payload (the gun's are under 480)
 ACK_BYTES_MAX = 4096           # an ack payload (guns read up to 8192)
 FW_MAX = 40                    # characters of a status's firmware version
+BOARD_MAX = 40                 # characters of a status's board
+# The board a simulated gun reports (firmware/boards/host.py NAME): the
+# MicroPython unix port under `pickgun simulate` or `pickgun up --demo`.
+SIMULATED_BOARD = "simulated"
 
 
 def is_int(value):
@@ -81,4 +85,6 @@ def check_status(obj):
             int_field(obj, key, 0, U32_MAX)
         if "fw" in obj:
             _text_field(obj, "fw", 0, FW_MAX)
+        if "board" in obj:      # guns before it leave it out
+            _text_field(obj, "board", 0, BOARD_MAX)
     return obj

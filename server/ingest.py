@@ -162,9 +162,13 @@ class _Batch:
 
     def _status(self, device, obj):
         if obj["online"]:
+            # A gun that does not say its board (firmware before the field)
+            # keeps the one its provisioning recorded.
             self.sql("UPDATE devices SET online = 1, fw = ?, pending = ?, "
-                     "last_seen = ? WHERE id = ?",
-                     [obj.get("fw") or "", obj["pending"], self.at, device])
+                     "last_seen = ?, board = coalesce(nullif(?, ''), board) "
+                     "WHERE id = ?",
+                     [obj.get("fw") or "", obj["pending"], self.at,
+                      obj.get("board") or "", device])
         else:
             # The gun's last will: the broker lost it just now.
             self.sql("UPDATE devices SET online = 0, last_seen = ? "

@@ -122,9 +122,9 @@ def seed_demo(db):
                 serial += 1
         for dev, name in DEVICES:
             db["devices"].insert({
-                "id": dev, "name": name, "board": "esp32",
+                "id": dev, "name": name, "board": "esp32_gm65",
                 "created_at": clock.days_ago(60), "online": 0,
-                "last_seen": clock.hours_ago(2), "fw": "1.0.0",
+                "last_seen": clock.hours_ago(2), "fw": "0.1.0",
                 "pending": 0})
         _demo_orders(db, client_ids, clock)
         _demo_portal_and_recurring(db, client_ids, clock)

@@ -342,13 +342,17 @@ def check_ack(obj):
     return obj
 
 
-def status(online, fw=None, pending=0, ep=0, upto=0):
+def status(online, fw=None, pending=0, ep=0, upto=0, board=None):
     """Gun presence.  Retained; the broker publishes the online=false
-    version as the gun's last will."""
+    version as the gun's last will.  fw: the firmware's version; board:
+    the board it runs on ("simulated" on the unix port), left out when
+    None (as guns before it did)."""
     obj = {"v": VERSION, "online": bool(online)}
     if online:
         obj.update({"fw": fw or "", "pending": pending, "ep": ep,
                     "upto": upto})
+        if board is not None:
+            obj["board"] = board
     return obj
 
 

@@ -1,7 +1,10 @@
 """Put Pickgun's firmware on a gun over USB: optionally erase the chip and
 write a MicroPython image with esptool, then copy the gun's files with
 mpremote: modules precompiled by mpy-cross (tools/mpy_build.py; --py copies
-the .py sources instead).  --dry-run prints what would be done."""
+the .py sources instead).  --dry-run prints what would be done.  Both say
+which firmware version goes on the gun: the VERSION of
+firmware/gun/__init__.py, which the gun then reports to the fleet page."""
+import ast
 import os
 import shlex
 import shutil
@@ -19,7 +22,9 @@ FIRMWARE_ENTRIES = [("firmware/boot.py", "boot.py"),
                     ("firmware/drivers", "drivers"),
                     ("shared/__init__.py", "shared/__init__.py"),
                     ("shared/wire.py", "shared/wire.py")]
-REQUIRED = ("firmware/boot.py", "firmware/main.py", "shared/wire.py")
+VERSION_FILE = "firmware/gun/__init__.py"     # VERSION = "0.1.0"
+REQUIRED = ("firmware/boot.py", "firmware/main.py", VERSION_FILE,
+            "shared/wire.py")
 # Where the MicroPython image starts in flash, by chip.
 IMAGE_OFFSET = {"esp32": "0x1000", "esp32s2": "0x1000", "esp32s3": "0x0",
                 "esp32c3": "0x0", "esp32c6": "0x0"}
@@ -49,6 +54,22 @@ def firmware_files(root=PROJECT):
                                   local.relative_to(path).as_posix()))
     missing = [r for r in REQUIRED if not (root / r).is_file()]
     return files, missing
+
+
+def firmware_version(root=PROJECT):
+    """The VERSION the firmware under root reports (its VERSION_FILE, read
+    without running it), or None if it sets none."""
+    try:
+        tree = ast.parse((Path(root) / VERSION_FILE).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and \
+                [getattr(t, "id", None) for t in node.targets] == ["VERSION"] \
+                and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            return node.value.value
+    return None
 
 
 def compiled_files(root, source_files):
@@ -147,6 +168,10 @@ def flash_command(port, firmware_bin, chip, baud, source, as_source,
     if missing and not dry_run:
         raise click.ClickException("firmware incomplete, missing: %s"
                                    % ", ".join(missing))
+    version = firmware_version(source)
+    if version is None and VERSION_FILE not in missing and not dry_run:
+        raise click.ClickException("%s sets no VERSION: the gun would not "
+                                   "say which firmware it runs" % VERSION_FILE)
     if not as_source:
         files = compiled_files(source, files)
     esptool = _tool("esptool") or "esptool"
@@ -156,8 +181,9 @@ def flash_command(port, firmware_bin, chip, baud, source, as_source,
         steps += esptool_commands(esptool, port, firmware_bin, chip, baud)
     steps.append(mpremote_command(mpremote, port, files))
     if dry_run:
-        click.echo("Files for the gun (%d, %s):" % (
-            len(files), "sources" if as_source else "precompiled"))
+        click.echo("Files for the gun (%d, %s), firmware %s:" % (
+            len(files), "sources" if as_source else "precompiled",
+            version or "without a VERSION"))
         for local, target in files:
             click.echo("  %s -> :%s" % (os.path.relpath(local, source),
                                         target))
@@ -184,4 +210,5 @@ def flash_command(port, firmware_bin, chip, baud, source, as_source,
                                    "pip install 'pickgun[flash]'")
     for cmd in steps:
         _run(cmd)
-    click.echo("Flashed %d files to %s." % (len(files), port))
+    click.echo("Flashed %d files (firmware %s) to %s." % (len(files), version,
+                                                         port))

@@ -1,7 +1,8 @@
 # Simulator board: the firmware on the MicroPython unix port.
 #
 # Every board module provides the same names:
-#   NAME, DATA_DIR
+#   NAME, DATA_DIR           NAME: the board the gun reports (status
+#                            "board", the fleet page)
 #   mount()                  mount the flash filesystem at DATA_DIR
 #   config() -> dict         config.json ({"id", "password", "broker", ...})
 #   uart() -> stream         decoder UART: await stream.readinto(buf) -> n
@@ -31,7 +32,7 @@ import os
 import socket
 import time
 
-NAME = "host"
+NAME = "simulated"          # what a simulated gun reports (PICKGUN_BOARD=host)
 DATA_DIR = "/flash"
 WIDTH = 128
 HEIGHT = 64

@@ -2,13 +2,17 @@
 # sync session.  No hardware here: the board, journal, order store and sync
 # come in through the constructor (tests pass fakes).
 #
-# Screens: idle -> order -> note (one per unacknowledged must-acknowledge
-# note, OK each) -> info (information notes) -> picking -> complete;
-# refused is shown over any of them.
+# Screens: idle -> order -> picking -> complete, with note (one per
+# unacknowledged must-acknowledge note, OK each) and info (information
+# notes) shown over them; refused is shown over any of them.
 #
 # Notes are must-acknowledge (the default) or information (wire.is_info).
 # Must-acknowledge notes stop picking until OK confirms them all; their ids
-# go to the journal as one notes_ack event.  Information notes never stop
+# go to the journal as one notes_ack event.  Opening a pickable order with
+# such notes shows the first at once (the "note" beep says there is one),
+# not the order screen: OK goes on to the next, and the last OK confirms
+# them and shows the order.  One added on the web while picking shows the
+# same way and OK then goes back to picking.  Information notes never stop
 # picking and are never acknowledged: each is shown once per opening of
 # the order, as an "INFO" alert that OK pages through and a bottle scan
 # simply goes past.  Opening an order with information notes only shows
@@ -47,6 +51,7 @@
 # screen again.
 import gc
 import sys
+from micropython import const
 
 try:
     import asyncio
@@ -85,7 +90,7 @@ ERRORS = (("flash_full", "Flash full: sync", "Get WiFi, then try again"),
           ("flash_error", "Flash error", "Try again, or ask a lead"),
           ("error", "Gun error", "Try again, or ask a lead"))
 
-MAX_REJECTIONS = 8
+_MAX_REJECTIONS = const(8)     # (folded into the code: no name kept)
 ACKED_ORDERS = 32       # orders whose note acknowledgements are remembered
 
 
@@ -103,7 +108,7 @@ class App:
         self.todo_notes = []      # notes of the open order still to confirm
         self.info = ()            # information notes on the info screen
         self.seen = ()            # ids of the open order's info notes shown
-        self.resume = "order"     # screen after the info screen
+        self.resume = "order"     # screen after the note or info screens
         self.note_i = 0           # note (or info) shown, and its page
         self.page = 0
         self.cur_sku = None       # line last picked (picking screen)
@@ -249,10 +254,25 @@ class App:
         self.screen = "order"
         self.msg = ("Left " + str(prev) + " open") if was_open else ""
         self.seen = []
+        if self.todo_notes and self.snap.get("pick"):
+            self._notes("order")
+        # (An order that is not pickable shows its order screen, which
+        # says so; OK there still shows its notes.)
         self._beep("note" if self.todo_notes else
                    "info" if self._info("order") else "ok")
         self._changed()
         return "order"
+
+    def _notes(self, resume):
+        """Show the first must-acknowledge note now (over a refusal: once
+        it is dismissed); after the last is confirmed the gun goes to
+        `resume` ("order", "picking" or "complete").  Allocates nothing."""
+        self.note_i = self.page = 0
+        self.resume = resume
+        if self.screen == "refused":
+            self.back_to = "note"
+        else:
+            self.screen = "note"
 
     def _info(self, resume):
         """Show the open order's information notes not shown yet (unless
@@ -318,7 +338,7 @@ class App:
             self.note_i = 0
             self.page = 0
             if self.screen == "note":
-                self.screen = "order"
+                self.screen = self.resume
 
     def _finish(self):
         """_record(), then the screen and the beep."""
@@ -392,9 +412,7 @@ class App:
                 self.screen = "complete" if self.complete() else "picking"
         elif s == "order":
             if self.todo_notes:
-                self.screen = "note"
-                self.note_i = 0
-                self.page = 0
+                self._notes("order")
             elif self.snap.get("pick"):
                 self.screen = "complete" if self.complete() else "picking"
         elif s == "picking":
@@ -444,9 +462,13 @@ class App:
         self._beep("ok")
         if self.sync is not None:
             self.sync.kick()
-        self.screen = "complete" if self.complete() else "picking"
-        self.msg = "Notes confirmed"
-        self._info(self.screen)
+        s = self.resume
+        if s != "order":
+            s = "complete" if self.complete() else "picking"
+        self.screen = s
+        if s != "order" or not self.msg.startswith("Left "):
+            self.msg = "Notes confirmed"     # (else the order screen's hint)
+        self._info(s)
 
     # ------------------------------------------------------------- sync
     def on_link(self, state):
@@ -481,7 +503,7 @@ class App:
                         self.picks.remove(what)
                 except wire.CodeError:
                     pass            # shown with the code as it was
-            if len(self.rejections) < MAX_REJECTIONS:
+            if len(self.rejections) < _MAX_REJECTIONS:
                 self.rejections.append((what, r.get("why", ""), oid))
         # Shown at once, over a local refusal; after a server one.
         if self.rejections and not (self.screen == "refused"
@@ -524,16 +546,23 @@ class App:
                                 self.snap.get("st", "")).replace("_", " "),
                             pattern="warn")
                 return
-            if len(self.todo_notes) > had and screen in ("picking",
-                                                         "complete", "info"):
-                if screen == "info":
+            under = self.back_to if screen == "refused" else screen
+            if len(self.todo_notes) > had and under in (
+                    "order", "note", "picking", "complete", "info"):
+                # A must-acknowledge note added: shown at once (after the
+                # refusal, if one is up), and OK goes back to where the gun
+                # was.
+                if under == "info":
                     self.seen = []      # cut short: shown again after
-                self.screen = "order"
+                if self.snap.get("pick"):
+                    self._notes(self.resume if under in ("note", "info")
+                                else under)
+                elif screen != "refused":
+                    self.screen = "order"       # which says "Not pickable"
                 self._beep("note")
             elif screen == "picking" and self.complete():
                 self.screen = "complete"
-            if screen == "refused":
-                screen = self.back_to
+            screen = under
             if screen in ("order", "picking", "complete", "info") and \
                     self._info(screen):
                 self._beep("info")      # an info note added: no stop

@@ -22,7 +22,7 @@ def problems(cfg):
         out.append("bad tls flag")
     elif tls and not _der(cfg.get("ca")):
         out.append("tls: no CA certificate")
-    for key in ("ssid", "wifi_password", "fw", "board"):
+    for key in ("ssid", "wifi_password", "board"):
         if key in cfg and not isinstance(cfg[key], str):
             out.append("bad " + key)
     # Numbers (pins: each value): name, lowest, highest.  A wrong type

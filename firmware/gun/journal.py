@@ -40,7 +40,7 @@ from micropython import const
 from shared import wire
 
 MAX_PAYLOAD = 480          # bytes of JSON per event (codes are <= 80 chars)
-_REC = 6                   # len u16 + seq u32
+_REC = const(6)            # len u16 + seq u32
 _U32 = const(0xFFFFFFFF)   # ep, upto and seq are stored in 32 bits
 _LOG_MAGIC = b"PGJ1"
 _ST_MAGIC = b"PGS1"

@@ -7,9 +7,12 @@
 # made when full) before the pick goes to the journal, put() after it,
 # which allocates nothing and so cannot fail once the pick is on flash.
 import struct
+from micropython import const
 
-_REC = 20
-_SERIAL = 12
+# const() and a leading underscore: folded into the code, no global kept
+# and no name interned.
+_REC = const(20)
+_SERIAL = const(12)
 
 
 class PickSet:

@@ -17,7 +17,8 @@
 # then is the ack recorded: after a power cut in between the events go
 # out again and the server lists their rejections again.
 #
-# The retained status is published at every connection and again when the
+# The retained status (with the firmware's version, gun.VERSION, and the
+# board's NAME) is published at every connection and again when the
 # number of waiting events changes, at most once per `status_ms` so a burst
 # of scans is not a burst of statuses, except that reaching 0 is told at once.
 #
@@ -45,7 +46,7 @@
 # it comes again, and no rejection goes unseen).
 #
 # cfg keys: id, password, broker, tls (false), ca, port (1883, 8883 with
-# tls), fw, keepalive (30 s), window (4), resend_ms (15000), backoff_ms
+# tls), keepalive (30 s), window (4), resend_ms (15000), backoff_ms
 # (1000), backoff_max_ms (30000), max_packet (8192), status_ms (2000).
 import asyncio
 import errno
@@ -53,6 +54,7 @@ import os
 from time import ticks_ms, ticks_diff, ticks_add
 
 from shared import wire
+from gun import VERSION
 from gun.mqtt import MQTTClient, MQTTError
 
 OFFLINE = "offline"
@@ -211,8 +213,8 @@ class Sync:
         self._told_at = ticks_ms()
         await self.client.publish(
             self._status_topic,
-            wire.encode(wire.status(True, self.cfg.get("fw", ""), n, j.ep,
-                                    j.upto)),
+            wire.encode(wire.status(True, VERSION, n, j.ep, j.upto,
+                                    self.board.NAME)),
             retain=True, qos=1, wait=wait)
 
     async def _session(self):

@@ -5,15 +5,18 @@ from flask import Blueprint, abort, current_app, render_template, send_file
 
 from server.broker import HASH_ROUNDS, hash_rounds
 from server.db import get_db
+from server.gun_payloads import SIMULATED_BOARD
 from shared import wire
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
 
 def list_devices(db):
-    """Guns with their presence and how much each has recorded today.
-    Never their password hash: only whether it is weaker than new ones
-    (`credentials_outdated`: provision the gun again to strengthen it)."""
+    """Guns with their presence and how much each has recorded today, the
+    firmware version and board each last reported (`simulated`: a
+    simulated gun).  Never their password hash: only whether it is weaker
+    than new ones (`credentials_outdated`: provision the gun again to
+    strengthen it)."""
     devices = []
     for r in db.execute(
             "SELECT d.id, d.name, d.board, d.created_at, d.last_seen, "
@@ -27,6 +30,7 @@ def list_devices(db):
         device = {k: r[k] for k in r.keys() if k != "secret"}
         device["credentials_outdated"] = bool(r["secret"]) and \
             hash_rounds(r["secret"]) < HASH_ROUNDS
+        device["simulated"] = r["board"] == SIMULATED_BOARD
         devices.append(device)
     return devices
 

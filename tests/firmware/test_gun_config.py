@@ -62,8 +62,11 @@ from gun import config
 good = {"id": "G01", "password": "pw", "broker": "10.0.0.2",
         "keepalive": 30, "window": 4, "resend_ms": 15000, "backoff_ms": 1000,
         "backoff_max_ms": 30000, "status_ms": 2000, "max_packet": 8192,
-        "fw": "1.4", "board": "esp32_gm65", "pins": {"ok": 32, "baud": 9600}}
+        "board": "esp32_gm65", "pins": {"ok": 32, "baud": 9600}}
 assert config.problems(good) == [], config.problems(good)
+# "fw" is no longer read (the firmware knows its own version): an old
+# config's is ignored, whatever it holds
+assert config.problems(dict(good, fw=14)) == []
 cases = [
     (dict(good, keepalive="30"), "bad keepalive"),
     (dict(good, window=0), "bad window"),
@@ -73,7 +76,6 @@ cases = [
     (dict(good, status_ms=-1), "bad status_ms"),
     (dict(good, max_packet="8192"), "bad max_packet"),
     (dict(good, max_packet=10 ** 9), "bad max_packet"),
-    (dict(good, fw=14), "bad fw"),
     (dict(good, board=["esp32"]), "bad board"),
     (dict(good, pins=[17, 16]), "bad pins"),
     (dict(good, pins={"ok": "32"}), "bad pins"),

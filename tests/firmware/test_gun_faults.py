@@ -273,7 +273,6 @@ st = OrderStore("/fl")
 st.offer(wire.encode(fakes.snapshot(notes=[wire.note(3, "Fragile")])))
 a, b, j, s = make(journal=j, store=st)
 assert a.handle(a.on_scan, fakes.order()) == "order"
-a.handle(a.on_key, "OK")
 assert a.screen == "note"
 fill("/fl", BS)
 assert a.handle(a.on_key, "OK") == "flash_full"
@@ -284,7 +283,7 @@ assert a.screen == "note"
 for k in range(4):
     os.remove("/fl/fill%d" % k)
 a.handle(a.on_key, "OK")                # confirmed now
-assert a.screen == "picking" and not a.todo_notes
+assert a.screen == "order" and not a.todo_notes
 assert [e["n"] for q, e in on_flash(j)[3]] == [[3]]
 print("OK")
 """, heapsize="160k")

@@ -2,6 +2,7 @@
 imports from it, the whole gun boots from it under the simulator, and
 `pickgun flash` copies it."""
 import sys
+import tomllib
 
 from click.testing import CliRunner
 
@@ -9,7 +10,7 @@ from mp import CODE_HEAP_SCRIPT, MICROPYTHON, REPO, check  # noqa: F401
 
 sys.path.insert(0, str(REPO))
 from server.broker import free_port  # noqa: E402
-from tools.flash import flash_command  # noqa: E402
+from tools.flash import firmware_version, flash_command  # noqa: E402
 from tools.mpy_build import build_firmware, sources, tree_files  # noqa: E402
 from tools.simulate import MPY_CODE_ALLOWANCE_K, SimulatedGun  # noqa: E402
 
@@ -87,3 +88,22 @@ def test_flash_dry_run_lists_mpy_files():
                    ":boards/esp32_gm65.mpy", ":main.py", ":boot.py"):
         assert target in out
     assert ":gun/app.py" not in out.replace("'gun/app.py'", "")
+
+
+def test_firmware_version_is_the_projects_and_survives_the_build():
+    """The one VERSION every gun reports: the project's own version, and
+    the same from the sources, the .mpy build and what `pickgun flash`
+    says it puts on the gun."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    version = firmware_version()
+    assert version == project["project"]["version"], version
+    tree = build_firmware()
+    for path in (tree, "%s:%s" % (REPO / "firmware", REPO)):
+        out = check("import gun\nprint(gun.VERSION)", path=(),
+                    env={"MICROPYPATH": "%s:.frozen" % path})
+        assert out.strip() == version, (path, out)
+    result = CliRunner().invoke(flash_command, [
+        "--port", "/dev/ttyUSB9", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "firmware %s:" % version in result.output
+    assert ":gun/__init__.mpy" in result.output

@@ -16,6 +16,7 @@ import paho.mqtt.client as paho
 from server.broker import Broker, mosquitto_binary  # noqa: E402
 from server.gun_payloads import check_event  # noqa: E402
 from shared import wire  # noqa: E402
+from tools.flash import firmware_version  # noqa: E402
 
 mosquitto_binary()      # tools/test.sh installs it: fail loudly if missing
 
@@ -115,6 +116,7 @@ DATA, PORT, WORK = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 
 class Board:
+    NAME = "bench-rig"
     DATA_DIR = DATA
     def wifi_up(self):
         return not exists("wifi_off")
@@ -382,6 +384,7 @@ class StatusWatcher(FakeServer):
 
     def __init__(self, broker):
         self.statuses = []       # (monotonic time, pending)
+        self.reported = set()    # (fw, board) of every online status
         super().__init__(broker)
         _wait(self.c.is_connected, 5)
         self.c.subscribe(wire.STATUS_FILTER, 1)   # after the evt one
@@ -391,6 +394,7 @@ class StatusWatcher(FakeServer):
             obj = json.loads(m.payload)
             if obj.get("online"):
                 self.statuses.append((time.monotonic(), obj["pending"]))
+                self.reported.add((obj.get("fw"), obj.get("board")))
             return
         super().on_message(c, u, m)
 
@@ -419,6 +423,8 @@ def test_status_follows_pending_rate_limited(tmp_path):
         _wait(lambda: server.statuses[-1][1] == 0, 5)
         assert server.statuses[-1][0] - released < 1.0   # 0 is told at once
         assert gun.wait() == 0
+        # every status names the firmware's version and the board
+        assert server.reported == {(firmware_version(), "bench-rig")}
     finally:
         gun.kill()
         server.close()

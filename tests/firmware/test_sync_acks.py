@@ -339,10 +339,11 @@ rows = app.refresh()
 assert app.screen == "refused" and board.beeps[-1] == "warn", rows
 assert rows[3:6] == ["Notes refused:", "Unknown note", "Order 1042"], rows
 app.on_key("OK")
-assert app.screen == "order" and app.refresh()[7] == "OK: read 2 notes"
+rows = app.refresh()
+assert app.screen == "note" and rows[1] == "NOTE 1/2", rows
 assert app.on_scan(fakes.bottle("B000002")) == "notes_pending"
 app.on_key("OK")
-for _ in range(3):
+for _ in range(2):
     app.on_key("OK")
 ev = wire.decode(journal.read(3))
 assert ev["k"] == "notes_ack" and ev["n"] == [3, 9], ev

@@ -160,7 +160,7 @@ def test_live_fragment_shows_new_picks(client, demo):
 def test_devices_page(client, demo):
     html = page(client, "/devices/")
     assert "G01" in html and "Packing bench 2" in html
-    assert "Offline" in html and "1.0.0" in html
+    assert "Offline" in html and "0.1.0" in html and "esp32_gm65" in html
 
 
 def test_devices_page_without_guns(client):

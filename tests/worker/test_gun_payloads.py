@@ -60,10 +60,22 @@ def test_identity_survives_a_bad_body():
 @pytest.mark.parametrize("obj", [
     dict(STATUS, online=1), dict(STATUS, pending=True),
     dict(STATUS, pending=2.0), dict(STATUS, ep=U32 + 1),
-    dict(STATUS, upto=-1), dict(STATUS, fw=5), dict(STATUS, fw="x" * 41)])
+    dict(STATUS, upto=-1), dict(STATUS, fw=5), dict(STATUS, fw="x" * 41),
+    dict(STATUS, board=None), dict(STATUS, board=["esp32_gm65"]),
+    dict(STATUS, board="x" * (payloads.BOARD_MAX + 1))])
 def test_status_outside_the_limits_is_refused(obj):
     with pytest.raises(wire.WireError):
         payloads.check_status(obj)
+
+
+@pytest.mark.parametrize("obj", [
+    wire.status(True, "0.1.0", 3, 7, 2, "esp32_gm65"),
+    wire.status(True, "0.1.0", 3, 7, 2, payloads.SIMULATED_BOARD),
+    # a gun from before the board field, and one that had no version
+    wire.status(True, "0.1.0", 3, 7, 2), wire.status(True, "", 0, 7, 0),
+    wire.status(False)])
+def test_status_with_or_without_board_is_accepted(obj):
+    assert payloads.check_status(obj) is obj
 
 
 def test_limits_the_gun_checks_are_the_same_numbers():

@@ -177,12 +177,21 @@ def test_notes_ack_goes_to_history(demo):
 
 
 def test_status_updates_device(demo):
-    status = wire.status(True, fw="1.2.0", pending=5, ep=7, upto=3)
+    status = wire.status(True, fw="1.2.0", pending=5, ep=7, upto=3,
+                         board="esp32_gm65")
     ingest_batch(demo, [(wire.dev_topic("G05", wire.STATUS),
                          wire.encode(status))])
     row = demo["devices"].get("G05")                  # created on the fly
-    assert (row["online"], row["fw"], row["pending"]) == (1, "1.2.0", 5)
+    assert (row["online"], row["fw"], row["pending"], row["board"]) == \
+        (1, "1.2.0", 5, "esp32_gm65")
     assert row["last_seen"]
+    # a gun from before the board field: the board stays as it was
+    old = wire.status(True, fw="", pending=0, ep=7, upto=8)
+    assert "board" not in old
+    ingest_batch(demo, [(wire.dev_topic("G05", wire.STATUS),
+                         wire.encode(old))])
+    row = demo["devices"].get("G05")
+    assert (row["fw"], row["pending"], row["board"]) == ("", 0, "esp32_gm65")
     ingest_batch(demo, [(wire.dev_topic("G05", wire.STATUS),
                          wire.encode(wire.status(False)))])
     assert demo["devices"].get("G05")["online"] == 0
@@ -212,6 +221,9 @@ MALFORMED = [
         {"v": 1, "online": True, "pending": -1, "ep": 1, "upto": 0})),
     ("status as bool pending", STATUS, wire.encode(
         {"v": 1, "online": True, "pending": True, "ep": 1, "upto": 0})),
+    ("status board not text", STATUS, wire.encode(
+        {"v": 1, "online": True, "pending": 0, "ep": 1, "upto": 0,
+         "board": 32})),
     ("too large to read", EVT, json.dumps(dict(GOOD, pad="x" * READ_MAX))
      .encode()),
 ]

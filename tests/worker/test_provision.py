@@ -146,6 +146,7 @@ def test_flash_dry_run(tmp_path):
                 "shared/__init__.py", "shared/wire.py"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("# %s\n" % rel)
+    (root / "firmware/gun/__init__.py").write_text('VERSION = "9.8.7"\n')
     image = tmp_path / "micropython.bin"
     result = CliRunner().invoke(flash_command, [
         "--port", "/dev/ttyUSB9", "--firmware-bin", str(image),
@@ -161,6 +162,7 @@ def test_flash_dry_run(tmp_path):
     assert ".pyc" not in out and "missing" not in out
     assert "erase-flash" in out and "write-flash" in out and "0x1000" in out
     assert "connect /dev/ttyUSB9" in out
+    assert "firmware 9.8.7" in out and ":gun/__init__.mpy" in out
     assert (root / "build/firmware-mpy/gun/journal.mpy").is_file()
 
     result = CliRunner().invoke(flash_command, [
@@ -184,7 +186,26 @@ def test_flash_without_port_explains(tmp_path):
     for rel in ("firmware/boot.py", "firmware/main.py", "shared/wire.py"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text("")
+    (root / "firmware/gun").mkdir()
+    (root / "firmware/gun/__init__.py").write_text('VERSION = "1.0"\n')
     result = CliRunner().invoke(flash_command, [
         "--port", str(tmp_path / "no-such-tty"), "--source", str(root)])
     assert result.exit_code != 0
     assert "No serial port" in result.output
+
+
+def test_flash_refuses_firmware_that_sets_no_version(tmp_path):
+    # A gun without VERSION would report no firmware to the fleet page.
+    root = tmp_path
+    for rel in ("firmware/boot.py", "firmware/main.py", "shared/wire.py",
+                "firmware/gun/__init__.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("")
+    result = CliRunner().invoke(flash_command, [
+        "--port", str(tmp_path / "no-such-tty"), "--source", str(root)])
+    assert result.exit_code != 0
+    assert "sets no VERSION" in result.output
+    result = CliRunner().invoke(flash_command, [
+        "--port", "/dev/ttyUSB9", "--source", str(root), "--py",
+        "--dry-run"])
+    assert result.exit_code == 0 and "without a VERSION" in result.output
