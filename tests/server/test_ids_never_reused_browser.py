@@ -39,11 +39,12 @@ def test_deleted_order_number_is_not_given_to_the_next_order(
     assert shown_order(page) == (deleted, old_code, [old_code])
     keep_screenshot(page, "order-to-delete")
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("#menu button[data-action=delete]")
+    # Delete Order asks first, in a step of its own.
+    page.click("#step-delete summary")
+    page.click("#step-delete button[data-action=delete]")
     page.wait_for_url("**/orders/")
     assert page.locator(".flash-success").inner_text().startswith(
-        "Order %d deleted" % deleted)
+        "Order #%d deleted" % deleted)
 
     # A new order for a client, from the client's Orders tab.
     page.goto("%s/clients/%d?tab=orders" % (live_server, DANIEL))
