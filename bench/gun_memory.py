@@ -377,7 +377,8 @@ def main():
     print("\n(a) heap taken by the firmware's code (host board set)")
     print("  %-34s %10s %14s" % ("loaded from", "resident", "import needs"))
     code = {}
-    for name, path in (("source .py", src_path), (".mpy (mpy-cross)", mpy_path)):
+    for name, path in (("source .py", src_path),
+                       (".mpy (mpy-cross)", mpy_path)):
         out = run(CODE, path, 512).stdout
         code[name] = int(value(out, "CODE")[0])
         need = smallest_heap(CODE, path, 32, 256)

@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import paho.mqtt.client as mqtt                     # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion      # noqa: E402
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
-from server import db as dbm                        # noqa: E402
-from server.broker import Broker                    # noqa: E402
-from shared import wire                             # noqa: E402
+from server import db as dbm
+from server.broker import Broker
+from shared import wire
 
 ORDER_SIZE = 100             # bottles per order line
 SKU, LOT = "CBD-OIL-30", "L2311A"
@@ -138,7 +138,8 @@ def raw_pipe(broker, password_file, guns, passwords, payloads_by_gun):
     start = time.time()
     threads = [threading.Thread(target=_publish_all,
                                 args=(c, wire.dev_topic(g, wire.EVT), p))
-               for c, g, p in zip(pubs, guns, payloads_by_gun)]
+               for c, g, p in zip(pubs, guns, payloads_by_gun,
+                                      strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -199,7 +200,7 @@ class BenchGun:
 
 def end_to_end(broker, guns, payloads_by_gun, passwords, window, ep):
     bench_guns = [BenchGun(broker, dev, passwords[dev], p, window, ep)
-                  for dev, p in zip(guns, payloads_by_gun)]
+                  for dev, p in zip(guns, payloads_by_gun, strict=True)]
     threads = [threading.Thread(target=g.run) for g in bench_guns]
     start = time.time()
     for t in threads:

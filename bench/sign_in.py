@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import create_app                        # noqa: E402
-from server.db import connect                        # noqa: E402
-from server.seed import seed_demo                    # noqa: E402
-from server.sign_in import LOCK_AFTER                # noqa: E402
+from server import create_app
+from server.db import connect
+from server.seed import seed_demo
+from server.sign_in import LOCK_AFTER
 
 FORMS = {
     "staff": ("/login", "username", "csr", "nobody-%d"),

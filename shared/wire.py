@@ -179,7 +179,7 @@ def parse_code(text):
         try:
             text = bytes(text).decode()
         except Exception:
-            raise CodeError("foreign", "not a Pickgun code")
+            raise CodeError("foreign", "not a Pickgun code") from None
     text = text.strip()
     parts = text.split(":")
     if parts[0] not in (ORDER_PREFIX, BOTTLE_PREFIX) or len(parts) < 3:
@@ -190,7 +190,7 @@ def parse_code(text):
     try:
         check = check_char(body)         # also refuses foreign characters
     except CodeError:
-        raise CodeError("format", "malformed Pickgun code")
+        raise CodeError("format", "malformed Pickgun code") from None
     if check != parts[-1]:
         raise CodeError("check", "misread code, scan again")
     if parts[0] == ORDER_PREFIX:
@@ -271,7 +271,7 @@ def decode(payload):
             payload = bytes(payload).decode()
         obj = json.loads(payload)
     except Exception:
-        raise WireError("payload is not JSON")
+        raise WireError("payload is not JSON") from None
     if not isinstance(obj, dict):
         raise WireError("payload is not a JSON object")
     v = obj.get("v")

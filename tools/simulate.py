@@ -160,10 +160,10 @@ class SimulatedGun:
             except socket.timeout:
                 if self.proc.poll() is not None:
                     raise RuntimeError("firmware exited %s:\n%s" % (
-                        self.proc.returncode, self.log_tail()))
+                        self.proc.returncode, self.log_tail())) from None
                 if time.monotonic() > deadline:
                     raise GunTimeout("firmware never connected its %s\n%s"
-                                     % (kind, self.log_tail()))
+                                     % (kind, self.log_tail())) from None
 
     def power_cut(self):
         """Pull the battery: SIGKILL, no chance to flush anything."""
@@ -174,7 +174,7 @@ class SimulatedGun:
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
-            self._close_conns()         # the firmware exits when its panel goes
+            self._close_conns()     # the firmware exits when its panel goes
             try:
                 self.proc.wait(3)
             except subprocess.TimeoutExpired:
@@ -360,9 +360,11 @@ def simulate_command(config_path, device, password, broker, port, workdir,
         try:
             cfg = json.loads(Path(config_path).read_text())
         except ValueError as e:
-            raise click.BadParameter("not JSON: %s" % e, param_hint="--config")
+            raise click.BadParameter("not JSON: %s" % e,
+                                     param_hint="--config") from e
         if not isinstance(cfg, dict):
-            raise click.BadParameter("not a JSON object", param_hint="--config")
+            raise click.BadParameter("not a JSON object",
+                                     param_hint="--config")
         device = device or cfg.get("id")
         password = password or cfg.get("password")
         broker = broker or cfg.get("broker")

@@ -259,8 +259,9 @@ def print_picking_list(stack):
     try:
         for entry in picking_list(db):
             order = entry["order"]
-            click.echo("Order %d (%s): %s" % (order["id"], order["client_name"],
-                                              wire.order_code(order["id"])))
+            click.echo("Order %d (%s): %s" % (
+                order["id"], order["client_name"],
+                wire.order_code(order["id"])))
             for line in entry["lines"]:
                 for bottle in line["suggested"]:
                     click.echo("    %s" % wire.bottle_code(
@@ -352,7 +353,7 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
     except KeyboardInterrupt:
         pass
     except (ports.PortError, BrokerError, StartError) as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)

@@ -1,15 +1,14 @@
 """The wire contract, on CPython and inside the real MicroPython."""
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from server.gun_payloads import check_event, check_status
+from shared import wire
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-from shared import wire  # noqa: E402
-from server.gun_payloads import check_event, check_status  # noqa: E402
 
 BOTTLE = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")
 
