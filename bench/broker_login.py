@@ -109,7 +109,8 @@ def run(rounds, guns, tls):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--guns", type=int, default=300)
     parser.add_argument("--rounds", default="101,%d,50000,100000"
                         % HASH_ROUNDS)

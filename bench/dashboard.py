@@ -264,7 +264,8 @@ def time_it(fn, runs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--rebuild", action="store_true")
@@ -289,7 +290,7 @@ def main():
     row = db.execute("SELECT id FROM staff WHERE username = 'bench'") \
         .fetchone()
     if not row:
-        db["staff"].insert({"username": "bench", "name": "Bench",
+        db.table("staff").insert({"username": "bench", "name": "Bench",
                             "role": "csr", "password_hash": "!",
                             "active": 1})
     client = app.test_client()

@@ -129,7 +129,9 @@ def raw_pipe(broker, password_file, guns, passwords, payloads_by_gun):
          "--port", str(broker.port), "--user", broker.worker_user,
          "--password-file", password_file, "--count", str(total)],
         stdout=subprocess.PIPE, text=True)
-    assert sub.stdout.readline().strip() == "ready"
+    out = sub.stdout
+    assert out is not None              # stdout=PIPE
+    assert out.readline().strip() == "ready"
     pubs = []
     for g in guns:
         c = client(g, passwords[g])
@@ -144,7 +146,7 @@ def raw_pipe(broker, password_file, guns, passwords, payloads_by_gun):
         t.start()
     for t in threads:
         t.join()
-    result = json.loads(sub.stdout.readline())
+    result = json.loads(out.readline())
     sub.wait(10)
     for c in pubs:
         c.disconnect()
@@ -232,7 +234,7 @@ def wait_for_worker(db_path, proc, timeout=20):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--events", type=int, default=20000)
     p.add_argument("--guns", type=int, default=4)
     p.add_argument("--window", type=int, default=1000,
@@ -243,8 +245,10 @@ def main():
                    help="measure each pipe this many times (median)")
     p.add_argument("--raw-subscriber", action="store_true",
                    help=argparse.SUPPRESS)
-    p.add_argument("--host"), p.add_argument("--port", type=int)
-    p.add_argument("--user"), p.add_argument("--password-file")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--user")
+    p.add_argument("--password-file")
     p.add_argument("--count", type=int)
     args = p.parse_args()
     if args.raw_subscriber:

@@ -58,7 +58,8 @@ def run(app, realm, tries):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--tries", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:

@@ -184,9 +184,15 @@ class Stack:
             self.start_gun(gun_id)
         return self
 
+    def _running_broker(self):
+        if self.broker is None:
+            raise StartError("the stack is not started")
+        return self.broker
+
     def sync_devices(self):
         """Let guns provisioned while the stack runs (`pickgun provision`)
         connect: hand their password hashes to the broker, which reloads."""
+        broker = self._running_broker()
         db = dbmod.connect(str(self.db_path))
         try:
             rows = db.execute("SELECT id, password_hash FROM devices "
@@ -194,9 +200,9 @@ class Stack:
         finally:
             db.conn.close()
         changed = {r[0]: r[1] for r in rows
-                   if self.broker.hashes.get(r[0]) != r[1]}
+                   if broker.hashes.get(r[0]) != r[1]}
         for device_id, hashed in changed.items():
-            self.broker.add_device(device_id, hashed=hashed)
+            broker.add_device(device_id, hashed=hashed)
             self.log("Gun %s may now connect." % device_id)
         return changed
 
@@ -205,8 +211,8 @@ class Stack:
             .read_text().strip()
         extra = dict(self.gun_config)
         if self.tls:
-            extra = dict(tls_config(self.broker.ca_der_path, self.tls_port),
-                         **extra)
+            extra = dict(tls_config(self._running_broker().ca_der_path,
+                                    self.tls_port), **extra)
         try:
             gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id,
                                password, "127.0.0.1",
