@@ -5,10 +5,11 @@ stubs `tools/bootstrap.sh test` installs)."""
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+REPO = Path(__file__).resolve().parent.parent
 BASEDPYRIGHT = REPO / ".venv" / "bin" / "basedpyright"
 FIRMWARE_CONFIG = REPO / "firmware" / "pyrightconfig.json"
 
