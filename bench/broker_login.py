@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.broker import HASH_ROUNDS, Broker, password_hash   # noqa: E402
+from server.broker import HASH_ROUNDS, Broker, password_hash
 
 PASSWORD = "bench-password-24-chars!"
 
@@ -80,7 +80,7 @@ def storm(broker, context, users):
     socks = [open_socket(broker, context) for _ in users]
     try:
         start = time.perf_counter()
-        for sock, user in zip(socks, users):
+        for sock, user in zip(socks, users, strict=True):
             sock.sendall(connect_packet(user, PASSWORD))
         for sock in socks:
             connack(sock)
@@ -109,7 +109,8 @@ def run(rounds, guns, tls):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--guns", type=int, default=300)
     parser.add_argument("--rounds", default="101,%d,50000,100000"
                         % HASH_ROUNDS)

@@ -214,8 +214,9 @@ def build(path, n_orders, seed=1):
                     s = "B%07d" % serial
                     serial += 1
                     lot = rnd.choice(lots[sku])
-                    bottles.append((s, sku, lot, "shipped" if status != "placed"
-                                    else "picked", oid))
+                    bottles.append((s, sku, lot, "shipped"
+                                    if status != "placed" else "picked",
+                                    oid))
                     picks.append((pick_id, oid, s, sku, lot,
                                   rnd.choice(("G01", "G02", "G03")), at, at,
                                   "accepted", None))
@@ -263,7 +264,8 @@ def time_it(fn, runs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--rebuild", action="store_true")
@@ -288,7 +290,7 @@ def main():
     row = db.execute("SELECT id FROM staff WHERE username = 'bench'") \
         .fetchone()
     if not row:
-        db["staff"].insert({"username": "bench", "name": "Bench",
+        db.table("staff").insert({"username": "bench", "name": "Bench",
                             "role": "csr", "password_hash": "!",
                             "active": 1})
     client = app.test_client()
@@ -333,7 +335,8 @@ def main():
         ("filter Unverified", "/orders/?show=unverified"),
         ("filter Archived", "/orders/?show=archived"),
         ("filter status Order Refused", "/orders/?status=refused"),
-        ("filter Archived + Status sort", "/orders/?show=archived&sort=status"),
+        ("filter Archived + Status sort",
+         "/orders/?show=archived&sort=status"),
         ("page 20 of the default list", page20),
     ]
 
@@ -344,7 +347,7 @@ def main():
     for label, url in scenarios:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
-        page_ms = time_it(lambda: client.get(url), args.runs)
+        page_ms = time_it(lambda u=url: client.get(u), args.runs)
         # The same statements the page ran, replayed bare on one connection.
         statements = []
         parsed = url.split("?", 1)[1] if "?" in url else ""
@@ -355,7 +358,7 @@ def main():
         statements = [s for s in statements if s.lstrip().upper().startswith(
             "SELECT")]
 
-        def bare():
+        def bare(statements=statements):
             for sql in statements:
                 db.conn.execute(sql).fetchall()
         sql_ms = time_it(bare, args.runs)

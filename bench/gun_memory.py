@@ -320,9 +320,19 @@ def run(script, path, heap_k, args=(), timeout=120):
                               timeout=timeout)
 
 
-def value(out, key):
+def find_value(out, key):
+    """The fields of the output's `KEY ...` line, or None without one."""
     m = re.search(r"^%s (.*)$" % key, out, re.M)
     return m.group(1).split() if m else None
+
+
+def value(out, key):
+    """The fields of the output's `KEY ...` line, which the run prints."""
+    found = find_value(out, key)
+    if found is None:
+        raise SystemExit("no %s line in the run's output:\n%s"
+                         % (key, out[-2000:]))
+    return found
 
 
 def smallest_heap(script, path, lo, hi, args=()):
@@ -341,7 +351,8 @@ def smallest_heap(script, path, lo, hi, args=()):
 def romfs_image(tree, dest):
     """A ROMFS image of the built modules, or None without mpremote."""
     try:
-        from mpremote.romfs import make_romfs
+        # mpremote comes with the flash set-up, not the test one.
+        from mpremote.romfs import make_romfs  # pyright: ignore[reportMissingImports]
     except ImportError:
         return None
     mods = Path(dest).parent / "romsrc"
@@ -359,7 +370,7 @@ def kb(n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--scans", type=int, default=300)
     opts = ap.parse_args()
     t_start = time.monotonic()
@@ -377,7 +388,8 @@ def main():
     print("\n(a) heap taken by the firmware's code (host board set)")
     print("  %-34s %10s %14s" % ("loaded from", "resident", "import needs"))
     code = {}
-    for name, path in (("source .py", src_path), (".mpy (mpy-cross)", mpy_path)):
+    for name, path in (("source .py", src_path),
+                       (".mpy (mpy-cross)", mpy_path)):
         out = run(CODE, path, 512).stdout
         code[name] = int(value(out, "CODE")[0])
         need = smallest_heap(CODE, path, 32, 256)
@@ -387,7 +399,7 @@ def main():
         img = romfs_image(tree, Path(tmp) / "fw.romfs")
         if img:
             out = run(CODE, ".frozen", 512, [str(img)])
-            rom = value(out.stdout, "CODE")
+            rom = find_value(out.stdout, "CODE")
             if rom:
                 print("  %-34s %10s   (image %s, not counted)"
                       % ("ROMFS, in place (~frozen)", kb(rom[0]),
@@ -435,9 +447,13 @@ def main():
               " %s for data and fragmentation; fragmentation makes\n"
               "  pass/fail not monotonic in the heap size, see below)" % (
                   need, kb(wcode), kb(need * 1024 - wcode)))
+        largest = re.search(r"max free sz: (\d+)", end)
+        if largest is None:
+            raise SystemExit("no mem_info in the run's output:\n%s"
+                             % end[-2000:])
         print("  there, at the end: %s free, largest free block %s"
-              % (kb(value(end, "FREE")[0]), kb(block * int(re.search(
-                  r"max free sz: (\d+)", end).group(1)))))
+              % (kb(value(end, "FREE")[0]),
+                 kb(block * int(largest.group(1)))))
     # Fragmentation depends on each run's exact sizes (the journal's
     # random epoch, for one), so the edge is fuzzy: try each heap 3 times.
     print("  runs of the whole day by heap (3 each; %dk = SimulatedGun("

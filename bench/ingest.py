@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import paho.mqtt.client as mqtt                     # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion      # noqa: E402
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
-from server import db as dbm                        # noqa: E402
-from server.broker import Broker                    # noqa: E402
-from shared import wire                             # noqa: E402
+from server import db as dbm
+from server.broker import Broker
+from shared import wire
 
 ORDER_SIZE = 100             # bottles per order line
 SKU, LOT = "CBD-OIL-30", "L2311A"
@@ -129,7 +129,9 @@ def raw_pipe(broker, password_file, guns, passwords, payloads_by_gun):
          "--port", str(broker.port), "--user", broker.worker_user,
          "--password-file", password_file, "--count", str(total)],
         stdout=subprocess.PIPE, text=True)
-    assert sub.stdout.readline().strip() == "ready"
+    out = sub.stdout
+    assert out is not None              # stdout=PIPE
+    assert out.readline().strip() == "ready"
     pubs = []
     for g in guns:
         c = client(g, passwords[g])
@@ -138,12 +140,13 @@ def raw_pipe(broker, password_file, guns, passwords, payloads_by_gun):
     start = time.time()
     threads = [threading.Thread(target=_publish_all,
                                 args=(c, wire.dev_topic(g, wire.EVT), p))
-               for c, g, p in zip(pubs, guns, payloads_by_gun)]
+               for c, g, p in zip(pubs, guns, payloads_by_gun,
+                                      strict=True)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    result = json.loads(sub.stdout.readline())
+    result = json.loads(out.readline())
     sub.wait(10)
     for c in pubs:
         c.disconnect()
@@ -199,7 +202,7 @@ class BenchGun:
 
 def end_to_end(broker, guns, payloads_by_gun, passwords, window, ep):
     bench_guns = [BenchGun(broker, dev, passwords[dev], p, window, ep)
-                  for dev, p in zip(guns, payloads_by_gun)]
+                  for dev, p in zip(guns, payloads_by_gun, strict=True)]
     threads = [threading.Thread(target=g.run) for g in bench_guns]
     start = time.time()
     for t in threads:
@@ -231,7 +234,7 @@ def wait_for_worker(db_path, proc, timeout=20):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--events", type=int, default=20000)
     p.add_argument("--guns", type=int, default=4)
     p.add_argument("--window", type=int, default=1000,
@@ -242,8 +245,10 @@ def main():
                    help="measure each pipe this many times (median)")
     p.add_argument("--raw-subscriber", action="store_true",
                    help=argparse.SUPPRESS)
-    p.add_argument("--host"), p.add_argument("--port", type=int)
-    p.add_argument("--user"), p.add_argument("--password-file")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--user")
+    p.add_argument("--password-file")
     p.add_argument("--count", type=int)
     args = p.parse_args()
     if args.raw_subscriber:

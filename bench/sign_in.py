@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import create_app                        # noqa: E402
-from server.db import connect                        # noqa: E402
-from server.seed import seed_demo                    # noqa: E402
-from server.sign_in import LOCK_AFTER                # noqa: E402
+from server import create_app
+from server.db import connect
+from server.seed import seed_demo
+from server.sign_in import LOCK_AFTER
 
 FORMS = {
     "staff": ("/login", "username", "csr", "nobody-%d"),
@@ -58,7 +58,8 @@ def run(app, realm, tries):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--tries", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:

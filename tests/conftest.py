@@ -1,9 +1,20 @@
-"""Fixtures shared by every test folder: one headless Chromium per session."""
+"""Fixtures shared by every test folder: one headless Chromium per session,
+the MicroPython interpreter; and the lanes (pytest markers) every test is
+put in, so that `tools/test.sh -m LANE` runs one kind alone."""
 import os
 import re
+import types
+from pathlib import Path
 
 import pytest
+from up_support import Running
 from widths import WIDTHS
+
+from server.broker import Broker
+from tools.simulate import SimulatedGun
+from tools.up import Stack
+
+REPO = Path(__file__).resolve().parent.parent
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -75,3 +86,105 @@ def screen(request):
     """(label, (width, height)) of each screen size in WIDTHS: a test that
     takes it runs once per size."""
     return request.param, WIDTHS[request.param]
+
+
+@pytest.fixture(scope="session")
+def micropython():
+    """The MicroPython interpreter (the unix port) of the project's .venv."""
+    path = REPO / ".venv" / "bin" / "micropython"
+    if not os.access(path, os.X_OK):
+        pytest.fail("MicroPython is not installed at %s: run "
+                    "tools/bootstrap.sh test" % path)
+    return path
+
+
+# ------------------------------------------------------------ the lanes
+# A test's lanes follow from what it uses, never from its name: the
+# fixtures it asks for, the folder it lives in, and the parts that start
+# an outside process which its own code or its fixtures' code calls.
+# A test in none of the lanes below is a `unit` test.
+LANES = ("micropython", "broker", "browser", "e2e")
+LANES_BY_FIXTURE = {
+    "browser": {"browser"},
+    "signed_in_page": {"browser"},
+    "micropython": {"micropython"},
+}
+LANES_BY_FOLDER = {
+    "e2e": {"e2e"},
+    "firmware": {"micropython"},
+}
+# What a process starter is, checked by identity, not by name.
+LANES_BY_STARTER = (
+    (Broker, {"broker"}),                       # Mosquitto
+    (SimulatedGun, {"micropython"}),            # the firmware, simulated
+    (Stack, {"broker", "micropython"}),         # the stack, demo guns
+)
+# The product's commands a test runs as processes (up_support.Running),
+# told by the arguments written in the test: `pickgun up` starts Mosquitto,
+# and with --demo (as tools/run.sh does) the simulated guns too.
+LANES_BY_COMMAND_WORD = {
+    "up": {"broker"},
+    "--demo": {"broker", "micropython"},
+    "tools/run.sh": {"broker", "micropython"},
+}
+
+
+def _names_used(code):
+    """Every global name that code (and the functions inside it) reads,
+    and every string written in it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_used(const)
+        elif isinstance(const, str):
+            names.add(const)
+    return names
+
+
+def _lanes_of_code(func, seen=None):
+    """The lanes of what func starts, itself or through the helpers of its
+    own module that it calls."""
+    lanes = set()
+    code = getattr(func, "__code__", None)
+    seen = set() if seen is None else seen
+    if code is None or code in seen:
+        return lanes
+    seen.add(code)
+    module_globals = getattr(func, "__globals__", {})
+    names = _names_used(code)
+    for name in names:
+        used = module_globals.get(name)
+        for starter, starter_lanes in LANES_BY_STARTER:
+            if used is starter:
+                lanes |= starter_lanes
+        if (isinstance(used, types.FunctionType)
+                and used.__module__ == func.__module__):
+            lanes |= _lanes_of_code(used, seen)
+    if module_globals.get("Running") is Running and "Running" in names:
+        for word in names & set(LANES_BY_COMMAND_WORD):
+            lanes |= LANES_BY_COMMAND_WORD[word]
+    return lanes
+
+
+def lanes_of(item):
+    """The lanes a collected test belongs to."""
+    lanes = set()
+    for name in getattr(item, "fixturenames", ()):
+        lanes |= LANES_BY_FIXTURE.get(name, set())
+    folders = Path(str(item.path)).relative_to(REPO / "tests").parts[:-1]
+    for folder in folders:
+        lanes |= LANES_BY_FOLDER.get(folder, set())
+    lanes |= _lanes_of_code(getattr(item, "function", None))
+    fixtureinfo = getattr(item, "_fixtureinfo", None)
+    for defs in (fixtureinfo.name2fixturedefs.values()
+                 if fixtureinfo else ()):
+        for fixturedef in defs:
+            lanes |= _lanes_of_code(fixturedef.func)
+    return lanes
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        lanes = lanes_of(item) or {"unit"}
+        for lane in sorted(lanes):
+            item.add_marker(lane)

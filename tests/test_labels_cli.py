@@ -58,7 +58,7 @@ def test_order_labels(demo_path, tmp_path):
     assert "Wrote 3 bottle labels to " + out in result.output
     pages = pdf_text(out)
     assert len(pages) == len(picked) == 3
-    for text, pick in zip(pages, picked):
+    for text, pick in zip(pages, picked, strict=True):
         assert pick["serial"] in text and pick["lot_id"] in text
     [row] = query(demo_path, "SELECT * FROM order_history WHERE order_id = "
                   "1002 AND action = 'print_labels'")

@@ -81,9 +81,10 @@ def compiled_files(root, source_files):
     try:
         tree = build_firmware(root / "build" / "firmware-mpy", root)
     except MpyCrossMissing as e:
-        raise click.ClickException("%s (or flash the sources: --py)" % e)
+        raise click.ClickException(
+            "%s (or flash the sources: --py)" % e) from e
     except RuntimeError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     files = tree_files(tree)
     files += [(local, target) for local, target in source_files
               if not target.endswith(".py")]

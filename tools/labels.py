@@ -63,10 +63,10 @@ def labels_command(db_path, order_id, lot_id, serials, sheet, out_path):
         labels.issue_bottle_labels(db, wanted, _actor(), layout,
                                    deliver=lambda pdf: _write(out_path, pdf))
     except labels.LabelError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     except OSError as e:
         raise click.ClickException("Cannot write %s: %s"
-                                   % (out_path, e.strerror or e))
+                                   % (out_path, e.strerror or e)) from e
     finally:
         db.conn.close()
     shown = ", ".join(wanted[:10]) + (" ..." if len(wanted) > 10 else "")

@@ -189,7 +189,7 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
     try:
         password = provision_device(db, device_id, name=name, board=board)
     except ProvisionError as e:
-        raise click.BadParameter(str(e), param_hint="DEVICE_ID")
+        raise click.BadParameter(str(e), param_hint="DEVICE_ID") from e
     finally:
         db.conn.close()
     broker_host = broker_host or lan_address()

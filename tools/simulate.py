@@ -49,6 +49,14 @@ CODE_ALLOWANCE_K = 96
 MPY_CODE_ALLOWANCE_K = 88
 
 
+def _send(conn, data):
+    """Send to the firmware's UART or panel socket, which a stopped gun has
+    not."""
+    if conn is None:
+        raise RuntimeError("the simulated gun is not running: start() it")
+    conn.sendall(data)
+
+
 def _kib(size):
     size = str(size).lower()
     return int(size[:-1]) if size.endswith("k") else int(size) // 1024
@@ -132,14 +140,15 @@ class SimulatedGun:
         try:
             # Its own process group: Ctrl-C is for the harness, which
             # stops the gun itself (stop()), not for the firmware.
-            self.proc = subprocess.Popen(args, env=env, cwd=self.workdir,
-                                         stdout=log, stderr=subprocess.STDOUT,
-                                         process_group=0)
+            proc = subprocess.Popen(args, env=env, cwd=self.workdir,
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    process_group=0)
+            self.proc = proc
         finally:
             log.close()
         try:
-            self._uart = self._accept("uart")
-            self._panel = self._accept("panel")
+            self._uart = self._accept(proc, "uart")
+            self._panel = self._accept(proc, "panel")
             self._reader = threading.Thread(target=self._read_panel,
                                             args=(self._panel,), daemon=True)
             self._reader.start()
@@ -148,7 +157,7 @@ class SimulatedGun:
             self.power_cut()            # never leave a half-booted gun behind
             raise
 
-    def _accept(self, kind):
+    def _accept(self, proc, kind):
         lsn = self._lsn[kind]
         lsn.settimeout(0.2)
         deadline = time.monotonic() + self.boot_timeout
@@ -158,12 +167,12 @@ class SimulatedGun:
                 conn.settimeout(None)
                 return conn
             except socket.timeout:
-                if self.proc.poll() is not None:
+                if proc.poll() is not None:
                     raise RuntimeError("firmware exited %s:\n%s" % (
-                        self.proc.returncode, self.log_tail()))
+                        proc.returncode, self.log_tail())) from None
                 if time.monotonic() > deadline:
                     raise GunTimeout("firmware never connected its %s\n%s"
-                                     % (kind, self.log_tail()))
+                                     % (kind, self.log_tail())) from None
 
     def power_cut(self):
         """Pull the battery: SIGKILL, no chance to flush anything."""
@@ -174,7 +183,7 @@ class SimulatedGun:
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
-            self._close_conns()         # the firmware exits when its panel goes
+            self._close_conns()     # the firmware exits when its panel goes
             try:
                 self.proc.wait(3)
             except subprocess.TimeoutExpired:
@@ -215,7 +224,7 @@ class SimulatedGun:
         0.8 s is dropped by the firmware, as decoders repeat: don't wait
         for those.)"""
         n = self._state.get("scans", 0)
-        self._uart.sendall(text.encode() + b"\r\n")
+        _send(self._uart, text.encode() + b"\r\n")
         if wait:
             return self.wait_for(lambda s: s.get("scans", 0) > n, timeout)
 
@@ -224,12 +233,12 @@ class SimulatedGun:
         if key not in ("OK", "BACK"):
             raise ValueError("key must be OK or BACK")
         n = self._state.get("keys", 0)
-        self._panel.sendall(("KEY %s\n" % key).encode())
+        _send(self._panel, ("KEY %s\n" % key).encode())
         if wait:
             return self.wait_for(lambda s: s.get("keys", 0) > n, timeout)
 
     def wifi(self, on):
-        self._panel.sendall(b"WIFI ON\n" if on else b"WIFI OFF\n")
+        _send(self._panel, b"WIFI ON\n" if on else b"WIFI OFF\n")
 
     # ---------------------------------------------------------- outputs
     def _read_panel(self, conn):
@@ -360,9 +369,11 @@ def simulate_command(config_path, device, password, broker, port, workdir,
         try:
             cfg = json.loads(Path(config_path).read_text())
         except ValueError as e:
-            raise click.BadParameter("not JSON: %s" % e, param_hint="--config")
+            raise click.BadParameter("not JSON: %s" % e,
+                                     param_hint="--config") from e
         if not isinstance(cfg, dict):
-            raise click.BadParameter("not a JSON object", param_hint="--config")
+            raise click.BadParameter("not a JSON object",
+                                     param_hint="--config")
         device = device or cfg.get("id")
         password = password or cfg.get("password")
         broker = broker or cfg.get("broker")

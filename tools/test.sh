@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Run Pickgun's whole test suite.  Extra arguments go to pytest.
+# Run Pickgun's checks and test suite: ruff, basedpyright over the CPython
+# side and over the firmware (against MicroPython's ESP32 stubs), then
+# pytest.  Extra arguments go to pytest, e.g. `tools/test.sh -m browser`
+# runs one lane (README.md, Tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh test
+.venv/bin/ruff check
+.venv/bin/basedpyright --warnings
+.venv/bin/basedpyright --warnings -p firmware/pyrightconfig.json
 exec .venv/bin/python -m pytest "$@"

@@ -184,9 +184,15 @@ class Stack:
             self.start_gun(gun_id)
         return self
 
+    def _running_broker(self):
+        if self.broker is None:
+            raise StartError("the stack is not started")
+        return self.broker
+
     def sync_devices(self):
         """Let guns provisioned while the stack runs (`pickgun provision`)
         connect: hand their password hashes to the broker, which reloads."""
+        broker = self._running_broker()
         db = dbmod.connect(str(self.db_path))
         try:
             rows = db.execute("SELECT id, password_hash FROM devices "
@@ -194,9 +200,9 @@ class Stack:
         finally:
             db.conn.close()
         changed = {r[0]: r[1] for r in rows
-                   if self.broker.hashes.get(r[0]) != r[1]}
+                   if broker.hashes.get(r[0]) != r[1]}
         for device_id, hashed in changed.items():
-            self.broker.add_device(device_id, hashed=hashed)
+            broker.add_device(device_id, hashed=hashed)
             self.log("Gun %s may now connect." % device_id)
         return changed
 
@@ -205,8 +211,8 @@ class Stack:
             .read_text().strip()
         extra = dict(self.gun_config)
         if self.tls:
-            extra = dict(tls_config(self.broker.ca_der_path, self.tls_port),
-                         **extra)
+            extra = dict(tls_config(self._running_broker().ca_der_path,
+                                    self.tls_port), **extra)
         try:
             gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id,
                                password, "127.0.0.1",
@@ -259,8 +265,9 @@ def print_picking_list(stack):
     try:
         for entry in picking_list(db):
             order = entry["order"]
-            click.echo("Order %d (%s): %s" % (order["id"], order["client_name"],
-                                              wire.order_code(order["id"])))
+            click.echo("Order %d (%s): %s" % (
+                order["id"], order["client_name"],
+                wire.order_code(order["id"])))
             for line in entry["lines"]:
                 for bottle in line["suggested"]:
                     click.echo("    %s" % wire.bottle_code(
@@ -352,7 +359,7 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
     except KeyboardInterrupt:
         pass
     except (ports.PortError, BrokerError, StartError) as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)

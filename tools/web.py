@@ -90,7 +90,7 @@ def web_command(db_path, host, port, gun_screens, threads, trusted_proxy):
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             raise click.ClickException("Web port %d is held by %s."
-                                       % (port, holder(port)))
+                                       % (port, holder(port))) from e
         raise click.ClickException("Cannot listen on %s:%d: %s"
-                                   % (host, port, e.strerror))
+                                   % (host, port, e.strerror)) from e
     serve(server)

@@ -71,12 +71,12 @@ _pwm = None
 _tune = None
 
 
-async def _play(steps):
+async def _play(pwm, steps):
     for freq, on, off in steps:
-        _pwm.freq(freq)
-        _pwm.duty_u16(32768)
+        pwm.freq(freq)
+        pwm.duty_u16(32768)
         await asyncio.sleep_ms(on)
-        _pwm.duty_u16(0)
+        pwm.duty_u16(0)
         if off:
             await asyncio.sleep_ms(off)
 
@@ -89,7 +89,8 @@ def beep(pattern):
     if _tune is not None and not _tune.done():
         _tune.cancel()
         _pwm.duty_u16(0)
-    _tune = asyncio.create_task(_play(PATTERNS.get(pattern, PATTERNS["err"])))
+    _tune = asyncio.create_task(
+        _play(_pwm, PATTERNS.get(pattern, PATTERNS["err"])))
 
 
 # ------------------------------------------------------------- buttons

@@ -100,11 +100,13 @@ def mount():
     if _bdev is not None:
         return
     _bdev = FileBlockDev(path("flash.bin"))
+    # The stubs make vfs.AbstractBlockDev a class to inherit from; the
+    # device has no such class, only the block protocol FileBlockDev keeps.
     try:
-        vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)
+        vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)  # pyright: ignore[reportArgumentType]
     except OSError:
-        vfs.VfsLfs2.mkfs(_bdev)
-        vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)
+        vfs.VfsLfs2.mkfs(_bdev)  # pyright: ignore[reportArgumentType]
+        vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)  # pyright: ignore[reportArgumentType]
 
 
 def unmount():
@@ -307,13 +309,15 @@ class _Link:
             out += chunk
         return out
 
+    # MicroPython's asyncio.StreamReader is its one Stream class, reading
+    # and writing; the stubs give it only CPython's reading half.
     def write(self, buf):
         self._check()
-        self.st.write(buf)
+        self.st.write(buf)  # pyright: ignore[reportAttributeAccessIssue]
 
     async def drain(self):
         self._check()
-        await self.st.drain()
+        await self.st.drain()  # pyright: ignore[reportAttributeAccessIssue]
 
     async def awrite(self, buf, off=0, sz=-1):
         if off or sz != -1:

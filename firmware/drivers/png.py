@@ -52,9 +52,10 @@ def _zlib(raw):
         import io
         b = io.BytesIO()
         z = deflate.DeflateIO(b, deflate.ZLIB)
-        z.write(raw)
+        # Both exist on the device; the 1.29 stubs lack them.
+        z.write(raw)  # pyright: ignore[reportAttributeAccessIssue]
         z.close()
-        return b.getvalue()
+        return b.getvalue()  # pyright: ignore[reportAttributeAccessIssue]
     return _zlib_stored(raw)
 
 

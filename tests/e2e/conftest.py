@@ -3,11 +3,9 @@ Pickgun's config, the worker and web server as their own processes, and
 simulated guns running the real firmware under MicroPython."""
 import pytest
 
-from e2e_support import REPO  # noqa: F401  (puts the project on sys.path)
-
-from server import db as dbmod  # noqa: E402
-from server.broker import free_port  # noqa: E402
-from tools.up import Stack  # noqa: E402
+from server import db as dbmod
+from server.broker import free_port
+from tools.up import Stack
 
 # Short back-off so a test need not wait out a 30 s retry after the broker
 # comes back; everything else is the product's default.

@@ -3,13 +3,11 @@ folder has a conftest.py, so `from conftest import ...` would be ambiguous)."""
 import http.cookiejar
 import json
 import re
-import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
 
 
 def auth_header(username="admin"):

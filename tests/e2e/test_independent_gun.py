@@ -20,10 +20,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from e2e_support import REPO  # noqa: F401  (puts the project on sys.path)
-
-from server.broker import free_port  # noqa: E402
-from tools.up import Stack  # noqa: E402
+from server.broker import free_port
+from tools.up import Stack
 
 TIMEOUT = 30
 

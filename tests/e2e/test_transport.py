@@ -9,7 +9,7 @@ def test_demo_guns_connect_over_tls(stack, db):
     broker = stack.broker
     assert broker.tls and stack.tls_port == broker.tls_port
     assert "listener %d 127.0.0.1\n" % broker.port in broker.conf.read_text()
-    for gun_id, gun in stack.guns.items():
+    for gun in stack.guns.values():
         cfg = json.loads((gun.workdir / "config.json").read_text())
         assert (cfg["tls"], cfg["port"]) == (True, broker.tls_port)
     deadline = time.monotonic() + 30

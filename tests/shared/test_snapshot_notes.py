@@ -1,14 +1,9 @@
 """The server's order snapshots carry each note's severity as the wire
 contract says: information notes "s": "i", must-acknowledge notes (the
 default, and any value the server does not know) as before, with no "s"."""
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-from server import db as dbm  # noqa: E402
-from server.snapshots import order_snapshot  # noqa: E402
-from shared import wire  # noqa: E402
+from server import db as dbm
+from server.snapshots import order_snapshot
+from shared import wire
 
 
 def test_snapshot_notes_carry_severity(tmp_path):

@@ -1,15 +1,14 @@
 """The wire contract, on CPython and inside the real MicroPython."""
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from server.gun_payloads import check_event, check_status
+from shared import wire
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-from shared import wire  # noqa: E402
-from server.gun_payloads import check_event, check_status  # noqa: E402
 
 BOTTLE = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")
 
@@ -151,7 +150,7 @@ def test_malformed_notes_are_refused(notes):
         wire.check_snapshot(wire.decode(wire.encode(snap)))
 
 
-def test_same_module_runs_inside_micropython():
+def test_same_module_runs_inside_micropython(micropython):
     script = """
 from shared import wire
 c = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")
@@ -187,9 +186,8 @@ for bad in ([3], [{"id": 3}], [{"id": 3, "text": "x", "s": 1}],
         pass
 print("ok")
 """ % (BOTTLE, wire.order_code(1042))
-    mp = REPO / ".venv" / "bin" / "micropython"
-    out = subprocess.run([str(mp), "-X", "heapsize=110k", "-c", script],
-                         env={"MICROPYPATH": "%s:.frozen" % REPO},
+    out = subprocess.run([str(micropython), "-X", "heapsize=110k", "-c",
+                          script], env={"MICROPYPATH": "%s:.frozen" % REPO},
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 

@@ -93,7 +93,7 @@ print(isinstance(True, int), True == 1, 1.0 == 1)
 """
 
 
-def test_micropython_gives_the_same_answers():
+def test_micropython_gives_the_same_answers(micropython):
     cases = [json.dumps(obj) for obj in [
         ACK, dict(ACK, v=True), dict(ACK, v=1.0), dict(ACK, upto=2 ** 64),
         dict(ACK, ep=2 ** 70)] + BAD_ACKS]
@@ -107,9 +107,8 @@ def test_micropython_gives_the_same_answers():
             expected.append("refused")
     assert expected.count("ok") == 2
     script = "CASES = %r\n" % cases + MP_SCRIPT
-    mp = REPO / ".venv" / "bin" / "micropython"
-    out = subprocess.run([str(mp), "-X", "heapsize=110k", "-c", script],
-                         env={"MICROPYPATH": "%s:.frozen" % REPO},
+    out = subprocess.run([str(micropython), "-X", "heapsize=110k", "-c",
+                          script], env={"MICROPYPATH": "%s:.frozen" % REPO},
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()

@@ -100,7 +100,7 @@ def test_built_acks_are_accepted(ep, since, data):
                                     max_size=len(rejections))))
     upto = data.draw(st.integers(max([since] + seqs), since + 40))
     rej = [{"seq": s, "why": why, "o": o, "c": c}
-           for s, (why, o, c) in zip(seqs, rejections)]
+           for s, (why, o, c) in zip(seqs, rejections, strict=True)]
     ack = wire.ack(ep, upto, rej, since=since)
     assert wire.check_ack(wire.decode(wire.encode(ack))) == ack
 

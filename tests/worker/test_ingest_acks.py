@@ -27,8 +27,7 @@ def test_rejection_after_a_gap_comes_with_the_ack_that_covers_it(demo):
     two = gun.write(wire.PICK, 1001, code("B0002"))
     three = gun.write(wire.PICK, 1001, code("B9999"))    # unknown bottle
     gun.send()
-    msgs = dict(zip((one, two, three), [gun.journal[s]
-                                         for s in (one, two, three)]))
+    msgs = {s: gun.journal[s] for s in (one, two, three)}
     ack = deliver(demo, gun, [msgs[one]])
     assert (ack["upto"], rej(ack)) == (1, [])
     ack = deliver(demo, gun, [msgs[three]])               # 2 is late

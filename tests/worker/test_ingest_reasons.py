@@ -122,7 +122,7 @@ def test_checks_come_in_the_documented_order(demo):
     ]
     acks = ingest_batch(demo, [m for m, _ in events])
     assert [(r["seq"], r["why"]) for r in acks["G01"]["rej"]] == \
-        list(zip(range(3, 13), [why for _, why in events]))
+        list(zip(range(3, 13), [why for _, why in events], strict=True))
 
 
 # ------------------------------------------------------------ notes_ack

@@ -10,7 +10,6 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server import order_states
 from server import db as dbm
 from server import snapshots
 from server.ingest import MAX_PAYLOAD
@@ -444,18 +443,20 @@ def test_broker_crash_does_not_bring_back_a_stale_snapshot(demo, db_path,
     picks for the cancelled order."""
     for order_id in range(2001, 2006):     # another try if it saved anyway
         _place(demo, order_id)
-        wait_until(lambda: count(db_path, "SELECT published_rev FROM orders "
-                                 "WHERE id = ?", [order_id]) == 1)
+        wait_until(lambda o=order_id: count(
+            db_path, "SELECT published_rev FROM orders WHERE id = ?",
+            [o]) == 1)
         _save_now(broker)                  # the broker has it placed
         mark = _log_size(broker)
         _set_status(demo, order_id, "cancelled")
-        wait_until(lambda: count(db_path, "SELECT published_rev FROM orders "
-                                 "WHERE id = ?", [order_id]) == 2)
+        wait_until(lambda o=order_id: count(
+            db_path, "SELECT published_rev FROM orders WHERE id = ?",
+            [o]) == 2)
         connects = worker.stats["connects"]
         _crash(broker)
         if not _saved_since(broker, mark):
             break
-        wait_until(lambda: worker.stats["connects"] > connects)
+        wait_until(lambda n=connects: worker.stats["connects"] > n)
     else:
         raise AssertionError("the broker saved before every crash")
     wait_until(lambda: worker.stats["connects"] > connects)
@@ -486,26 +487,27 @@ def test_broker_crash_does_not_bring_back_a_cleared_snapshot(demo, db_path,
     try:
         for order_id in range(2001, 2006):
             _place(demo, order_id)
-            wait_until(lambda: count(db_path, "SELECT published_rev FROM "
-                                     "orders WHERE id = ?", [order_id]) == 1)
+            wait_until(lambda o=order_id: count(
+                db_path, "SELECT published_rev FROM orders WHERE id = ?",
+                [o]) == 1)
             _set_status(demo, order_id, "cancelled")
-            wait_until(lambda: count(db_path, "SELECT published_at IS NOT "
-                                     "NULL AND published_rev = 2 FROM orders "
-                                     "WHERE id = ?", [order_id]) == 1)
+            wait_until(lambda o=order_id: count(
+                db_path, "SELECT published_at IS NOT NULL AND "
+                "published_rev = 2 FROM orders WHERE id = ?", [o]) == 1)
             _save_now(broker)              # the broker has it cancelled
             mark = _log_size(broker)
             with dbm.write(demo):          # seven days on
                 demo.execute("UPDATE orders SET published_at = "
                               "'2000-01-01 00:00:00' WHERE id = ?",
                               [order_id])
-            wait_until(lambda: order_id in watcher.cleared)
+            wait_until(lambda o=order_id: o in watcher.cleared)
             assert count(db_path, "SELECT cleared_rev FROM orders WHERE "
                          "id = ?", [order_id]) == 0
             connects = worker.stats["connects"]
             _crash(broker)
             if not _saved_since(broker, mark):
                 break
-            wait_until(lambda: worker.stats["connects"] > connects)
+            wait_until(lambda n=connects: worker.stats["connects"] > n)
         else:
             raise AssertionError("the broker saved before every crash")
     finally:

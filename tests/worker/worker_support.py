@@ -159,7 +159,7 @@ class FakeGun:
     def resend_unacked(self):
         with self.lock:
             pending = sorted(self.journal.items())
-        for seq, payload in pending:
+        for _seq, payload in pending:
             self.client.publish(wire.dev_topic(self.device, wire.EVT),
                                 payload, qos=1)
 
