@@ -52,7 +52,7 @@ def start(board, cfg):
     app = App(board, journal, store, picks=_picks)
     sync = Sync(board, cfg, journal, store, app,
                 rxbuf=_mqtt_rx if "max_packet" not in cfg else None)
-    app.attach(sync)
+    app.sync = sync
     gc.collect()
     return journal, store, app, sync
 
@@ -145,10 +145,10 @@ async def run(board, errors=None):
     asyncio.create_task(_sync_task(sync))
     asyncio.create_task(_wifi_task(board))
     asyncio.create_task(_until_fails(
-        app.scan_task(Scanner(board.uart(), ticks_ms=board.ticks_ms)),
+        app.input_task(Scanner(board.uart(), ticks_ms=board.ticks_ms)),
         stop, "scanner"))
-    asyncio.create_task(_until_fails(app.key_task(board.keys()), stop,
-                                     "keys"))
+    asyncio.create_task(_until_fails(app.input_task(board.keys(), True),
+                                     stop, "keys"))
     await stop.wait()
 
 

@@ -1,10 +1,17 @@
-# The gun's application: a state machine driven by scans, keys and the
-# sync session.  No hardware here: the board, journal, order store and sync
-# come in through the constructor (tests pass fakes).
+# The gun's application: scans, keys and the sync session's news in,
+# screens, beeps and journal events out.  No hardware here: the board,
+# journal, order store and sync come in through the constructor (tests pass
+# fakes).  Who does what:
 #
-# Screens: idle -> order -> picking -> complete, with note (one per
-# unacknowledged must-acknowledge note, OK each) and info (information
-# notes) shown over them; refused is shown over any of them.
+#   gun/ui.py      the screens: a base screen (idle -> order -> picking ->
+#                  complete) under a stack of overlays (note / info, then
+#                  refused), and the table of what each draws and what OK
+#                  does on it.  App is a UI: the stack's fields are its own.
+#   gun/rules.py   whether a bottle may be picked: the wire's reason codes
+#   here           the open order's state, and the commit step: an
+#                  accepted input goes to the journal, then to memory
+#                  (the commit fields, _record), then to the screen and
+#                  the beep (_finish)
 #
 # Notes are must-acknowledge (the default) or information (wire.is_info).
 # Must-acknowledge notes stop picking until OK confirms them all; their ids
@@ -59,7 +66,8 @@ except ImportError:  # pragma: no cover
     asyncio = None
 
 from shared import wire
-from gun import screens
+from gun import rules, screens
+from gun.ui import UI, SCREENS
 from gun.picks import PickSet
 from gun.scanner import MISREAD
 
@@ -81,40 +89,30 @@ TODO = {
 # notes are asked again, see on_acked).
 TODO_SERVER = ("Take it out of the order", "Read the notes again")
 
-# Refusals after a MemoryError: built now, shown without allocating.
-BUSY_SCAN = ("busy", "Busy - scan again", "", "")
-BUSY_KEY = ("busy", "Busy - press again", "", "")
-# After a flash write, or anything else, failed (handle()): reason,
-# message, what to do; with the "flash" beep but for the last.
-ERRORS = (("flash_full", "Flash full: sync", "Get WiFi, then try again"),
-          ("flash_error", "Flash error", "Try again, or ask a lead"),
-          ("error", "Gun error", "Try again, or ask a lead"))
+# The "busy" refusal's message after a MemoryError, for a scan or a key.
+BUSY_SCAN = "Busy - scan again"
+BUSY_KEY = "Busy - press again"
 
-_MAX_REJECTIONS = const(8)     # (folded into the code: no name kept)
-ACKED_ORDERS = 32       # orders whose note acknowledgements are remembered
+# const() and a leading underscore: folded into the code, no name kept.
+_MAX_REJECTIONS = const(8)
+_ACKED_ORDERS = const(32)   # orders whose note acknowledgements are kept
 
 
-class App:
+class App(UI):
+    """The gun: its screens (UI, whose fields it shares) and the open
+    order's state."""
+
     def __init__(self, board, journal, store, sync=None, picks=None):
+        UI.__init__(self)
         self.board = board
         self.journal = journal
         self.store = store
         self.sync = sync
         self.link = "offline"
-        self.screen = "idle"
-        self.msg = ""
         self.oid = None           # open order id
         self.snap = None          # its snapshot
         self.todo_notes = []      # notes of the open order still to confirm
-        self.info = ()            # information notes on the info screen
         self.seen = ()            # ids of the open order's info notes shown
-        self.resume = "order"     # screen after the note or info screens
-        self.note_i = 0           # note (or info) shown, and its page
-        self.page = 0
-        self.cur_sku = None       # line last picked (picking screen)
-        self.last = ""            # last scan result (picking screen)
-        self.refusal = None       # (reason, message, detail, todo)
-        self.back_to = "idle"
         self.rejections = []      # server rejections still to show
         self.wanted = None        # unknown order scanned: open if it arrives
         # This gun's picks the server has not rejected (nor counted yet)
@@ -127,91 +125,59 @@ class App:
         self.keys = 0
         self.rows = None
         self.dirty = True
-        self._then = None         # finishing an input once it is on flash
+        # The input on its way to flash: filled before the journal append
+        # (everything that allocates), brought into memory by _record after
+        # it (nothing that allocates).  commit: wire.PICK or
+        # wire.NOTES_ACK, None when nothing is; commit_c: the pick's serial
+        # (bytes), or the order's acked ids with the new ones added;
+        # commit_n: the pick's sku index in the pick table.
+        self.commit = None
+        self.commit_c = None
+        self.commit_n = 0
         self._ev = asyncio.Event() if asyncio else None
-        self.rebuild()
-
-    def attach(self, sync):
-        self.sync = sync
-
-    # ------------------------------------------------------------ state
-    def rebuild(self):
-        """Local pick set and note acks from unsynced journal events (the
-        rest is in the snapshots' "bot" lists).  Read a page at a time."""
+        # The pick table and note acks from unsynced journal events (the
+        # rest is in the snapshots' "bot" lists), a page at a time.
         start = None
         while True:
             page = self.journal.pending(16, start)
             for seq, payload in page:
-                self._replay(payload)
+                try:
+                    ev = wire.decode(payload)
+                    kind = ev.get("k")
+                    if kind == wire.PICK:
+                        code = wire.parse_code(ev.get("c", ""))
+                        if code[0] == "bottle":
+                            self.picks.add(code[1], ev["o"], code[2])
+                    elif kind == wire.NOTES_ACK:
+                        self._add_acked(ev["o"], ev.get("n") or ())
+                except (wire.WireError, wire.CodeError):
+                    pass            # not one to replay
             if len(page) < 16:
                 break
             start = page[-1][0] + 1
 
-    def _replay(self, payload):
-        try:
-            ev = wire.decode(payload)
-        except wire.WireError:
-            return
-        kind = ev.get("k")
-        if kind == wire.PICK:
-            try:
-                code = wire.parse_code(ev.get("c", ""))
-            except wire.CodeError:
-                return
-            if code[0] == "bottle":
-                self.picks.add(code[1], ev["o"], code[2])
-        elif kind == wire.NOTES_ACK:
-            self._add_acked(ev["o"], ev.get("n") or ())
-
-    def _acked_for(self, oid):
-        """The order's list of acknowledged note ids.  Bounded: past
-        ACKED_ORDERS orders one other entry is forgotten, whose notes are
-        then simply asked again if that order is reopened."""
+    # ------------------------------------------------------------ state
+    def _add_acked(self, oid, ids):
+        """Add ids to the order's list of acknowledged note ids; returns
+        the list.  Bounded: past _ACKED_ORDERS orders one other entry is
+        forgotten, whose notes are then simply asked again if that order is
+        reopened."""
         have = self.acked.get(oid)
         if have is None:
-            if len(self.acked) >= ACKED_ORDERS:
+            if len(self.acked) >= _ACKED_ORDERS:
                 for old in self.acked:
                     if old != self.oid:
                         del self.acked[old]
                         break
             have = self.acked[oid] = []
-        return have
-
-    def _add_acked(self, oid, ids):
-        have = self._acked_for(oid)
         for i in ids:
             if i not in have:
                 have.append(i)
-
-    def pending(self):
-        return self.journal.pending_count()
-
-    def count(self, line):
-        """Bottles on a line of the open order: accepted by the server plus
-        this gun's own picks the server has not seen or not rejected."""
-        return line.get("got", 0) + self.picks.count(self.oid, line["sku"])
-
-    def _line(self, sku):
-        for line in self.snap["lines"]:
-            if line["sku"] == sku:
-                return line
-        return None
-
-    def left(self):
-        n = 0
-        for line in self.snap["lines"]:
-            c = self.count(line)
-            if c < line["qty"]:
-                n += line["qty"] - c
-        return n
+        return have
 
     def complete(self):
-        return self.snap is not None and self.left() == 0
-
-    def _prune(self):
-        """Forget own picks the open order's snapshot now counts."""
-        for serial in self.snap.get("bot", ()):
-            self.picks.remove(serial, self.oid)
+        return self.snap is not None and \
+            rules.left(self.snap, self.picks, self.oid) == 0
 
     def _load(self, oid):
         snap = self.store.get(oid)
@@ -223,9 +189,10 @@ class App:
         self.oid = oid
         self.snap = snap
         self.todo_notes = todo
-        self.note_i = 0
-        self.page = 0
-        self._prune()
+        self.note_i = self.page = 0
+        # Forget own picks the snapshot now counts.
+        for serial in snap.get("bot", ()):
+            self.picks.remove(serial, oid)
         return True
 
     # ----------------------------------------------------------- inputs
@@ -241,142 +208,6 @@ class App:
             return self.open_order(code[1])
         return self.pick(text.strip(), code)
 
-    def open_order(self, oid):
-        prev = self.oid
-        was_open = prev is not None and prev != oid and not self.complete()
-        if not self._load(oid):
-            self.wanted = oid
-            return self.refuse("unknown_order", "Order " + str(oid))
-        self.wanted = None
-        self.refusal = None
-        self.cur_sku = None
-        self.last = ""
-        self.screen = "order"
-        self.msg = ("Left " + str(prev) + " open") if was_open else ""
-        self.seen = []
-        if self.todo_notes and self.snap.get("pick"):
-            self._notes("order")
-        # (An order that is not pickable shows its order screen, which
-        # says so; OK there still shows its notes.)
-        self._beep("note" if self.todo_notes else
-                   "info" if self._info("order") else "ok")
-        self._changed()
-        return "order"
-
-    def _notes(self, resume):
-        """Show the first must-acknowledge note now (over a refusal: once
-        it is dismissed); after the last is confirmed the gun goes to
-        `resume` ("order", "picking" or "complete").  Allocates nothing."""
-        self.note_i = self.page = 0
-        self.resume = resume
-        if self.screen == "refused":
-            self.back_to = "note"
-        else:
-            self.screen = "note"
-
-    def _info(self, resume):
-        """Show the open order's information notes not shown yet (unless
-        must-acknowledge ones are pending: they come first, the rest after
-        them); the info screen then goes back to `resume`.  Over a refusal
-        they wait behind it.  False if there is nothing to show."""
-        new = [n for n in self.snap.get("notes", ()) if wire.is_info(n)
-               and n.get("id") not in self.seen]
-        if not new or self.todo_notes:
-            return False
-        for n in new:
-            self.seen.append(n.get("id"))
-        if self.screen == "info" or self.screen == "refused" \
-                and self.back_to == "info":
-            self.info = self.info + new
-            return True
-        self.info = new
-        self.note_i = self.page = 0
-        self.resume = resume
-        if self.screen == "refused":
-            self.back_to = "info"
-        else:
-            self.screen = "info"
-        return True
-
-    def pick(self, text, code):
-        serial, sku = code[1], code[2]
-        if self.oid is None:
-            return self.refuse("no_order")
-        snap = self.snap
-        if not snap.get("pick"):
-            return self.refuse("not_pickable", "Order " + str(self.oid))
-        if self.todo_notes:
-            return self.refuse("notes_pending")
-        line = self._line(sku)
-        if line is None:
-            return self.refuse("wrong_product", sku)
-        if serial in snap.get("bot", ()) or serial in self.picks:
-            return self.refuse("duplicate", serial)
-        if self.count(line) >= line["qty"]:
-            return self.refuse("over_pick", sku)
-        if self.journal.full():
-            return self.refuse("journal_full")
-        # Everything that allocates, before anything is recorded.
-        self._then = (True, (serial.encode(), self.oid,
-                             self.picks.reserve(sku), sku, "OK " + serial))
-        self.journal.append(wire.PICK, self.oid, self.board.clock(),
-                            code=text)
-        # On flash: the pick table follows, then the beep may say so.
-        return self._finish()
-
-    def _record(self):
-        """After the journal append (self._then: (a pick?, its details)):
-        bring the memory in line with the journal.  Allocates nothing and
-        may run twice."""
-        pick, arg = self._then
-        if pick:
-            if self.picks.find(arg[0]) < 0:
-                self.picks.put(arg[0], arg[1], arg[2])
-        else:
-            self.acked[arg[0]] = arg[1]     # an existing key: no allocation
-            self.todo_notes = ()
-            self.note_i = 0
-            self.page = 0
-            if self.screen == "note":
-                self.screen = self.resume
-
-    def _finish(self):
-        """_record(), then the screen and the beep."""
-        self._record()
-        pick, arg = self._then
-        r = self._picked(arg) if pick else self._noted()
-        self._then = None
-        return r
-
-    def _picked(self, p):
-        sku = p[3]
-        last = p[4]
-        done = self.complete()
-        self._beep("done" if done else "ok")
-        if self.sync is not None:
-            self.sync.kick()
-        self.refusal = None
-        self.cur_sku = sku
-        self.last = last
-        self.msg = last
-        self.screen = "complete" if done else "picking"
-        self._changed()
-        return "accepted"
-
-    def refuse(self, reason, detail="", message=None, todo=None,
-               pattern="err"):
-        """Show why a scan was refused.  Records nothing."""
-        message = message or wire.reason_text(reason)
-        self.refusal = (reason, message, detail,
-                        TODO.get(reason, "") if todo is None else todo)
-        if self.screen != "refused":
-            self.back_to = self.screen
-        self.screen = "refused"
-        self.msg = message
-        self._beep(pattern)
-        self._changed()
-        return reason
-
     def on_key(self, key):
         self.keys += 1
         if self.scanner is not None:
@@ -384,66 +215,80 @@ class App:
         if key == "BACK":
             self.close()
         elif key == "OK":
-            self.ok()
+            # What OK does on the screen up (gun/ui.py SCREENS); over a server
+            # rejection, the next one first.
+            screen = self.screen
+            if screen == "refused" and self.rejections:
+                self._show_rejection()
+            else:
+                SCREENS[screen](self, True)
         self._changed()
 
-    def close(self):
-        self.oid = None
-        self.snap = None
-        self.todo_notes = []
-        self.info = self.seen = ()
-        self.rejections = []
-        self.refusal = None
-        self.screen = "idle"
-        self.msg = ""
+    def open_order(self, oid):
+        prev = self.oid
+        was_open = prev is not None and prev != oid and not self.complete()
+        if not self._load(oid):
+            self.wanted = oid
+            return self.refuse("unknown_order", "Order " + str(oid))
+        self.wanted = None
+        self.cur_sku = None
+        self.last = ""
+        self.show("order")
+        self.msg = ("Left " + str(prev) + " open") if was_open else ""
+        self.seen = []
+        if self.todo_notes and self.snap.get("pick"):
+            self.push("note")
+        # (An order that is not pickable shows its order screen, which
+        # says so; OK there still shows its notes.)
+        self._beep("note" if self.todo_notes else
+                   "info" if self._info() else "ok")
+        self._changed()
+        return "order"
 
-    def ok(self):
-        s = self.screen
-        if s == "refused":
-            if self.rejections:
-                return self._show_rejection()
-            self.refusal = None
-            self.msg = ""
-            self.screen = self.back_to if self.back_to != "refused" else "idle"
-            if self.snap is None and self.screen != "idle":
-                self.screen = "idle"
-            elif self.screen in ("picking", "complete"):
-                # A server rejection may have reopened a full order.
-                self.screen = "complete" if self.complete() else "picking"
-        elif s == "order":
-            if self.todo_notes:
-                self._notes("order")
-            elif self.snap.get("pick"):
-                self.screen = "complete" if self.complete() else "picking"
-        elif s == "picking":
-            self.screen = "order"
-        elif s == "note":
-            self._confirm_note()
-        elif s == "info":
-            if not self._next(self.info):
-                self.info = ()
-                s = self.resume
-                if s in ("picking", "complete"):
-                    s = "complete" if self.complete() else "picking"
-                self.screen = s
-        elif s == "complete":
-            self.close()
-
-    def _next(self, notes):
-        """The next page, else the next note; False after the last."""
-        if self.page < len(screens.note_pages(
-                notes[self.note_i].get("text", ""))) - 1:
-            self.page += 1
-        elif self.note_i + 1 < len(notes):
-            self.page = 0
-            self.note_i += 1
-        else:
+    def _info(self):
+        """Show the open order's information notes not shown yet (unless
+        must-acknowledge ones are pending: they come first, the rest after
+        them); the info screen then goes back to the base screen.  Over a
+        refusal they wait behind it.  False if there is nothing to show."""
+        new = [n for n in self.snap.get("notes", ()) if wire.is_info(n)
+               and n.get("id") not in self.seen]
+        if not new or self.todo_notes:
             return False
+        for n in new:
+            self.seen.append(n.get("id"))
+        if self.notes == "info":
+            self.items = self.items + new
+            return True
+        self.items = new
+        self.push("info")
         return True
 
-    def _confirm_note(self):
-        if self._next(self.todo_notes):
-            return
+    def pick(self, text, code):
+        serial, sku = code[1], code[2]
+        reason = rules.check(self.snap, self.oid, serial, sku, self.picks,
+                             len(self.todo_notes))
+        if reason is not None:
+            detail = sku
+            if reason == "not_pickable":
+                detail = "Order " + str(self.oid)
+            elif reason == "duplicate":
+                detail = serial
+            elif reason == "no_order" or reason == "notes_pending":
+                detail = ""
+            return self.refuse(reason, detail)
+        if self.journal.full():
+            return self.refuse("journal_full")
+        # Everything that allocates, before anything is recorded.
+        self.commit_c = serial.encode()
+        self.commit_n = self.picks.reserve(sku)
+        self.commit = wire.PICK
+        self.journal.append(wire.PICK, self.oid, self.board.clock(),
+                            code=text)
+        # On flash: the pick table follows, then the beep may say so.
+        return self._finish()
+
+    def ack(self):
+        """OK on the last page of the last note: one notes_ack event."""
         if self.journal.full():
             self.page = 0
             self.note_i = 0
@@ -451,24 +296,75 @@ class App:
         # Everything that allocates, before anything is recorded: the
         # order's acked list is replaced, not grown, after the append.
         ids = [n["id"] for n in self.todo_notes]
-        have = self._acked_for(self.oid)
-        self._then = (False, (self.oid,
-                              have + [i for i in ids if i not in have]))
+        have = self._add_acked(self.oid, ())
+        self.commit_c = have + [i for i in ids if i not in have]
+        self.commit = wire.NOTES_ACK
         self.journal.append(wire.NOTES_ACK, self.oid, self.board.clock(),
                             notes=ids)
         return self._finish()
 
-    def _noted(self):
-        self._beep("ok")
+    # ------------------------------------------------------------ commit
+    def _record(self):
+        """After the journal append: bring the memory in line with the
+        journal (self.commit, for the open order).  Allocates nothing
+        and may run twice."""
+        c = self.commit_c
+        if self.commit == wire.PICK:
+            if self.picks.find(c) < 0:
+                self.picks.put(c, self.oid, self.commit_n)
+        else:
+            self.acked[self.oid] = c    # an existing key: no allocation
+            self.todo_notes = ()
+            self.note_i = 0
+            self.page = 0
+            if self.notes == "note":
+                self.pop()
+
+    def _finish(self):
+        """_record(), then the screen and the beep (and sync, at once).
+        May allocate: a failure here is retried, the input not run again."""
+        self._record()
+        done = self.complete()
+        pick = self.commit == wire.PICK
+        self._beep("done" if done and pick else "ok")
         if self.sync is not None:
             self.sync.kick()
-        s = self.resume
+        if pick:
+            self.cur_sku = self.picks.skus[self.commit_n]
+            self.last = self.msg = "OK " + str(self.commit_c, "ascii")
+            self.show("complete" if done else "picking")
+            self._changed()
+            self.commit = None
+            return "accepted"
+        s = self.base
         if s != "order":
-            s = "complete" if self.complete() else "picking"
-        self.screen = s
+            s = "complete" if done else "picking"
+        self.show(s)
         if s != "order" or not self.msg.startswith("Left "):
             self.msg = "Notes confirmed"     # (else the order screen's hint)
-        self._info(s)
+        self._info()
+        self.commit = None
+
+    # ---------------------------------------------------------- refusing
+    def refuse(self, reason, detail="", message=None, todo=None,
+               pattern="err"):
+        """Show why a scan was refused.  Records nothing."""
+        message = message or wire.reason_text(reason)
+        self.show_refusal(reason, message, detail,
+                          TODO.get(reason, "") if todo is None else todo)
+        self._beep(pattern)
+        self._changed()
+        return reason
+
+    def close(self):
+        self.oid = None
+        self.snap = None
+        self.todo_notes = []
+        self.seen = ()
+        self.rejections = []
+        self.items = ()
+        self.show("idle")
+        self.msg = ""
 
     # ------------------------------------------------------------- sync
     def on_link(self, state):
@@ -506,8 +402,8 @@ class App:
             if len(self.rejections) < _MAX_REJECTIONS:
                 self.rejections.append((what, r.get("why", ""), oid))
         # Shown at once, over a local refusal; after a server one.
-        if self.rejections and not (self.screen == "refused"
-                                    and self.refusal[3] in TODO_SERVER):
+        if self.rejections and not (self.screen == "refused" and
+                                    self.todo in TODO_SERVER):
             self._show_rejection()
         self._changed()
 
@@ -521,12 +417,8 @@ class App:
             message = what + " on other order"
         else:
             message = (what + ": " if what else "") + wire.reason_text(why)
-        detail = ("Order " + str(oid)) if oid else ""
-        if self.screen != "refused":
-            self.back_to = self.screen
-        self.screen = "refused"
-        self.refusal = (why, message, detail, todo)
-        self.msg = message
+        self.show_refusal(why, message,
+                          ("Order " + str(oid)) if oid else "", todo)
         self._beep("warn")
 
     def on_snapshot(self, order_id):
@@ -536,7 +428,7 @@ class App:
             at = self.note_i, self.page
             self._load(order_id)
             if screen == "info" and not self.todo_notes:
-                self.note_i, self.page = at     # same alert, same page
+                self.note_i, self.page = at         # same alert, same page
             if not self.snap.get("pick") and screen in ("order", "note",
                                                          "picking", "info"):
                 # Cancelled, refused... on the web: say so now, not at
@@ -546,7 +438,7 @@ class App:
                                 self.snap.get("st", "")).replace("_", " "),
                             pattern="warn")
                 return
-            under = self.back_to if screen == "refused" else screen
+            under = self.notes or self.base     # under the refusal, if one
             if len(self.todo_notes) > had and under in (
                     "order", "note", "picking", "complete", "info"):
                 # A must-acknowledge note added: shown at once (after the
@@ -555,20 +447,18 @@ class App:
                 if under == "info":
                     self.seen = []      # cut short: shown again after
                 if self.snap.get("pick"):
-                    self._notes(self.resume if under in ("note", "info")
-                                else under)
+                    self.push("note")
                 elif screen != "refused":
-                    self.screen = "order"       # which says "Not pickable"
+                    self.show("order")      # which says "Not pickable"
                 self._beep("note")
             elif screen == "picking" and self.complete():
-                self.screen = "complete"
-            screen = under
-            if screen in ("order", "picking", "complete", "info") and \
-                    self._info(screen):
+                self.show("complete")
+            if under in ("order", "picking", "complete", "info") and \
+                    self._info():
                 self._beep("info")      # an info note added: no stop
             self._changed()
         elif order_id == self.wanted and self.screen == "refused" \
-                and self.refusal and self.refusal[0] == "unknown_order":
+                and self.reason == "unknown_order":
             self.open_order(order_id)
 
     # ----------------------------------------------------------- output
@@ -588,59 +478,24 @@ class App:
             self._ev.set()
 
     def view(self):
-        """(rows, big) of the current screen."""
-        link = self.link
-        pend = self.pending()
+        """(rows, big) of the screen on top (gun/ui.py SCREENS); the idle
+        screen when what it shows is gone (no order, no notes)."""
         s = self.screen
-        if s == "order" and self.snap is not None:
-            counts = [self.count(line) for line in self.snap["lines"]]
-            hint = None
-            if self.msg and self.msg.startswith("Left "):
-                hint = self.msg
-            if self.snap.get("pick") and not self.todo_notes \
-                    and self.complete():
-                hint = "Complete"
-            return screens.order(link, pend, self.snap, counts,
-                                 len(self.todo_notes), hint)
-        if s == "note" and self.todo_notes:
-            n = self.todo_notes[self.note_i]
-            return screens.note(link, pend, self.note_i, len(self.todo_notes),
-                                n.get("text", ""), self.page)
-        if s == "info" and self.info:
-            n = self.info[self.note_i]
-            return screens.note(link, pend, self.note_i, len(self.info),
-                                n.get("text", ""), self.page, True)
-        if s == "picking" and self.snap is not None:
-            line = self._line(self.cur_sku) if self.cur_sku else None
-            if line is None:
-                for ln in self.snap["lines"]:
-                    if self.count(ln) < ln["qty"]:
-                        line = ln
-                        break
-            return screens.picking(link, pend, self.oid, line,
-                                   self.count(line) if line else 0,
-                                   self.last, self.left())
-        if s == "refused" and self.refusal is not None:
-            return screens.refused(link, pend, self.refusal[1],
-                                   self.refusal[2], self.refusal[3])
-        if s == "complete" and self.snap is not None:
-            n = 0
-            for line in self.snap["lines"]:
-                n += self.count(line)
-            return screens.complete(link, pend, self.oid, n)
-        return screens.idle(link, pend, self.msg,
-                            None if link == "online" or self.sync is None
-                            else self.sync.why)
+        if s != "idle" and s != "refused" and (
+                self.snap is None or s == "note" and not self.todo_notes
+                or s == "info" and not self.items):
+            s = "idle"
+        return SCREENS[s](self, False)
 
     def state(self):
         s = self.screen
         return {"screen": s, "order": self.oid,
-                "pending": self.pending(), "link": self.link, "msg": self.msg,
-                "reason": self.refusal[0] if self.refusal else None,
+                "pending": self.journal.pending_count(), "link": self.link, "msg": self.msg,
+                "reason": self.reason,
                 "scans": self.scans, "keys": self.keys,
                 "notes": len(self.todo_notes) - self.note_i
                 if self.todo_notes else 0,
-                "info": len(self.info) - self.note_i
+                "info": len(self.items) - self.note_i
                 if s == "info" else 0,
                 "picks": len(self.picks)}
 
@@ -658,55 +513,58 @@ class App:
         return rows
 
     # ------------------------------------------------ full heap, errors
-    def handle(self, fn, arg, refusal=BUSY_SCAN):
+    def handle(self, fn, arg, busy=BUSY_SCAN):
         """fn(arg), fn being on_scan or on_key, surviving any error.  A
         MemoryError: collect and try once more (only the finishing part if
-        the input is already on flash), then show `refusal`.  Any other:
-        logged; once more only if the input is already on flash, else
-        refused at once (ERRORS).  Returns fn's result, or the refusal's
-        reason."""
+        the input is already on flash), then refuse it as busy (message
+        `busy`).  Any other: logged; once more only if the input is
+        already on flash, else refused at once.  Returns fn's result, or
+        the refusal's reason."""
         scans, keys = self.scans, self.keys
         seq = self.journal.next_seq
-        self._then = None
+        self.commit = None
+        reason = "busy"
+        todo = ""
         for _ in range(2):
             try:
-                if self._then is not None and self.journal.next_seq != seq:
+                if self.commit is not None and self.journal.next_seq != seq:
                     return self._finish()
                 self.scans, self.keys = scans, keys     # counted once
-                self._then = None
+                self.commit = None
                 return fn(arg)
             except MemoryError:
                 gc.collect()
             except Exception as e:
                 sys.print_exception(e)
-                r = ERRORS[2]
+                reason, busy, todo = "error", "Gun error", \
+                    "Try again, or ask a lead"
                 if self.journal.next_seq == seq:    # nothing recorded
-                    if isinstance(e, OSError) and self._then is not None:
-                        # (_then is set just before the journal append)
-                        r = ERRORS[0] if e.errno == 28 else ERRORS[1]
-                    self._then = None
-                    return self.busy((r[0], r[1], "", r[2]),
-                                     "err" if r is ERRORS[2] else "flash")
-                refusal = (r[0], r[1], "", r[2])
-        if self._then is not None and self.journal.next_seq != seq:
+                    pattern = "err"
+                    if isinstance(e, OSError) and self.commit is not None:
+                        # (commit is set just before the journal append)
+                        pattern = "flash"
+                        if e.errno == 28:
+                            reason, busy, todo = "flash_full", \
+                                "Flash full: sync", "Get WiFi, then try again"
+                        else:
+                            reason, busy = "flash_error", "Flash error"
+                    self.commit = None
+                    return self.busy(busy, reason, todo, pattern)
+        if self.commit is not None and self.journal.next_seq != seq:
             self._record()      # recorded: memory follows the journal
-        self._then = None
-        return self.busy(refusal)
+        self.commit = None
+        return self.busy(busy, reason, todo)
 
-    def busy(self, refusal=BUSY_SCAN, pattern="err"):
+    def busy(self, message=BUSY_SCAN, reason="busy", todo="", pattern="err"):
         """Refuse the input (for want of memory, or after an error);
         allocates nothing of its own and never raises."""
-        if self.screen != "refused":
-            self.back_to = self.screen
-        self.screen = "refused"
-        self.refusal = refusal
-        self.msg = refusal[1]
+        self.show_refusal(reason, message, "", todo)
         try:
             self.board.beep(pattern)
         except Exception:
             pass                # not even a full heap: nothing to retry
         self._changed()
-        return refusal[0]
+        return reason
 
     # ------------------------------------------------------------ tasks
     async def display_task(self, display):
@@ -734,15 +592,21 @@ class App:
             await self._ev.wait()
             self._ev.clear()
 
-    async def scan_task(self, scanner):
-        """Handle the decoder's codes until its stream ends (EOFError)."""
-        self.scanner = scanner
+    async def input_task(self, source, keys=False):
+        """Handle the decoder's codes (source.read()), or with keys the key
+        presses (source.get()), until the source ends (EOFError).  A full
+        heap while reading loses a scan, which shows "busy"; a key press
+        is read again."""
+        if not keys:
+            self.scanner = source
+        read = source.get if keys else source.read
         while True:
             try:
-                text = await scanner.read()
+                got = await read()
             except MemoryError:
                 gc.collect()
-                self.busy(BUSY_SCAN)
+                if not keys:
+                    self.busy(BUSY_SCAN)
                 continue
             except EOFError:
                 raise
@@ -750,20 +614,7 @@ class App:
                 sys.print_exception(e)
                 await asyncio.sleep_ms(200)
                 continue
-            self.handle(self.on_scan, text)
-
-    async def key_task(self, keys):
-        """Handle key presses until the keys' source ends (EOFError)."""
-        while True:
-            try:
-                key = await keys.get()
-            except MemoryError:
-                gc.collect()
-                continue
-            except EOFError:
-                raise
-            except Exception as e:
-                sys.print_exception(e)
-                await asyncio.sleep_ms(200)
-                continue
-            self.handle(self.on_key, key, BUSY_KEY)
+            if keys:
+                self.handle(self.on_key, got, BUSY_KEY)
+            else:
+                self.handle(self.on_scan, got)

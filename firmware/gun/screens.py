@@ -1,7 +1,9 @@
-# Screens for the 128x64 panel with the 8x8 font: 16 characters x 8 rows.
-# Each screen function returns (rows, big): 8 text rows and the index of
-# a row drawn at double size (it takes that row and the next; -1: none).
-# Row 0 is always the status bar: link state and scans waiting to sync.
+# The 128x64 panel with the 8x8 font: 16 characters x 8 rows.  A screen
+# is (rows, big): 8 text rows and the index of a row drawn at double size
+# (it takes that row and the next; -1: none).  Row 0 is always the status
+# bar: link state and scans waiting to sync.  What each of the app's
+# screens shows is built in gun/ui.py from the helpers here; the STOP
+# screen (config_error) is here, as main.py shows it without an app.
 # paint() draws rows onto any framebuf.FrameBuffer; the rows themselves
 # are the screen's text for the simulator and tests.
 import framebuf
@@ -50,7 +52,8 @@ def wrap(text, width=COLS):
     return out
 
 
-def _fit(rows):
+def fit(rows):
+    """rows cut or padded to the panel: 8 rows of at most 16 characters."""
     rows = [r[:COLS] for r in rows[:ROWS]]
     while len(rows) < ROWS:
         rows.append("")
@@ -62,48 +65,6 @@ def center(text):
     return " " * ((COLS - len(text)) // 2) + text
 
 
-def line_text(line, count):
-    """'2/3 CBD-OIL-30' for an order line with count bottles picked."""
-    return str(count) + "/" + str(line["qty"]) + " " + line["sku"]
-
-
-# ---------------------------------------------------------------- screens
-def idle(link, pending, msg="", why=None):
-    """why: why the link is down ("TLS: not trusted"), on the last row."""
-    rows = [status(link, pending), "", center("Scan an order"), ""]
-    rows.append(center(str(pending) + " waiting") if pending else "")
-    rows.extend(wrap(msg)[:2])
-    rows = _fit(rows)
-    if why:
-        rows[7] = why[:COLS]
-    return rows, -1
-
-
-def order(link, pending, snap, counts, notes_left, hint=None):
-    """counts: bottles per line (server-accepted + this gun's picks)."""
-    rows = [status(link, pending), "Order " + str(snap["o"]),
-            snap.get("cl", "")]
-    lines = snap["lines"]
-    room = 4
-    for i in range(len(lines)):
-        if i == room - 1 and len(lines) > room:
-            rows.append("+" + str(len(lines) - i) + " more lines")
-            break
-        rows.append(line_text(lines[i], counts[i]))
-    while len(rows) < 7:
-        rows.append("")
-    if hint is None:
-        if not snap.get("pick"):
-            hint = "Not pickable"
-        elif notes_left:
-            hint = "OK: read " + str(notes_left) + " note" + \
-                ("s" if notes_left > 1 else "")
-        else:
-            hint = "Scan bottles"
-    rows.append(hint)
-    return _fit(rows), -1
-
-
 NOTE_ROWS = 4
 
 
@@ -112,61 +73,14 @@ def note_pages(text):
     return [lines[i:i + NOTE_ROWS] for i in range(0, len(lines), NOTE_ROWS)]
 
 
-def note(link, pending, index, total, text, page=0, info=False):
-    """A must-acknowledge note ("NOTE 1/2", OK confirms) or, info=True, an
-    information note ("INFO 1/2": OK or a scan goes on, nothing to
-    confirm)."""
-    pages = note_pages(text)
-    page = min(page, len(pages) - 1)
-    rows = [status(link, pending), ("INFO " if info else "NOTE ") +
-            str(index + 1) + "/" + str(total), ""]
-    rows.extend(pages[page])
-    while len(rows) < 7:
-        rows.append("")
-    if page < len(pages) - 1 or info and index + 1 < total:
-        rows.append("OK: more")
-    else:
-        rows.append("OK/scan to go on" if info else "OK to confirm")
-    return _fit(rows), 1
-
-
-def picking(link, pending, order_id, line, count, last, left):
-    rows = [status(link, pending), "Order " + str(order_id)]
-    if line is None:
-        rows.extend(["", "", "", ""])
-    else:
-        rows.extend([str(count) + "/" + str(line["qty"]), "",
-                     line["sku"], line.get("name", "")])
-    rows.append(last or "")
-    rows.append(str(left) + " bottle" + ("" if left == 1 else "s") + " left")
-    return _fit(rows), 2 if line is not None else -1
-
-
-def refused(link, pending, message, detail="", todo=""):
-    rows = [status(link, pending), "REFUSED", ""]
-    rows.extend(wrap(message)[:2])
-    while len(rows) < 5:
-        rows.append("")
-    rows.append(detail or "")
-    rows.extend(wrap(todo)[:2])
-    return _fit(rows), 1
-
-
 def config_error(errors, message="Config error", todo="Re-provision gun"):
     """The gun cannot start: message, STOP (big), the errors, what to do."""
     rows = [message, "STOP", ""]
     for e in errors[:2]:
         rows.extend(wrap(e))
-    rows = _fit(rows[:7])
+    rows = fit(rows[:7])
     rows[7] = todo
     return rows
-
-
-def complete(link, pending, order_id, bottles):
-    rows = [status(link, pending), "DONE", "",
-            center("Order complete"), center("Order " + str(order_id)),
-            center(str(bottles) + (" bottle" if bottles == 1 else " bottles")), "", "Scan next order"]
-    return _fit(rows), 1
 
 
 # ------------------------------------------------------------------ paint

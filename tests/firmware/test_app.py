@@ -5,6 +5,7 @@ from mp import check
 PRELUDE = """
 import fakes
 from gun.app import App
+from gun import rules
 from gun.scanner import MISREAD
 from shared import wire
 
@@ -19,7 +20,7 @@ def make(*snaps, journal=None):
 
 def refused(a, b, j, reason, before=0):
     assert a.screen == "refused", a.screen
-    assert a.refusal[0] == reason, a.refusal
+    assert a.reason == reason, a.reason
     assert b.beeps[-1] == "err", b.beeps
     assert j.pending_count() == before, j.decoded()
     rows = a.refresh()
@@ -236,7 +237,7 @@ assert a.on_scan(fakes.bottle("B000009", "GUMMY-10")) == "wrong_product"
 s.put(fakes.snapshot(rev=3, notes=[wire.note(5, "Gift"),
                                    wire.note(6, "Seal the bag")]))
 a.on_snapshot(1042)
-assert a.screen == "refused" and a.refusal[0] == "wrong_product"
+assert a.screen == "refused" and a.reason == "wrong_product"
 assert b.beeps[-1] == "note"
 a.on_key("OK")
 assert a.screen == "note" and a.refresh()[3] == "Seal the bag"
@@ -287,7 +288,7 @@ snap = fakes.snapshot(rev=2, lines=[
 s.put(snap)
 a.on_snapshot(1042)
 assert "B000001" not in a.picks      # now counted by the snapshot
-assert a.count(a.snap["lines"][0]) == 1
+assert rules.count(a.snap["lines"][0], a.picks, a.oid) == 1
 assert a.on_scan(fakes.bottle("B000001")) == "duplicate"
 assert a.on_scan(fakes.bottle("B000002")) == "accepted"
 assert a.on_scan(fakes.bottle("B000003")) == "over_pick"
@@ -462,7 +463,7 @@ assert a.on_scan(fakes.order(2001)) == "order"
 assert a.oid == 2001
 assert a.refresh()[7] == "Left 1042 open"
 assert a.on_scan(fakes.order(1042)) == "order"
-assert a.count(a.snap["lines"][0]) == 1
+assert rules.count(a.snap["lines"][0], a.picks, a.oid) == 1
 a.on_key("BACK")
 assert a.screen == "idle" and a.oid is None
 assert a.on_scan(fakes.bottle("B000002")) == "no_order"
@@ -475,9 +476,10 @@ a, b, j, s, sy = ready(fakes.snapshot())
 for state, word in (("online", "Online"), ("connecting", "Linking"), ("offline", "Offline")):
     a.on_link(state)
     for scr in ("order", "picking", "refused"):
-        a.screen = scr
         if scr == "refused":
             a.refuse("check")
+        else:
+            a.show(scr)
         a.dirty = True
         rows = a.refresh()
         assert rows[0].startswith(word) and rows[0].endswith("synced"), rows
@@ -565,7 +567,7 @@ def test_memory_error_twice_refuses_busy_and_records_nothing():
 a, b, j, s, sy = boot(fakes.snapshot())
 oom.arm("append", 2)
 assert a.handle(a.on_scan, fakes.bottle("B000001")) == "busy"
-assert a.screen == "refused" and a.refusal[0] == "busy", a.refusal
+assert a.screen == "refused" and a.reason == "busy", a.reason
 assert b.beeps[-1] == "err"
 assert j.pending_count() == 0 and len(a.picks) == 0 and sy.kicks == 0
 rows = a.refresh()
@@ -591,7 +593,7 @@ assert j.pending_count() == 2 and b.beeps[-1] == "ok"
 # says busy, and a rescan says it is already counted
 oom.arm("beep", 2)
 assert a.handle(a.on_scan, fakes.bottle("B000003", sku="THC-FLW-3G")) == "busy"
-assert a.refusal[0] == "busy"
+assert a.reason == "busy"
 assert j.pending_count() == 3 and "B000003" in a.picks
 assert [e["c"].split(":")[1] for e in j.decoded()] == ["B000001", "B000002", "B000003"]
 assert a.handle(a.on_scan, fakes.bottle("B000003", sku="THC-FLW-3G")) == "duplicate"
@@ -622,7 +624,7 @@ oom.arm("after append")
 oom.arm("beep", 1)
 from gun.app import BUSY_KEY
 assert a.handle(a.on_key, "OK", BUSY_KEY) == "busy"
-assert a.refusal[1] == "Busy - press again"
+assert a.message == "Busy - press again"
 assert len(j.decoded()) == 2 and a.acked[7] == [5]
 a.on_key("OK")                      # dismiss: the notes are not asked again
 a.on_key("BACK")
@@ -630,7 +632,7 @@ assert a.on_scan(fakes.order(7)) == "order" and not a.todo_notes
 """)
 
 
-def test_scan_task_survives_a_full_heap():
+def test_input_task_survives_a_full_heap():
     run(MEMORY + """
 import asyncio
 
@@ -650,12 +652,12 @@ class Scanner:
 a, b, j, s, sy = boot(fakes.snapshot())
 sc = Scanner([fakes.bottle("B000001"), None, fakes.bottle("B000002")])
 oom.arm("append", 2)                 # the first scan is refused: busy
-t = asyncio.create_task(a.scan_task(sc))
+t = asyncio.create_task(a.input_task(sc))
 
 async def main():
     await asyncio.sleep_ms(50)
     assert not sc.codes
-    assert a.refusal is None and a.screen == "picking", a.refusal
+    assert a.reason is None and a.screen == "picking", a.reason
     assert [e["c"].split(":")[1] for e in j.decoded()] == ["B000002"]
     assert b.beeps.count("err") == 2     # the busy scan, the failed read
     sc.codes.append(fakes.bottle("B000001"))
@@ -671,13 +673,14 @@ print("OK")
 def test_note_acknowledgements_are_bounded():
     out = check("""
 import fakes
-from gun import app as appmod
 from gun.app import App
+from gun import rules
+ACKED_ORDERS = 32                   # app.py's _ACKED_ORDERS (a const)
 b, j, st = fakes.Board(), fakes.Journal(), fakes.Store()
 a = App(b, j, st)
-for oid in range(1, appmod.ACKED_ORDERS + 20):
+for oid in range(1, ACKED_ORDERS + 20):
     a._add_acked(oid, [oid * 10])
-assert len(a.acked) == appmod.ACKED_ORDERS, len(a.acked)
+assert len(a.acked) == ACKED_ORDERS, len(a.acked)
 print("ok")
 """)
     assert out.strip().endswith("ok")
@@ -828,7 +831,7 @@ assert a.on_scan(fakes.bottle("B000001")) == "accepted"
 assert a.on_scan(fakes.bottle("B000009", "GUMMY-10")) == "wrong_product"
 s.put(fakes.snapshot(rev=2, notes=[info(8, "Leave at reception")]))
 a.on_snapshot(1042)
-assert a.screen == "refused" and a.refusal[0] == "wrong_product"
+assert a.screen == "refused" and a.reason == "wrong_product"
 a.on_key("OK")
 rows = a.refresh()
 assert a.screen == "info" and rows[3:5] == ["Leave at", "reception"], rows

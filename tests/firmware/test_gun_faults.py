@@ -180,8 +180,8 @@ a, b, j, s = make(fakes.snapshot(), board=b)
 dec, keys = Decoder(), Keys()
 
 async def main():
-    st = asyncio.create_task(a.scan_task(dec))
-    kt = asyncio.create_task(a.key_task(keys))
+    st = asyncio.create_task(a.input_task(dec))
+    kt = asyncio.create_task(a.input_task(keys, True))
     dec.q.extend([OSError(5), UnicodeError("bad byte"), fakes.order()])
     await until(lambda: a.screen == "order")
     keys.q.extend([ValueError("bad line"), "OK"])
@@ -190,7 +190,7 @@ async def main():
     dec.q.append("https://example.com")
     await until(lambda: a.scans == 2)
     # the refusal shows although the buzzer failed
-    assert a.screen == "refused" and a.refusal[0] == "foreign", a.refusal
+    assert a.screen == "refused" and a.reason == "foreign", a.reason
     keys.q.append("OK")
     await until(lambda: a.screen == "picking")
     dec.q.append(fakes.bottle("B000001"))

@@ -151,13 +151,13 @@ journal = Journal("data")
 store = OrderStore("data")
 app = App(board, journal, store, picks=picks)
 sync = Sync(board, CFG, journal, store, app, rxbuf=rx)
-app.attach(sync)
+app.sync = sync
 
 for payload in payloads("good.bin"):
     sync._on_message(TOPIC, payload, True)
 check(store.rev(1042) == 3, "good snapshot stored")
 check(app.on_scan(fakes.order(1042)) == "order", "opened")
-app.ok()                                   # the information note
+app.on_key("OK")                                   # the information note
 check(app.on_scan(fakes.bottle("B000001")) == "accepted", "pick")
 check(journal.pending_count() == 1, "journal")
 screen = app.screen
@@ -186,7 +186,7 @@ print("REFUSED", i)
 
 # Picking goes on: the order opens again, the next bottle is accepted.
 check(app.on_scan(fakes.order(1042)) == "order", "reopened")
-app.ok()
+app.on_key("OK")
 check(app.on_scan(fakes.bottle("B000002")) == "accepted", "next pick")
 check(app.on_scan(fakes.bottle("B000100")) == "duplicate", "bot kept")
 
@@ -199,7 +199,7 @@ for payload in payloads("odd.bin"):
     n = 0
     while app.screen != "picking" and n < 40:
         app.refresh()
-        app.ok()
+        app.on_key("OK")
         n += 1
     app.refresh()
     check(app.screen == "picking", "odd %d: %s" % (rev, app.screen))

@@ -306,7 +306,7 @@ store = OrderStore("data")
 app = App(board, journal, store, picks=picks)
 sync = Sync(board, {"id": "G01", "password": "pw", "broker": "127.0.0.1"},
             journal, store, app, rxbuf=RX)
-app.attach(sync)
+app.sync = sync
 
 deliver("pickgun/order/1042", fakes.snapshot(
     notes=[wire.note(3, "Fragile"), wire.note(9, "Call client first")]))
