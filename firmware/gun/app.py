@@ -56,14 +56,10 @@
 # recorded is lost and the same scan works once there is room again.  The
 # display task, too, logs a failure, waits a little and paints the whole
 # screen again.
+import asyncio
 import gc
 import sys
 from micropython import const
-
-try:
-    import asyncio
-except ImportError:  # pragma: no cover
-    asyncio = None
 
 from shared import wire
 from gun import rules, screens
@@ -112,7 +108,7 @@ class App(UI):
         self.oid = None           # open order id
         self.snap = None          # its snapshot
         self.todo_notes = []      # notes of the open order still to confirm
-        self.seen = ()            # ids of the open order's info notes shown
+        self.seen = []            # ids of the open order's info notes shown
         self.rejections = []      # server rejections still to show
         self.wanted = None        # unknown order scanned: open if it arrives
         # This gun's picks the server has not rejected (nor counted yet)
@@ -134,13 +130,13 @@ class App(UI):
         self.commit = None
         self.commit_c = None
         self.commit_n = 0
-        self._ev = asyncio.Event() if asyncio else None
+        self._ev = asyncio.Event()
         # The pick table and note acks from unsynced journal events (the
         # rest is in the snapshots' "bot" lists), a page at a time.
         start = None
         while True:
             page = self.journal.pending(16, start)
-            for seq, payload in page:
+            for _seq, payload in page:
                 try:
                     ev = wire.decode(payload)
                     kind = ev.get("k")
@@ -180,9 +176,10 @@ class App(UI):
             rules.left(self.snap, self.picks, self.oid) == 0
 
     def _load(self, oid):
+        # Open order oid: its snapshot, or None if the gun has none.
         snap = self.store.get(oid)
         if snap is None:
-            return False
+            return None
         have = self.acked.get(oid, ())
         todo = [n for n in snap.get("notes", ())
                 if n.get("id") not in have and not wire.is_info(n)]
@@ -193,7 +190,7 @@ class App(UI):
         # Forget own picks the snapshot now counts.
         for serial in snap.get("bot", ()):
             self.picks.remove(serial, oid)
-        return True
+        return snap
 
     # ----------------------------------------------------------- inputs
     def on_scan(self, text):
@@ -227,7 +224,8 @@ class App(UI):
     def open_order(self, oid):
         prev = self.oid
         was_open = prev is not None and prev != oid and not self.complete()
-        if not self._load(oid):
+        snap = self._load(oid)
+        if snap is None:
             self.wanted = oid
             return self.refuse("unknown_order", "Order " + str(oid))
         self.wanted = None
@@ -236,7 +234,7 @@ class App(UI):
         self.show("order")
         self.msg = ("Left " + str(prev) + " open") if was_open else ""
         self.seen = []
-        if self.todo_notes and self.snap.get("pick"):
+        if self.todo_notes and snap.get("pick"):
             self.push("note")
         # (An order that is not pickable shows its order screen, which
         # says so; OK there still shows its notes.)
@@ -250,7 +248,8 @@ class App(UI):
         must-acknowledge ones are pending: they come first, the rest after
         them); the info screen then goes back to the base screen.  Over a
         refusal they wait behind it.  False if there is nothing to show."""
-        new = [n for n in self.snap.get("notes", ()) if wire.is_info(n)
+        # Called with an order open only: self.snap is its snapshot.
+        new = [n for n in self.snap.get("notes", ()) if wire.is_info(n)  # pyright: ignore[reportOptionalMemberAccess]
                and n.get("id") not in self.seen]
         if not new or self.todo_notes:
             return False
@@ -331,7 +330,8 @@ class App(UI):
             self.sync.kick()
         if pick:
             self.cur_sku = self.picks.skus[self.commit_n]
-            self.last = self.msg = "OK " + str(self.commit_c, "ascii")
+            # commit_c is the pick's serial (bytes) when commit is a pick.
+            self.last = self.msg = "OK " + str(self.commit_c, "ascii")  # pyright: ignore[reportArgumentType]
             self.show("complete" if done else "picking")
             self._changed()
             self.commit = None
@@ -360,9 +360,9 @@ class App(UI):
         self.oid = None
         self.snap = None
         self.todo_notes = []
-        self.seen = ()
+        self.seen = []
         self.rejections = []
-        self.items = ()
+        self.items = []
         self.show("idle")
         self.msg = ""
 
@@ -426,16 +426,18 @@ class App(UI):
             screen = self.screen
             had = len(self.todo_notes)
             at = self.note_i, self.page
+            # The open order's, reloaded: self.snap is set (hence the
+            # pyright ignores below).
             self._load(order_id)
             if screen == "info" and not self.todo_notes:
                 self.note_i, self.page = at         # same alert, same page
-            if not self.snap.get("pick") and screen in ("order", "note",
+            if not self.snap.get("pick") and screen in ("order", "note",  # pyright: ignore[reportOptionalMemberAccess]
                                                          "picking", "info"):
                 # Cancelled, refused... on the web: say so now, not at
                 # the next scan.
                 self.refuse("not_pickable", "Order " + str(order_id),
                             message="Order " + str(
-                                self.snap.get("st", "")).replace("_", " "),
+                                self.snap.get("st", "")).replace("_", " "),  # pyright: ignore[reportOptionalMemberAccess]
                             pattern="warn")
                 return
             under = self.notes or self.base     # under the refusal, if one
@@ -446,7 +448,7 @@ class App(UI):
                 # was.
                 if under == "info":
                     self.seen = []      # cut short: shown again after
-                if self.snap.get("pick"):
+                if self.snap.get("pick"):  # pyright: ignore[reportOptionalMemberAccess]
                     self.push("note")
                 elif screen != "refused":
                     self.show("order")      # which says "Not pickable"
@@ -474,8 +476,7 @@ class App(UI):
 
     def _changed(self):
         self.dirty = True
-        if self._ev is not None:
-            self._ev.set()
+        self._ev.set()
 
     def view(self):
         """(rows, big) of the screen on top (gun/ui.py SCREENS); the idle
@@ -490,7 +491,8 @@ class App(UI):
     def state(self):
         s = self.screen
         return {"screen": s, "order": self.oid,
-                "pending": self.journal.pending_count(), "link": self.link, "msg": self.msg,
+                "pending": self.journal.pending_count(), "link": self.link,
+                "msg": self.msg,
                 "reason": self.reason,
                 "scans": self.scans, "keys": self.keys,
                 "notes": len(self.todo_notes) - self.note_i
@@ -504,7 +506,8 @@ class App(UI):
         if not self.dirty and self.rows is not None:
             return self.rows
         self.dirty = False
-        rows, big = self.view()
+        # A screen returns None only for OK (view() asks for its rows).
+        rows, big = self.view()  # pyright: ignore[reportGeneralTypeIssues]
         self.rows = rows
         if fb is not None:
             screens.paint(fb, rows, big)

@@ -160,14 +160,15 @@ class Journal:
         with f:
             if f.readinto(b) != 16:
                 return None
-        if b[0:4] != _ST_MAGIC or \
-                binascii.crc32(memoryview(b)[0:12]) != struct.unpack_from("<I", b, 12)[0]:
+        if b[0:4] != _ST_MAGIC or binascii.crc32(memoryview(b)[0:12]) != \
+                struct.unpack_from("<I", b, 12)[0]:
             return None
         ep, upto = struct.unpack_from("<II", b, 4)
         return (ep, upto) if ep else None
 
     def _scan(self):
-        """Index the log's valid records.  Returns (header ep or 0, file size)."""
+        """Index the log's valid records.  Returns (header ep or 0, file
+        size)."""
         self._n = 0
         self._first = 0
         self._end = 0

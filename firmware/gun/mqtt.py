@@ -125,9 +125,9 @@ class MQTTClient:
     async def _read(self, mv):
         n = 0
         size = len(mv)
-        r = self._r
+        r = self._r             # set by connect(), as _w below
         while n < size:
-            k = await r.readinto(mv[n:])
+            k = await r.readinto(mv[n:])  # pyright: ignore[reportOptionalMemberAccess]
             if not k:
                 raise MQTTError("connection closed by broker")
             n += k
@@ -161,9 +161,9 @@ class MQTTClient:
         w = self._w
         for p in parts:
             if p:
-                w.write(p)
+                w.write(p)  # pyright: ignore[reportOptionalMemberAccess]
         self.last_tx = ticks_ms()
-        await w.drain()
+        await w.drain()  # pyright: ignore[reportOptionalMemberAccess]
 
     async def _wait(self, ev, timeout_ms):
         try:
@@ -259,8 +259,7 @@ class MQTTClient:
         if isinstance(topic, str):
             topic = topic.encode()
         while qos and len(self._inflight) >= self.max_inflight:
-            for pid in self._inflight:
-                break
+            pid = next(iter(self._inflight))        # the oldest
             await self._wait(self._inflight[pid], timeout_ms)
         h = self._tbuf
         h[0] = 0x30 | qos << 1 | (1 if retain else 0)
@@ -349,7 +348,7 @@ class MQTTClient:
         try:
             topic = bytes(mv[0:tl]).decode()
         except Exception:
-            raise MQTTError("topic is not UTF-8")
+            raise MQTTError("topic is not UTF-8") from None
         pid = struct.unpack_from("!H", self._rbuf, tl)[0] if qos else 0
         size = body - hdr
         if size > len(self._rbuf):

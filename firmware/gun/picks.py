@@ -118,4 +118,5 @@ class PickSet:
         return str(self.mv[o + 7:o + 7 + self.buf[o + 6]], "ascii")
 
     def serials(self, order):
-        return [self.serial(i) for i in range(self.n) if self.order(i) == order]
+        return [self.serial(i) for i in range(self.n)
+                if self.order(i) == order]

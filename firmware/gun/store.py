@@ -51,7 +51,7 @@ def _parse(src):
     except (OSError, MemoryError):
         raise                   # the flash or the heap, not the snapshot
     except Exception:
-        raise wire.WireError("payload is not JSON")
+        raise wire.WireError("payload is not JSON") from None
     if not isinstance(obj, dict) or obj.get("v") != wire.VERSION:
         raise wire.WireError("not a snapshot of this version")
     return obj
@@ -63,7 +63,8 @@ def _makedirs(path):
         if not part:
             cur = cur or "/"
             continue
-        cur = cur + part if (not cur or cur.endswith("/")) else cur + "/" + part
+        cur = cur + part if (not cur or cur.endswith("/")) else \
+            cur + "/" + part
         try:
             os.stat(cur)
         except OSError:

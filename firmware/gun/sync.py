@@ -124,7 +124,8 @@ class Sync:
             dev, dev, cfg["password"], keepalive=cfg.get("keepalive", 30),
             clean=False, callback=self._on_message,
             max_packet=cfg.get("max_packet", 8192), buf=rxbuf,
-            will=(self._status_topic, wire.encode(wire.status(False)), True, 1))
+            will=(self._status_topic, wire.encode(wire.status(False)), True,
+                  1))
         self._tls = self._tls_error = None
         if cfg.get("tls"):
             from gun import tls      # only TLS guns pay for its code

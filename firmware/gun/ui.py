@@ -39,7 +39,7 @@ class UI:
         self.reason = None
         self.message = self.detail = self.todo = ""
         self.screen = "idle"    # the top
-        self.items = ()         # the information notes shown (info)
+        self.items = []         # the information notes shown (info)
         self.note_i = 0         # note (or info) shown, and its page
         self.page = 0
         self.cur_sku = None     # line last picked (picking screen)
@@ -160,7 +160,7 @@ def notes(app, ok):
         if not app.next(items):
             if not info:
                 return app.ack()
-            app.items = ()
+            app.items = []
             app.show("order" if app.base == "order" else
                      "complete" if app.complete() else "picking")
         return
