@@ -15,6 +15,14 @@ import pytest
 from mp import mp_path
 
 HEAP = "110k"      # an ESP32-WROOM's budget
+# The MicroPython test scripts, as files (run in place: their folder is
+# their sys.path[0]).
+SCRIPTS = Path(__file__).resolve().parent / "mp"
+
+
+def script(name):
+    """The path of tests/firmware/mp/<name>.py."""
+    return SCRIPTS / (name + ".py")
 
 
 def micropython_binary():
@@ -38,6 +46,10 @@ def mp_env(extra=None):
 
 
 def write_script(tmp_path, source, name="script.py"):
+    """A script to run: `source` itself if it is a Path (a file in
+    tests/firmware/mp), else its text written to tmp_path/name."""
+    if isinstance(source, Path):
+        return source
     path = Path(tmp_path) / name
     path.write_text(textwrap.dedent(source))
     return path
@@ -45,14 +57,16 @@ def write_script(tmp_path, source, name="script.py"):
 
 def mp_run(tmp_path, source, heap=HEAP, timeout=120, args=(), env=None,
            check=True):
-    """Run `source` in micropython; return the CompletedProcess (text)."""
+    """Run `source` (a script's text, or its Path: see script()) in
+    micropython; return the CompletedProcess (text)."""
     path = write_script(tmp_path, source)
     proc = subprocess.run(
         [micropython_binary(), "-X", "heapsize=" + heap, str(path), *args],
         cwd=str(tmp_path), env=mp_env(env), capture_output=True, text=True,
         timeout=timeout)
     if check and proc.returncode != 0:
-        raise AssertionError("micropython exited %d\n--- stdout\n%s\n--- stderr\n%s"
+        raise AssertionError("micropython exited %d\n--- stdout\n%s\n"
+                             "--- stderr\n%s"
                              % (proc.returncode, proc.stdout[-4000:],
                                 proc.stderr[-4000:]))
     return proc
@@ -99,7 +113,8 @@ class MPProcess:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError("timed out waiting for %r; output so far:\n%s\n%s"
+                raise AssertionError("timed out waiting for %r; output so "
+                                     "far:\n%s\n%s"
                                      % (prefix, "\n".join(self.lines[-40:]),
                                         "".join(self.stderr)[-3000:]))
             try:
@@ -108,7 +123,8 @@ class MPProcess:
                 continue
             if line is None:
                 self.proc.wait(5)
-                raise AssertionError("micropython exited %s waiting for %r:\n%s\n%s"
+                raise AssertionError("micropython exited %s waiting for "
+                                     "%r:\n%s\n%s"
                                      % (self.proc.returncode, prefix,
                                         "\n".join(self.lines[-40:]),
                                         "".join(self.stderr)[-3000:]))
