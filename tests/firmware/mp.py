@@ -6,8 +6,12 @@ API:
                                          mplib (fakes, sim_flash), the
                                          precompiled firmware, firmware,
                                          repo, .frozen
-    run(code, heapsize="110k", path=(), env=None, timeout=60, cwd=None)
-        -> subprocess.CompletedProcess   run `code` (a script's text)
+    script(name) -> Path                 tests/firmware/mp/<name>.py
+    run(code, heapsize="110k", path=(), env=None, timeout=60, cwd=None,
+        args=()) -> subprocess.CompletedProcess
+                                         run `code`: a script's Path (see
+                                         script(); run in place, `args`
+                                         its sys.argv[1:]) or its text
     check(code, **kw) -> str             run() and assert exit status 0;
                                          returns stdout (failure message
                                          shows stdout and stderr)
@@ -30,6 +34,14 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 FIRMWARE = REPO / "firmware"
 MPLIB = HERE / "mplib"
+# The MicroPython test scripts, as files (run in place: their folder is
+# their sys.path[0], so they import the shared modules beside them).
+SCRIPTS = HERE / "mp"
+
+
+def script(name):
+    """The path of tests/firmware/mp/<name>.py."""
+    return SCRIPTS / (name + ".py")
 
 
 def _find_micropython():
@@ -77,20 +89,23 @@ def mp_path(*extra):
     return ":".join(parts)
 
 
-def run(code, heapsize="110k", path=(), env=None, timeout=60, cwd=None):
-    code = textwrap.dedent(code)
+def run(code, heapsize="110k", path=(), env=None, timeout=60, cwd=None,
+        args=()):
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "mp_test_script.py"
-        script.write_text(code)
+        if isinstance(code, Path):
+            path_run = code
+        else:
+            path_run = Path(tmp) / "mp_test_script.py"
+            path_run.write_text(textwrap.dedent(code))
         full_env = dict(os.environ)
         full_env["MICROPYPATH"] = mp_path(*path)
         if env:
             full_env.update(env)
-        args = [MICROPYTHON]
+        command = [MICROPYTHON]
         if heapsize:
-            args += ["-X", "heapsize=" + heapsize]
-        args.append(str(script))
-        return subprocess.run(args, capture_output=True, text=True,
+            command += ["-X", "heapsize=" + heapsize]
+        command += [str(path_run), *[str(a) for a in args]]
+        return subprocess.run(command, capture_output=True, text=True,
                               env=full_env, timeout=timeout,
                               cwd=cwd or tmp)
 

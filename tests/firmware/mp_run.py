@@ -15,14 +15,6 @@ import pytest
 from mp import mp_path
 
 HEAP = "110k"      # an ESP32-WROOM's budget
-# The MicroPython test scripts, as files (run in place: their folder is
-# their sys.path[0]).
-SCRIPTS = Path(__file__).resolve().parent / "mp"
-
-
-def script(name):
-    """The path of tests/firmware/mp/<name>.py."""
-    return SCRIPTS / (name + ".py")
 
 
 def micropython_binary():

@@ -3,7 +3,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mp_run import mp_run, script  # noqa: E402
+from mp import script  # noqa: E402
+from mp_run import mp_run  # noqa: E402
 
 
 def test_order_store(tmp_path):
