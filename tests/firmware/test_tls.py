@@ -2,7 +2,7 @@
 the ESP32 board's open_connection (WiFi faked up), to a real Mosquitto with
 Pickgun's CA.  A fake server on the broker's plain port (as the worker)
 acks events.  The host board's TLS path runs in tests/e2e, where the demo
-guns connect over TLS."""
+guns connect over TLS.  Scripts: tests/firmware/mp/tls_*.py."""
 import base64
 import json
 import sys
@@ -11,64 +11,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mp import check  # noqa: E402
+from mp import check, script  # noqa: E402
 from mp_run import MPProcess  # noqa: E402
 from test_sync import FakeServer  # noqa: E402
 
 from server.broker import Broker  # noqa: E402
 from server.tls import Authority  # noqa: E402
-
-GUN = r"""
-RX = bytearray(8192)    # the MQTT receive buffer first, as main.py does
-import sys, asyncio, json
-from time import ticks_ms, ticks_diff
-from gun.journal import Journal
-from gun.store import OrderStore
-from gun.sync import Sync
-
-DATA, CFG = sys.argv[1], sys.argv[2]
-
-
-class Listener:
-    def on_acked(self, rejected):
-        pass
-    def on_snapshot(self, order_id):
-        pass
-    def on_link(self, state):
-        print("LINK", state)
-
-
-with open(CFG) as f:
-    cfg = json.load(f)
-j = Journal(DATA, capacity=20)
-# Big buffers before the board's code, as main.py does.
-sync = Sync(None, cfg, j, OrderStore(DATA), Listener(), rxbuf=RX)
-cfg.pop("ca", None)            # the context holds the CA now
-import boards.esp32_gm65 as board
-board.wifi_up = lambda: True       # the one piece of hardware on this path
-sync.board = board
-
-
-async def main():
-    t = asyncio.create_task(sync.run())
-    if cfg.get("expect") == "fail":
-        await asyncio.sleep_ms(2500)
-        print("ERROR", sync.last_error, sync.connects, sync.link)
-    else:
-        start = ticks_ms()
-        while sync.link != "online" and ticks_diff(ticks_ms(), start) < 10000:
-            await asyncio.sleep_ms(20)
-        print("ONLINE", sync.link)
-        j.append("pick", 1042, 0, code="PGB:B1:CBD-OIL-30:L1:Q")
-        sync.kick()
-        while j.pending_count() and ticks_diff(ticks_ms(), start) < 10000:
-            await asyncio.sleep_ms(20)
-        print("DRAINED", j.pending_count(), j.upto)
-        await sync.stop()
-    t.cancel()
-
-asyncio.run(main())
-"""
 
 
 @pytest.fixture
@@ -87,8 +35,9 @@ def run_gun(tmp_path, broker, ca_der, **extra):
            "backoff_max_ms": 400, **extra}
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     (tmp_path / "data").mkdir(exist_ok=True)
-    return MPProcess(tmp_path, GUN, args=[str(tmp_path / "data"),
-                                          str(tmp_path / "config.json")])
+    return MPProcess(tmp_path, script("tls_gun"),
+                     args=[str(tmp_path / "data"),
+                           str(tmp_path / "config.json")])
 
 
 def test_gun_syncs_over_tls(tmp_path, broker):
@@ -135,23 +84,7 @@ def test_gun_with_garbage_ca_reports_it(tmp_path, broker):
 
 
 def test_tls_errors_named_and_config_checked():
-    out = check("""
-from gun import config, tls
-cn = ValueError("\\nThe certificate Common Name (CN) does not match with "
-                "the expected CN\\n")
-ca = ValueError("\\nThe certificate is not correctly signed by the "
-                "trusted CA\\n")
-old = ValueError("\\nThe certificate validity has expired\\n")
-print(tls.link_error(cn))
-print(tls.link_error(ca))
-print(tls.link_error(old))
-print(tls.link_error(OSError(-30592)))
-print(repr(tls.link_error(OSError(104))))
-good = {"id": "G01", "password": "pw", "broker": "10.0.0.2"}
-print(config.problems(dict(good, tls=True, ca="MIIB")))
-print(config.problems(dict(good, tls=True)))
-print(config.problems(dict(good, tls="yes", ca="MIIB")))
-""")
+    out = check(script("tls_errors"))
     assert out.splitlines() == [
         "TLS: certificate is not for this broker name",
         "TLS: certificate not trusted",

@@ -1,0 +1,32 @@
+# argv: the data folder, the config file (see tls_link).  Syncs one pick
+# over TLS through the ESP32 board's open_connection, or reports the error.
+from tls_link import cfg, j, sync
+import asyncio
+from time import ticks_diff, ticks_ms
+
+import boards.esp32_gm65 as board
+
+board.wifi_up = lambda: True  # the one piece of hardware on this path
+sync.board = board
+
+
+async def main():
+    t = asyncio.create_task(sync.run())
+    if cfg.get("expect") == "fail":
+        await asyncio.sleep_ms(2500)
+        print("ERROR", sync.last_error, sync.connects, sync.link)
+    else:
+        start = ticks_ms()
+        while sync.link != "online" and ticks_diff(ticks_ms(), start) < 10000:
+            await asyncio.sleep_ms(20)
+        print("ONLINE", sync.link)
+        j.append("pick", 1042, 0, code="PGB:B1:CBD-OIL-30:L1:Q")
+        sync.kick()
+        while j.pending_count() and ticks_diff(ticks_ms(), start) < 10000:
+            await asyncio.sleep_ms(20)
+        print("DRAINED", j.pending_count(), j.upto)
+        await sync.stop()
+    t.cancel()
+
+
+asyncio.run(main())
