@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import paho.mqtt.client as mqtt                     # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion      # noqa: E402
 
-from server import db as dbm                        # noqa: E402
+from server.core import db as dbm                        # noqa: E402
 from server.broker import Broker                    # noqa: E402
 from shared import wire                             # noqa: E402
 
@@ -61,7 +61,7 @@ def make_data(db, events, guns):
     """Placed orders of ORDER_SIZE bottles each, and `events` bottles."""
     orders = -(-events // ORDER_SIZE)
     at = dbm.now()
-    with dbm.write(db):
+    with dbm.transaction(db):
         db["clients"].insert({"id": 1, "name": "Bench Client",
                               "created_at": at})
         db["products"].insert({"sku": SKU, "name": "CBD Oil 30 mL"})

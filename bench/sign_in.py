@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import create_app                        # noqa: E402
-from server.db import connect                        # noqa: E402
+from server.app import create_app                        # noqa: E402
+from server.core.db import connect                        # noqa: E402
 from server.seed import seed_demo                    # noqa: E402
 from server.sign_in import LOCK_AFTER                # noqa: E402
 

@@ -25,14 +25,17 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect,
                    render_template, request, session, url_for)
 from werkzeug.exceptions import NotFound
 
-from server import fields, order_states, sessions, sign_in, staff
-from server.db import connect, get_db, now, write
+from server import sessions, sign_in, staff
+from server.orders import states as order_states
+from server.core import fields
+from server.core.db import (connect, default_database, get_db, now,
+                            prepare_database, transaction)
 
 ROLES = staff.ROLES
 _RANK = {role: i for i, role in enumerate(ROLES)}
 
 # Least role for each guarded action: order-menu actions (names from
-# server.order_states) and page-level ones.  Anything not listed needs a
+# server.orders.states) and page-level ones.  Anything not listed needs a
 # CSR; viewing needs any signed-in staff member.
 ROLE_FOR = {
     "view": "associate",
@@ -218,7 +221,7 @@ def login():
             return render_template("auth/login.html"), 401
         sessions.begin(sign_in.STAFF, staff["id"])
         csrf_token()
-        with write(db):
+        with transaction(db):
             db["staff"].update(staff["id"], {"last_login": now()})
         return redirect(sign_in.local_path(request.args.get("next"),
                                            url_for("index")))
@@ -246,7 +249,6 @@ def logout():
               default=None, help="SQLite file (default: the app's).")
 def add_staff_command(username, role, name, password, db_path):
     """Create a staff account that can sign in to the web pages."""
-    from server import default_database, prepare_database
     path = db_path or default_database()
     prepare_database(path)
     db = connect(path)

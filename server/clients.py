@@ -15,10 +15,13 @@ import re
 
 from werkzeug.security import generate_password_hash
 
-from server import fields, pricing
-from server import order_states as states
-from server.db import now
-from server.orders import DISPENSED_STATUSES, BadInput, transaction
+from server.orders import pricing
+from server.core import fields
+from server.orders import states
+from server.core.db import now, transaction
+from server.core.errors import BadInput
+from server.core.wording import grams
+from server.orders.states import DISPENSED_STATUSES
 
 PAGE_SIZE = 25
 WINDOW_DAYS = 30
@@ -224,7 +227,7 @@ def allowance_problem(db, client_id, grams, today=None, exclude_order=None,
 
 
 def _g(value):
-    return ("%.1f" % value).rstrip("0").rstrip(".")
+    return grams(value, 1)
 
 
 # ----------------------------------------------------------------- writes

@@ -20,9 +20,13 @@ import re
 import secrets
 import unicodedata
 
-from server import order_states as states
-from server import orders, pdf_content
-from server.db import now
+from server.core import errors
+from server.orders import queries
+from server.orders import states
+from server import pdf_content
+from server.core.db import now
+from server.orders.actions import run
+from server.orders.effects import Done
 
 # Generous for a scanned prescription or a photographed ID; configurable
 # with DOCUMENT_MAX_BYTES.
@@ -69,7 +73,7 @@ _MARKUP = (b"<!doctype", b"<html", b"<head", b"<body", b"<script",
 _CONTROL_CHARS = re.compile("[\\x00-\\x08\\x0b\\x0e-\\x1f\\x7f]")
 
 
-class DocumentError(orders.BadInput):
+class DocumentError(errors.BadInput):
     """An upload or generation that cannot be done (HTTP 400); nothing was
     written."""
 
@@ -187,29 +191,29 @@ def _remove(path):
 
 
 def _store(db, directory, order_id, action, build, actor):
-    """Write one document: in one transaction, check the status, build
-    (row, data, detail) from the order, write the file, then the row and
-    its history entry.  On any failure, the commit's included, the file is
-    removed and nothing is left.  Returns the row."""
-    stored_name = None
+    """Write one document through the action runner: in one transaction,
+    check the status, build (row, data, detail) from the order, write the
+    file, then the row and its history entry.  On any failure, the
+    commit's included, the file is removed and nothing is left.  Returns
+    the row."""
+    stored = []
+
+    def effect(db, order, actor, form):
+        row, data, detail = build(order)
+        stored.append(_write_file(directory, data))
+        row = dict(row, order_id=order_id, stored_name=stored[0],
+                   size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                   created_by=actor or "", created_at=now())
+        row["id"] = db["documents"].insert(row).last_pk
+        return Done(detail=detail, result=row)
+
     try:
-        with orders.transaction(db):
-            order = orders.require_order(db, order_id)
-            states.require(order["status"], action)
-            row, data, detail = build(order)
-            stored_name = _write_file(directory, data)
-            row = dict(row, order_id=order_id, stored_name=stored_name,
-                       size=len(data),
-                       sha256=hashlib.sha256(data).hexdigest(),
-                       created_by=actor or "", created_at=now())
-            row["id"] = db["documents"].insert(row).last_pk
-            orders.record_history(db, order_id, action, order["status"],
-                                  order["status"], actor, detail)
+        done, _, _ = run(db, order_id, action, actor, effect)
     except BaseException:
-        if stored_name is not None:
-            _remove(path_of(directory, stored_name))
+        if stored:
+            _remove(path_of(directory, stored[0]))
         raise
-    return row
+    return done.result
 
 
 # ------------------------------------------------------------ uploads
@@ -239,7 +243,7 @@ def upload(db, directory, order_id, data, filename, actor, title=None,
                             % TITLE_MAX)
     name = display_name(filename, content_type)
     # Refuse early, before anything is written, when the status says no.
-    order = orders.require_order(db, order_id)
+    order = queries.require_order(db, order_id)
     states.require(order["status"], "upload_document")
     row = {"kind": UPLOAD, "title": title or name, "filename": name,
            "content_type": content_type}

@@ -16,11 +16,13 @@ one executemany per table.  If anything unforeseen fails, the batch is
 undone and redone one message at a time, so only the culprit is lost."""
 import functools
 import logging
-import time
 
 from server import gun_payloads as payloads
-from server import ingest_acks, order_states, snapshots
-from server.db import now, write
+from server import ingest_acks
+from server.orders import states as order_states
+from server.core.db import now, transaction
+from server.core.history import bump_rev
+from server.core.wording import timestamp
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def ingest_batch(db, messages, received_at=None):
     returns, i.e. after the commit.  Never raises for a bad message."""
     batch = _Batch(db, received_at or now())
     sql = db.conn.execute
-    with write(db):
+    with transaction(db):
         sql("SAVEPOINT batch")
         try:
             batch.apply(messages)
@@ -359,7 +361,7 @@ class _Batch:
         # One revision bump per changed order per batch is enough: guns
         # only compare revisions, and it is the same transaction.
         for order_id in sorted(self.changed_orders):
-            snapshots.bump_rev(self.db, order_id)
+            bump_rev(self.db, order_id)
 
     # ---------------------------------------------------------------- acks
     def acks(self):
@@ -374,7 +376,7 @@ def _gun_time(at):
     """The gun's clock as stored text, or None if it was never set.
     (Cached: a backlog holds many events of the same second.)"""
     try:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)) \
+        return timestamp(at) \
             if at else None
     except (OverflowError, OSError, ValueError):
         return None            # a clock far outside any real date

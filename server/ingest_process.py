@@ -38,7 +38,7 @@ import sqlite3
 import sys
 import time
 
-from server import db as dbm
+from server.core import db as dbm
 from server import ingest, snapshots
 from shared import wire
 
@@ -205,7 +205,7 @@ class Ingester:
         finally:
             self.db.conn.execute("COMMIT")
         if passed or out:
-            with dbm.write(self.db):
+            with dbm.transaction(self.db):
                 for order_id, rev in passed:
                     snapshots.mark_passed(self.db, order_id, rev)
                 for order_id, rev, _ in out:
@@ -215,7 +215,7 @@ class Ingester:
         return {order_id for order_id, _, _ in out}
 
     def _on_published(self, done):
-        with dbm.write(self.db):
+        with dbm.transaction(self.db):
             for order_id, rev in done:
                 snapshots.mark_published(self.db, order_id, rev)
         if self._resync_out:
@@ -224,6 +224,6 @@ class Ingester:
                 self._resync_page()
 
     def _on_cleared(self, done):
-        with dbm.write(self.db):
+        with dbm.transaction(self.db):
             for order_id, rev in done:
                 snapshots.mark_cleared(self.db, order_id, rev)

@@ -18,10 +18,15 @@ import qrcode
 import qrcode.util
 from fpdf import FPDF
 
-from server import clients, fields
-from server import order_states as states
-from server.db import now
-from server.orders import get_order, record_history, transaction
+from server import clients
+from server.core import fields
+from server.core.db import now, transaction
+from server.core.errors import OrderNotFound
+from server.core.history import record_history
+from server.orders import states
+from server.orders.actions import run
+from server.orders.effects import Done
+from server.orders.queries import get_order
 from shared import wire
 
 # A roll of 50 x 25 mm thermal labels, one label per page; or a Letter
@@ -510,14 +515,13 @@ def issue_order_label(db, order_id, actor, deliver=None):
 
 
 def _record(db, order_id, actor, detail):
+    # A print is no Order Menu action: any status, and stock bottles not
+    # picked yet have no order at all.
     status = None
     if order_id is not None:
         status = db.execute("SELECT status FROM orders WHERE id = ?",
                             [order_id]).fetchone()["status"]
-    db["order_history"].insert({
-        "order_id": order_id, "action": PRINT_ACTION, "from_status": status,
-        "to_status": status, "actor": actor or "", "at": now(),
-        "detail": detail})
+    record_history(db, order_id, PRINT_ACTION, status, status, actor, detail)
 
 
 def issue_patient_labels(db, order_id, actor, action=PRINT_ACTION):
@@ -556,15 +560,24 @@ def issue_shipping_label(db, order_id, actor, producer_info=None,
 
 
 def _issue(db, order_id, actor, action, render, detail):
-    with transaction(db):
-        order = get_order(db, order_id)
-        if order is None:
-            raise UnknownOrder(order_id)
-        if action != PRINT_ACTION and not states.can(order["status"],
-                                                    action):
-            raise NotAllowed(str(states.IllegalAction(action,
-                                                      order["status"])))
+    """Render and record, as `action`: PRINT_ACTION in any status, an
+    Order Menu reprint through the action runner (its status checked)."""
+    if action == PRINT_ACTION:
+        with transaction(db):
+            if get_order(db, order_id) is None:
+                raise UnknownOrder(order_id)
+            pdf = render()
+            _record(db, order_id, actor, detail()[:500])
+        return pdf
+
+    def effect(db, order, actor, form):
         pdf = render()
-        record_history(db, order_id, action, order["status"],
-                       order["status"], actor, detail()[:500])
-    return pdf
+        return Done(detail=detail()[:500], result=pdf)
+
+    try:
+        done, _, _ = run(db, order_id, action, actor, effect)
+    except OrderNotFound:
+        raise UnknownOrder(order_id) from None
+    except states.IllegalAction as e:
+        raise NotAllowed(str(e)) from None
+    return done.result

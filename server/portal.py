@@ -1,7 +1,11 @@
 """Client Portal services: a registered client's own orders, and the
 orders they place, which arrive Open and unverified (source 'portal')
 for a CSR to verify, ship and take payment."""
-from server import clients, fields, orders
+from server.core import errors
+from server.orders import create
+from server.orders import queries
+from server import clients
+from server.core import fields
 
 
 def client_orders(db, client_id):
@@ -10,10 +14,10 @@ def client_orders(db, client_id):
 
 def client_order(db, client_id, order_id):
     """The client's own order detail, or None (someone else's or none)."""
-    order = orders.get_order(db, order_id)
+    order = queries.get_order(db, order_id)
     if order is None or order["client_id"] != client_id:
         return None
-    return {"order": order, "lines": orders.order_lines(db, order_id)}
+    return {"order": order, "lines": queries.order_lines(db, order_id)}
 
 
 def products(db):
@@ -36,12 +40,12 @@ def place_order(db, client_id, form):
         if value in ("", "0", 0, None):
             continue
         if sku not in known:
-            raise orders.BadInput("Unknown product %s" % fields.shown(sku))
+            raise errors.BadInput("Unknown product %s" % fields.shown(sku))
         lines.append((sku, value))
     if not lines:
-        raise orders.BadInput("Choose at least one product and quantity.")
+        raise errors.BadInput("Choose at least one product and quantity.")
     client = clients.require_client(db, client_id)
-    return orders.create_order(
+    return create.create_order(
         db, client_id, lines, actor="portal:%s" % (client["email"] or
                                                    client_id),
         source="portal", verified=False)

@@ -17,12 +17,12 @@ document; this module only reads."""
 from fpdf import FPDF
 from fpdf.enums import TableBordersLayout
 
+from server.orders import queries
 from server import documents, labels
-from server import order_states as states
-from server import orders
-from server.db import now
+from server.orders import states
+from server.core.db import now
 from server.labels import _latin1
-from server.wording import counted
+from server.core.wording import counted, money
 
 PAGE = "Letter"
 FONT = "Helvetica"
@@ -33,18 +33,14 @@ class NothingToReceipt(documents.DocumentError):
     """E.g. a policy receipt for a client with no coverage policy."""
 
 
-def money(cents):
-    cents = cents or 0
-    sign = "-" if cents < 0 else ""
-    return "%s$%s" % (sign, format(abs(cents) / 100, ",.2f"))
 
 
 # ---------------------------------------------------------------- data
 def receipt_data(db, order_id, producer=None):
     """Everything a receipt prints, read in the caller's transaction."""
-    order = orders.require_order(db, order_id)
+    order = queries.require_order(db, order_id)
     client = labels.client_of(db, order)
-    lines = orders.order_lines(db, order_id)
+    lines = queries.order_lines(db, order_id)
     for line in lines:
         line["total_cents"] = (line["price_cents"] or 0) * line["qty"]
         line["line_grams"] = (line["grams"] or 0) * line["qty"]

@@ -6,12 +6,15 @@ import datetime
 
 import click
 from flask.cli import with_appcontext
+from werkzeug.security import generate_password_hash
 
-from server import default_database, prepare_database
-from server import order_states as states
+from server.orders import states
 from server import staff
-from server.db import connect, get_db
-from server.orders import create_order, transaction
+from server.core.db import (connect, default_database, get_db,
+                            prepare_database)
+from server.orders.create import create_order
+from server.core.db import transaction
+from server.orders.recurring import first_due
 
 CLIENTS = [
     # name, date of birth, email, phone, registered shipping address
@@ -236,8 +239,6 @@ RECURRING = [
 def _demo_portal_and_recurring(db, clients, clock):
     """Every demo client signs in to the Client Portal with their email
     and DEMO_PASSWORD; two of them have recurring monthly orders."""
-    from werkzeug.security import generate_password_hash
-    from server.recurring import first_due
     hashed = generate_password_hash(DEMO_PASSWORD)
     for client_id in clients:
         db["clients"].update(client_id, {"portal_password_hash": hashed})

@@ -24,7 +24,7 @@ import hmac
 from flask import current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from server.db import get_db, write
+from server.core.db import get_db, transaction
 
 PROOF_SUFFIX = "_proof"
 
@@ -78,10 +78,7 @@ def end_all(db, realm, account_id):
     the caller's transaction if there is one)."""
     sql = ("UPDATE %s SET session_epoch = session_epoch + 1 WHERE id = ?"
            % realm.table)
-    if db.conn.in_transaction:
-        db.execute(sql, [account_id])
-        return
-    with write(db):
+    with transaction(db):
         db.execute(sql, [account_id])
 
 

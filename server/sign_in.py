@@ -16,7 +16,8 @@ import time
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from server.db import now, write
+from server.core.db import now, transaction
+from server.core.wording import timestamp
 
 LOCK_AFTER = 5          # wrong passwords in a row...
 LOCK_MINUTES = 15       # ...lock the name this long
@@ -68,7 +69,7 @@ def check(db, realm, name, password):
     row = db.execute(realm.by_name, [key]).fetchone() if key else None
     if row is not None and check_password_hash(row["secret"], password):
         if count is not None:
-            with write(db):
+            with transaction(db):
                 db.execute("DELETE FROM sign_in_failures WHERE realm = ? "
                            "AND name = ?", [realm.name, key])
         return {k: row[k] for k in row.keys() if k != "secret"}
@@ -84,7 +85,7 @@ def _count_failure(db, realm, key, count):
     locked_until = None
     if failed >= LOCK_AFTER:
         failed, locked_until = 0, _utc(time.time() + LOCK_MINUTES * 60)
-    with write(db):
+    with transaction(db):
         db.execute(
             "INSERT INTO sign_in_failures (realm, name, failed, "
             " locked_until, last_at) VALUES (?, ?, ?, ?, ?) "
@@ -99,8 +100,7 @@ def _count_failure(db, realm, key, count):
                    [_utc(time.time() - FORGET_HOURS * 3600), now()])
 
 
-def _utc(seconds):
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
+_utc = timestamp
 
 
 def prepare():

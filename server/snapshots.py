@@ -26,8 +26,9 @@ least needed first (CUTS), down to a status-only snapshot."""
 import logging
 import time
 
-from server import order_states
-from server.db import now
+from server.orders import states as order_states
+from server.core.db import now
+from server.core.wording import timestamp
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ LABEL_MAX = 16          # characters of "cl": one row of the gun's screen
 NAME_MAX = 32           # characters of a line's product name
 NOTE_CUT = 60           # characters kept of a note cut to fit
 MORE = "... (more on the picking list)"
-
-
-def bump_rev(db, order_id):
-    db.execute("UPDATE orders SET rev = rev + 1 WHERE id = ?", [order_id])
 
 
 # ------------------------------------------------------------- contents
@@ -303,5 +300,4 @@ def mark_cleared(db, order_id, rev):
 
 
 def clear_cutoff(days=CLEAR_AFTER_DAYS):
-    return time.strftime("%Y-%m-%d %H:%M:%S",
-                         time.gmtime(time.time() - days * 86400))
+    return timestamp(time.time() - days * 86400)

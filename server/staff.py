@@ -6,13 +6,13 @@ data.  A refused value raises fields.BadInput naming the field, and
 nothing is written.  Accounts are deactivated, never deleted, so the
 order history keeps naming real people; deactivating one ends its
 sessions (a new password ends them by itself: server.sessions)."""
-import contextlib
 import string
 
 from werkzeug.security import generate_password_hash
 
-from server import fields, sessions, sign_in
-from server.db import now, write
+from server import sessions, sign_in
+from server.core import fields
+from server.core.db import now, transaction
 
 ROLES = {
     "associate": "Fulfilment associate",
@@ -66,7 +66,7 @@ def create(db, name, secret, role_name, display_name=None):
     role_name = role(role_name)
     secret = password(secret)
     display_name = full_name(display_name) or name
-    with _transaction(db):
+    with transaction(db):
         if db.execute("SELECT 1 FROM staff WHERE username = ?",
                       [name]).fetchone():
             raise fields.BadInput("Username %r is taken" % name)
@@ -107,13 +107,10 @@ def change(db, staff_id, by_id, new_role=None, active=None, secret=None):
     if errors:
         raise fields.BadInput(" ".join(errors))
     if changes:
-        with _transaction(db):
+        with transaction(db):
             db["staff"].update(staff_id, changes)
             if changes.get("active") == 0:
                 sessions.end_all(db, sign_in.STAFF, staff_id)
     return row["username"]
 
 
-def _transaction(db):
-    # Join the caller's transaction (e.g. seeding demo data) if any.
-    return contextlib.nullcontext() if db.conn.in_transaction else write(db)

@@ -46,6 +46,7 @@ from paho.mqtt.enums import MQTTErrorCode, CallbackAPIVersion
 
 from server import ingest_process
 from server.broker import AUTOSAVE_SECONDS, WORKER_USER
+from server.core.db import default_database, prepare_database
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -550,7 +551,6 @@ def worker_command(db_path, broker_host, broker_port, user, password_file,
                    batch_max, log_level):
     """Run the MQTT worker: record gun events, publish acks and order
     snapshots.  Stops cleanly on SIGTERM or Ctrl-C."""
-    from server import default_database, prepare_database
     logging.basicConfig(level=log_level,
                         format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")

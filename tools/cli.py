@@ -16,7 +16,7 @@ COMMANDS = {
     "simulate": ("tools.simulate", "simulate_command"),
     "labels": ("tools.labels", "labels_command"),
     "add-staff": ("server.auth", "add_staff_command"),
-    "recurring-run": ("server.recurring", "recurring_run_command"),
+    "recurring-run": ("server.orders.recurring", "recurring_run_command"),
 }
 
 

@@ -9,9 +9,10 @@ import tempfile
 
 import click
 
-from server import default_database, prepare_database
+from server.core.db import default_database
+from server.core.db import prepare_database
 from server import labels
-from server.db import connect
+from server.core.db import connect
 
 
 def _actor():

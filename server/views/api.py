@@ -4,10 +4,14 @@ Errors are JSON too: {"error": "..."} with 400 (bad input), 404 (no such
 order) or 409 (the order's status or state does not allow the action)."""
 from flask import Blueprint, jsonify, request
 
-from server import auth, dashboard, fields
-from server import order_states as states
-from server import orders
-from server.db import get_db, parse_int
+from server.core import errors
+from server.orders import actions as order_actions
+from server.orders import queries
+from server import auth
+from server.orders import dashboard
+from server.core import fields
+from server.orders import states
+from server.core.db import get_db, parse_int
 from server.views.devices import list_devices
 from shared import wire
 
@@ -15,7 +19,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def order_json(db, order_id):
-    d = orders.order_detail(db, order_id)
+    d = queries.order_detail(db, order_id)
     o = d["order"]
     status = o["status"]
     for pick in d["picks"]:
@@ -46,7 +50,7 @@ def _body():
         return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise orders.BadInput("The request body must be a JSON object")
+        raise errors.BadInput("The request body must be a JSON object")
     return body
 
 
@@ -55,7 +59,7 @@ def _actor(body):
     return auth.actor()
 
 
-@bp.errorhandler(orders.BadInput)
+@bp.errorhandler(errors.BadInput)
 def bad_input(e):
     return jsonify(error=str(e)), 400
 
@@ -65,13 +69,13 @@ def forbidden(e):
     return jsonify(error=e.description), 403
 
 
-@bp.errorhandler(orders.OrderNotFound)
+@bp.errorhandler(errors.OrderNotFound)
 def not_found(e):
     return jsonify(error=str(e)), 404
 
 
 @bp.errorhandler(states.IllegalAction)
-@bp.errorhandler(orders.ActionRefused)
+@bp.errorhandler(errors.ActionRefused)
 def conflict(e):
     return jsonify(error=str(e)), 409
 
@@ -87,24 +91,24 @@ def list_orders():
     args = request.args
     status = args.get("status") or None
     if status is not None and status not in states.STATUSES:
-        raise orders.BadInput("Unknown status %s" % fields.shown(status))
+        raise errors.BadInput("Unknown status %s" % fields.shown(status))
     show = args.get("show", "any")
     if show not in ("any",) + tuple(dashboard.SHOWS):
-        raise orders.BadInput("show must be any, " + ", ".join(
+        raise errors.BadInput("show must be any, " + ", ".join(
             dashboard.SHOWS))
     sort = args.get("sort", "created")
     if sort not in dashboard.SORTS:
-        raise orders.BadInput("sort must be one of " + ", ".join(
+        raise errors.BadInput("sort must be one of " + ", ".join(
             dashboard.SORTS))
     limit = parse_int(args.get("limit", "100"), 1, API_PAGE_MAX)
     if limit is None:
-        raise orders.BadInput("limit must be 1..%d" % API_PAGE_MAX)
+        raise errors.BadInput("limit must be 1..%d" % API_PAGE_MAX)
     query = dashboard.parse({"show": "" if show == "any" else show,
                              "status": status or "", "q": args.get("q", ""),
                              "sort": sort, "dir": args.get("dir", ""),
                              "after": args.get("after", "")})
     if args.get("after") and query.after is None:
-        raise orders.BadInput("after must be the \"next\" cursor of a "
+        raise errors.BadInput("after must be the \"next\" cursor of a "
                               "previous page in the same sort")
     if show == "any":
         query.show = None
@@ -125,7 +129,7 @@ def post_action(order_id, name):
     params = {k: v for k, v in body.items() if k != "actor"}
     auth.require(name)
     db = get_db()
-    result = orders.apply_action(db, order_id, name, _actor(body), params)
+    result = order_actions.apply_action(db, order_id, name, _actor(body), params)
     detail = None if result["deleted"] else order_json(db, order_id)
     return jsonify(result=result, **(detail or {"order": None}))
 
@@ -135,7 +139,7 @@ def post_note(order_id):
     body = _body()
     auth.require("add_note")
     db = get_db()
-    note_id = orders.add_note(db, order_id, body.get("text"), _actor(body),
+    note_id = order_actions.add_note(db, order_id, body.get("text"), _actor(body),
                               body.get("severity"))
     note = db.execute("SELECT id, order_id, text, author, severity, "
                       "created_at FROM notes WHERE id = ?",

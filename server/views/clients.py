@@ -6,9 +6,14 @@ import math
 from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)
 
-from server import auth, clients, fields, orders, pricing, recurring
-from server import order_states as states
-from server.db import get_db, parse_int
+from server.core import errors
+from server.orders import create as order_create
+from server import auth, clients
+from server.orders import pricing
+from server.orders import recurring
+from server.core import fields
+from server.orders import states
+from server.core.db import get_db, parse_int
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -71,7 +76,7 @@ def edit(client_id):
     try:
         changed = clients.update_client(get_db(), client_id,
                                         request.form.to_dict(), auth.actor())
-    except orders.BadInput as e:
+    except errors.BadInput as e:
         flash(str(e), "error")
         # Show what was typed, so nothing has to be typed again.
         return profile(client_id, form=request.form.to_dict()), 400
@@ -87,7 +92,7 @@ def new_order(client_id):
     Overview, where the CSR adds items, shipping and payment."""
     auth.require("create_order")
     _client_or_404(client_id)
-    order_id = orders.create_order(get_db(), client_id, [],
+    order_id = order_create.create_order(get_db(), client_id, [],
                                    actor=auth.actor(), allow_empty=True,
                                    source="csr", verified=True)
     flash("Order #%d created: add items, select shipping, then take "

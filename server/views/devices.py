@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template, send_file
 
 from server.broker import HASH_ROUNDS, hash_rounds
-from server.db import get_db
+from server.core.db import get_db
 from server.gun_payloads import SIMULATED_BOARD
 from shared import wire
 

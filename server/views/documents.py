@@ -12,10 +12,12 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    request, url_for)
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from server import auth, documents, fields, labels
-from server import order_states as states
-from server import orders, receipts
-from server.db import get_db
+from server.core import errors
+from server import auth, documents, labels
+from server.core import fields
+from server.orders import states
+from server import receipts
+from server.core.db import get_db
 
 bp = Blueprint("documents", __name__, url_prefix="/orders")
 
@@ -87,7 +89,7 @@ def upload(order_id):
     try:
         row = documents.upload(get_db(), _directory(), order_id, data,
                                upload.filename, auth.actor(), title, limit)
-    except orders.OrderNotFound:
+    except errors.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
     except (documents.DocumentError, states.IllegalAction) as e:
         flash(str(e), "error")
@@ -108,7 +110,7 @@ def generate(order_id, kind):
         row = documents.generate(
             get_db(), _directory(), order_id, kind, auth.actor(),
             labels.producer(current_app.config))
-    except orders.OrderNotFound:
+    except errors.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
     except (documents.DocumentError, states.IllegalAction) as e:
         flash(str(e), "error")

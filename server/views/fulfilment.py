@@ -10,8 +10,9 @@ A refused request flashes why and records nothing."""
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, url_for)
 
-from server import auth, labels, picking
-from server.db import get_db
+from server import auth, labels
+from server.orders import picking
+from server.core.db import get_db
 from server.views.orders import actor, qr_svg
 from shared import wire
 

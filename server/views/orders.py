@@ -5,11 +5,18 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)
 from markupsafe import Markup
 
-from server import auth, dashboard
-from server import order_states as states
-from server import orders
-from server.db import get_db
-from server.wording import counted
+from server.core import errors
+from server.orders import actions as order_actions
+from server.orders import effects
+from server.orders import items as order_items
+from server.orders import queries
+from server import auth
+from server.orders import dashboard
+from server.labels import ship_to as ship_to_rule
+from server.orders import states
+from server.core.db import get_db
+from server.core import wording
+from server.core.wording import counted
 from shared import wire
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -31,20 +38,20 @@ MENU_LINKS = {
 MENU_REPRINTS = {"reprint_patient_labels": "patient",
                  "reprint_bottle_labels": "bottle"}
 # Actions that ask first, each in a step of its own headed by its name:
-# what it will do (orders.effect_text), then its fields as (name, label,
+# what it will do (effects.effect_text), then its fields as (name, label,
 # required, longest), then a button named after it.  "reason" is the
 # history's "why".
 MENU_STEPS = {
-    "ship": [("carrier", "Carrier", True, orders.CARRIER_MAX),
-             ("tracking", "Tracking number", True, orders.TRACKING_MAX)],
+    "ship": [("carrier", "Carrier", True, order_items.CARRIER_MAX),
+             ("tracking", "Tracking number", True, order_items.TRACKING_MAX)],
     "refuse": [("reason", "Why is the order refused?", False,
-                orders.REASON_MAX)],
+                order_actions.REASON_MAX)],
     "cancel": [("reason", "Why does the client cancel?", False,
-                orders.REASON_MAX)],
+                order_actions.REASON_MAX)],
     "refund": [("reason", "Why is the order refunded?", False,
-                orders.REASON_MAX)],
+                order_actions.REASON_MAX)],
     "reset_picking": [("reason", "Why return the picked bottles?", False,
-                       orders.REASON_MAX)],
+                       order_actions.REASON_MAX)],
     "return_bottles": [],
     "delete": [],
 }
@@ -55,7 +62,7 @@ def menu_items(order, not_ready=None):
     dispensed) allows, each with how the page offers it; one the signed-in
     staff member's role may not use is disabled, with what it needs
     (auth.needs), and so is one the order is not ready for, with why
-    (`not_ready`: orders.not_ready)."""
+    (`not_ready`: queries.not_ready)."""
     db = get_db()
     posted = request.endpoint == "orders.act" and request.method == "POST"
     items = []
@@ -86,7 +93,7 @@ def menu_items(order, not_ready=None):
             # A form refused for its content comes back open, with what
             # was typed in it (and in no other step).
             item["open"] = posted and request.view_args.get("name") == a.name
-            item["effect"] = orders.effect_text(db, order, a.name)
+            item["effect"] = effects.effect_text(db, order, a.name)
             item["fields"] = [
                 {"name": name, "label": label, "required": required,
                  "max": longest, "id": "%s-%s" % (a.name, name),
@@ -122,13 +129,12 @@ def qr_svg(text):
 @bp.app_template_global("ship_to")
 def ship_to(order, client):
     # One rule for the page, the shipping label and the receipts.
-    from server.labels import ship_to as rule
-    return rule(order, client)
+    return ship_to_rule(order, client)
 
 
 @bp.app_template_filter("money")
 def money(cents):
-    return "$%s" % format((cents or 0) / 100, ",.2f")
+    return wording.money(cents)
 
 
 # The one name of each action on every page: {{ action_label('refund') }}
@@ -193,7 +199,7 @@ def archive_all(status):
     auth.require("archive_all")
     if status not in BULK_ARCHIVE:
         abort(404)
-    count = orders.archive_all(get_db(), status, actor())
+    count = order_actions.archive_all(get_db(), status, actor())
     flash("Archived %s in status %s." % (
         counted(count, "order"), status_label(status)), "success")
     return redirect(url_for(".index"))
@@ -201,8 +207,8 @@ def archive_all(status):
 
 def _detail_or_404(order_id):
     try:
-        return orders.order_detail(get_db(), order_id)
-    except orders.OrderNotFound:
+        return queries.order_detail(get_db(), order_id)
+    except errors.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
 
 
@@ -241,15 +247,15 @@ def act(order_id, name):
         abort(404, "No such action")
     auth.require(name)
     try:
-        result = orders.apply_action(get_db(), order_id, name, actor(),
+        result = order_actions.apply_action(get_db(), order_id, name, actor(),
                                      request.form.to_dict())
-    except orders.OrderNotFound:
+    except errors.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
-    except orders.BadInput as e:
+    except errors.BadInput as e:
         # The form shown again with what was typed; nothing saved.
         flash(str(e), "error")
         return render_profile(order_id, http_status=400)
-    except (states.IllegalAction, orders.ActionRefused) as e:
+    except (states.IllegalAction, errors.ActionRefused) as e:
         flash(str(e), "error")
         return redirect(url_for(".profile", order_id=order_id))
     flash(result["message"], "success")
@@ -263,11 +269,11 @@ def add_note(order_id):
     auth.require("add_note")
     try:
         severity = request.form.get("severity") or "ack"
-        orders.add_note(get_db(), order_id, request.form.get("text"),
+        order_actions.add_note(get_db(), order_id, request.form.get("text"),
                         actor(), severity)
-    except orders.OrderNotFound:
+    except errors.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
-    except orders.BadInput as e:
+    except errors.BadInput as e:
         flash(str(e), "error")
         return render_profile(order_id, http_status=400)
     except states.IllegalAction as e:

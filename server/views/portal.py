@@ -8,8 +8,9 @@ import functools
 from flask import (Blueprint, abort, flash, g, redirect,
                    render_template, request, session, url_for)
 
-from server import auth, clients, orders, portal, sessions, sign_in
-from server.db import get_db
+from server.core import errors
+from server import auth, clients, portal, sessions, sign_in
+from server.core.db import get_db
 
 bp = Blueprint("portal", __name__, url_prefix=auth.PORTAL_PREFIX)
 
@@ -96,7 +97,7 @@ def new_order():
         values = request.form.to_dict()
         try:
             order_id = portal.place_order(db, c["id"], values)
-        except orders.BadInput as e:
+        except errors.BadInput as e:
             flash(str(e), "error")
         else:
             flash("Order #%d received. Customer service will verify it and "

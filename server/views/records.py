@@ -10,16 +10,19 @@ import datetime
 from flask import (Blueprint, abort, flash, jsonify, redirect, request,
                    url_for)
 
-from server import auth, records
-from server import order_states as states
-from server import orders
-from server.db import get_db
-from server.wording import counted
+from server.core import errors as core_errors
+from server.orders import queries
+from server import auth
+from server.orders import records
+from server.orders import states
+from server.core.db import get_db
+from server.views.orders import render_profile
+from server.core.wording import counted
 
 bp = Blueprint("records", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
 
-_REFUSED = (states.IllegalAction, orders.ActionRefused, orders.BadInput)
+_REFUSED = (states.IllegalAction, core_errors.ActionRefused, core_errors.BadInput)
 
 
 # ------------------------------------------------------ template globals
@@ -38,7 +41,7 @@ def complaint_records(order_id):
 @bp.app_template_global()
 def destruction_records(order_id):
     db = get_db()
-    order = orders.require_order(db, order_id)
+    order = queries.require_order(db, order_id)
     allowed = records.destructible_statuses(order["status"])
     bottles = records.order_bottles(db, order_id)
     for b in bottles:
@@ -93,14 +96,13 @@ def _page(order_id, tab, action, do, success):
     auth.require(action)
     try:
         result = do()
-    except (orders.OrderNotFound, records.RecordNotFound) as e:
+    except (core_errors.OrderNotFound, records.RecordNotFound) as e:
         abort(404, str(e))
     except _REFUSED as e:
         # Shown again with what was typed (request.form), nothing saved.
         flash(str(e), "error")
-        from server.views.orders import render_profile
         code = 409 if isinstance(e, (states.IllegalAction,
-                                     orders.ActionRefused)) else 400
+                                     core_errors.ActionRefused)) else 400
         return render_profile(order_id, tab, code)
     else:
         flash(success(result), "success")
@@ -166,11 +168,11 @@ def _body():
     """The JSON object sent; 400 for anything else."""
     body = request.get_json(silent=True) if request.get_data() else {}
     if not isinstance(body, dict):
-        raise orders.BadInput("The request body must be a JSON object")
+        raise core_errors.BadInput("The request body must be a JSON object")
     return body
 
 
-@api.errorhandler(orders.BadInput)
+@api.errorhandler(core_errors.BadInput)
 def _bad_input(e):
     return jsonify(error=str(e)), 400
 
@@ -180,14 +182,14 @@ def _forbidden(e):
     return jsonify(error=e.description), 403
 
 
-@api.errorhandler(orders.OrderNotFound)
+@api.errorhandler(core_errors.OrderNotFound)
 @api.errorhandler(records.RecordNotFound)
 def _not_found(e):
     return jsonify(error=str(e)), 404
 
 
 @api.errorhandler(states.IllegalAction)
-@api.errorhandler(orders.ActionRefused)
+@api.errorhandler(core_errors.ActionRefused)
 def _conflict(e):
     return jsonify(error=str(e)), 409
 
@@ -196,7 +198,7 @@ def _conflict(e):
 def list_notes(order_id):
     auth.require("view")
     db = get_db()
-    orders.require_order(db, order_id)
+    queries.require_order(db, order_id)
     return jsonify(notes=records.order_notes(db, order_id),
                    severities=records.NOTE_SEVERITIES)
 
@@ -229,7 +231,7 @@ def post_resolve_complaint(order_id, complaint_id):
 def list_destructions(order_id):
     auth.require("view")
     db = get_db()
-    order = orders.require_order(db, order_id)
+    order = queries.require_order(db, order_id)
     return jsonify(
         destructions=records.list_destructions(db, order_id),
         bottles=records.order_bottles(db, order_id),

@@ -3,9 +3,11 @@ create, edit, pause and resume them (from here or the Client Profile)."""
 from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)
 
-from server import auth, clients, orders, recurring
-from server import order_states as states
-from server.db import get_db, parse_id
+from server.core import errors
+from server import auth, clients
+from server.orders import recurring
+from server.orders import states
+from server.core.db import get_db, parse_id
 
 bp = Blueprint("recurring", __name__, url_prefix="/recurring")
 
@@ -64,7 +66,7 @@ def new():
         try:
             rid = recurring.create_recurring(db, client_id, form,
                                              auth.actor())
-        except orders.BadInput as e:
+        except errors.BadInput as e:
             flash(str(e), "error")
             return render_template("recurring/edit.html", rec=None,
                                    client=client, values=form,
@@ -91,7 +93,7 @@ def edit(recurring_id):
         form = request.form.to_dict()
         try:
             recurring.update_recurring(db, recurring_id, form, auth.actor())
-        except orders.BadInput as e:
+        except errors.BadInput as e:
             flash(str(e), "error")
             return render_template("recurring/edit.html", rec=rec,
                                    client=client, values=form,

@@ -5,8 +5,9 @@ ends the account's sessions (server.sessions); a new role applies to
 them at their next request."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from server import auth, fields, sessions, sign_in, staff
-from server.db import get_db
+from server import auth, sessions, sign_in, staff
+from server.core import fields
+from server.core.db import get_db
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -5,7 +5,7 @@ import pytest
 
 from e2e_support import REPO  # noqa: F401  (puts the project on sys.path)
 
-from server import db as dbmod  # noqa: E402
+from server.core import db as dbmod  # noqa: E402
 from server.broker import free_port  # noqa: E402
 from tools.up import Stack  # noqa: E402
 

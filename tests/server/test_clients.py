@@ -3,7 +3,7 @@ coverage, the Orders tab and editing details."""
 import pytest
 
 from server import clients
-from server.db import now, write
+from server.core.db import now, transaction
 
 DANIEL = 2
 
@@ -26,7 +26,7 @@ def test_list_searches_name_email_and_registration(client, demo):
 
 
 def test_list_is_paginated(client, demo):
-    with write(demo):
+    with transaction(demo):
         demo["clients"].insert_all({"name": "Zed Client %02d" % i,
                                     "email": "z%d@example.ca" % i}
                                    for i in range(30))
@@ -49,11 +49,11 @@ def test_profile_shows_registration_prescription_and_coverage(client, demo):
 def test_allowance_counts_the_window_and_returned_grams(demo):
     a = clients.allowance(demo, DANIEL)
     assert (a["allowance"], a["used"], a["remaining"]) == (60.0, 10.0, 50.0)
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE orders SET placed_at = '2000-01-01 00:00:00' "
                      "WHERE id = 1002")
     assert clients.allowance(demo, DANIEL)["used"] == 0.0
-    with write(demo):
+    with transaction(demo):
         demo["returned_grams"].insert({
             "order_id": 1002, "client_id": DANIEL, "grams": 5,
             "reason": "lost", "created_at": now()})

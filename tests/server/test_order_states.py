@@ -2,7 +2,7 @@
 and Order Menu), written out independently here as the expected table."""
 import pytest
 
-from server import order_states as states
+from server.orders import states
 
 ALL = set(states.STATUSES)
 # Order Menu rules quoted from the Order Profile page, plus the workflow

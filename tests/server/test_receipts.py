@@ -6,7 +6,7 @@ import pytest
 
 from order_helpers import in_stock, record_pick
 from server import documents, receipts
-from server.orders import order_lines
+from server.orders.queries import order_lines
 
 
 def text_of(pdf):
@@ -120,7 +120,7 @@ def test_accents_survive_and_other_scripts_degrade(demo):
 
 
 def test_many_lines_run_onto_more_pages(demo):
-    from server.orders import create_order
+    from server.orders.create import create_order
     demo["products"].insert_all(
         {"sku": "TEST-%02d" % i, "name": "Test product %d" % i,
          "grams": 1.0, "price_cents": 100 + i, "cannabis": 1}

@@ -4,8 +4,9 @@ import datetime
 
 import pytest
 
-from server import order_states as states
-from server import orders, records
+from server.core import errors
+from server.orders import states
+from server.orders import records
 from test_records_support import (allowed, flashed, flashed_error, last_history,
                                   locked_button, order_in, page, refused,
                                   state)
@@ -47,7 +48,7 @@ def test_add_complaint_refused_status_changes_nothing(demo, status):
 
 
 def test_unknown_order(demo):
-    with pytest.raises(orders.OrderNotFound):
+    with pytest.raises(errors.OrderNotFound):
         records.add_complaint(demo, 999999, form(), "sam")
 
 
@@ -72,7 +73,7 @@ BAD = [
 @pytest.mark.parametrize("fields,message", BAD)
 def test_bad_complaint_changes_nothing(demo, fields, message):
     before = state(demo)
-    with pytest.raises(orders.BadInput, match=message):
+    with pytest.raises(errors.BadInput, match=message):
         records.add_complaint(demo, 1001, fields, "sam")
     assert state(demo) == before
 
@@ -93,7 +94,7 @@ def test_resolve_refusals_change_nothing(demo):
     c = records.add_complaint(demo, 1001, form(), "csr")
     other = records.add_complaint(demo, 1002, form(), "csr")
     before = state(demo)
-    with pytest.raises(orders.BadInput, match="Resolution"):
+    with pytest.raises(errors.BadInput, match="Resolution"):
         records.resolve_complaint(demo, 1001, c["id"], "  ", "sam")
     with pytest.raises(records.RecordNotFound):
         records.resolve_complaint(demo, 1001, other["id"], "Done", "sam")
@@ -102,7 +103,7 @@ def test_resolve_refusals_change_nothing(demo):
     assert state(demo) == before
     records.resolve_complaint(demo, 1001, c["id"], "Done", "sam")
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="already resolved"):
+    with pytest.raises(errors.ActionRefused, match="already resolved"):
         records.resolve_complaint(demo, 1001, c["id"], "Again", "sam")
     assert state(demo) == before
 

@@ -6,9 +6,11 @@ import sqlite3
 
 import pytest
 
-from server import order_states as states
-from server import orders, records
-from server.db import write
+from server.core import errors
+from server.orders import actions
+from server.orders import states
+from server.orders import records
+from server.core.db import transaction
 from test_records_support import (allowed, flashed, flashed_error, last_history,
                                   locked_button, order_in, page, refused,
                                   state)
@@ -45,7 +47,7 @@ def changed(serials, changes):
 @pytest.fixture
 def returned(demo):
     """Order 1001 (delivered) with its two bottles returned."""
-    orders.apply_action(demo, 1001, "return_bottles", "sam")
+    actions.apply_action(demo, 1001, "return_bottles", "sam")
     serials = bottles_of(demo, 1001)
     assert len(serials) == 2
     assert {bottle_status(demo, s) for s in serials} == {"returned"}
@@ -72,11 +74,11 @@ def test_net_weight_is_bounded_by_the_bottles_destroyed(demo, returned):
     """Two CBD-OIL-30 bottles declare 6 g each: 12 g, 13.2 g with the
     10% the scale may add."""
     before = state(demo)
-    with pytest.raises(orders.BadInput,
+    with pytest.raises(errors.BadInput,
                        match=r"at most 13\.2 g .*12 g declared"):
         records.record_destruction(
             demo, 1001, form(returned, net_weight_grams="13.201"), "sam")
-    with pytest.raises(orders.BadInput, match=r"at most 6\.6 g"):
+    with pytest.raises(errors.BadInput, match=r"at most 6\.6 g"):
         records.record_destruction(
             demo, 1001, form(returned[:1], net_weight_grams="61.5"), "sam")
     assert state(demo) == before
@@ -88,7 +90,7 @@ def test_net_weight_is_bounded_by_the_bottles_destroyed(demo, returned):
 @pytest.mark.parametrize("weight", ["0.0004", 0.0001, "1e-9"])
 def test_weight_that_rounds_to_nothing_is_refused(demo, returned, weight):
     before = state(demo)
-    with pytest.raises(orders.BadInput, match="round to 0"):
+    with pytest.raises(errors.BadInput, match="round to 0"):
         records.record_destruction(
             demo, 1001, form(returned, net_weight_grams=weight), "sam")
     assert state(demo) == before
@@ -118,7 +120,7 @@ def test_same_bottle_twice_in_one_request_counts_once(demo, returned):
 def test_bottle_cannot_be_destroyed_twice(demo, returned):
     records.record_destruction(demo, 1001, form(returned), "sam")
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="Already destroyed"):
+    with pytest.raises(errors.ActionRefused, match="Already destroyed"):
         records.record_destruction(demo, 1001, form(returned[:1]), "sam")
     assert state(demo) == before
 
@@ -126,7 +128,7 @@ def test_bottle_cannot_be_destroyed_twice(demo, returned):
 def test_database_refuses_a_second_record_of_a_bottle(demo, returned):
     d = records.record_destruction(demo, 1001, form(returned[:1]), "sam")
     with pytest.raises(sqlite3.IntegrityError):
-        with write(demo):
+        with transaction(demo):
             other = demo["destructions"].insert({"order_id": 1001}).last_pk
             demo["destruction_bottles"].insert({
                 "destruction_id": other, "serial": returned[0]})
@@ -137,7 +139,7 @@ def test_database_refuses_a_second_record_of_a_bottle(demo, returned):
 def test_bottles_not_returned_yet_are_refused(demo):
     serials = bottles_of(demo, 1001)           # delivered: still shipped
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="Return Bottles first"):
+    with pytest.raises(errors.ActionRefused, match="Return Bottles first"):
         records.record_destruction(demo, 1001, form(serials), "sam")
     assert state(demo) == before
 
@@ -153,7 +155,7 @@ def test_refused_order_bottles_destroyed_directly(demo):
 def test_bottles_of_other_orders_are_refused(demo, returned):
     before = state(demo)
     for serial in (bottles_of(demo, 1002)[0], "B999999", "NOPE"):
-        with pytest.raises(orders.BadInput, match="Not a bottle of this"):
+        with pytest.raises(errors.BadInput, match="Not a bottle of this"):
             records.record_destruction(demo, 1001, form([serial]), "sam")
     assert state(demo) == before
 
@@ -162,7 +164,7 @@ def test_bottles_of_other_orders_are_refused(demo, returned):
 def test_allowed_statuses_pass_the_status_check(demo, status):
     order_id = order_in(demo, status)
     # Every allowed status gets as far as the bottles.
-    with pytest.raises(orders.BadInput, match="Not a bottle"):
+    with pytest.raises(errors.BadInput, match="Not a bottle"):
         records.record_destruction(demo, order_id, form(["B999999"]), "sam")
 
 
@@ -206,7 +208,7 @@ BAD = [
 def test_bad_input_changes_nothing(demo, returned, changes, message):
     fields = changed(returned, changes)
     before = state(demo)
-    with pytest.raises(orders.BadInput, match=message):
+    with pytest.raises(errors.BadInput, match=message):
         records.record_destruction(demo, 1001, fields, "sam")
     assert state(demo) == before
 
@@ -362,11 +364,11 @@ def test_undo_puts_bottles_back_and_keeps_the_record(demo, returned):
 
 def test_undo_refusals_change_nothing(demo, returned):
     d = records.record_destruction(demo, 1001, form(returned), "sam")
-    with pytest.raises(orders.BadInput, match="Reason"):
+    with pytest.raises(errors.BadInput, match="Reason"):
         records.undo_destruction(demo, 1001, d["id"], " ", "alex")
     assert {bottle_status(demo, s) for s in returned} == {"destroyed"}
     records.undo_destruction(demo, 1001, d["id"], "mistake", "alex")
-    with pytest.raises(orders.ActionRefused, match="already undone"):
+    with pytest.raises(errors.ActionRefused, match="already undone"):
         records.undo_destruction(demo, 1001, d["id"], "again", "alex")
     with pytest.raises(records.RecordNotFound):
         records.undo_destruction(demo, 1001, 9999, "x", "alex")

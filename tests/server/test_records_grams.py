@@ -3,10 +3,13 @@ at most what the order dispensed (its bottles that left the building)
 less what is already credited; supervisors only."""
 import pytest
 
+from server.core import errors
+from server.orders import actions
+from server.orders import queries
 from server import clients
-from server import order_states as states
-from server import orders, records
-from server.db import write
+from server.orders import states
+from server.orders import records
+from server.core.db import transaction
 from test_records_support import (allowed, flashed, flashed_error,
                                   last_history, locked_button, page, refused,
                                   state)
@@ -33,7 +36,7 @@ def dispensing_order(db, status):
     if status == states.DELIVERED:
         return 1001
     if status in (states.REFUSED, states.REFUNDED):
-        orders.apply_action(db, 1002, {states.REFUSED: "refuse",
+        actions.apply_action(db, 1002, {states.REFUSED: "refuse",
                                        states.REFUNDED: "refund"}[status],
                             "test")
     return 1002
@@ -45,7 +48,7 @@ def remaining(db, client_id):
 
 # ---------------------------------------------------------------- service
 def test_credit_and_cap(demo):
-    orders.apply_action(demo, 1002, "refuse", "test")
+    actions.apply_action(demo, 1002, "refuse", "test")
     assert records.grams_summary(demo, 1002) == {
         "order_grams": 10.0, "dispensed_grams": 10.0, "credited": 0,
         "available": 10.0}
@@ -59,7 +62,7 @@ def test_credit_and_cap(demo):
         "return_grams", "sam", "refused", "refused")
     assert "4 g" in h["detail"]
     before = state(demo)
-    with pytest.raises(orders.BadInput, match="At most 6 g"):
+    with pytest.raises(errors.BadInput, match="At most 6 g"):
         records.return_grams(demo, 1002, {"grams": 6.5,
                                           "reason": "refused"}, "sam")
     assert state(demo) == before
@@ -67,7 +70,7 @@ def test_credit_and_cap(demo):
                          "sam")
     assert records.grams_summary(demo, 1002)["available"] == 0
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="already credited"):
+    with pytest.raises(errors.ActionRefused, match="already credited"):
         records.return_grams(demo, 1002, {"grams": 0.5,
                                           "reason": "refused"}, "sam")
     assert state(demo) == before
@@ -93,8 +96,8 @@ def test_undispensed_order_cannot_raise_the_allowance(demo):
 ])
 def test_orders_stopped_before_shipping_credit_nothing(demo, order_id,
                                                        action):
-    orders.apply_action(demo, order_id, action, "test")
-    client_id = orders.get_order(demo, order_id)["client_id"]
+    actions.apply_action(demo, order_id, action, "test")
+    client_id = queries.get_order(demo, order_id)["client_id"]
     left = remaining(demo, client_id)
     before = state(demo)
     # Refused or refunded: it dispensed nothing (order_states says so);
@@ -110,12 +113,12 @@ def test_refused_order_keeps_counting_what_it_dispensed(demo):
     """Refusing a shipped order does not give its grams back by itself:
     they come back only as a credit, and only once."""
     left = remaining(demo, DANIEL)
-    orders.apply_action(demo, 1002, "refuse", "test")
+    actions.apply_action(demo, 1002, "refuse", "test")
     assert remaining(demo, DANIEL) == left
     records.return_grams(demo, 1002, {"grams": 10, "reason": "refused"},
                          "sam")
     assert remaining(demo, DANIEL) == left + 10
-    with pytest.raises(orders.ActionRefused):
+    with pytest.raises(errors.ActionRefused):
         records.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
                              "sam")
     assert remaining(demo, DANIEL) == left + 10
@@ -125,8 +128,8 @@ def test_credit_for_an_order_outside_the_window_frees_nothing(demo):
     """Order 1001 (12 g, Margaret) placed 40 days ago: its grams no longer
     count, so crediting them must not free grams of this window, which
     holds her order 1007 (4 g) placed today."""
-    margaret = orders.get_order(demo, 1001)["client_id"]
-    with write(demo):
+    margaret = queries.get_order(demo, 1001)["client_id"]
+    with transaction(demo):
         demo.execute("UPDATE orders SET placed_at = datetime('now', "
                      "'-40 days'), created_at = datetime('now', '-41 days') "
                      "WHERE id = 1001")
@@ -146,34 +149,34 @@ def test_only_bottles_that_left_count(demo):
         "AND status = 'in_stock' ORDER BY serial LIMIT 2")]
     for serial in serials:
         record_pick(demo, 1003, serial)
-    orders.apply_action(demo, 1003, "ship", "test")
+    actions.apply_action(demo, 1003, "ship", "test")
     # CBD-OIL-30 (6 g) + 2 x CBD-SFT-20 (4 g) shipped.
     assert records.grams_summary(demo, 1003)["dispensed_grams"] == 14.0
-    orders.apply_action(demo, 1003, "refund", "test")
-    with write(demo):
+    actions.apply_action(demo, 1003, "refund", "test")
+    with transaction(demo):
         demo.execute("UPDATE bottles SET status = 'in_stock' "
                      "WHERE serial = ?", [serials[0]])
     assert records.grams_summary(demo, 1003)["dispensed_grams"] == 10.0
-    with pytest.raises(orders.BadInput, match="At most 10 g"):
+    with pytest.raises(errors.BadInput, match="At most 10 g"):
         records.return_grams(demo, 1003, {"grams": 14, "reason": "returned"},
                              "sam")
 
 
 def test_only_cannabis_lines_count(demo):
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE products SET cannabis = 0 "
                      "WHERE sku = 'THC-CAP-10'")
     assert records.grams_summary(demo, 1002)["order_grams"] == 7.0
     assert records.grams_summary(demo, 1002)["dispensed_grams"] == 7.0
-    with pytest.raises(orders.BadInput, match="At most 7 g"):
+    with pytest.raises(errors.BadInput, match="At most 7 g"):
         records.return_grams(demo, 1002, {"grams": 8, "reason": "lost"}, "s")
 
 
 def test_order_without_cannabis_is_refused(demo):
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE products SET cannabis = 0")
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="no cannabis"):
+    with pytest.raises(errors.ActionRefused, match="no cannabis"):
         records.return_grams(demo, 1002, {"grams": 1, "reason": "lost"},
                              "sam")
     assert state(demo) == before
@@ -229,7 +232,7 @@ BAD = [
 @pytest.mark.parametrize("fields,message", BAD)
 def test_bad_input_changes_nothing(demo, fields, message):
     before = state(demo)
-    with pytest.raises(orders.BadInput, match=message):
+    with pytest.raises(errors.BadInput, match=message):
         records.return_grams(demo, 1001, fields, "sam")
     assert state(demo) == before
 

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from server import create_app
+from server.app import create_app
 from server.seed import DEMO_PASSWORD
 
 from sweep_cases import Case, absent_ids, cases_for

@@ -7,8 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from order_helpers import everything
-from server import auth, clients, fields, staff
-from server.db import connect
+from server import auth, clients, staff
+from server.core import fields
+from server.core.db import connect
 
 GOOD = {"username": "nadia", "password": "long-enough", "role": "csr",
         "name": "Nadia B"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-from server import db as dbm  # noqa: E402
+from server.core import db as dbm  # noqa: E402
 from server.snapshots import order_snapshot  # noqa: E402
 from shared import wire  # noqa: E402
 
@@ -15,7 +15,7 @@ def test_snapshot_notes_carry_severity(tmp_path):
     db = dbm.connect(str(tmp_path / "pickgun.db"))
     dbm.migrate(db)
     at = dbm.now()
-    with dbm.write(db):
+    with dbm.transaction(db):
         db["clients"].insert({"id": 1, "name": "Ada Client", "created_at": at})
         db["products"].insert({"sku": "CBD-OIL-30", "name": "CBD Oil 30 mL",
                                "grams": 30.0})

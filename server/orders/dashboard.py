@@ -20,8 +20,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from server import order_states as states
-from server.db import parse_id, parse_int
+from server.orders import states
+from server.core.db import parse_id, parse_int
 
 PAGE_SIZE = 50
 SEARCH_CAP = 2000

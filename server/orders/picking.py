@@ -7,8 +7,9 @@ to one order only, oldest order first, so two associates working from
 the same list do not walk to the same bottle."""
 import datetime
 
-from server import order_states as states
-from server.orders import order_lines, order_notes
+from server.orders import states
+from server.orders.queries import order_lines
+from server.orders.queries import order_notes
 
 
 def waiting_statuses():

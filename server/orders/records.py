@@ -1,27 +1,29 @@
 """The Order Profile's records: who acknowledged each note on which gun,
 complaints, destruction of bottles and grams credited back to the client.
 
-Writes follow the order services' rules (server.orders): one write
-transaction holding the status check (server.order_states), the effect
-and the order_history row.  Complaints, destruction and returned grams
+Writes go through the action runner (server.orders.actions.run): one
+write transaction holding the status check (server.orders.states), the
+effect and the order_history row.  Complaints, destruction and returned grams
 are after-shipping records: order_states offers them only for an order
 in an after-shipping status that dispensed something (bottles that left
 the building).  A refused request raises before anything is written:
 OrderNotFound (404), RecordNotFound (404), BadInput (400), IllegalAction
 (NothingDispensed among them) or ActionRefused (409)."""
 import datetime
-import time
 
-from server import clients, fields
-from server import order_states as states
-from server.db import now
-from server.fields import choice as _choice
-from server.fields import fmt_grams
-from server.fields import optional_text as _optional
-from server.wording import counted
-from server.fields import text as _text
-from server.orders import (ActionRefused, BadInput, record_history,
-                           require_order, transaction)
+from server import clients
+from server.core import fields
+from server.core.db import now
+from server.core.errors import ActionRefused, BadInput
+from server.core.fields import choice as _choice
+from server.core.fields import optional_text as _optional
+from server.core.fields import text as _text
+from server.core.wording import counted, timestamp
+from server.core.wording import grams as fmt_grams
+from server.orders import states
+from server.orders.actions import run
+from server.orders.effects import Done
+from server.orders.queries import require_order
 
 TEXT_MAX = 2000
 NAME_MAX = 80
@@ -93,7 +95,7 @@ def _gun_time(at):
     if isinstance(at, str):
         return at or None
     try:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at)) \
+        return timestamp(at) \
             if at else None
     except (OverflowError, OSError, ValueError, TypeError):
         return None
@@ -141,9 +143,7 @@ def _complaint(row):
 def add_complaint(db, order_id, values, actor):
     """Log a complaint: values {category, description, reported_by,
     received_on (YYYY-MM-DD)}.  Returns the complaint (dict)."""
-    with transaction(db):
-        order = require_order(db, order_id)
-        states.order_require(order, "add_complaint")
+    def effect(db, order, actor, values):
         category = _choice(values.get("category"), COMPLAINT_CATEGORIES,
                            "Category")
         description = _text(values.get("description"), "Description",
@@ -156,34 +156,33 @@ def add_complaint(db, order_id, values, actor):
             "description": description, "reported_by": reported_by,
             "received_on": received_on, "status": "open",
             "created_by": actor or "", "created_at": now()}).last_pk
-        record_history(db, order_id, "add_complaint", order["status"],
-                       order["status"], actor, _short(
-                           "#%d %s, reported by %s on %s: %s" % (
-                               complaint_id,
-                               COMPLAINT_CATEGORIES[category], reported_by,
-                               received_on, description)))
-        return get_complaint(db, order_id, complaint_id)
+        return Done(detail=_short(
+            "#%d %s, reported by %s on %s: %s" % (
+                complaint_id, COMPLAINT_CATEGORIES[category], reported_by,
+                received_on, description)), result=complaint_id)
+
+    done, _, _ = run(db, order_id, "add_complaint", actor, effect, values)
+    return get_complaint(db, order_id, done.result)
 
 
 def resolve_complaint(db, order_id, complaint_id, resolution, actor):
     """Mark an open complaint resolved with how it was resolved."""
-    with transaction(db):
-        order = require_order(db, order_id)
-        states.order_require(order, "add_complaint")
+    def effect(db, order, actor, form):
         complaint = get_complaint(db, order_id, complaint_id)
         if complaint["status"] == "resolved":
             raise ActionRefused("Complaint #%d is already resolved"
                                 % complaint["id"])
-        resolution = _text(resolution, "Resolution", TEXT_MAX)
+        text = _text(resolution, "Resolution", TEXT_MAX)
         db["complaints"].update(complaint["id"], {
-            "status": "resolved", "resolution": resolution,
+            "status": "resolved", "resolution": text,
             "resolved_by": actor or "", "resolved_at": now()})
-        record_history(db, order_id, "resolve_complaint", order["status"],
-                       order["status"], actor, _short(
-                           "#%d %s: %s" % (complaint["id"],
-                                           complaint["category_label"],
-                                           resolution)))
-        return get_complaint(db, order_id, complaint["id"])
+        return Done(detail=_short("#%d %s: %s" % (
+            complaint["id"], complaint["category_label"], text)),
+            result=complaint["id"])
+
+    done, _, _ = run(db, order_id, "resolve_complaint", actor, effect,
+                     gate="add_complaint")
+    return get_complaint(db, order_id, done.result)
 
 
 # ------------------------------------------------------------ destruction
@@ -258,9 +257,7 @@ def record_destruction(db, order_id, values, actor):
     {serials: [..], net_weight_grams, method, location, destroyed_on
     (YYYY-MM-DD), witness_1, witness_2}.  The bottles become 'destroyed'.
     Returns the destruction (dict, with its bottles)."""
-    with transaction(db):
-        order = require_order(db, order_id)
-        states.order_require(order, "record_destruction")
+    def effect(db, order, actor, values):
         serials = _serials(values.get("serials"))
         weight = _grams(values.get("net_weight_grams"), "Net weight")
         method = _choice(values.get("method"), DESTRUCTION_METHODS, "Method")
@@ -307,17 +304,16 @@ def record_destruction(db, order_id, values, actor):
             if cur.rowcount != 1:
                 raise ActionRefused("Bottle %s changed meanwhile; reload "
                                     "the page" % serial)
-        record_history(db, order_id, "record_destruction", order["status"],
-                       order["status"], actor, _short(
-                           "%s %s, %s g, %s at %s on %s; "
-                           "witnesses %s and %s" % (
-                               counted(len(serials), "bottle"),
-                               ", ".join(serials),
-                               fmt_grams(weight),
-                               DESTRUCTION_METHODS[method],
-                               location, destroyed_on, witness_1,
-                               witness_2)))
-        return get_destruction(db, order_id, destruction_id)
+        return Done(detail=_short(
+            "%s %s, %s g, %s at %s on %s; witnesses %s and %s" % (
+                counted(len(serials), "bottle"), ", ".join(serials),
+                fmt_grams(weight), DESTRUCTION_METHODS[method], location,
+                destroyed_on, witness_1, witness_2)),
+            result=destruction_id)
+
+    done, _, _ = run(db, order_id, "record_destruction", actor, effect,
+                     values)
+    return get_destruction(db, order_id, done.result)
 
 
 def weight_limit(bottles):
@@ -342,10 +338,8 @@ def undo_destruction(db, order_id, destruction_id, reason, actor):
     """Undo a destruction recorded by mistake: the record stays, marked
     undone with who, when and why, and its bottles return to the status
     they had before.  Returns the destruction."""
-    with transaction(db):
-        order = require_order(db, order_id)
-        states.order_require(order, "record_destruction")
-        reason = _text(reason, "Reason", TEXT_MAX)
+    def effect(db, order, actor, form):
+        why = _text(reason, "Reason", TEXT_MAX)
         record = get_destruction(db, order_id, destruction_id)
         if record["undone_at"]:
             raise ActionRefused("Destruction #%d was already undone on %s."
@@ -365,12 +359,13 @@ def undo_destruction(db, order_id, destruction_id, reason, actor):
                    "WHERE destruction_id = ?", [destruction_id])
         db["destructions"].update(destruction_id, {
             "undone_at": now(), "undone_by": actor or "",
-            "undo_reason": reason})
-        record_history(db, order_id, "undo_destruction", order["status"],
-                       order["status"], actor, _short(
-                           "#%d (%s): %s" % (destruction_id, ", ".join(
-                               r["serial"] for r in rows), reason)))
-        return get_destruction(db, order_id, destruction_id)
+            "undo_reason": why})
+        return Done(detail=_short("#%d (%s): %s" % (
+            destruction_id, ", ".join(r["serial"] for r in rows), why)))
+
+    run(db, order_id, "undo_destruction", actor, effect,
+        gate="record_destruction")
+    return get_destruction(db, order_id, destruction_id)
 
 
 # --------------------------------------------------------- returned grams
@@ -420,9 +415,7 @@ def return_grams(db, order_id, values, actor):
     that client, at most what the order dispensed less what is already
     credited: grams that never left the building were never counted
     against the allowance.  Returns the credit (dict)."""
-    with transaction(db):
-        order = require_order(db, order_id)
-        states.order_require(order, "return_grams")
+    def effect(db, order, actor, values):
         summary = grams_summary(db, order_id)
         if summary["order_grams"] <= 0:
             raise ActionRefused("This order has no cannabis grams to credit")
@@ -449,15 +442,14 @@ def return_grams(db, order_id, values, actor):
             "order_id": order_id, "client_id": order["client_id"],
             "grams": grams, "reason": reason, "comment": comment,
             "created_by": actor or "", "created_at": now()}).last_pk
-        record_history(db, order_id, "return_grams", order["status"],
-                       order["status"], actor, _short(
-                           "%s g credited to %s (%s)%s" % (
-                               fmt_grams(grams), order["client_name"],
-                               RETURN_REASONS[reason],
-                               ": " + comment if comment else "")))
-        row = dict(db["returned_grams"].get(credit_id))
-        row["reason_label"] = RETURN_REASONS[reason]
-        return row
+        return Done(detail=_short("%s g credited to %s (%s)%s" % (
+            fmt_grams(grams), order["client_name"], RETURN_REASONS[reason],
+            ": " + comment if comment else "")), result=credit_id)
+
+    done, _, _ = run(db, order_id, "return_grams", actor, effect, values)
+    row = dict(db["returned_grams"].get(done.result))
+    row["reason_label"] = RETURN_REASONS[row["reason"]]
+    return row
 
 
 # ---------------------------------------------------------------- input

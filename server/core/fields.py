@@ -2,17 +2,17 @@
 parser per kind of field, each refusing anything else with BadInput and
 a message naming the field.  Services call these before they write, so a
 refused request changes nothing.  Money has its own rule in
-server.pricing.parse_money."""
+server.orders.pricing.parse_money."""
 import datetime
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from server.db import parse_int
+from server.core.db import parse_int
+from server.core.errors import BadInput
+from server.core.wording import grams as fmt_grams
 
 
-class BadInput(ValueError):
-    """A request with missing or invalid fields (HTTP 400)."""
 
 
 def shown(value, limit=40):
@@ -132,11 +132,6 @@ def _decimal(value):
         return Decimal(raw)
     except InvalidOperation:
         return None
-
-
-def fmt_grams(value):
-    """Grams as short text: 12, 12.5, 0.125."""
-    return ("%.3f" % value).rstrip("0").rstrip(".")
 
 
 # ----------------------------------------------------------------- dates

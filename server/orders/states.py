@@ -77,6 +77,11 @@ _ACTIONS = [
 ]
 ACTIONS = {a.name: a for a in _ACTIONS}
 
+# Bottles that left the building with an order: shipped to the client,
+# or back from them (returned, then possibly destroyed).  They were
+# dispensed, whatever the order's status became.
+DISPENSED_STATUSES = ("shipped", "returned", "destroyed")
+
 # Names the order history records besides ACTIONS.
 HISTORY_LABELS = {
     "create": "Create Order",

@@ -3,7 +3,7 @@ and the client's coverage policy into the totals every page shows and
 the orders table stores.  Everything is in cents."""
 from decimal import Decimal, InvalidOperation
 
-from server.db import parse_int
+from server.core.db import parse_int
 
 MONEY_MAX_CENTS = 10_000_000        # $100,000: anything above is a typo
 

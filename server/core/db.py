@@ -1,18 +1,22 @@
 """SQLite access.  One writer at a time (BEGIN IMMEDIATE, so a writer
 waits for the lock up front instead of failing half way), any number of
 readers (WAL).  The web app opens one connection per request; the MQTT
-worker keeps its own.  Both get foreign keys and WAL on every connection."""
+worker keeps its own.  Both get foreign keys and WAL on every connection.
+`transaction` is the one way to write."""
 import contextlib
+import os
 import re
 import sqlite3
-import time
 
 import click
 import sqlite_utils
-from flask import current_app, g
+from flask import Flask, current_app, g
 from werkzeug.routing import BaseConverter, ValidationError
 
-from server.schema import migrations
+from server.core.schema import migrations
+from server.core.wording import timestamp
+
+DB_FILENAME = "pickgun.db"
 
 BUSY_TIMEOUT_MS = 10_000
 # SQLite's INTEGER is 64-bit signed: a larger number cannot even be asked
@@ -90,8 +94,13 @@ def connect(path):
 
 
 @contextlib.contextmanager
-def write(db):
-    """A write transaction: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error."""
+def transaction(db):
+    """A write transaction: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error;
+    or the caller's own if it already opened one, so services compose (the
+    worker and the demo data call them inside theirs)."""
+    if db.conn.in_transaction:
+        yield db
+        return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
@@ -107,7 +116,29 @@ def migrate(db):
 
 def now():
     """UTC timestamp text, the one format every table stores."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    return timestamp()
+
+
+def prepare_database(path):
+    """Create the database's folder and apply pending migrations, so every
+    process (pages, worker, tools) can rely on the current tables."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    conn = connect(path)
+    try:
+        migrate(conn)
+    finally:
+        conn.conn.close()
+
+
+def default_database():
+    """Where `create_app()` keeps the database unless configured otherwise:
+    $PICKGUN_DATABASE, else pickgun.db in the app's instance folder."""
+    env = os.environ.get("PICKGUN_DATABASE")
+    if env:
+        return env
+    app = Flask("server", instance_relative_config=True)
+    return os.path.join(app.instance_path, DB_FILENAME)
 
 
 def get_db():

@@ -1,22 +1,30 @@
 """Creating an order on its Overview: items (with the discount),
 shipping, verification and payment — the Order Menu effects of an Open
-order, and Confirm Payment.  server.orders applies them (status check,
-history, snapshot revision) like every other action."""
-from server import order_states as states
-from server import pricing
-from server.db import now
-from server.orders import (CARRIER_MAX, QTY_MAX, TRACKING_MAX,
-                           ActionRefused, BadInput, _clean, _money,
-                           _optional, _parse_lines, _parse_qty, _prices,
-                           _rate, clean_sku, order_lines)
+order, and Confirm Payment.  server.orders.actions runs them (status
+check, history, snapshot revision) like every other action."""
+from server import clients
+from server.core import fields
+from server.core.db import now
+from server.core.errors import ActionRefused, BadInput
+from server.core.wording import money as _money
+from server.orders import pricing
+from server.orders import states
+from server.orders.effects import Done
+from server.orders.items import (CARRIER_MAX, QTY_MAX, TRACKING_MAX,
+                                 clean_sku, parse_lines, parse_qty,
+                                 shipping_rate, unit_prices)
+from server.orders.queries import order_lines
+
+_clean = fields.text
+_optional = fields.optional_text
 
 
 def _confirm_payment(db, order, actor, params):
     at = now()
     db["orders"].update(order["id"], {"placed_at": at, "paid_at": at})
     method = states.PAYMENT_METHODS.get(order.get("payment_method"))
-    return ("Payment confirmed: order placed.",
-            "%s received" % method if method else None, True)
+    return Done("Payment confirmed: order placed.",
+                "%s received" % method if method else None, True)
 
 
 REFERENCE_MAX = 60
@@ -27,7 +35,6 @@ def _take_payment(db, order, actor, params):
     """Card: placed at once; cash, money order or cheque: awaiting payment
     until Confirm Payment.  Needs items (orders.not_ready), shipping, a
     verified order and grams within the client's 30-day allowance."""
-    from server import clients
     method = params.get("method") or params.get("payment_method")
     if not isinstance(method, str) or method not in states.PAYMENT_METHODS:
         raise BadInput("Payment method: choose one of " + ", ".join(
@@ -67,14 +74,14 @@ def _take_payment(db, order, actor, params):
                         _money(money["total_cents"]))
     if reference:
         detail += " ref " + reference
-    return message, detail, True, after
+    return Done(message, detail, True, status=after)
 
 
 def _verify(db, order, actor, params):
     if order["verified"]:
         raise ActionRefused("The order is already verified.")
     db["orders"].update(order["id"], {"verified": 1})
-    return "Order verified.", "verified", False
+    return Done("Order verified.", "verified")
 
 
 def _edit_lines(db, order, actor, params):
@@ -87,7 +94,7 @@ def _edit_lines(db, order, actor, params):
     wanted = dict(current)
     touched_lines = False
     if params.get("lines") is not None:
-        wanted = dict(_parse_lines(params["lines"]))
+        wanted = dict(parse_lines(params["lines"]))
         touched_lines = True
     elif params.get("sku") not in (None, ""):
         sku = clean_sku(params["sku"])
@@ -96,7 +103,7 @@ def _edit_lines(db, order, actor, params):
             raise BadInput("op must be 'set' or 'add'")
         if params.get("qty") in (None, ""):
             raise BadInput("Quantity for %s is missing" % sku)
-        qty = _parse_qty(params["qty"], sku, allow_zero=(op == "set"))
+        qty = parse_qty(params["qty"], sku, allow_zero=(op == "set"))
         if op == "add":
             qty += wanted.get(sku, 0)
             if qty > QTY_MAX:
@@ -116,7 +123,7 @@ def _edit_lines(db, order, actor, params):
     if not touched_lines and discount is None:
         raise BadInput("Nothing to change: give items or a discount")
 
-    prices = _prices(db, [s for s in wanted if s not in current])
+    prices = unit_prices(db, [s for s in wanted if s not in current])
     details = []
     for sku, qty in wanted.items():
         if sku not in current:
@@ -148,12 +155,12 @@ def _edit_lines(db, order, actor, params):
             _money(discount), " (%s)" % reason if reason else ""))
     money = pricing.store_totals(db, order_id)
     if not details:
-        return "Nothing changed.", None, False
+        return Done("Nothing changed.")
     message = "Items updated: total due %s." % _money(money["total_cents"])
     if not touched_lines:
         message = "Discount set: total due %s." % _money(money["total_cents"])
     lines_changed = any(not d.startswith("discount") for d in details)
-    return message, "; ".join(details)[:200], lines_changed
+    return Done(message, "; ".join(details)[:200], lines_changed)
 
 
 def _select_shipping(db, order, actor, params):
@@ -164,7 +171,7 @@ def _select_shipping(db, order, actor, params):
                          TRACKING_MAX)
     rate_id = params.get("shipping_rate_id")
     if rate_id not in (None, ""):
-        rate = _rate(db, rate_id)
+        rate = shipping_rate(db, rate_id)
         changes = {"carrier": rate["carrier"], "shipping_rate_id": rate["id"],
                    "shipping_cents": rate["price_cents"]}
         label = "%s %s" % (rate["carrier"], rate["service"])
@@ -185,9 +192,9 @@ def _select_shipping(db, order, actor, params):
     changes["tracking"] = tracking
     db["orders"].update(order["id"], changes)
     money = pricing.store_totals(db, order["id"])
-    return ("Shipping set to %s (%s)." % (label,
-                                          _money(money["shipping_cents"])),
-            label + (" " + tracking if tracking else ""), False)
+    return Done("Shipping set to %s (%s)." % (
+        label, _money(money["shipping_cents"])),
+        label + (" " + tracking if tracking else ""))
 
 
 def _amount(params, name, what):
@@ -203,7 +210,7 @@ def _amount(params, name, what):
     return None
 
 
-ENTRY_EFFECTS = {
+EFFECTS = {
     "confirm_payment": _confirm_payment,
     "take_payment": _take_payment,
     "verify": _verify,

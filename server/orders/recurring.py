@@ -19,11 +19,16 @@ import datetime
 
 import click
 
-from server import clients, fields
-from server import order_states as states
-from server.db import connect, now, parse_id, parse_int
-from server.orders import QTY_MAX, BadInput, create_order, transaction
-from server.wording import counted
+from server import clients
+from server.core import fields
+from server.orders import states
+from server.core.db import (connect, default_database, now, parse_id,
+                            parse_int, prepare_database)
+from server.orders.items import QTY_MAX
+from server.core.errors import BadInput
+from server.orders.create import create_order
+from server.core.db import transaction
+from server.core.wording import counted
 
 SPLIT_GRAMS = 150.0
 DAY_MIN, DAY_MAX = 1, 31
@@ -405,7 +410,6 @@ def describe(result):
 def recurring_run_command(today, db_path):
     """Generate the recurring orders due today (run daily, e.g. by cron);
     re-running the same day generates nothing new."""
-    from server import default_database, prepare_database
     if today:
         try:
             day = datetime.date.fromisoformat(today)
