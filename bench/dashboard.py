@@ -25,12 +25,12 @@ sys.path.insert(0, ROOT)
 
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
-from server import sessions  # noqa: E402
+from server.staff import sessions  # noqa: E402
 from server.orders import dashboard  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.core.db import connect  # noqa: E402
 from server.core.schema import migrations  # noqa: E402
-from server.sign_in import STAFF  # noqa: E402
+from server.staff.sign_in import STAFF  # noqa: E402
 
 CACHE = os.path.join(HERE, ".cache")
 BUILD_VERSION = "1"     # bump when the generated data changes

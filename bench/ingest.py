@@ -2,7 +2,7 @@
 
     python bench/ingest.py [--events N] [--guns K] [--window W]
 
-Starts a real Mosquitto and the worker (`python -m server.worker`: its
+Starts a real Mosquitto and the worker (`python -m server.gunlink.worker`: its
 MQTT process and its ingest process, as in production) on a temporary
 database with enough orders and bottles, then:
 
@@ -34,7 +34,7 @@ import paho.mqtt.client as mqtt                     # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion      # noqa: E402
 
 from server.core import db as dbm                        # noqa: E402
-from server.broker import Broker                    # noqa: E402
+from server.gunlink.broker import Broker                    # noqa: E402
 from shared import wire                             # noqa: E402
 
 ORDER_SIZE = 100             # bottles per order line
@@ -339,7 +339,7 @@ def process_tree_cpu(pid):
 
 def start_worker(broker, db_path, password_file, batch, guns, passwords):
     worker = subprocess.Popen(
-        [sys.executable, "-m", "server.worker", "--db", db_path,
+        [sys.executable, "-m", "server.gunlink.worker", "--db", db_path,
          "--broker-host", broker.host, "--broker-port", str(broker.port),
          "--password-file", password_file, "--batch-max", str(batch),
          "--log-level", "WARNING"],

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from server.app import create_app                        # noqa: E402
 from server.core.db import connect                        # noqa: E402
 from server.seed import seed_demo                    # noqa: E402
-from server.sign_in import LOCK_AFTER                # noqa: E402
+from server.staff.sign_in import LOCK_AFTER                # noqa: E402
 
 FORMS = {
     "staff": ("/login", "username", "csr", "nobody-%d"),

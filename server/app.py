@@ -12,23 +12,25 @@ import secrets
 
 from flask import Flask, redirect, url_for
 
-from server import auth, seed
+from server import seed
+from server.web import auth
 from server.core import db
 from server.core.db import DB_FILENAME, prepare_database
-from server.views import api, devices, fulfilment, json_body, orders, staff
-from server.views import clients as client_views
-from server.views import documents as document_views
-from server.views import portal as portal_views
-from server.views import records as record_views
-from server.views import recurring as recurring_views
+from server.web import api, devices, fulfilment, json_body, orders, staff
+from server.web import clients as client_views
+from server.web import documents as document_views
+from server.web import portal as portal_views
+from server.web import records as record_views
+from server.web import recurring as recurring_views
 
 
 def create_app(test_config=None, instance_path=None, settings=None):
     """instance_path: the folder of config.py and secret_key (Flask's
     default instance folder when None)."""
-    # Named "server": the package holds templates/ and static/, and the
-    # app's logger keeps the name it always had.
+    # Named "server", so the app's logger and instance folder keep the
+    # names they always had; templates/ and static/ are the web wing's.
     app = Flask("server", instance_path=instance_path,
+                root_path=os.path.join(os.path.dirname(__file__), "web"),
                 instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY=None,
@@ -36,7 +38,7 @@ def create_app(test_config=None, instance_path=None, settings=None):
         MQTT_HOST="127.0.0.1",   # used by the MQTT worker, not by the pages
         MQTT_PORT=1883,
         # Staff sessions: cookie not readable by scripts, not sent on
-        # cross-site posts, and over after a shift (server.auth).
+        # cross-site posts, and over after a shift (server.web.auth).
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=datetime.timedelta(

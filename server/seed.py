@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from server.orders import states
-from server import staff
+from server.staff import accounts as staff
 from server.core.db import (connect, default_database, get_db,
                             prepare_database)
 from server.orders.create import create_order

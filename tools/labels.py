@@ -11,7 +11,7 @@ import click
 
 from server.core.db import default_database
 from server.core.db import prepare_database
-from server import labels
+from server.documents import labels
 from server.core.db import connect
 
 

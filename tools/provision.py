@@ -16,7 +16,7 @@ import subprocess
 import click
 
 from server.core import db as dbm
-from server.broker import lan_address, password_hash
+from server.gunlink.broker import lan_address, password_hash
 from shared import wire
 
 PASSWORD_BYTES = 18            # 24 URL-safe characters

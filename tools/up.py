@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 from server.core import db as dbmod
-from server.broker import Broker, BrokerError
+from server.gunlink.broker import Broker, BrokerError
 from server.orders.picking import picking_list
 from server.seed import DEMO_PASSWORD, STAFF, seed_demo
 from shared import wire

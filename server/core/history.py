@@ -16,5 +16,5 @@ def record_history(db, order_id, action, before, after, actor, detail=None,
 
 def bump_rev(db, order_id):
     """A change a gun must see: the order's snapshot revision goes up, and
-    the MQTT worker publishes the order again (server.snapshots)."""
+    the MQTT worker publishes the order again (server.gunlink.snapshots)."""
     db.execute("UPDATE orders SET rev = rev + 1 WHERE id = ?", [order_id])

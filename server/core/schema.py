@@ -343,7 +343,7 @@ def m009_staff_lockout(db):
 @migrations()
 def m010_retained_clearing(db):
     # When each order's snapshot was last published, and the revision
-    # whose retained copy the broker has dropped (server.snapshots).
+    # whose retained copy the broker has dropped (server.gunlink.snapshots).
     db["orders"].add_column("published_at", str)
     db["orders"].add_column("cleared_rev", int, not_null_default=0)
     db.execute("UPDATE orders SET published_at = datetime('now') "
@@ -402,12 +402,12 @@ END;
 @migrations()
 def m014_sessions_and_sign_in_throttle(db):
     # A session carries its account's epoch when it began: signing out,
-    # deactivation (server.sessions) raise the epoch and so end every
+    # deactivation (server.staff.sessions) raise the epoch and so end every
     # session of the account, copies of its cookie included.
     db["staff"].add_column("session_epoch", int, not_null_default=0)
     db["clients"].add_column("session_epoch", int, not_null_default=0)
     # Wrong passwords per name as typed, known account or not, so the
-    # lockout says nothing about which names exist (server.sign_in).  It
+    # lockout says nothing about which names exist (server.staff.sign_in).  It
     # replaces the failed_logins and locked_until columns of staff and
     # clients (m009, m011), no longer read; their current locks move here.
     db["sign_in_failures"].create({
@@ -433,7 +433,7 @@ def m015_snapshot_offered(db):
     # The last revision handed to the broker, written before it is sent:
     # from then on a gun may hold that snapshot, although the broker's
     # acknowledgement (published_rev) may not be recorded yet
-    # (server.snapshots).
+    # (server.gunlink.snapshots).
     db["orders"].add_column("offered_rev", int, not_null_default=0)
     db.execute("UPDATE orders SET offered_rev = published_rev")
 

@@ -16,7 +16,7 @@ order_id, action, actor, **form)` (pages and API: `apply_action`, with
 the form as a mapping).  The actions with a form or a file of their own
 (DONE_ELSEWHERE: documents, labels, after-shipping records) hand their
 effect to `run` from their own module.  Which role may ask for an action
-is the pages' and API's check (server.auth), before they call here: the
+is the pages' and API's check (server.web.auth), before they call here: the
 runner knows an actor by name only, and guns and the system act too."""
 from server.core import fields
 from server.core.db import transaction

@@ -2,7 +2,7 @@
 shipping, verification and payment — the Order Menu effects of an Open
 order, and Confirm Payment.  server.orders.actions runs them (status
 check, history, snapshot revision) like every other action."""
-from server import clients
+from server.clients import allowance as client_allowance
 from server.core import fields
 from server.core.db import now
 from server.core.errors import ActionRefused, BadInput
@@ -51,8 +51,8 @@ def _take_payment(db, order, actor, params):
     if not order["verified"]:
         raise ActionRefused("Cannot take payment: the order is unverified; "
                             "verify it first.")
-    grams = clients.order_grams(db, order_id)
-    problem = clients.allowance_problem(db, order["client_id"], grams,
+    grams = client_allowance.order_grams(db, order_id)
+    problem = client_allowance.allowance_problem(db, order["client_id"], grams,
                                         exclude_order=order_id)
     if problem:
         raise ActionRefused("Cannot take payment: " + problem)

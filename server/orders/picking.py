@@ -12,16 +12,12 @@ from server.orders.queries import order_lines
 from server.orders.queries import order_notes
 
 
-def waiting_statuses():
-    return [s for s in states.STATUSES if states.awaiting_fulfilment(s)]
-
-
 def picking_list(db, today=None):
     """[{"order", "lines", "notes"}] oldest placed first; each line has
     "missing" (bottles still to pick), "suggested" (bottle dicts with
     serial, lot_id, expires_on) and "short" (how many stock cannot cover)."""
     today = today or datetime.date.today().isoformat()
-    wanted = waiting_statuses()
+    wanted = list(states.FULFILMENT)
     if not wanted:
         return []
     rows = db.execute(

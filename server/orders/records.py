@@ -11,7 +11,7 @@ OrderNotFound (404), RecordNotFound (404), BadInput (400), IllegalAction
 (NothingDispensed among them) or ActionRefused (409)."""
 import datetime
 
-from server import clients
+from server.clients import allowance as client_allowance
 from server.core import fields
 from server.core.db import now
 from server.core.errors import ActionRefused, BadInput
@@ -380,14 +380,14 @@ RETURN_REASONS = {
 def grams_summary(db, order_id):
     """{"order_grams": cannabis grams ordered (qty x product grams over the
     cannabis lines), "dispensed_grams": cannabis in the order's bottles
-    that left the building (clients.dispensed_grams), "credited": grams
+    that left the building (client_allowance.dispensed_grams), "credited": grams
     already credited back, "available": what may still be credited, at
     most dispensed - credited}."""
     ordered = db.execute(
         "SELECT coalesce(sum(l.qty * p.grams), 0) FROM order_lines l "
         "JOIN products p ON p.sku = l.sku "
         "WHERE l.order_id = ? AND p.cannabis = 1", [order_id]).fetchone()[0]
-    dispensed = clients.dispensed_grams(db, order_id)
+    dispensed = client_allowance.dispensed_grams(db, order_id)
     credited = db.execute(
         "SELECT coalesce(sum(grams), 0) FROM returned_grams "
         "WHERE order_id = ?", [order_id]).fetchone()[0]

@@ -19,7 +19,7 @@ import datetime
 
 import click
 
-from server import clients
+from server.clients import allowance as client_allowance
 from server.core import fields
 from server.orders import states
 from server.core.db import (connect, default_database, now, parse_id,
@@ -281,7 +281,7 @@ def split_lines(db, lines, limit=SPLIT_GRAMS):
 def _reserved(db, client_id, today):
     """Grams on Open orders generated from recurring orders in the last
     30 days: not counted as used until paid, but already promised."""
-    start = (today - datetime.timedelta(days=clients.WINDOW_DAYS - 1)
+    start = (today - datetime.timedelta(days=client_allowance.WINDOW_DAYS - 1)
              ).isoformat()
     return db.execute(
         "SELECT coalesce(sum(l.qty * p.grams), 0) FROM orders o "
@@ -332,8 +332,8 @@ def run_one(db, recurring_id, today, actor=SYSTEM_ACTOR):
         if not lines:
             reason = "the recurring order has no items."
         else:
-            grams = clients.lines_grams(db, lines)
-            reason = clients.allowance_problem(
+            grams = client_allowance.lines_grams(db, lines)
+            reason = client_allowance.allowance_problem(
                 db, rec["client_id"], grams, today=today,
                 also_reserved=_reserved(db, rec["client_id"], today))
         parts = []

@@ -187,7 +187,14 @@ def order_actions(order):
 
 def awaiting_fulfilment(status):
     """Orders the guns may pick, and so get retained snapshots for."""
-    return can(status, "pick")
+    return status in FULFILMENT
+
+
+# The statuses of an order awaiting fulfilment: the guns may pick it, the
+# picking list shows it, the worker keeps its snapshot retained.  The wire
+# contract's "pick" flag says the same (shared/wire.py snapshot, checked
+# in tests/shared/test_wire.py).
+FULFILMENT = tuple(s for s in STATUSES if can(s, "pick"))
 
 
 # ----------------------------------------------------------- payments

@@ -6,7 +6,7 @@ import pytest
 from e2e_support import REPO  # noqa: F401  (puts the project on sys.path)
 
 from server.core import db as dbmod  # noqa: E402
-from server.broker import free_port  # noqa: E402
+from server.gunlink.broker import free_port  # noqa: E402
 from tools.up import Stack  # noqa: E402
 
 # Short back-off so a test need not wait out a 30 s retry after the broker

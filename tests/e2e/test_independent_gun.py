@@ -22,7 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from e2e_support import REPO  # noqa: F401  (puts the project on sys.path)
 
-from server.broker import free_port  # noqa: E402
+from server.gunlink.broker import free_port  # noqa: E402
 from tools.up import Stack  # noqa: E402
 
 TIMEOUT = 30

@@ -8,11 +8,12 @@ import pytest
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from server import auth, sessions
+from server.web import auth
+from server.staff import sessions
 from server.app import create_app
 from server.core.db import prepare_database
 from server.core.db import connect
-from server.sign_in import STAFF
+from server.staff.sign_in import STAFF
 from server.seed import seed_demo
 
 

@@ -4,9 +4,9 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from server import auth
+from server.web import auth
 from server.app import create_app
-from server import sign_in as sign_ins
+from server.staff import sign_in as sign_ins
 from server.core.db import connect
 from server.seed import DEMO_PASSWORD
 

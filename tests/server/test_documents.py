@@ -8,7 +8,7 @@ import re
 import pytest
 
 from order_helpers import history_count
-from server import documents
+from server.documents import store as documents
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

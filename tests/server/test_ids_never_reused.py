@@ -14,14 +14,15 @@ from order_helpers import everything, in_stock, record_pick
 from server.orders import actions
 from server.orders import create
 from server.orders import queries
-from server import documents, staff
+from server.staff import accounts as staff
+from server.documents import store as documents
 from server.orders import recurring
 from server.orders import records
 from server.core import schema
 from server.core.db import connect, migrate, now, transaction
 from server.core.schema import NEVER_REUSED, migrations
 from server.seed import FIRST_ORDER_ID, seed_demo
-from server.snapshots import order_snapshot
+from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
 M016 = "m016_ids_never_reused"
@@ -64,7 +65,7 @@ def newest(db, table):
 
 
 def gun_event(db, order_id, kind, outcome, reason=None, notes=None):
-    """An event as the worker stores it (server.ingest)."""
+    """An event as the worker stores it (server.gunlink.ingest)."""
     seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM device_events "
                      "WHERE device_id = 'G01' AND ep = 1").fetchone()[0]
     payload = {"v": wire.VERSION, "k": kind, "ep": 1, "seq": seq,

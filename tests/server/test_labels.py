@@ -6,7 +6,7 @@ import re
 import pytest
 
 from order_helpers import history_count, in_stock, record_pick
-from server import labels
+from server.documents import labels
 from shared import wire
 
 import pypdf

@@ -10,7 +10,7 @@ from server.orders import actions
 from server.orders import queries
 from server.orders import records
 from server.core.db import transaction
-from server.ingest import ingest_batch
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 
 GUN_AT = 1700000000                      # 2023-11-14 22:13:20 UTC

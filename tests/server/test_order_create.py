@@ -3,11 +3,11 @@ totals, and Take Payment by each method; refusals change nothing."""
 import pytest
 
 from order_helpers import history_count, order_row
+from server.clients import allowance as client_allowance
 from server.core import errors
 from server.orders import actions as order_actions
 from server.orders import create
 from server.orders import queries
-from server import clients
 from server.orders import pricing
 from server.orders import states
 from server.core.db import transaction
@@ -241,7 +241,7 @@ def test_payment_refused_when_unverified(demo):
 
 def test_payment_refused_over_the_allowance(demo):
     # Daniel: 60 g per 30 days; order 1002 (shipped 4 days ago) used 10 g.
-    assert clients.allowance(demo, DANIEL)["used"] == 10.0
+    assert client_allowance.allowance(demo, DANIEL)["used"] == 10.0
     order_id = ready(demo, DANIEL, [("THC-FLWR-15G", 4)])     # 60 g
     message = refused(demo, order_id, {"method": "credit_card"})
     assert "exceeds the client's remaining allowance" in message
@@ -249,7 +249,7 @@ def test_payment_refused_over_the_allowance(demo):
     act(demo, order_id, "edit_lines", sku="THC-FLWR-15G", qty="3")
     assert act(demo, order_id, "take_payment",
                method="credit_card")["to"] == "placed"
-    assert clients.allowance(demo, DANIEL)["used"] == 55.0
+    assert client_allowance.allowance(demo, DANIEL)["used"] == 55.0
 
 
 def test_returned_grams_free_the_allowance(demo):
@@ -259,7 +259,7 @@ def test_returned_grams_free_the_allowance(demo):
             "reason": "lost", "created_at": "2999-01-01 00:00:00"})
         demo.execute("UPDATE returned_grams SET created_at = "
                       "(SELECT placed_at FROM orders WHERE id = 1002)")
-    a = clients.allowance(demo, DANIEL)
+    a = client_allowance.allowance(demo, DANIEL)
     assert (a["used"], a["remaining"]) == (0.0, 60.0)
     order_id = ready(demo, DANIEL, [("THC-FLWR-15G", 4)])
     assert act(demo, order_id, "take_payment", method="debit_card")["to"] \

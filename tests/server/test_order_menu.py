@@ -15,9 +15,10 @@ from server.orders import actions as order_actions
 from server.orders import create as order_create
 from server.orders import effects
 from server.orders import queries
-from server import auth, documents
+from server.web import auth
+from server.documents import store as documents
 from server.orders import states
-from server.views.orders import MENU_STEPS
+from server.web.orders import MENU_STEPS
 
 JEAN_LUC = 4        # no coverage policy
 PRIYA = 3           # Sun Life Health coverage

@@ -8,7 +8,7 @@ from order_helpers import history_count, in_stock, order_row, record_pick
 from server.orders import create
 from server.orders import queries
 from server.orders import states
-from server.views.orders import MENU_STEPS
+from server.web.orders import MENU_STEPS
 from shared import wire
 
 

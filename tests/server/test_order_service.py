@@ -10,7 +10,7 @@ from server.orders import create as order_create
 from server.orders import queries
 from server.orders import states
 from server.core.db import transaction
-from server.snapshots import order_snapshot
+from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
 

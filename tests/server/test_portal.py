@@ -7,7 +7,7 @@ from server.orders import queries
 from server.app import create_app
 from server.core.db import connect
 from server.seed import DEMO_PASSWORD, seed_demo
-from server.sign_in import LOCK_AFTER
+from server.staff.sign_in import LOCK_AFTER
 
 PRIYA_EMAIL = "priya.raman@rogers.com"
 

@@ -5,7 +5,9 @@ import pypdf
 import pytest
 
 from order_helpers import in_stock, record_pick
-from server import documents, receipts
+from server.documents import kinds
+from server.documents import store as documents
+from server.documents import receipts
 from server.orders.queries import order_lines
 
 
@@ -19,7 +21,7 @@ def set_money(db, order_id, **cols):
     db["orders"].update(order_id, cols)
 
 
-@pytest.mark.parametrize("kind", documents.RECEIPT_KINDS[:2])
+@pytest.mark.parametrize("kind", kinds.RECEIPT_KINDS[:2])
 def test_receipts_show_lines_and_stored_money(demo, kind):
     set_money(demo, 1002, subtotal_cents=12097, shipping_cents=1795,
               discount_cents=1000, discount_reason="Loyalty",

@@ -3,10 +3,10 @@ at most what the order dispensed (its bottles that left the building)
 less what is already credited; supervisors only."""
 import pytest
 
+from server.clients import allowance as client_allowance
 from server.core import errors
 from server.orders import actions
 from server.orders import queries
-from server import clients
 from server.orders import states
 from server.orders import records
 from server.core.db import transaction
@@ -43,7 +43,7 @@ def dispensing_order(db, status):
 
 
 def remaining(db, client_id):
-    return clients.allowance(db, client_id)["remaining"]
+    return client_allowance.allowance(db, client_id)["remaining"]
 
 
 # ---------------------------------------------------------------- service
@@ -79,14 +79,14 @@ def test_credit_and_cap(demo):
 def test_undispensed_order_cannot_raise_the_allowance(demo):
     """A cancelled order that never left the building: crediting its 30 g
     would give the client 30 g the prescription never allowed."""
-    allowance = clients.allowance(demo, DANIEL)
+    allowance = client_allowance.allowance(demo, DANIEL)
     assert records.grams_summary(demo, 1008)["dispensed_grams"] == 0
     before = state(demo)
     with pytest.raises(states.IllegalAction, match="Cancelled"):
         records.return_grams(demo, 1008, {"grams": 30,
                                           "reason": "cancelled"}, "sam")
     assert state(demo) == before
-    assert clients.allowance(demo, DANIEL) == allowance
+    assert client_allowance.allowance(demo, DANIEL) == allowance
 
 
 @pytest.mark.parametrize("order_id,action", [
@@ -135,7 +135,7 @@ def test_credit_for_an_order_outside_the_window_frees_nothing(demo):
                      "WHERE id = 1001")
     place_order(demo, 1007)
     left = remaining(demo, margaret)
-    assert clients.allowance(demo, margaret)["used"] == 4.0
+    assert client_allowance.allowance(demo, margaret)["used"] == 4.0
     records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
                          "sam")
     assert remaining(demo, margaret) == left

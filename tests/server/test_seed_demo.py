@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from server.orders import queries
 from server.core.db import connect
 from server.seed import init_db_command, seed_demo, seed_demo_command
-from server.snapshots import order_snapshot
+from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.core import db as dbm
-from server import snapshots
+from server.gunlink import snapshots
 from server.core.history import bump_rev
 from shared import wire
 

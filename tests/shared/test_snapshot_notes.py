@@ -7,7 +7,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from server.core import db as dbm  # noqa: E402
-from server.snapshots import order_snapshot  # noqa: E402
+from server.gunlink.snapshots import order_snapshot  # noqa: E402
 from shared import wire  # noqa: E402
 
 

@@ -9,7 +9,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from shared import wire  # noqa: E402
-from server.gun_payloads import check_event, check_status  # noqa: E402
+from server.gunlink.gun_payloads import check_event, check_status  # noqa: E402
+from server.orders import states  # noqa: E402
 
 BOTTLE = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")
 
@@ -74,6 +75,14 @@ def test_making_a_bad_code_is_refused():
             wire.bottle_code(*args)
     with pytest.raises(wire.CodeError):
         wire.order_code(10 ** 9)
+
+
+def test_the_guns_may_pick_what_the_state_machine_says():
+    # The wire's "pick" flag and the server's FULFILMENT are one rule.
+    for status in wire.STATUSES:
+        snap = wire.snapshot(1001, 1, status, "", [], [], [])
+        assert snap["pick"] == (status in states.FULFILMENT), status
+    assert set(wire.STATUSES) == set(states.STATUSES)
 
 
 def test_topics():

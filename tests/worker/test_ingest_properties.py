@@ -1,4 +1,4 @@
-"""server.ingest.ingest_batch on a real SQLite database (the project's
+"""server.gunlink.ingest.ingest_batch on a real SQLite database (the project's
 schema), fed random streams from two guns following the ack rule of
 docs/protocol.md: duplicates, gaps, reorderings, batches lost before or
 rolled back during their commit, a message failing inside a batch, lost
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.core import db as dbm
-from server import ingest
-from server.gun_payloads import check_event
-from server.ingest import ingest_batch
+from server.gunlink import ingest
+from server.gunlink.gun_payloads import check_event
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 from ingest_support import GunModel
 from worker_support import code, make_demo

@@ -3,7 +3,7 @@ order of checks (docs/protocol.md, Rejection reasons), for picks and for
 notes acknowledgements."""
 import pytest
 
-from server.ingest import ingest_batch
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 from ingest_support import evt, pick, raw, state, verdicts
 from worker_support import code

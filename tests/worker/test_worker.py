@@ -11,12 +11,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from server.orders import actions
-from server.orders import states as order_states
 from server.core import db as dbm
-from server import snapshots
 from server.core.history import bump_rev
-from server.ingest import MAX_PAYLOAD
-from server.worker import CLEAR_SAVED_AFTER
+from server.gunlink.ingest import MAX_PAYLOAD
+from server.gunlink.worker import CLEAR_SAVED_AFTER
 from shared import wire
 from worker_support import FakeGun, code, start_worker, wait_until
 
@@ -328,7 +326,7 @@ def test_reconnect_republishes_orders_awaiting_fulfilment(demo, db_path,
 def test_pubacks_queued_together_leave_in_one_send():
     """The worker's paho client joins the PUBACKs queued between two
     writes (it relies on paho 2.x internals: this guards an upgrade)."""
-    from server.worker import _Client, _write_when_selected
+    from server.gunlink.worker import _Client, _write_when_selected
     c = _Client(CallbackAPIVersion.VERSION2, client_id="t",
                 protocol=mqtt.MQTTv311)
     c.on_socket_register_write = _write_when_selected

@@ -7,7 +7,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from server.core import db as dbm
-from server.worker import Worker
+from server.gunlink.worker import Worker
 from shared import wire
 
 GUN_PASSWORDS = {"G01": "g01-password", "G02": "g02-password",

@@ -17,8 +17,8 @@ undone and redone one message at a time, so only the culprit is lost."""
 import functools
 import logging
 
-from server import gun_payloads as payloads
-from server import ingest_acks
+from server.gunlink import gun_payloads as payloads
+from server.gunlink import ingest_acks
 from server.orders import states as order_states
 from server.core.db import now, transaction
 from server.core.history import bump_rev

@@ -18,7 +18,7 @@ import qrcode
 import qrcode.util
 from fpdf import FPDF
 
-from server import clients
+from server.clients import profiles
 from server.core import fields
 from server.core.db import now, transaction
 from server.core.errors import OrderNotFound
@@ -198,7 +198,7 @@ def dispensed_bottles(db, order_id):
 
 def client_of(db, order):
     """The order's client row with everything labels and receipts show."""
-    return clients.get_client(db, order["client_id"]) or {}
+    return profiles.get_client(db, order["client_id"]) or {}
 
 
 def ship_to(order, client):
@@ -431,7 +431,7 @@ def _text(pdf, x, y, width, text, style, size, max_lines=1):
     """Write `text` at (x, y) within `width`: shrink the font (down to
     70 %) to keep it on one line, else wrap onto at most `max_lines`.
     Returns the next y."""
-    text = _latin1(text)
+    text = latin1(text)
     pdf.set_font(FONT, style, size)
     floor = size * 0.7
     while pdf.get_string_width(text) > width and size > floor:
@@ -460,7 +460,7 @@ def _text(pdf, x, y, width, text, style, size, max_lines=1):
     return y
 
 
-def _latin1(text):
+def latin1(text):
     # The PDF core fonts cover Latin-1 (enough for French names); anything
     # else falls back to its unaccented form rather than failing a print:
     # the letters and marks with no decomposition from a table, the others

@@ -1,18 +1,20 @@
-"""JSON API: orders with their lines, picks, notes and allowed actions.
+"""JSON API: orders with their lines, picks, notes and allowed actions,
+their after-shipping records, and the guns.
 
-Errors are JSON too: {"error": "..."} with 400 (bad input), 404 (no such
-order) or 409 (the order's status or state does not allow the action)."""
+Errors are JSON too, from the one set of handlers below: {"error": "..."}
+with 400 (bad input), 403 (role), 404 (no such order or record) or 409
+(the order's status or state does not allow the action)."""
 from flask import Blueprint, jsonify, request
 
 from server.core import errors
 from server.orders import actions as order_actions
-from server.orders import queries
-from server import auth
+from server.orders import queries, records
+from server.web import auth
 from server.orders import dashboard
 from server.core import fields
 from server.orders import states
 from server.core.db import get_db, parse_int
-from server.views.devices import list_devices
+from server.fleet.devices import list_devices
 from shared import wire
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -70,6 +72,7 @@ def forbidden(e):
 
 
 @bp.errorhandler(errors.OrderNotFound)
+@bp.errorhandler(records.RecordNotFound)
 def not_found(e):
     return jsonify(error=str(e)), 404
 
@@ -150,3 +153,83 @@ def post_note(order_id):
 @bp.get("/devices")
 def devices():
     return jsonify(devices=list_devices(get_db()))
+
+
+# ------------------------------------------------ after-shipping records
+@bp.get("/orders/<id:order_id>/notes")
+def list_notes(order_id):
+    auth.require("view")
+    db = get_db()
+    queries.require_order(db, order_id)
+    return jsonify(notes=records.order_notes(db, order_id),
+                   severities=records.NOTE_SEVERITIES)
+
+
+@bp.get("/orders/<id:order_id>/complaints")
+def list_complaints(order_id):
+    auth.require("view")
+    return jsonify(complaints=records.list_complaints(get_db(), order_id),
+                   categories=records.COMPLAINT_CATEGORIES)
+
+
+@bp.post("/orders/<id:order_id>/complaints")
+def post_complaint(order_id):
+    auth.require("add_complaint")
+    complaint = records.add_complaint(get_db(), order_id, _body(),
+                                      auth.actor())
+    return jsonify(complaint=complaint), 201
+
+
+@bp.post("/orders/<id:order_id>/complaints/<id:complaint_id>/resolve")
+def post_resolve_complaint(order_id, complaint_id):
+    auth.require("add_complaint")
+    complaint = records.resolve_complaint(
+        get_db(), order_id, complaint_id, _body().get("resolution"),
+        auth.actor())
+    return jsonify(complaint=complaint)
+
+
+@bp.get("/orders/<id:order_id>/destructions")
+def list_destructions(order_id):
+    auth.require("view")
+    db = get_db()
+    order = queries.require_order(db, order_id)
+    return jsonify(
+        destructions=records.list_destructions(db, order_id),
+        bottles=records.order_bottles(db, order_id),
+        destructible=[b["serial"] for b in records.destructible_bottles(
+            db, order_id, order["status"])],
+        methods=records.DESTRUCTION_METHODS)
+
+
+@bp.post("/orders/<id:order_id>/destructions/<id:destruction_id>/undo")
+def post_undo_destruction(order_id, destruction_id):
+    auth.require("record_destruction")
+    destruction = records.undo_destruction(
+        get_db(), order_id, destruction_id, _body().get("reason"),
+        auth.actor())
+    return jsonify(destruction=destruction)
+
+
+@bp.post("/orders/<id:order_id>/destructions")
+def post_destruction(order_id):
+    auth.require("record_destruction")
+    destruction = records.record_destruction(get_db(), order_id, _body(),
+                                             auth.actor())
+    return jsonify(destruction=destruction), 201
+
+
+@bp.get("/orders/<id:order_id>/returned-grams")
+def list_returned_grams(order_id):
+    auth.require("view")
+    return jsonify(dict(records.list_returned_grams(get_db(), order_id),
+                        reasons=records.RETURN_REASONS))
+
+
+@bp.post("/orders/<id:order_id>/returned-grams")
+def post_returned_grams(order_id):
+    auth.require("return_grams")
+    db = get_db()
+    credit = records.return_grams(db, order_id, _body(), auth.actor())
+    return jsonify(dict(records.grams_summary(db, order_id),
+                        credit=credit)), 201

@@ -18,10 +18,11 @@ from fpdf import FPDF
 from fpdf.enums import TableBordersLayout
 
 from server.orders import queries
-from server import documents, labels
+from server.documents import kinds
+from server.documents import labels
 from server.orders import states
 from server.core.db import now
-from server.labels import _latin1
+from server.documents.labels import latin1
 from server.core.wording import counted, money
 
 PAGE = "Letter"
@@ -29,7 +30,7 @@ FONT = "Helvetica"
 LEFT = 18.0
 
 
-class NothingToReceipt(documents.DocumentError):
+class NothingToReceipt(kinds.DocumentError):
     """E.g. a policy receipt for a client with no coverage policy."""
 
 
@@ -72,26 +73,26 @@ def refusal(data, kind):
     "No Policy Receipt: ...", or None.  render() refuses by it and the
     pages offer by it (offers), so what is offered can be generated."""
     client, cents = data["client"], data["money"]
-    if kind == documents.POLICY_RECEIPT and not client.get("coverage_name") \
+    if kind == kinds.POLICY_RECEIPT and not client.get("coverage_name") \
             and not cents["coverage_cents"]:
         return "No %s: the client has no coverage policy on file." % (
-            documents.KIND_LABELS[kind])
+            kinds.KIND_LABELS[kind])
     return None
 
 
 def offers(db, order_id, producer=None):
-    """[{"kind", "label", "refusal"}] for each of documents.GENERATED_KINDS:
+    """[{"kind", "label", "refusal"}] for each of kinds.GENERATED_KINDS:
     refusal is None when it can be generated for the order (its status
     aside: Generate Documents is order_states' decision)."""
     data = receipt_data(db, order_id, producer)
-    return [{"kind": kind, "label": documents.KIND_LABELS[kind],
+    return [{"kind": kind, "label": kinds.KIND_LABELS[kind],
              "refusal": refusal(data, kind)}
-            for kind in documents.GENERATED_KINDS]
+            for kind in kinds.GENERATED_KINDS]
 
 
 # ------------------------------------------------------------ rendering
 def render(db, order_id, kind, actor, producer=None):
-    """The PDF bytes of `kind` (documents.GENERATED_KINDS) for the order;
+    """The PDF bytes of `kind` (kinds.GENERATED_KINDS) for the order;
     NothingToReceipt when refusal() says it cannot be generated."""
     data = receipt_data(db, order_id, producer)
     problem = refusal(data, kind)
@@ -110,7 +111,7 @@ class _Doc(FPDF):
         self.set_margins(LEFT, 16, LEFT)
         self.set_auto_page_break(True, 18)
         self.set_creator("Pickgun")
-        self.set_title(_latin1("%s - Order #%d" % (title,
+        self.set_title(latin1("%s - Order #%d" % (title,
                                                   data["order"]["id"])))
         self.add_page()
 
@@ -121,9 +122,9 @@ class _Doc(FPDF):
     def header(self):
         p = self.data["producer"]
         self.set_font(FONT, "B", 13)
-        self.cell(self.width / 2, 6, _latin1(p["name"]))
+        self.cell(self.width / 2, 6, latin1(p["name"]))
         self.set_font(FONT, "B", 15)
-        self.cell(self.width / 2, 6, _latin1(self.doc_title), align="R",
+        self.cell(self.width / 2, 6, latin1(self.doc_title), align="R",
                   new_x="LMARGIN", new_y="NEXT")
         self.set_font(FONT, "", 9)
         order = self.data["order"]
@@ -132,9 +133,9 @@ class _Doc(FPDF):
         left = labels.address_lines(p["address"]) + (
             [p["phone"]] if p.get("phone") else [])
         for i in range(max(len(left), len(right))):
-            self.cell(self.width / 2, 4.5, _latin1(left[i] if i < len(left)
+            self.cell(self.width / 2, 4.5, latin1(left[i] if i < len(left)
                                                    else ""))
-            self.cell(self.width / 2, 4.5, _latin1(
+            self.cell(self.width / 2, 4.5, latin1(
                 right[i] if i < len(right) else ""), align="R",
                 new_x="LMARGIN", new_y="NEXT")
         self.set_draw_color(120)
@@ -146,7 +147,7 @@ class _Doc(FPDF):
         self.set_y(-13)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(90)
-        self.cell(self.width / 2, 4, _latin1(
+        self.cell(self.width / 2, 4, latin1(
             "Generated %s UTC by %s" % (self.data["generated_at"],
                                         self.data["generated_by"])))
         self.cell(self.width / 2, 4, "Page %d of {nb}" % self.page_no(),
@@ -157,16 +158,16 @@ class _Doc(FPDF):
     def heading(self, text):
         self.ln(2)
         self.set_font(FONT, "B", 11)
-        self.cell(self.width, 6, _latin1(text), new_x="LMARGIN",
+        self.cell(self.width, 6, latin1(text), new_x="LMARGIN",
                   new_y="NEXT")
 
     def fields(self, pairs, label_w=42):
         """Label/value rows; values wrap."""
         for label, value in pairs:
             self.set_font(FONT, "B", 9)
-            self.cell(label_w, 5, _latin1(label))
+            self.cell(label_w, 5, latin1(label))
             self.set_font(FONT, "", 9)
-            self.multi_cell(self.width - label_w, 5, _latin1(value or ""),
+            self.multi_cell(self.width - label_w, 5, latin1(value or ""),
                             new_x="LMARGIN", new_y="NEXT")
 
     def two_columns(self, left_title, left, right_title, right):
@@ -177,10 +178,10 @@ class _Doc(FPDF):
                                             (right_title, right))):
             self.set_xy(self.l_margin + i * half, top)
             self.set_font(FONT, "B", 8)
-            self.cell(half - 4, 5, _latin1(title), new_x="LEFT", new_y="NEXT")
+            self.cell(half - 4, 5, latin1(title), new_x="LEFT", new_y="NEXT")
             self.set_font(FONT, "", 10)
             for line in block:
-                self.multi_cell(half - 4, 5, _latin1(line), new_x="LEFT",
+                self.multi_cell(half - 4, 5, latin1(line), new_x="LEFT",
                                 new_y="NEXT")
             if i == 0:
                 bottom = self.get_y()
@@ -196,7 +197,7 @@ class _Doc(FPDF):
             for values in [headings] + rows:
                 row = t.row()
                 for value in values:
-                    row.cell(_latin1(value))
+                    row.cell(latin1(value))
 
     def money_summary(self, rows, total_label, total):
         label_w, value_w = 60, 32
@@ -205,14 +206,14 @@ class _Doc(FPDF):
         for label, cents in rows:
             self.set_x(x)
             self.set_font(FONT, "", 9.5)
-            self.cell(label_w, 5.5, _latin1(label), align="R")
+            self.cell(label_w, 5.5, latin1(label), align="R")
             self.cell(value_w, 5.5, money(cents), align="R",
                       new_x="LMARGIN", new_y="NEXT")
         self.set_x(x)
         self.set_draw_color(0)
         self.line(x, self.get_y(), self.w - self.r_margin, self.get_y())
         self.set_font(FONT, "B", 11)
-        self.cell(label_w, 7, _latin1(total_label), align="R")
+        self.cell(label_w, 7, latin1(total_label), align="R")
         self.cell(value_w, 7, money(total), align="R", new_x="LMARGIN",
                   new_y="NEXT")
 
@@ -288,7 +289,7 @@ def confirmation_receipt(data):
     _money_block(doc, data)
     doc.ln(4)
     doc.set_font(FONT, "", 8.5)
-    doc.multi_cell(doc.width, 4.5, _latin1(
+    doc.multi_cell(doc.width, 4.5, latin1(
         "Thank you for your order. Cannabis products are shipped only to "
         "the address in the client's registration document."))
     return doc.output_bytes()
@@ -310,7 +311,7 @@ def shipping_receipt(data):
     grams = sum(l["line_grams"] for l in data["lines"])
     units = sum(l["qty"] for l in data["lines"])
     doc.set_font(FONT, "", 9)
-    doc.cell(doc.width, 6, _latin1("%s, %.1f g of cannabis"
+    doc.cell(doc.width, 6, latin1("%s, %.1f g of cannabis"
                                    % (counted(units, "unit"), grams)), new_x="LMARGIN",
              new_y="NEXT")
     _money_block(doc, data)
@@ -372,13 +373,13 @@ def dispensing_record(data):
                   ("LEFT",) * 6 + ("RIGHT",))
     else:
         doc.set_font(FONT, "", 9.5)
-        doc.cell(doc.width, 6, _latin1(
+        doc.cell(doc.width, 6, latin1(
             "No bottle picked yet." if picking else "None."),
             new_x="LMARGIN", new_y="NEXT")
     grams = sum(b["grams"] or 0 for b in bottles)
     doc.set_font(FONT, "B", 10)
     doc.ln(1)
-    doc.cell(doc.width, 6, _latin1("%s, %.1f g in total"
+    doc.cell(doc.width, 6, latin1("%s, %.1f g in total"
                                    % (counted(len(bottles), "bottle"),
                                       grams)), align="R",
              new_x="LMARGIN", new_y="NEXT")
@@ -396,8 +397,8 @@ def dispensing_record(data):
 
 
 _RENDERERS = {
-    documents.CONFIRMATION_RECEIPT: confirmation_receipt,
-    documents.SHIPPING_RECEIPT: shipping_receipt,
-    documents.POLICY_RECEIPT: policy_receipt,
-    documents.DISPENSING_RECORD: dispensing_record,
+    kinds.CONFIRMATION_RECEIPT: confirmation_receipt,
+    kinds.SHIPPING_RECEIPT: shipping_receipt,
+    kinds.POLICY_RECEIPT: policy_receipt,
+    kinds.DISPENSING_RECORD: dispensing_record,
 }

@@ -4,8 +4,8 @@ Every page needs a signed-in staff member except the login page, static
 files and the Client Portal (every URL under /portal/, known or not: it
 signs clients in on its own).  An unknown URL is a 404 for everyone,
 signed in or not.  Who is signed in, and when that ends, is
-server.sessions; checking a password is server.sign_in; the accounts
-themselves are server.staff.
+server.staff.sessions; checking a password is server.staff.sign_in; the
+accounts themselves are server.staff.accounts.
 
 The JSON API (/api/...) also takes HTTP Basic credentials, for scripts;
 nothing else does.  Forms posted with the session cookie must carry the
@@ -25,7 +25,9 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect,
                    render_template, request, session, url_for)
 from werkzeug.exceptions import NotFound
 
-from server import sessions, sign_in, staff
+from server.staff import sessions
+from server.staff import sign_in
+from server.staff import accounts as staff
 from server.orders import states as order_states
 from server.core import fields
 from server.core.db import (connect, default_database, get_db, now,
@@ -53,7 +55,7 @@ ROLE_FOR = {
 DEFAULT_ROLE = "csr"
 
 SESSION_HOURS = 10      # a shift; then sign in again
-# Where the Client Portal lives (server.views.portal): staff sign-in
+# Where the Client Portal lives (server.web.portal): staff sign-in
 # never applies there.
 PORTAL_PREFIX = "/portal"
 

@@ -13,10 +13,13 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect,
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.core import errors
-from server import auth, documents, labels
+from server.web import auth
+from server.documents import kinds
+from server.documents import store as documents
+from server.documents import labels
 from server.core import fields
 from server.orders import states
-from server import receipts
+from server.documents import receipts
 from server.core.db import get_db
 
 bp = Blueprint("documents", __name__, url_prefix="/orders")
@@ -177,7 +180,7 @@ def _helpers():
         "receipt_summary": _receipt_summary,
         "document_offers": _document_offers,
         "document_kinds": documents.KIND_LABELS,
-        "receipt_kinds": documents.RECEIPT_KINDS,
+        "receipt_kinds": kinds.RECEIPT_KINDS,
         "document_accept": ",".join(
             sorted({e for exts in documents._EXTENSIONS.values()
                     for e in exts} | set(documents.TYPES))),

@@ -1,14 +1,9 @@
-"""The scanner gun fleet page."""
-from pathlib import Path
-
-from flask import Blueprint, abort, current_app, render_template, send_file
-
-from server.broker import HASH_ROUNDS, hash_rounds
-from server.core.db import get_db
-from server.gun_payloads import SIMULATED_BOARD
-from shared import wire
-
-bp = Blueprint("devices", __name__, url_prefix="/devices")
+"""The scanner guns as devices: the fleet page's and the API's list, with
+each gun's presence (written by the worker, server.gunlink.ingest) and
+whether its credentials need renewing (the broker's password format,
+server.gunlink.broker)."""
+from server.gunlink.broker import HASH_ROUNDS, hash_rounds
+from server.gunlink.gun_payloads import SIMULATED_BOARD
 
 
 def list_devices(db):
@@ -33,25 +28,3 @@ def list_devices(db):
         device["simulated"] = r["board"] == SIMULATED_BOARD
         devices.append(device)
     return devices
-
-
-@bp.get("/")
-def index():
-    return render_template("devices.html", devices=list_devices(get_db()),
-                           screens=bool(current_app.config.get("GUN_SCREENS")))
-
-
-@bp.get("/<device_id>/screen.png")
-def screen(device_id):
-    """The live panel of a simulated gun (`pickgun up --demo`), which writes
-    each frame to <GUN_SCREENS>/<id>/screen.png.  Real guns have none."""
-    root = current_app.config.get("GUN_SCREENS")
-    if not root or not wire.is_device_id(device_id):
-        abort(404)
-    path = Path(root) / device_id / "screen.png"
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype="image/png",
-                         max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response

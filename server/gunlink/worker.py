@@ -2,9 +2,9 @@
 
 It is two processes.  This one runs paho: its network thread reads the
 guns' messages and appends them to an inbox, and the main thread hands
-the inbox over in batches to the ingest process (server.ingest_process),
+the inbox over in batches to the ingest process (server.gunlink.ingest_process),
 the worker's only SQLite writer.  That one records a whole batch in one
-transaction (server.ingest) and, only after the commit, sends back each
+transaction (server.gunlink.ingest) and, only after the commit, sends back each
 gun's cumulative ack, which the network thread publishes: an ack never
 covers an event that could still be lost.  Two processes, because paho's
 handling of a message and its ingest cost about the same CPU, and in one
@@ -17,7 +17,7 @@ recorded once the broker has acknowledged the snapshot.  A broker saves
 its retained messages every AUTOSAVE_SECONDS, so a crash can lose what it
 acknowledged since, and bring back what it held before: after each
 (re)connection every snapshot that may be retained is published again,
-a page at a time (server.ingest_process), and the clearing of a closed
+a page at a time (server.gunlink.ingest_process), and the clearing of a closed
 order's snapshot (an empty retained message) is recorded only once the
 broker has stayed up long enough to have saved it (CLEAR_SAVED_AFTER); a
 clearing not recorded is simply sent again.  (The broker runs on the
@@ -44,8 +44,8 @@ import click
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, CallbackAPIVersion
 
-from server import ingest_process
-from server.broker import AUTOSAVE_SECONDS, WORKER_USER
+from server.gunlink import ingest_process, protocol
+from server.gunlink.broker import AUTOSAVE_SECONDS, WORKER_USER
 from server.core.db import default_database, prepare_database
 from shared import wire
 
@@ -160,6 +160,12 @@ class Worker:
         self._next_check = 0.0
         self.stats = {"messages": 0, "batches": 0, "acks": 0,
                       "snapshots": 0, "connects": 0}
+        self._handlers = {
+            protocol.ACKS: self._reply_acks,
+            protocol.DROPPED: self._reply_dropped,
+            protocol.SNAPSHOTS: self._reply_snapshots,
+            protocol.CLEARS: self._reply_clears,
+        }
 
     # ----------------------------------------------------------- lifecycle
     def start(self):
@@ -231,7 +237,7 @@ class Worker:
         # the new one offers them again, and they go out again.
         self._published.clear()
         if self.connected.is_set():
-            self._control.append(("connected",))
+            self._control.append((protocol.CONNECTED,))
         log.debug("ingest process %d started", proc.pid)
 
     def _stop_ingest(self):
@@ -239,7 +245,7 @@ class Worker:
         if proc is None:
             return
         try:
-            self._requests.send(("stop",))
+            self._requests.send((protocol.STOP,))
         except OSError:
             pass
         proc.join(STOP_SECONDS)
@@ -278,7 +284,7 @@ class Worker:
                 while self._control:
                     self._requests.send(self._control.popleft())
                 while self.inbox and self._slots.acquire(blocking=False):
-                    self._requests.send(("batch", self._take()))
+                    self._requests.send((protocol.BATCH, self._take()))
             except OSError:
                 pass                 # the process died: restarted next round
 
@@ -321,13 +327,13 @@ class Worker:
         self._clearing.clear()
         self._published.clear()
         self.connected.set()
-        self._tell_ingest(("connected",))    # republish now
+        self._tell_ingest((protocol.CONNECTED,))    # republish now
 
     def _on_disconnect(self, client, userdata, flags, reason_code,
                        properties):
         if self.connected.is_set():
             self.connected.clear()
-            self._tell_ingest(("disconnected",))
+            self._tell_ingest((protocol.DISCONNECTED,))
         if not self._stopping.is_set():
             log.warning("disconnected from broker: %s", reason_code)
 
@@ -363,7 +369,7 @@ class Worker:
                     delay = BACKOFF_MIN  # it worked: retry soon next time
             if self.connected.is_set():
                 self.connected.clear()
-                self._tell_ingest(("disconnected",))
+                self._tell_ingest((protocol.DISCONNECTED,))
             if self._net_stop.is_set():
                 break
             # Jitter, so a broker restart is not met by every client at once.
@@ -433,7 +439,7 @@ class Worker:
         try:
             while replies.poll():
                 reply = replies.recv()
-                getattr(self, "_reply_" + reply[0])(*reply[1:])
+                protocol.dispatch(self._handlers, reply)
         except (EOFError, OSError):
             # The ingest process is gone; the main thread starts another.
             if self._replies is replies:
@@ -477,7 +483,7 @@ class Worker:
             self.stats["snapshots"] += 1
             log.debug("snapshot of order %d rev %d published", order_id, rev)
         if done:
-            self._tell_ingest(("published", done))
+            self._tell_ingest((protocol.PUBLISHED, done))
 
     def _reply_clears(self, stale):
         if not self.connected.is_set():
@@ -507,7 +513,7 @@ class Worker:
             except (RuntimeError, ValueError):
                 del self._clearing[order_id]    # offered again next poll
         if cleared:
-            self._tell_ingest(("cleared", cleared))
+            self._tell_ingest((protocol.CLEARED, cleared))
         done = []
         for order_id, (rev, info) in list(self._pending.items()):
             try:
@@ -520,7 +526,7 @@ class Worker:
                 # the outbox poll sends it again.
                 del self._pending[order_id]
         if done:
-            self._tell_ingest(("published", done))
+            self._tell_ingest((protocol.PUBLISHED, done))
 
 
 # ------------------------------------------------------------------- CLI

@@ -1,11 +1,11 @@
 """The worker's ingest process: the only SQLite writer of the worker.
 
-The MQTT side of the worker (server.worker) runs paho in its own process
+The MQTT side of the worker (server.gunlink.worker) runs paho in its own process
 and hands the guns' raw messages over in batches; this process records
-each batch in one transaction (server.ingest), commits, and only then
+each batch in one transaction (server.gunlink.ingest), commits, and only then
 hands back the acks to publish.  It also owns the snapshot outbox: it
 reads the orders whose revision has not been published, builds their
-retained snapshots for the MQTT side to publish (server.snapshots), and
+retained snapshots for the MQTT side to publish (server.gunlink.snapshots), and
 records published_rev once the MQTT side reports the broker's PUBACK;
 after each (re)connection it hands over every snapshot that may be
 retained again, a page at a time.
@@ -14,18 +14,8 @@ Two processes rather than two threads: paho's network handling and the
 ingest each cost about as much CPU per message, and in one process they
 take turns on one interpreter lock.
 
-Messages, each a tuple whose first item says what it is:
-
-  MQTT side -> here          here -> MQTT side
-  ("batch", [(topic, payload)])   ("acks", n, [(topic, payload)])
-  ("connected",)                  ("dropped", n)
-  ("disconnected",)               ("snapshots", [(order, rev, payload)])
-  ("published", [(order, rev)])    ("clears", [(order, rev)])
-  ("cleared", [(order, rev)])
-  ("stop",)
-
-Every batch gets exactly one "acks" or "dropped" reply.  The process ends
-on "stop", or when the MQTT side's end of the pipe closes (so it never
+The messages between the two processes are named in
+server.gunlink.protocol.  The process ends on STOP, or when the MQTT side's end of the pipe closes (so it never
 outlives the worker), and ignores SIGINT: a Ctrl-C reaches the whole
 process group, and the worker stops it in order (the worker starts it
 with SIGINT ignored)."""
@@ -39,7 +29,8 @@ import sys
 import time
 
 from server.core import db as dbm
-from server import ingest, snapshots
+from server.gunlink import ingest
+from server.gunlink import protocol, snapshots
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -82,6 +73,14 @@ class Ingester:
         self._resync = None      # where republishing stands, None: done
         self._resync_out = set()     # its last page, not yet on the broker
         self._resync_at = 0.0
+        self._handlers = {
+            protocol.BATCH: self._on_batch,
+            protocol.CONNECTED: self._on_connected,
+            protocol.DISCONNECTED: self._on_disconnected,
+            protocol.POLL: self._on_poll,
+            protocol.PUBLISHED: self._on_published,
+            protocol.CLEARED: self._on_cleared,
+        }
 
     def run(self):
         self.db = dbm.connect(self.db_path)
@@ -100,19 +99,19 @@ class Ingester:
                     message = self.requests.recv()
                 except (EOFError, OSError):
                     return                      # the worker is gone
-                if message[0] == "stop":
+                if message[0] == protocol.STOP:
                     return
                 if not self._guarded(message):
                     return
             if time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + self.poll_seconds
-                if self.connected and not self._guarded(("poll",)):
+                if self.connected and not self._guarded((protocol.POLL,)):
                     return
 
     def _guarded(self, message):
         """Handle one message; False once the worker is gone."""
         try:
-            getattr(self, "_on_" + message[0])(*message[1:])
+            protocol.dispatch(self._handlers, message)
         except (BrokenPipeError, ConnectionResetError, EOFError):
             return False
         except Exception:
@@ -121,9 +120,9 @@ class Ingester:
             log.exception("ingest step %s failed", message[0])
             if self.db.conn.in_transaction:
                 self.db.conn.execute("ROLLBACK")
-            if message[0] == "batch":
+            if message[0] == protocol.BATCH:
                 try:
-                    self.replies.send(("dropped", len(message[1])))
+                    self.replies.send((protocol.DROPPED, len(message[1])))
                 except OSError:
                     return False
             time.sleep(1)
@@ -144,10 +143,10 @@ class Ingester:
             # Nothing was acked, so every gun still holds these events and
             # will send them again.
             log.error("dropping a batch of %d messages", len(batch))
-            self.replies.send(("dropped", len(batch)))
+            self.replies.send((protocol.DROPPED, len(batch)))
             return
         # Committed: now, and only now, may the guns be told.
-        self.replies.send(("acks", len(batch), [
+        self.replies.send((protocol.ACKS, len(batch), [
             (wire.dev_topic(device, wire.ACK), wire.encode(payload))
             for device, payload in acks.items()]))
         log.debug("batch of %d messages, %d acks, %.1f ms", len(batch),
@@ -175,7 +174,7 @@ class Ingester:
         # MQTT side publishes an empty retained message for each.
         stale = snapshots.clearable(self.db, snapshots.clear_cutoff())
         if stale:
-            self.replies.send(("clears", stale))
+            self.replies.send((protocol.CLEARS, stale))
         if self._resync is not None and (
                 not self._resync_out
                 or time.monotonic() > self._resync_at + RESYNC_WAIT):
@@ -211,7 +210,7 @@ class Ingester:
                 for order_id, rev, _ in out:
                     snapshots.mark_offered(self.db, order_id, rev)
         if out:
-            self.replies.send(("snapshots", out))
+            self.replies.send((protocol.SNAPSHOTS, out))
         return {order_id for order_id, _, _ in out}
 
     def _on_published(self, done):

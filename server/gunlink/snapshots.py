@@ -33,9 +33,6 @@ from shared import wire
 
 log = logging.getLogger(__name__)
 
-_FULFILMENT = [s for s in order_states.STATUSES
-               if order_states.awaiting_fulfilment(s)]
-
 LABEL_MAX = 16          # characters of "cl": one row of the gun's screen
 NAME_MAX = 32           # characters of a line's product name
 NOTE_CUT = 60           # characters kept of a note cut to fit
@@ -285,12 +282,12 @@ def clearable(db, cutoff, limit=200):
     """[(order id, rev)] of orders out of fulfilment whose last snapshot
     was published before `cutoff` (timestamp text) and is still
     retained on the broker."""
-    marks = ",".join("?" * len(_FULFILMENT))
+    marks = ",".join("?" * len(order_states.FULFILMENT))
     return [(r[0], r[1]) for r in db.execute(
         "SELECT id, rev FROM orders WHERE cleared_rev < rev "
         "AND published_at < ? AND rev = published_rev "
         "AND status NOT IN (%s) ORDER BY published_at LIMIT ?" % marks,
-        [cutoff] + _FULFILMENT + [limit])]
+        [cutoff, *order_states.FULFILMENT, limit])]
 
 
 def mark_cleared(db, order_id, rev):

@@ -1,6 +1,6 @@
 """Fulfilment pages: the printable picking list and the label PDFs.
 
-Every label handed out is recorded in the order history (server.labels):
+Every label handed out is recorded in the order history (server.documents.labels):
 plain prints as "print_labels", the Order Menu's reprints and the
 shipping label as their own actions, checked against the order's status.
 So each is a POST from a button of the order page (with the session's
@@ -10,10 +10,11 @@ A refused request flashes why and records nothing."""
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, url_for)
 
-from server import auth, labels
+from server.web import auth
+from server.documents import labels
 from server.orders import picking
 from server.core.db import get_db
-from server.views.orders import actor, qr_svg
+from server.web.orders import actor, qr_svg
 from shared import wire
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/orders")

@@ -1,15 +1,15 @@
 """Client Portal services: a registered client's own orders, and the
 orders they place, which arrive Open and unverified (source 'portal')
 for a CSR to verify, ship and take payment."""
+from server.clients import profiles
 from server.core import errors
 from server.orders import create
 from server.orders import queries
-from server import clients
 from server.core import fields
 
 
 def client_orders(db, client_id):
-    return clients.client_orders(db, client_id)
+    return profiles.client_orders(db, client_id)
 
 
 def client_order(db, client_id, order_id):
@@ -44,7 +44,7 @@ def place_order(db, client_id, form):
         lines.append((sku, value))
     if not lines:
         raise errors.BadInput("Choose at least one product and quantity.")
-    client = clients.require_client(db, client_id)
+    client = profiles.require_client(db, client_id)
     return create.create_order(
         db, client_id, lines, actor="portal:%s" % (client["email"] or
                                                    client_id),

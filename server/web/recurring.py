@@ -3,8 +3,9 @@ create, edit, pause and resume them (from here or the Client Profile)."""
 from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)
 
+from server.clients import profiles
 from server.core import errors
-from server import auth, clients
+from server.web import auth
 from server.orders import recurring
 from server.orders import states
 from server.core.db import get_db, parse_id
@@ -58,7 +59,7 @@ def new():
     client_id = parse_id(request.values.get("client_id", ""))
     if client_id is None:
         abort(404, "Choose a client first (from the client's profile).")
-    client = clients.get_client(db, client_id)
+    client = profiles.get_client(db, client_id)
     if client is None:
         abort(404, "Client %d not found" % client_id)
     if request.method == "POST":
@@ -88,7 +89,7 @@ def edit(recurring_id):
     rec = recurring.get_recurring(db, recurring_id)
     if rec is None:
         abort(404, "Recurring order %d not found" % recurring_id)
-    client = clients.get_client(db, rec["client_id"])
+    client = profiles.get_client(db, rec["client_id"])
     if request.method == "POST":
         form = request.form.to_dict()
         try:

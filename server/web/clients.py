@@ -6,9 +6,11 @@ import math
 from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)
 
+from server.clients import allowance as client_allowance
+from server.clients import profiles
 from server.core import errors
 from server.orders import create as order_create
-from server import auth, clients
+from server.web import auth
 from server.orders import pricing
 from server.orders import recurring
 from server.core import fields
@@ -23,7 +25,7 @@ PROFILE_TABS = [("details", "Details"), ("orders", "Orders"),
 
 
 def _client_or_404(client_id):
-    client = clients.get_client(get_db(), client_id)
+    client = profiles.get_client(get_db(), client_id)
     if client is None:
         abort(404, "Client %d not found" % client_id)
     return client
@@ -35,8 +37,8 @@ def index():
     q = request.args.get("q", "").strip()
     # A page number that makes no sense shows the first page.
     page = parse_int(request.args.get("page", "1"), 1, PAGE_MAX) or 1
-    rows, total = clients.search_clients(get_db(), q or None, page)
-    pages = max(math.ceil(total / clients.PAGE_SIZE), 1)
+    rows, total = profiles.search_clients(get_db(), q or None, page)
+    pages = max(math.ceil(total / profiles.PAGE_SIZE), 1)
     return render_template("clients/list.html", clients=rows, total=total,
                            q=q, page=page, pages=pages)
 
@@ -51,22 +53,22 @@ def profile(client_id, form=None):
         tab = "details"
     return render_template(
         "clients/profile.html", c=client, tab=tab, tabs=PROFILE_TABS,
-        allowance=clients.allowance(db, client_id),
-        orders=clients.client_orders(db, client_id),
+        allowance=client_allowance.allowance(db, client_id),
+        orders=profiles.client_orders(db, client_id),
         recurring=recurring.list_recurring(db, client_id=client_id),
-        fields=clients.FIELDS, form=form, dollars=pricing.dollars,
+        fields=profiles.FIELDS, form=form, dollars=pricing.dollars,
         methods=states.PAYMENT_METHODS,
         password_limits=(fields.PASSWORD_MIN, fields.PASSWORD_MAX))
 
 
 @bp.app_template_global("client_changes")
 def client_changes(client_id):
-    return clients.client_history(get_db(), client_id)
+    return profiles.client_history(get_db(), client_id)
 
 
 @bp.app_template_global("field_labels")
 def _field_labels():
-    return {name: label for name, label, *_ in clients.FIELDS}
+    return {name: label for name, label, *_ in profiles.FIELDS}
 
 
 @bp.post("/<id:client_id>")
@@ -74,7 +76,7 @@ def edit(client_id):
     auth.require("edit_client")
     _client_or_404(client_id)
     try:
-        changed = clients.update_client(get_db(), client_id,
+        changed = profiles.update_client(get_db(), client_id,
                                         request.form.to_dict(), auth.actor())
     except errors.BadInput as e:
         flash(str(e), "error")
@@ -106,7 +108,7 @@ def order_overview(order):
     shipping rate, the client's coverage and allowance, and for an Open
     order the products and rates to choose from."""
     db = get_db()
-    client = clients.get_client(db, order["client_id"]) or {}
+    client = profiles.get_client(db, order["client_id"]) or {}
     rate = None
     if order.get("shipping_rate_id") is not None:
         row = db.execute("SELECT * FROM shipping_rates WHERE id = ?",
@@ -119,8 +121,8 @@ def order_overview(order):
             "subtotal_cents", "shipping_cents", "discount_cents",
             "coverage_cents", "total_cents")},
         "rate": rate,
-        "grams": clients.order_grams(db, order["id"]),
-        "allowance": clients.allowance(db, order["client_id"],
+        "grams": client_allowance.order_grams(db, order["id"]),
+        "allowance": client_allowance.allowance(db, order["client_id"],
                                        exclude_order=order["id"]),
         "products": [dict(r) for r in db.execute(
             "SELECT sku, name, grams, price_cents, cannabis FROM products "

@@ -4,7 +4,7 @@ Pickgun writes the whole configuration: no anonymous access, one user per
 gun (password stored only as a Mosquitto PBKDF2 hash; the clear text lives
 on the gun), an ACL under which a gun may publish only as itself, and a
 persistent store so queued QoS 1 messages and retained snapshots survive a
-broker restart.  With tls=True guns connect over TLS (server/tls.py makes
+broker restart.  With tls=True guns connect over TLS (server/gunlink/tls.py makes
 the certificates) and the plain listener is bound to 127.0.0.1 for the
 worker alone.  `pickgun up` and the tests both use this class."""
 import base64
@@ -19,7 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from server.tls import Authority
+from server.gunlink.tls import Authority
 
 WORKER_USER = "pickgun-worker"
 # Seconds between two saves of the broker's in-memory state (retained

@@ -10,9 +10,9 @@ from server.orders import actions as order_actions
 from server.orders import effects
 from server.orders import items as order_items
 from server.orders import queries
-from server import auth
+from server.web import auth
 from server.orders import dashboard
-from server.labels import ship_to as ship_to_rule
+from server.documents.labels import ship_to as ship_to_rule
 from server.orders import states
 from server.core.db import get_db
 from server.core import wording
@@ -34,7 +34,7 @@ MENU_LINKS = {
     "add_complaint": "complaints", "record_destruction": "destruction",
     "return_grams": "returned_grams",
 }
-# Reprints answer with the PDF itself (server/views/fulfilment.py).
+# Reprints answer with the PDF itself (server/web/fulfilment.py).
 MENU_REPRINTS = {"reprint_patient_labels": "patient",
                  "reprint_bottle_labels": "bottle"}
 # Actions that ask first, each in a step of its own headed by its name:

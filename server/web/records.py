@@ -1,26 +1,22 @@
 """The Order Profile's record tabs (Complaints, Destruction, Returned
-Grams), the note acknowledgements of the Notes section, and their JSON
-API under /api/orders/<id>/...
+Grams) and the note acknowledgements of the Notes section; their JSON API
+is in server.web.api.
 
-Pages flash errors and redirect back to the tab; the API answers
-{"error": "..."} with 400 (bad input), 403 (role), 404 (no such order or
-record) or 409 (the order's status or state does not allow it)."""
+Pages flash errors and redirect back to the tab."""
 import datetime
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, request,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from server.core import errors as core_errors
 from server.orders import queries
-from server import auth
+from server.web import auth
 from server.orders import records
 from server.orders import states
 from server.core.db import get_db
-from server.views.orders import render_profile
+from server.web.orders import render_profile
 from server.core.wording import counted
 
 bp = Blueprint("records", __name__)
-api = Blueprint("api", __name__, url_prefix="/api")
 
 _REFUSED = (states.IllegalAction, core_errors.ActionRefused, core_errors.BadInput)
 
@@ -161,116 +157,3 @@ def add_returned_grams(order_id):
                                      request.form.to_dict(), auth.actor()),
         lambda r: "%s credited back to the client's prescription." %
         grams_text(r["grams"]))
-
-
-# -------------------------------------------------------------------- API
-def _body():
-    """The JSON object sent; 400 for anything else."""
-    body = request.get_json(silent=True) if request.get_data() else {}
-    if not isinstance(body, dict):
-        raise core_errors.BadInput("The request body must be a JSON object")
-    return body
-
-
-@api.errorhandler(core_errors.BadInput)
-def _bad_input(e):
-    return jsonify(error=str(e)), 400
-
-
-@api.errorhandler(403)
-def _forbidden(e):
-    return jsonify(error=e.description), 403
-
-
-@api.errorhandler(core_errors.OrderNotFound)
-@api.errorhandler(records.RecordNotFound)
-def _not_found(e):
-    return jsonify(error=str(e)), 404
-
-
-@api.errorhandler(states.IllegalAction)
-@api.errorhandler(core_errors.ActionRefused)
-def _conflict(e):
-    return jsonify(error=str(e)), 409
-
-
-@api.get("/orders/<id:order_id>/notes")
-def list_notes(order_id):
-    auth.require("view")
-    db = get_db()
-    queries.require_order(db, order_id)
-    return jsonify(notes=records.order_notes(db, order_id),
-                   severities=records.NOTE_SEVERITIES)
-
-
-@api.get("/orders/<id:order_id>/complaints")
-def list_complaints(order_id):
-    auth.require("view")
-    return jsonify(complaints=records.list_complaints(get_db(), order_id),
-                   categories=records.COMPLAINT_CATEGORIES)
-
-
-@api.post("/orders/<id:order_id>/complaints")
-def post_complaint(order_id):
-    auth.require("add_complaint")
-    complaint = records.add_complaint(get_db(), order_id, _body(),
-                                      auth.actor())
-    return jsonify(complaint=complaint), 201
-
-
-@api.post("/orders/<id:order_id>/complaints/<id:complaint_id>/resolve")
-def post_resolve_complaint(order_id, complaint_id):
-    auth.require("add_complaint")
-    complaint = records.resolve_complaint(
-        get_db(), order_id, complaint_id, _body().get("resolution"),
-        auth.actor())
-    return jsonify(complaint=complaint)
-
-
-@api.get("/orders/<id:order_id>/destructions")
-def list_destructions(order_id):
-    auth.require("view")
-    db = get_db()
-    order = queries.require_order(db, order_id)
-    return jsonify(
-        destructions=records.list_destructions(db, order_id),
-        bottles=records.order_bottles(db, order_id),
-        destructible=[b["serial"] for b in records.destructible_bottles(
-            db, order_id, order["status"])],
-        methods=records.DESTRUCTION_METHODS)
-
-
-@api.post("/orders/<id:order_id>/destructions/<id:destruction_id>/undo")
-def post_undo_destruction(order_id, destruction_id):
-    auth.require("record_destruction")
-    destruction = records.undo_destruction(
-        get_db(), order_id, destruction_id, _body().get("reason"),
-        auth.actor())
-    return jsonify(destruction=destruction)
-
-
-@api.post("/orders/<id:order_id>/destructions")
-def post_destruction(order_id):
-    auth.require("record_destruction")
-    destruction = records.record_destruction(get_db(), order_id, _body(),
-                                             auth.actor())
-    return jsonify(destruction=destruction), 201
-
-
-@api.get("/orders/<id:order_id>/returned-grams")
-def list_returned_grams(order_id):
-    auth.require("view")
-    return jsonify(dict(records.list_returned_grams(get_db(), order_id),
-                        reasons=records.RETURN_REASONS))
-
-
-@api.post("/orders/<id:order_id>/returned-grams")
-def post_returned_grams(order_id):
-    auth.require("return_grams")
-    db = get_db()
-    credit = records.return_grams(db, order_id, _body(), auth.actor())
-    return jsonify(dict(records.grams_summary(db, order_id),
-                        credit=credit)), 201
-
-
-bp.register_blueprint(api)

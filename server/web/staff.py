@@ -5,7 +5,10 @@ ends the account's sessions (server.sessions); a new role applies to
 them at their next request."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from server import auth, sessions, sign_in, staff
+from server.web import auth
+from server.staff import sessions
+from server.staff import sign_in
+from server.staff import accounts as staff
 from server.core import fields
 from server.core.db import get_db
 

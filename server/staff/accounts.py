@@ -10,7 +10,8 @@ import string
 
 from werkzeug.security import generate_password_hash
 
-from server import sessions, sign_in
+from server.staff import sessions
+from server.staff import sign_in
 from server.core import fields
 from server.core.db import now, transaction
 

@@ -8,8 +8,13 @@ import functools
 from flask import (Blueprint, abort, flash, g, redirect,
                    render_template, request, session, url_for)
 
+from server.clients import allowance as client_allowance
+from server.clients import profiles
 from server.core import errors
-from server import auth, clients, portal, sessions, sign_in
+from server.web import auth
+from server.staff import sessions
+from server.staff import sign_in
+from server.clients import portal
 from server.core.db import get_db
 
 bp = Blueprint("portal", __name__, url_prefix=auth.PORTAL_PREFIX)
@@ -20,7 +25,7 @@ def signed_in_client():
     for the portal's error pages, which no portal view serves)."""
     if "portal_client" not in g:
         account = sessions.current(sign_in.PORTAL)
-        g.portal_client = None if account is None else clients.get_client(
+        g.portal_client = None if account is None else profiles.get_client(
             get_db(), account["id"])
     return g.portal_client
 
@@ -84,7 +89,7 @@ def index():
     c = g.portal_client
     return render_template("portal/index.html", c=c,
                            orders=portal.client_orders(db, c["id"]),
-                           allowance=clients.allowance(db, c["id"]))
+                           allowance=client_allowance.allowance(db, c["id"]))
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
@@ -106,7 +111,7 @@ def new_order():
             return redirect(url_for(".order", order_id=order_id))
     return render_template("portal/new_order.html", c=c, values=values,
                            products=portal.products(db),
-                           allowance=clients.allowance(db, c["id"])), \
+                           allowance=client_allowance.allowance(db, c["id"])), \
         400 if request.method == "POST" else 200
 
 

@@ -20,10 +20,11 @@ import re
 import secrets
 import unicodedata
 
-from server.core import errors
 from server.orders import queries
 from server.orders import states
-from server import pdf_content
+from server.documents import pdf_content, receipts
+from server.documents.kinds import (GENERATED_KINDS, KIND_LABELS, UPLOAD,
+                                    DocumentError, DocumentNotFound)
 from server.core.db import now
 from server.orders.actions import run
 from server.orders.effects import Done
@@ -33,21 +34,6 @@ from server.orders.effects import Done
 MAX_BYTES = 10 * 1024 * 1024
 TITLE_MAX = 120
 FILENAME_MAX = 120
-
-UPLOAD = "upload"
-CONFIRMATION_RECEIPT = "confirmation_receipt"
-SHIPPING_RECEIPT = "shipping_receipt"
-POLICY_RECEIPT = "policy_receipt"
-DISPENSING_RECORD = "dispensing_record"
-KIND_LABELS = {
-    UPLOAD: "Upload",
-    CONFIRMATION_RECEIPT: "Confirmation Receipt",
-    SHIPPING_RECEIPT: "Shipping Receipt",
-    POLICY_RECEIPT: "Policy Receipt",
-    DISPENSING_RECORD: "Dispensing Record",
-}
-RECEIPT_KINDS = (CONFIRMATION_RECEIPT, SHIPPING_RECEIPT, POLICY_RECEIPT)
-GENERATED_KINDS = RECEIPT_KINDS + (DISPENSING_RECORD,)
 
 # Content type -> (extension, may be shown in the browser).  Text is
 # always downloaded: a browser must never be asked to render it.
@@ -71,17 +57,6 @@ _MARKUP = (b"<!doctype", b"<html", b"<head", b"<body", b"<script",
 # Control characters plain text does not hold (tab, newlines and form
 # feed are fine): a binary file that happens to be valid UTF-8.
 _CONTROL_CHARS = re.compile("[\\x00-\\x08\\x0b\\x0e-\\x1f\\x7f]")
-
-
-class DocumentError(errors.BadInput):
-    """An upload or generation that cannot be done (HTTP 400); nothing was
-    written."""
-
-
-class DocumentNotFound(LookupError):
-    def __init__(self, order_id, document_id):
-        super().__init__("Document %s of order %s not found"
-                         % (document_id, order_id))
 
 
 # ------------------------------------------------------------ content
@@ -271,7 +246,6 @@ def generate(db, directory, order_id, kind, actor, producer=None):
     version.  Raises DocumentError (unknown kind, nothing to put in it),
     OrderNotFound or IllegalAction (order not placed yet); nothing is
     written then.  Returns the documents row."""
-    from server import receipts
     if kind not in GENERATED_KINDS:
         raise DocumentError("Unknown document %r" % kind)
 
