@@ -29,7 +29,7 @@ def order_grams(db, order_id):
         "WHERE l.order_id = ? AND p.cannabis = 1", [order_id]).fetchone()[0]
 
 
-# Bottles that left the building with an order (server.orders): their
+# Bottles that left the building with an order (DISPENSED_STATUSES): their
 # grams were dispensed, whatever the order's status became.
 _DISPENSED = (
     "SELECT coalesce(sum(p.grams), 0) FROM picks k "

@@ -12,7 +12,7 @@ is ordered but not picked ("not yet picked"), so every version says how
 far dispensing had gone.  Whether a document can be generated at all is
 refusal(): render() refuses by it, the pages offer by it (offers()).
 
-server.documents keeps each rendering as a new version of the order's
+server.documents.store keeps each rendering as a new version of the order's
 document; this module only reads."""
 from fpdf import FPDF
 from fpdf.enums import TableBordersLayout

@@ -33,7 +33,7 @@ DISCOUNT_REASON_MAX = 120
 
 def _take_payment(db, order, actor, params):
     """Card: placed at once; cash, money order or cheque: awaiting payment
-    until Confirm Payment.  Needs items (orders.not_ready), shipping, a
+    until Confirm Payment.  Needs items (queries.not_ready), shipping, a
     verified order and grams within the client's 30-day allowance."""
     method = params.get("method") or params.get("payment_method")
     if not isinstance(method, str) or method not in states.PAYMENT_METHODS:
@@ -44,7 +44,7 @@ def _take_payment(db, order, actor, params):
                           or params.get("payment_reference"),
                           "Payment reference", REFERENCE_MAX)
     order_id = order["id"]
-    # An order without items never gets here (orders.not_ready).
+    # An order without items never gets here (queries.not_ready).
     if order["shipping_rate_id"] is None and not order["carrier"]:
         raise ActionRefused("Cannot take payment: select a shipping rate "
                             "first.")

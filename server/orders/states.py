@@ -105,7 +105,7 @@ def label(name, order=None):
 # The after-shipping records are about what the client received, so they
 # are offered only for an order in an after-shipping status that
 # dispensed something: bottles that left the building
-# (server.orders.DISPENSED_STATUSES).  An order refused or refunded
+# (DISPENSED_STATUSES above).  An order refused or refunded
 # before it shipped dispensed nothing; neither did a cancelled one.
 AFTER_SHIPPING_RECORDS = ("add_complaint", "record_destruction",
                           "return_grams")
@@ -171,8 +171,8 @@ def allowed_actions(status, dispensed=None):
     return [a for a in _ACTIONS if can(status, a.name, dispensed)]
 
 
-# An order row as server.orders.get_order reads it carries its status
-# and whether it dispensed anything: these ask about the order itself.
+# An order row as server.orders.queries.get_order reads it carries its
+# status and whether it dispensed anything: these ask about the order itself.
 def order_can(order, action):
     return can(order["status"], action, order["dispensed"])
 

@@ -6,9 +6,13 @@ with 400 (bad input), 403 (role), 404 (no such order or record) or 409
 (the order's status or state does not allow the action)."""
 from flask import Blueprint, jsonify, request
 
+from server.orders import complaints as record_complaints
+from server.orders import destruction as record_destruction
+from server.orders import records
+from server.orders import returned_grams
 from server.core import errors
 from server.orders import actions as order_actions
-from server.orders import queries, records
+from server.orders import queries
 from server.web import auth
 from server.orders import dashboard
 from server.core import fields
@@ -168,14 +172,14 @@ def list_notes(order_id):
 @bp.get("/orders/<id:order_id>/complaints")
 def list_complaints(order_id):
     auth.require("view")
-    return jsonify(complaints=records.list_complaints(get_db(), order_id),
-                   categories=records.COMPLAINT_CATEGORIES)
+    return jsonify(complaints=record_complaints.list_complaints(get_db(), order_id),
+                   categories=record_complaints.COMPLAINT_CATEGORIES)
 
 
 @bp.post("/orders/<id:order_id>/complaints")
 def post_complaint(order_id):
     auth.require("add_complaint")
-    complaint = records.add_complaint(get_db(), order_id, _body(),
+    complaint = record_complaints.add_complaint(get_db(), order_id, _body(),
                                       auth.actor())
     return jsonify(complaint=complaint), 201
 
@@ -183,7 +187,7 @@ def post_complaint(order_id):
 @bp.post("/orders/<id:order_id>/complaints/<id:complaint_id>/resolve")
 def post_resolve_complaint(order_id, complaint_id):
     auth.require("add_complaint")
-    complaint = records.resolve_complaint(
+    complaint = record_complaints.resolve_complaint(
         get_db(), order_id, complaint_id, _body().get("resolution"),
         auth.actor())
     return jsonify(complaint=complaint)
@@ -195,17 +199,17 @@ def list_destructions(order_id):
     db = get_db()
     order = queries.require_order(db, order_id)
     return jsonify(
-        destructions=records.list_destructions(db, order_id),
-        bottles=records.order_bottles(db, order_id),
-        destructible=[b["serial"] for b in records.destructible_bottles(
+        destructions=record_destruction.list_destructions(db, order_id),
+        bottles=record_destruction.order_bottles(db, order_id),
+        destructible=[b["serial"] for b in record_destruction.destructible_bottles(
             db, order_id, order["status"])],
-        methods=records.DESTRUCTION_METHODS)
+        methods=record_destruction.DESTRUCTION_METHODS)
 
 
 @bp.post("/orders/<id:order_id>/destructions/<id:destruction_id>/undo")
 def post_undo_destruction(order_id, destruction_id):
     auth.require("record_destruction")
-    destruction = records.undo_destruction(
+    destruction = record_destruction.undo_destruction(
         get_db(), order_id, destruction_id, _body().get("reason"),
         auth.actor())
     return jsonify(destruction=destruction)
@@ -214,7 +218,7 @@ def post_undo_destruction(order_id, destruction_id):
 @bp.post("/orders/<id:order_id>/destructions")
 def post_destruction(order_id):
     auth.require("record_destruction")
-    destruction = records.record_destruction(get_db(), order_id, _body(),
+    destruction = record_destruction.record_destruction(get_db(), order_id, _body(),
                                              auth.actor())
     return jsonify(destruction=destruction), 201
 
@@ -222,14 +226,14 @@ def post_destruction(order_id):
 @bp.get("/orders/<id:order_id>/returned-grams")
 def list_returned_grams(order_id):
     auth.require("view")
-    return jsonify(dict(records.list_returned_grams(get_db(), order_id),
-                        reasons=records.RETURN_REASONS))
+    return jsonify(dict(returned_grams.list_returned_grams(get_db(), order_id),
+                        reasons=returned_grams.RETURN_REASONS))
 
 
 @bp.post("/orders/<id:order_id>/returned-grams")
 def post_returned_grams(order_id):
     auth.require("return_grams")
     db = get_db()
-    credit = records.return_grams(db, order_id, _body(), auth.actor())
-    return jsonify(dict(records.grams_summary(db, order_id),
+    credit = returned_grams.return_grams(db, order_id, _body(), auth.actor())
+    return jsonify(dict(returned_grams.grams_summary(db, order_id),
                         credit=credit)), 201

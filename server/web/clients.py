@@ -53,17 +53,13 @@ def profile(client_id, form=None):
         tab = "details"
     return render_template(
         "clients/profile.html", c=client, tab=tab, tabs=PROFILE_TABS,
+        client_changes=profiles.client_history(db, client_id),
         allowance=client_allowance.allowance(db, client_id),
         orders=profiles.client_orders(db, client_id),
         recurring=recurring.list_recurring(db, client_id=client_id),
         fields=profiles.FIELDS, form=form, dollars=pricing.dollars,
         methods=states.PAYMENT_METHODS,
         password_limits=(fields.PASSWORD_MIN, fields.PASSWORD_MAX))
-
-
-@bp.app_template_global("client_changes")
-def client_changes(client_id):
-    return profiles.client_history(get_db(), client_id)
 
 
 @bp.app_template_global("field_labels")
@@ -100,40 +96,3 @@ def new_order(client_id):
     flash("Order #%d created: add items, select shipping, then take "
           "payment." % order_id, "success")
     return redirect(url_for("orders.profile", order_id=order_id))
-
-
-@bp.app_template_global("order_overview")
-def order_overview(order):
-    """What the Order Overview tab shows beyond the order detail: money,
-    shipping rate, the client's coverage and allowance, and for an Open
-    order the products and rates to choose from."""
-    db = get_db()
-    client = profiles.get_client(db, order["client_id"]) or {}
-    rate = None
-    if order.get("shipping_rate_id") is not None:
-        row = db.execute("SELECT * FROM shipping_rates WHERE id = ?",
-                         [order["shipping_rate_id"]]).fetchone()
-        rate = dict(row) if row else None
-    is_open = order["status"] == states.OPEN
-    return {
-        "client": client,
-        "money": {k: order.get(k) or 0 for k in (
-            "subtotal_cents", "shipping_cents", "discount_cents",
-            "coverage_cents", "total_cents")},
-        "rate": rate,
-        "grams": client_allowance.order_grams(db, order["id"]),
-        "allowance": client_allowance.allowance(db, order["client_id"],
-                                       exclude_order=order["id"]),
-        "products": [dict(r) for r in db.execute(
-            "SELECT sku, name, grams, price_cents, cannabis FROM products "
-            "ORDER BY name")] if is_open else [],
-        "rates": [dict(r) for r in db.execute(
-            "SELECT * FROM shipping_rates WHERE active = 1 "
-            "ORDER BY price_cents, id")] if is_open else [],
-        "methods": states.PAYMENT_METHODS,
-        "instant": states.INSTANT_PAYMENT,
-        "dollars": pricing.dollars,
-        "can": {a: states.order_can(order, a) for a in (
-            "edit_lines", "select_shipping", "take_payment",
-            "confirm_payment", "verify")},
-    }

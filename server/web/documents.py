@@ -19,7 +19,6 @@ from server.documents import store as documents
 from server.documents import labels
 from server.core import fields
 from server.orders import states
-from server.documents import receipts
 from server.core.db import get_db
 
 bp = Blueprint("documents", __name__, url_prefix="/orders")
@@ -174,11 +173,6 @@ def content_disposition(disposition, filename):
 @bp.app_context_processor
 def _helpers():
     return {
-        "order_documents": _order_documents,
-        "latest_documents": _latest_documents,
-        "dispensed_bottles": _dispensed_bottles,
-        "receipt_summary": _receipt_summary,
-        "document_offers": _document_offers,
         "document_kinds": documents.KIND_LABELS,
         "receipt_kinds": kinds.RECEIPT_KINDS,
         "document_accept": ",".join(
@@ -187,27 +181,3 @@ def _helpers():
         "document_max_bytes": _limit,
         "document_max_text": lambda: documents.human_size(_limit()),
     }
-
-
-def _order_documents(order_id, kinds=None):
-    return documents.list_documents(get_db(), order_id, kinds)
-
-
-def _latest_documents(order_id):
-    return documents.latest_by_kind(get_db(), order_id)
-
-
-def _receipt_summary(order_id):
-    return receipts.receipt_data(get_db(), order_id,
-                                 labels.producer(current_app.config))
-
-
-def _document_offers(order_id):
-    """[{"kind", "label", "refusal"}]: what Generate may offer for the
-    order, by the same check that refuses it (receipts.refusal)."""
-    return receipts.offers(get_db(), order_id,
-                           labels.producer(current_app.config))
-
-
-def _dispensed_bottles(order_id):
-    return labels.dispensed_bottles(get_db(), order_id)

@@ -11,6 +11,7 @@ from server.orders import effects
 from server.orders import items as order_items
 from server.orders import queries
 from server.web import auth
+from server.web.profile import profile_context
 from server.orders import dashboard
 from server.documents.labels import ship_to as ship_to_rule
 from server.orders import states
@@ -220,17 +221,12 @@ def profile(order_id):
 def render_profile(order_id, tab=None, http_status=200):
     """The Order Profile on `tab`.  A form refused on a tab renders it
     again from its POST (http_status 400/409), so what was typed stays."""
-    detail = _detail_or_404(order_id)
-    tabs = detail["tabs"]
-    tab = tab or "overview"
-    if tab not in dict(tabs):
-        # A tab this status does not have (e.g. an old link): the overview.
-        tab = "overview"
-    return render_template(
-        "orders/profile.html", d=detail, o=detail["order"], tabs=tabs,
-        tab=tab,
-        code=wire.order_code(order_id), qr=qr_svg(wire.order_code(order_id)),
-        menu=menu_items(detail["order"], detail["not_ready"])), http_status
+    try:
+        context = profile_context(get_db(), order_id, tab or "overview",
+                                  menu_items, qr_svg)
+    except errors.OrderNotFound:
+        abort(404, "Order %d not found" % order_id)
+    return render_template("orders/profile.html", **context), http_status
 
 
 @bp.get("/<id:order_id>/live")

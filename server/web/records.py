@@ -7,13 +7,16 @@ import datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
-from server.core import errors as core_errors
-from server.orders import queries
-from server.web import auth
+from server.orders import complaints as record_complaints
+from server.orders import destruction as record_destruction
 from server.orders import records
+from server.orders import returned_grams as record_returned_grams
+from server.core import errors as core_errors
+from server.web import auth
 from server.orders import states
 from server.core.db import get_db
 from server.web.orders import render_profile
+from server.core import wording
 from server.core.wording import counted
 
 bp = Blueprint("records", __name__)
@@ -22,40 +25,6 @@ _REFUSED = (states.IllegalAction, core_errors.ActionRefused, core_errors.BadInpu
 
 
 # ------------------------------------------------------ template globals
-@bp.app_template_global()
-def note_records(order_id):
-    """The order's notes with severity and who acknowledged them where."""
-    return records.order_notes(get_db(), order_id)
-
-
-@bp.app_template_global()
-def complaint_records(order_id):
-    return {"complaints": records.list_complaints(get_db(), order_id),
-            "categories": records.COMPLAINT_CATEGORIES}
-
-
-@bp.app_template_global()
-def destruction_records(order_id):
-    db = get_db()
-    order = queries.require_order(db, order_id)
-    allowed = records.destructible_statuses(order["status"])
-    bottles = records.order_bottles(db, order_id)
-    for b in bottles:
-        b["destructible"] = b["status"] in allowed
-    return {"destructions": records.list_destructions(db, order_id),
-            "bottles": bottles,
-            "destructible": [b for b in bottles if b["destructible"]],
-            "methods": records.DESTRUCTION_METHODS,
-            "tolerance_percent": round(records.WEIGHT_TOLERANCE * 100),
-            "return_first": states.can(order["status"], "return_bottles")}
-
-
-@bp.app_template_global()
-def returned_grams_records(order_id):
-    return dict(records.list_returned_grams(get_db(), order_id),
-                reasons=records.RETURN_REASONS)
-
-
 @bp.app_template_global()
 def typed(name, default=""):
     """What was typed in field `name` of a form refused and shown again
@@ -77,7 +46,7 @@ def records_today():
 
 @bp.app_template_global()
 def grams_text(value):
-    return records.fmt_grams(value or 0) + " g"
+    return wording.grams(value or 0) + " g"
 
 
 # ------------------------------------------------------------------ pages
@@ -109,7 +78,7 @@ def _page(order_id, tab, action, do, success):
 def add_complaint(order_id):
     return _page(
         order_id, "complaints", "add_complaint",
-        lambda: records.add_complaint(get_db(), order_id,
+        lambda: record_complaints.add_complaint(get_db(), order_id,
                                       request.form.to_dict(), auth.actor()),
         lambda c: "Complaint #%d logged%s." % (
             c["id"], ": adverse reaction, report it as the regulations "
@@ -120,7 +89,7 @@ def add_complaint(order_id):
 def resolve_complaint(order_id, complaint_id):
     return _page(
         order_id, "complaints", "add_complaint",
-        lambda: records.resolve_complaint(
+        lambda: record_complaints.resolve_complaint(
             get_db(), order_id, complaint_id,
             request.form.get("resolution"), auth.actor()),
         lambda c: "Complaint #%d resolved." % c["id"])
@@ -132,7 +101,7 @@ def add_destruction(order_id):
     fields["serials"] = request.form.getlist("serials")
     return _page(
         order_id, "destruction", "record_destruction",
-        lambda: records.record_destruction(get_db(), order_id, fields,
+        lambda: record_destruction.record_destruction(get_db(), order_id, fields,
                                            auth.actor()),
         lambda d: "Destruction #%d recorded: %s destroyed." % (
             d["id"], counted(len(d["bottles"]), "bottle")))
@@ -142,7 +111,7 @@ def add_destruction(order_id):
 def undo_destruction(order_id, destruction_id):
     return _page(
         order_id, "destruction", "record_destruction",
-        lambda: records.undo_destruction(
+        lambda: record_destruction.undo_destruction(
             get_db(), order_id, destruction_id, request.form.get("reason"),
             auth.actor()),
         lambda d: "Destruction #%d undone: its bottles are back as they "
@@ -153,7 +122,7 @@ def undo_destruction(order_id, destruction_id):
 def add_returned_grams(order_id):
     return _page(
         order_id, "returned_grams", "return_grams",
-        lambda: records.return_grams(get_db(), order_id,
+        lambda: record_returned_grams.return_grams(get_db(), order_id,
                                      request.form.to_dict(), auth.actor()),
         lambda r: "%s credited back to the client's prescription." %
         grams_text(r["grams"]))

@@ -11,13 +11,15 @@ import sqlite3
 import pytest
 
 from order_helpers import everything, in_stock, record_pick
+from server.orders import complaints as record_complaints
+from server.orders import destruction as record_destruction
+from server.orders import returned_grams as record_returned_grams
 from server.orders import actions
 from server.orders import create
 from server.orders import queries
 from server.staff import accounts as staff
 from server.documents import store as documents
 from server.orders import recurring
-from server.orders import records
 from server.core import schema
 from server.core.db import connect, migrate, now, transaction
 from server.core.schema import NEVER_REUSED, migrations
@@ -139,7 +141,7 @@ def returned(demo):
 
 
 def _destruction(db, serials):
-    return records.record_destruction(db, 1001, {
+    return record_destruction.record_destruction(db, 1001, {
         "serials": serials[:1], "net_weight_grams": "1",
         "method": "incineration", "location": "Vault room B",
         "destroyed_on": TODAY.isoformat(), "witness_1": "Sam Supervisor",
@@ -150,7 +152,7 @@ def _undone_destruction(db, serials):
     """A destruction recorded, undone (its bottle back to returned) and
     then removed by hand with its bottle rows."""
     made = _destruction(db, serials)
-    records.undo_destruction(db, 1001, made, "Wrong bottle", "supervisor")
+    record_destruction.undo_destruction(db, 1001, made, "Wrong bottle", "supervisor")
     return made
 
 
@@ -171,11 +173,11 @@ MAKERS = {
               ()),
     "documents": (lambda db, ctx: documents.upload(
         db, ctx["folder"], 1004, PDF, "prescription.pdf", "csr")["id"], ()),
-    "complaints": (lambda db, ctx: records.add_complaint(
+    "complaints": (lambda db, ctx: record_complaints.add_complaint(
         db, 1001, COMPLAINT, "csr")["id"], ()),
     "destructions": (lambda db, ctx: _undone_destruction(
         db, ctx["returned"]), [("destruction_bottles", "destruction_id")]),
-    "returned_grams": (lambda db, ctx: records.return_grams(
+    "returned_grams": (lambda db, ctx: record_returned_grams.return_grams(
         db, 1002, {"grams": "1", "reason": "refused"}, "supervisor")["id"],
         ()),
     "recurring_orders": (lambda db, ctx: recurring.create_recurring(
@@ -286,9 +288,9 @@ def test_migration_keeps_everything_and_retires_remembered_numbers(
     db = old
     folder = str(tmp_path / "documents")
     # An ordinary life at m015: records of every kind.
-    records.add_complaint(db, 1001, COMPLAINT, "csr")
+    record_complaints.add_complaint(db, 1001, COMPLAINT, "csr")
     documents.upload(db, folder, 1004, PDF, "prescription.pdf", "csr")
-    records.return_grams(db, 1002, {"grams": "2", "reason": "refused"},
+    record_returned_grams.return_grams(db, 1002, {"grams": "2", "reason": "refused"},
                          "supervisor")
     actions.add_note(db, 1004, "Deliver after 5 pm", "csr")
     # Order 1009: a gun scanned its label while it was Open, then the
@@ -426,7 +428,7 @@ def _note_a_gun_acknowledged(db):
 
 
 def _complaint_in_the_history(db):
-    complaint = records.add_complaint(db, 1001, COMPLAINT, "csr")["id"]
+    complaint = record_complaints.add_complaint(db, 1001, COMPLAINT, "csr")["id"]
     remove_by_hand(db, "complaints", complaint)
     return "complaints", complaint
 

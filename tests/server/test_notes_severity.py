@@ -5,10 +5,10 @@ import re
 import pytest
 
 from order_helpers import history_count, order_row
+from server.orders import records
 from server.core import errors
 from server.orders import actions
 from server.orders import queries
-from server.orders import records
 from server.core.db import transaction
 from server.gunlink.ingest import ingest_batch
 from shared import wire

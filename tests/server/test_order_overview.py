@@ -10,13 +10,15 @@ import re
 import pytest
 
 from order_helpers import everything, order_row
+from server.orders import complaints as record_complaints
+from server.orders import destruction as record_destruction
+from server.orders import returned_grams as record_returned_grams
 from server.core import errors
 from server.core import history
 from server.orders import actions as order_actions
 from server.orders import create
 from server.orders import queries
 from server.orders import states
-from server.orders import records
 from server.core.db import transaction
 from test_records_support import flashed, locked_button, page
 
@@ -201,13 +203,13 @@ def stopped_before_shipping(db, how):
 
 def record(db, action, order_id):
     if action == "add_complaint":
-        return records.add_complaint(db, order_id, TODAY_COMPLAINT, "sam")
+        return record_complaints.add_complaint(db, order_id, TODAY_COMPLAINT, "sam")
     if action == "record_destruction":
-        return records.record_destruction(db, order_id, {
+        return record_destruction.record_destruction(db, order_id, {
             "serials": ["B000101"], "net_weight_grams": 1,
             "method": "incineration", "location": "Vault",
             "witness_1": "A", "witness_2": "B"}, "sam")
-    return records.return_grams(db, order_id, {"grams": 1,
+    return record_returned_grams.return_grams(db, order_id, {"grams": 1,
                                                "reason": "returned"}, "sam")
 
 
@@ -258,7 +260,7 @@ def test_an_order_that_shipped_keeps_its_records(client, demo, how):
     assert queries.get_order(demo, 1002)["dispensed"] is True
     html = page(client, "/orders/1002")
     assert tabs_of(html)[-3:] == RECORD_TABS
-    c = records.add_complaint(demo, 1002, TODAY_COMPLAINT, "sam")
+    c = record_complaints.add_complaint(demo, 1002, TODAY_COMPLAINT, "sam")
     assert c["status"] == "open"
 
 
@@ -288,13 +290,13 @@ def test_records_from_before_stay_visible_read_only(client, demo):
     assert 'id="credit-' in html and 'id="read-only"' in html
     assert 'action="/orders/1008/returned-grams"' not in html
     # Nothing new is written there.
-    complaint = records.list_complaints(demo, 1004)[0]
+    complaint = record_complaints.list_complaints(demo, 1004)[0]
     before = everything(demo)
     with pytest.raises(states.NothingDispensed):
-        records.resolve_complaint(demo, 1004, complaint["id"], "Refunded",
+        record_complaints.resolve_complaint(demo, 1004, complaint["id"], "Refunded",
                                   "sam")
     with pytest.raises(states.IllegalAction):
-        records.return_grams(demo, 1008, {"grams": 1,
+        record_returned_grams.return_grams(demo, 1008, {"grams": 1,
                                           "reason": "returned"}, "sam")
     assert everything(demo) == before
 

@@ -3,12 +3,12 @@ at most what the order dispensed (its bottles that left the building)
 less what is already credited; supervisors only."""
 import pytest
 
+from server.orders import returned_grams as record_returned_grams
 from server.clients import allowance as client_allowance
 from server.core import errors
 from server.orders import actions
 from server.orders import queries
 from server.orders import states
-from server.orders import records
 from server.core.db import transaction
 from test_records_support import (allowed, flashed, flashed_error,
                                   last_history, locked_button, page, refused,
@@ -49,10 +49,10 @@ def remaining(db, client_id):
 # ---------------------------------------------------------------- service
 def test_credit_and_cap(demo):
     actions.apply_action(demo, 1002, "refuse", "test")
-    assert records.grams_summary(demo, 1002) == {
+    assert record_returned_grams.grams_summary(demo, 1002) == {
         "order_grams": 10.0, "dispensed_grams": 10.0, "credited": 0,
         "available": 10.0}
-    credit = records.return_grams(demo, 1002, {
+    credit = record_returned_grams.return_grams(demo, 1002, {
         "grams": "4", "reason": "refused", "comment": " by phone "}, "sam")
     assert (credit["order_id"], credit["client_id"], credit["grams"],
             credit["reason"], credit["comment"], credit["created_by"]) == (
@@ -63,15 +63,15 @@ def test_credit_and_cap(demo):
     assert "4 g" in h["detail"]
     before = state(demo)
     with pytest.raises(errors.BadInput, match="At most 6 g"):
-        records.return_grams(demo, 1002, {"grams": 6.5,
+        record_returned_grams.return_grams(demo, 1002, {"grams": 6.5,
                                           "reason": "refused"}, "sam")
     assert state(demo) == before
-    records.return_grams(demo, 1002, {"grams": 6, "reason": "refused"},
+    record_returned_grams.return_grams(demo, 1002, {"grams": 6, "reason": "refused"},
                          "sam")
-    assert records.grams_summary(demo, 1002)["available"] == 0
+    assert record_returned_grams.grams_summary(demo, 1002)["available"] == 0
     before = state(demo)
     with pytest.raises(errors.ActionRefused, match="already credited"):
-        records.return_grams(demo, 1002, {"grams": 0.5,
+        record_returned_grams.return_grams(demo, 1002, {"grams": 0.5,
                                           "reason": "refused"}, "sam")
     assert state(demo) == before
 
@@ -80,10 +80,10 @@ def test_undispensed_order_cannot_raise_the_allowance(demo):
     """A cancelled order that never left the building: crediting its 30 g
     would give the client 30 g the prescription never allowed."""
     allowance = client_allowance.allowance(demo, DANIEL)
-    assert records.grams_summary(demo, 1008)["dispensed_grams"] == 0
+    assert record_returned_grams.grams_summary(demo, 1008)["dispensed_grams"] == 0
     before = state(demo)
     with pytest.raises(states.IllegalAction, match="Cancelled"):
-        records.return_grams(demo, 1008, {"grams": 30,
+        record_returned_grams.return_grams(demo, 1008, {"grams": 30,
                                           "reason": "cancelled"}, "sam")
     assert state(demo) == before
     assert client_allowance.allowance(demo, DANIEL) == allowance
@@ -103,7 +103,7 @@ def test_orders_stopped_before_shipping_credit_nothing(demo, order_id,
     # Refused or refunded: it dispensed nothing (order_states says so);
     # cancelled: the status has no after-shipping records at all.
     with pytest.raises(states.IllegalAction):
-        records.return_grams(demo, order_id, {"grams": 1,
+        record_returned_grams.return_grams(demo, order_id, {"grams": 1,
                                               "reason": "returned"}, "sam")
     assert state(demo) == before
     assert remaining(demo, client_id) == left
@@ -115,11 +115,11 @@ def test_refused_order_keeps_counting_what_it_dispensed(demo):
     left = remaining(demo, DANIEL)
     actions.apply_action(demo, 1002, "refuse", "test")
     assert remaining(demo, DANIEL) == left
-    records.return_grams(demo, 1002, {"grams": 10, "reason": "refused"},
+    record_returned_grams.return_grams(demo, 1002, {"grams": 10, "reason": "refused"},
                          "sam")
     assert remaining(demo, DANIEL) == left + 10
     with pytest.raises(errors.ActionRefused):
-        records.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
+        record_returned_grams.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
                              "sam")
     assert remaining(demo, DANIEL) == left + 10
 
@@ -136,7 +136,7 @@ def test_credit_for_an_order_outside_the_window_frees_nothing(demo):
     place_order(demo, 1007)
     left = remaining(demo, margaret)
     assert client_allowance.allowance(demo, margaret)["used"] == 4.0
-    records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
+    record_returned_grams.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
                          "sam")
     assert remaining(demo, margaret) == left
 
@@ -151,14 +151,14 @@ def test_only_bottles_that_left_count(demo):
         record_pick(demo, 1003, serial)
     actions.apply_action(demo, 1003, "ship", "test")
     # CBD-OIL-30 (6 g) + 2 x CBD-SFT-20 (4 g) shipped.
-    assert records.grams_summary(demo, 1003)["dispensed_grams"] == 14.0
+    assert record_returned_grams.grams_summary(demo, 1003)["dispensed_grams"] == 14.0
     actions.apply_action(demo, 1003, "refund", "test")
     with transaction(demo):
         demo.execute("UPDATE bottles SET status = 'in_stock' "
                      "WHERE serial = ?", [serials[0]])
-    assert records.grams_summary(demo, 1003)["dispensed_grams"] == 10.0
+    assert record_returned_grams.grams_summary(demo, 1003)["dispensed_grams"] == 10.0
     with pytest.raises(errors.BadInput, match="At most 10 g"):
-        records.return_grams(demo, 1003, {"grams": 14, "reason": "returned"},
+        record_returned_grams.return_grams(demo, 1003, {"grams": 14, "reason": "returned"},
                              "sam")
 
 
@@ -166,10 +166,10 @@ def test_only_cannabis_lines_count(demo):
     with transaction(demo):
         demo.execute("UPDATE products SET cannabis = 0 "
                      "WHERE sku = 'THC-CAP-10'")
-    assert records.grams_summary(demo, 1002)["order_grams"] == 7.0
-    assert records.grams_summary(demo, 1002)["dispensed_grams"] == 7.0
+    assert record_returned_grams.grams_summary(demo, 1002)["order_grams"] == 7.0
+    assert record_returned_grams.grams_summary(demo, 1002)["dispensed_grams"] == 7.0
     with pytest.raises(errors.BadInput, match="At most 7 g"):
-        records.return_grams(demo, 1002, {"grams": 8, "reason": "lost"}, "s")
+        record_returned_grams.return_grams(demo, 1002, {"grams": 8, "reason": "lost"}, "s")
 
 
 def test_order_without_cannabis_is_refused(demo):
@@ -177,7 +177,7 @@ def test_order_without_cannabis_is_refused(demo):
         demo.execute("UPDATE products SET cannabis = 0")
     before = state(demo)
     with pytest.raises(errors.ActionRefused, match="no cannabis"):
-        records.return_grams(demo, 1002, {"grams": 1, "reason": "lost"},
+        record_returned_grams.return_grams(demo, 1002, {"grams": 1, "reason": "lost"},
                              "sam")
     assert state(demo) == before
 
@@ -188,7 +188,7 @@ DISPENSING = sorted(set(allowed("return_grams")) - {states.CANCELLED})
 @pytest.mark.parametrize("status", DISPENSING)
 def test_allowed_statuses(demo, status):
     order_id = dispensing_order(demo, status)
-    records.return_grams(demo, order_id, {"grams": 1.5, "reason": "returned"},
+    record_returned_grams.return_grams(demo, order_id, {"grams": 1.5, "reason": "returned"},
                          "sam")
     assert [r["grams"] for r in credited_rows(demo, order_id)] == [1.5]
 
@@ -199,7 +199,7 @@ def test_refused_status_changes_nothing(demo, status):
                 states.PLACED: 1003, states.CANCELLED: 1008}[status]
     before = state(demo)
     with pytest.raises(states.IllegalAction):
-        records.return_grams(demo, order_id,
+        record_returned_grams.return_grams(demo, order_id,
                              {"grams": 1, "reason": "returned"}, "sam")
     assert state(demo) == before
 
@@ -233,7 +233,7 @@ BAD = [
 def test_bad_input_changes_nothing(demo, fields, message):
     before = state(demo)
     with pytest.raises(errors.BadInput, match=message):
-        records.return_grams(demo, 1001, fields, "sam")
+        record_returned_grams.return_grams(demo, 1001, fields, "sam")
     assert state(demo) == before
 
 
@@ -291,7 +291,7 @@ def test_refused_status_via_page_flashes(client, demo):
 
 
 def test_fully_credited_tab_offers_no_form(client, demo):
-    records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
+    record_returned_grams.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
                          "sam")
     html = page(client, "/orders/1001?tab=returned_grams")
     assert "Nothing left to credit" in html
