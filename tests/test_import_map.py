@@ -180,3 +180,27 @@ def test_every_folder_is_a_package():
     for folder in SERVER.rglob("*"):
         if folder.is_dir() and any(folder.glob("*.py")):
             assert (folder / "__init__.py").exists(), folder
+
+
+# Modules over the size one reads in one sitting, not split yet.
+TO_SPLIT = {"server.orders.recurring", "server.gunlink.ingest",
+            "server.documents.receipts", "server.orders.dashboard",
+            "server.seed"}
+LONG = 350
+
+
+def test_modules_fit_one_sitting_or_say_why():
+    long = []
+    for module, path in MODULES.items():
+        text = path.read_text()
+        if len(text.splitlines()) <= LONG or module in TO_SPLIT:
+            continue
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        if "Over %d lines:" % LONG not in " ".join(doc.split()):
+            long.append("%s (%d lines)" % (path.relative_to(ROOT),
+                                           len(text.splitlines())))
+    assert not long, "too long to read in one sitting, with no reason " \
+        "in the docstring: " + ", ".join(long)
+    fit = [m for m in TO_SPLIT
+           if len(MODULES[m].read_text().splitlines()) <= LONG]
+    assert not fit, "split: take them off TO_SPLIT: %s" % fit

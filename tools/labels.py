@@ -9,9 +9,10 @@ import tempfile
 
 import click
 
+from server.documents import labels
+from server.documents import prints
 from server.core.db import default_database
 from server.core.db import prepare_database
-from server.documents import labels
 from server.core.db import connect
 
 
@@ -61,7 +62,7 @@ def labels_command(db_path, order_id, lot_id, serials, sheet, out_path):
         else:
             wanted = list(dict.fromkeys(serials))
         layout = labels.SHEET if sheet else labels.ROLL
-        labels.issue_bottle_labels(db, wanted, _actor(), layout,
+        prints.issue_bottle_labels(db, wanted, _actor(), layout,
                                    deliver=lambda pdf: _write(out_path, pdf))
     except labels.LabelError as e:
         raise click.ClickException(str(e))

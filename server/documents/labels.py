@@ -7,26 +7,20 @@ dispensing date to each dispensed bottle; the shipping label (4 x 6 in)
 carries the ship-to address of the client's registration, the producer's
 return address, carrier, tracking number and the order's QR code.
 
-Every label PDF handed out is recorded in order_history: "print_labels"
-with its serials, or the Order Menu action it answers
-(reprint_patient_labels, reprint_bottle_labels, print_shipping_label),
-so a print or reprint always leaves a record."""
+Every label PDF handed out is recorded (server.documents.prints).  What
+the labels print is selected here too (bottles, the producer, the ship-to
+address), since receipts print the same; the drawing primitives are
+server.documents.pdfkit's.  (Over 350 lines: four label layouts sharing
+one set of dimensions and the data they print.)"""
 import re
-import unicodedata
 
-import qrcode
-import qrcode.util
-from fpdf import FPDF
 
 from server.clients import profiles
 from server.core import fields
-from server.core.db import now, transaction
-from server.core.errors import OrderNotFound
-from server.core.history import record_history
-from server.orders import states
-from server.orders.actions import run
-from server.orders.effects import Done
+from server.core.db import now
 from server.orders.queries import get_order
+from server.documents.pdfkit import (QUIET_MODULES, new_pdf,
+                                     qr_code, qr_image, text_box)
 from shared import wire
 
 # A roll of 50 x 25 mm thermal labels, one label per page; or a Letter
@@ -58,15 +52,9 @@ PRODUCER = {
 }
 
 MARGIN = 1.0
-QUIET_MODULES = 4           # the QR standard's quiet zone
-QR_BOX_PX = 8               # image pixels per module: crisp when scaled
 BOTTLE_QR_MM = LABEL_H - 2 * MARGIN   # quiet zone included
 ORDER_QR_MM = ORDER_H - 2 * MARGIN
 MIN_SYMBOL_MM = 15.0        # below this, guns struggle at arm's length
-FONT = "Helvetica"
-
-PRINT_ACTION = "print_labels"
-
 
 class LabelError(ValueError):
     """A label request that cannot be printed; nothing was written."""
@@ -231,12 +219,12 @@ def _check_layout(layout):
 
 def _render_bottles(items, layout):
     if layout == ROLL:
-        pdf = _pdf((LABEL_W, LABEL_H))
+        pdf = new_pdf((LABEL_W, LABEL_H))
         for item in items:
             pdf.add_page()
             _bottle_label(pdf, item, 0, 0)
         return bytes(pdf.output())
-    pdf = _pdf((SHEET_W, SHEET_H))
+    pdf = new_pdf((SHEET_W, SHEET_H))
     left = (SHEET_W - SHEET_COLS * LABEL_W) / 2
     top = (SHEET_H - SHEET_ROWS * LABEL_H) / 2
     per_page = SHEET_COLS * SHEET_ROWS
@@ -258,7 +246,7 @@ def order_label_pdf(db, order_id):
     if order is None:
         raise UnknownOrder(order_id)
     code = wire.order_code(order_id)
-    pdf = _pdf((ORDER_W, ORDER_H))
+    pdf = new_pdf((ORDER_W, ORDER_H))
     pdf.add_page()
     pdf.image(qr_image(code), x=MARGIN, y=MARGIN, w=ORDER_QR_MM,
               h=ORDER_QR_MM)
@@ -269,7 +257,7 @@ def order_label_pdf(db, order_id):
              ("", 8, code)]
     y = 8.0
     for style, size, text in lines:
-        y = _text(pdf, x, y, width, text, style, size)
+        y = text_box(pdf, x, y, width, text, style, size)
         y += 2
     return bytes(pdf.output())
 
@@ -291,7 +279,7 @@ def patient_labels_pdf(db, order_id):
     name = client.get("name") or order["client_name"]
     registration = client.get("registration_number") or "not on file"
     day = dispensed_on(order)
-    pdf = _pdf((PATIENT_W, PATIENT_H))
+    pdf = new_pdf((PATIENT_W, PATIENT_H))
     for item in items:
         code = by_serial[item["serial"]]["code"]
         pdf.add_page()
@@ -300,19 +288,19 @@ def patient_labels_pdf(db, order_id):
         x = PATIENT_QR_MM + 2 * MARGIN
         width = PATIENT_W - x - 2 * MARGIN
         y = 2.5
-        y = _text(pdf, x, y, width, name, "B", 10)
-        y = _text(pdf, x, y, width, "Registration " + registration, "", 7)
-        y = _text(pdf, x, y + 1, width, item["name"], "B", 8, max_lines=2)
+        y = text_box(pdf, x, y, width, name, "B", 10)
+        y = text_box(pdf, x, y, width, "Registration " + registration, "", 7)
+        y = text_box(pdf, x, y + 1, width, item["name"], "B", 8, max_lines=2)
         for style, size, text in [
                 ("", 7, "S/N %s   SKU %s" % (item["serial"], item["sku"])),
                 ("", 7, "Lot %s   Packaged %s" % (item["lot_id"],
                                                   item["packaged_on"])),
                 ("B", 7, "Expiry %s" % item["expires_on"]),
                 ("", 7, "Dispensed %s   Order #%d" % (day, order_id))]:
-            y = _text(pdf, x, y + 0.4, width, text, style, size)
+            y = text_box(pdf, x, y + 0.4, width, text, style, size)
         pdf.set_draw_color(170)
         pdf.line(x, PATIENT_H - 7.5, PATIENT_W - 2 * MARGIN, PATIENT_H - 7.5)
-        _text(pdf, x, PATIENT_H - 6.8, width, "For medical use by the "
+        text_box(pdf, x, PATIENT_H - 6.8, width, "For medical use by the "
               "registered client only. Keep out of reach of children.",
               "", 5.5, max_lines=2)
     return bytes(pdf.output())
@@ -337,35 +325,35 @@ def shipping_label_pdf(db, order_id, producer_info=None):
                           "WHERE id = ?",
                           [order["shipping_rate_id"]]).fetchone()
         service = rate["service"] if rate else None
-    pdf = _pdf((SHIP_W, SHIP_H))
+    pdf = new_pdf((SHIP_W, SHIP_H))
     pdf.add_page()
     left, width = 4.0, SHIP_W - 8.0
     pdf.set_draw_color(0)
     pdf.set_line_width(0.4)
     # From
-    y = _text(pdf, left, 4.0, width, "FROM", "B", 7)
-    y = _text(pdf, left, y, width, sender["name"], "B", 8)
+    y = text_box(pdf, left, 4.0, width, "FROM", "B", 7)
+    y = text_box(pdf, left, y, width, sender["name"], "B", 8)
     for line in address_lines(sender["address"]):
-        y = _text(pdf, left, y, width, line, "", 8)
+        y = text_box(pdf, left, y, width, line, "", 8)
     if sender.get("phone"):
-        y = _text(pdf, left, y, width, sender["phone"], "", 8)
+        y = text_box(pdf, left, y, width, sender["phone"], "", 8)
     y += 2
     pdf.line(left, y, SHIP_W - left, y)
     # To
-    y = _text(pdf, left, y + 2, width, "SHIP TO", "B", 8)
-    y = _text(pdf, left + 3, y + 1, width - 3, name, "B", 15)
+    y = text_box(pdf, left, y + 2, width, "SHIP TO", "B", 8)
+    y = text_box(pdf, left + 3, y + 1, width - 3, name, "B", 15)
     for line in address_lines(address):
-        y = _text(pdf, left + 3, y + 0.5, width - 3, line, "", 13,
+        y = text_box(pdf, left + 3, y + 0.5, width - 3, line, "", 13,
                   max_lines=2)
     y = max(y + 3, 68.0)
     pdf.line(left, y, SHIP_W - left, y)
     # Carrier and tracking
     carrier = order.get("carrier") or "Carrier not set"
-    y = _text(pdf, left, y + 2, width, "CARRIER", "B", 7)
-    y = _text(pdf, left, y, width, carrier + (" - " + service if service
+    y = text_box(pdf, left, y + 2, width, "CARRIER", "B", 7)
+    y = text_box(pdf, left, y, width, carrier + (" - " + service if service
                                               else ""), "B", 12)
-    y = _text(pdf, left, y + 2, width, "TRACKING", "B", 7)
-    y = _text(pdf, left, y, width, order.get("tracking") or "none", "B", 14)
+    y = text_box(pdf, left, y + 2, width, "TRACKING", "B", 7)
+    y = text_box(pdf, left, y, width, order.get("tracking") or "none", "B", 14)
     y += 3
     pdf.line(left, y, SHIP_W - left, y)
     # Order and its QR code
@@ -374,40 +362,18 @@ def shipping_label_pdf(db, order_id, producer_info=None):
               w=SHIP_QR_MM, h=SHIP_QR_MM)
     x = left + SHIP_QR_MM + 3
     text_w = SHIP_W - x - left
-    ty = _text(pdf, x, top + 4, text_w, "Order #%d" % order_id, "B", 16)
+    ty = text_box(pdf, x, top + 4, text_w, "Order #%d" % order_id, "B", 16)
     if order.get("shipped_at"):
-        ty = _text(pdf, x, ty + 1, text_w, "Shipped " +
+        ty = text_box(pdf, x, ty + 1, text_w, "Shipped " +
                    order["shipped_at"][:10], "", 9)
-    ty = _text(pdf, x, ty + 1, text_w, wire.order_code(order_id), "", 8)
-    _text(pdf, left, SHIP_H - 8, width, sender.get("licence") or "", "", 6,
+    ty = text_box(pdf, x, ty + 1, text_w, wire.order_code(order_id), "", 8)
+    text_box(pdf, left, SHIP_H - 8, width, sender.get("licence") or "", "", 6,
           max_lines=2)
     return bytes(pdf.output())
 
 
-def qr_image(code):
-    """The QR code of `code` as a PIL image: alphanumeric mode, error
-    correction M, 4-module quiet zone included in the image."""
-    return _qr(code).make_image().get_image()
-
-
-def _qr(code):
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
-                       box_size=QR_BOX_PX, border=QUIET_MODULES)
-    qr.add_data(qrcode.util.QRData(code, mode=qrcode.util.MODE_ALPHA_NUM))
-    qr.make(fit=True)
-    return qr
-
-
-def _pdf(size):
-    pdf = FPDF(unit="mm", format=size)
-    pdf.set_margins(0, 0, 0)
-    pdf.set_auto_page_break(False)
-    pdf.set_creator("Pickgun")
-    return pdf
-
-
 def _bottle_label(pdf, item, x0, y0):
-    qr = _qr(item["code"])
+    qr = qr_code(item["code"])
     n = qr.modules_count
     if BOTTLE_QR_MM * n / (n + 2 * QUIET_MODULES) < MIN_SYMBOL_MM:
         raise LabelError("Bottle code of %s too long for a readable QR code"
@@ -417,167 +383,11 @@ def _bottle_label(pdf, item, x0, y0):
     x = x0 + BOTTLE_QR_MM + 2 * MARGIN
     width = LABEL_W - BOTTLE_QR_MM - 3 * MARGIN
     y = y0 + 2.0
-    y = _text(pdf, x, y, width, item["name"], "B", 6.5, max_lines=2)
+    y = text_box(pdf, x, y, width, item["name"], "B", 6.5, max_lines=2)
     for style, size, text in [
             ("", 6, "SKU " + item["sku"]),
             ("B", 7, "S/N " + item["serial"]),
             ("", 6, "Lot " + item["lot_id"]),
             ("", 6, "Packaged " + item["packaged_on"]),
             ("B", 6, "Expiry " + item["expires_on"])]:
-        y = _text(pdf, x, y + 0.3, width, text, style, size)
-
-
-def _text(pdf, x, y, width, text, style, size, max_lines=1):
-    """Write `text` at (x, y) within `width`: shrink the font (down to
-    70 %) to keep it on one line, else wrap onto at most `max_lines`.
-    Returns the next y."""
-    text = latin1(text)
-    pdf.set_font(FONT, style, size)
-    floor = size * 0.7
-    while pdf.get_string_width(text) > width and size > floor:
-        size -= 0.25
-        pdf.set_font(FONT, style, size)
-    line_h = size * 0.3528 * 1.15       # points to mm, plus leading
-    words, line, lines = text.split(" "), "", []
-    for word in words:
-        trial = (line + " " + word).strip()
-        if line and pdf.get_string_width(trial) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = trial
-    lines.append(line)
-    if len(lines) > max_lines:
-        # Never print past the label edge: cut the last line short.
-        last = " ".join(lines[max_lines - 1:])
-        while last and pdf.get_string_width(last + "...") > width:
-            last = last[:-1]
-        lines = lines[:max_lines - 1] + [last.rstrip() + "..."]
-    for line in lines:
-        pdf.set_xy(x, y)
-        pdf.cell(width, line_h, line)
-        y += line_h
-    return y
-
-
-def latin1(text):
-    # The PDF core fonts cover Latin-1 (enough for French names); anything
-    # else falls back to its unaccented form rather than failing a print:
-    # the letters and marks with no decomposition from a table, the others
-    # by dropping their accents, "?" when nothing is left.
-    return "".join(
-        ch if ord(ch) < 256 else _FALLBACK.get(ch) or (
-            unicodedata.normalize("NFKD", ch).encode(
-                "latin-1", "ignore").decode("latin-1") or "?")
-        for ch in str(text or ""))
-
-
-_FALLBACK = {
-    "\u0152": "OE", "\u0153": "oe",          # French ligatures
-    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d",
-    "\u0131": "i", "\u0126": "H", "\u0127": "h", "\u0166": "T",
-    "\u0167": "t", "\u014a": "N", "\u014b": "n",
-    "\u2018": "'", "\u2019": "'", "\u201a": ",", "\u201c": '"',
-    "\u201d": '"', "\u201e": '"', "\u2013": "-", "\u2014": "-",
-    "\u2026": "...", "\u2022": "\u00b7", "\u20ac": "EUR", "\u2116": "No.",
-}
-
-
-# ------------------------------------------------------------- recording
-def issue_bottle_labels(db, serials, actor, layout=ROLL, deliver=None):
-    """Render the labels of `serials`, record the print, and return the
-    PDF bytes.  deliver(pdf) runs inside the recording transaction (e.g.
-    writing the file): if it fails, no record is left."""
-    _check_layout(layout)
-    items = bottles(db, serials)
-    pdf = _render_bottles(items, layout)
-    with transaction(db):
-        by_order = {}
-        for item in items:
-            by_order.setdefault(item["order_id"], []).append(item["serial"])
-        for order_id, group in by_order.items():
-            # Stock bottles not yet picked have no order: their row has
-            # order_id NULL, still a record of the print.
-            _record(db, order_id, actor, ", ".join(group))
-        if deliver is not None:
-            deliver(pdf)
-    return pdf
-
-
-def issue_order_label(db, order_id, actor, deliver=None):
-    """Like issue_bottle_labels, for the order's own label."""
-    pdf = order_label_pdf(db, order_id)
-    with transaction(db):
-        _record(db, order_id, actor, "order label " + wire.order_code(order_id))
-        if deliver is not None:
-            deliver(pdf)
-    return pdf
-
-
-def _record(db, order_id, actor, detail):
-    # A print is no Order Menu action: any status, and stock bottles not
-    # picked yet have no order at all.
-    status = None
-    if order_id is not None:
-        status = db.execute("SELECT status FROM orders WHERE id = ?",
-                            [order_id]).fetchone()["status"]
-    record_history(db, order_id, PRINT_ACTION, status, status, actor, detail)
-
-
-def issue_patient_labels(db, order_id, actor, action=PRINT_ACTION):
-    """Render the order's patient labels and record the print, as
-    "print_labels" or, for action="reprint_patient_labels", as that Order
-    Menu action (its status is checked: Shipped or Delivered).  Returns
-    the PDF bytes; a refused request writes nothing."""
-    return _issue(db, order_id, actor, action,
-                  lambda: patient_labels_pdf(db, order_id),
-                  lambda: "patient labels: " + ", ".join(
-                      b["serial"] for b in dispensed_bottles(db, order_id)))
-
-
-def reprint_bottle_labels(db, order_id, actor, layout=ROLL):
-    """The Order Menu's Reprint Bottle Labels: the order's bottle labels,
-    recorded as that action (Shipped or Delivered only)."""
-    _check_layout(layout)
-    return _issue(db, order_id, actor, "reprint_bottle_labels",
-                  lambda: bottle_labels_pdf(db, order_serials(db, order_id),
-                                            layout),
-                  lambda: ", ".join(order_serials(db, order_id)))
-
-
-def issue_shipping_label(db, order_id, actor, producer_info=None,
-                         how="printed"):
-    """The shipping label of a shipped order, recorded as
-    print_shipping_label (refused, unrecorded, before shipping)."""
-    def detail():
-        order = get_order(db, order_id)
-        return "shipping label %s: %s %s" % (
-            how, order.get("carrier") or "no carrier",
-            order.get("tracking") or "no tracking")
-    return _issue(db, order_id, actor, "print_shipping_label",
-                  lambda: shipping_label_pdf(db, order_id, producer_info),
-                  detail)
-
-
-def _issue(db, order_id, actor, action, render, detail):
-    """Render and record, as `action`: PRINT_ACTION in any status, an
-    Order Menu reprint through the action runner (its status checked)."""
-    if action == PRINT_ACTION:
-        with transaction(db):
-            if get_order(db, order_id) is None:
-                raise UnknownOrder(order_id)
-            pdf = render()
-            _record(db, order_id, actor, detail()[:500])
-        return pdf
-
-    def effect(db, order, actor, form):
-        pdf = render()
-        return Done(detail=detail()[:500], result=pdf)
-
-    try:
-        done, _, _ = run(db, order_id, action, actor, effect)
-    except OrderNotFound:
-        raise UnknownOrder(order_id) from None
-    except states.IllegalAction as e:
-        raise NotAllowed(str(e)) from None
-    return done.result
+        y = text_box(pdf, x, y + 0.3, width, text, style, size)

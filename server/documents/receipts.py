@@ -22,7 +22,7 @@ from server.documents import kinds
 from server.documents import labels
 from server.orders import states
 from server.core.db import now
-from server.documents.labels import latin1
+from server.documents.pdfkit import latin1
 from server.core.wording import counted, money
 
 PAGE = "Letter"

@@ -30,7 +30,8 @@ were delivered but not yet committed when the worker (or its ingest
 process) died are not lost either: the gun keeps every event until an
 ack covers it and resends.  The ingest process is restarted if it dies,
 ends when the worker's end of its pipe closes, and is stopped before the
-worker returns."""
+worker returns.  (Over 350 lines: one Worker whose paho callbacks, network
+loop and reply handlers share the connection's state.)"""
 import collections
 import logging
 import multiprocessing

@@ -12,11 +12,11 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    request, url_for)
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from server.documents import labels
 from server.core import errors
 from server.web import auth
 from server.documents import kinds
 from server.documents import store as documents
-from server.documents import labels
 from server.core import fields
 from server.orders import states
 from server.core.db import get_db

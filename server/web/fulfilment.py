@@ -10,8 +10,9 @@ A refused request flashes why and records nothing."""
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, url_for)
 
-from server.web import auth
 from server.documents import labels
+from server.documents import prints
+from server.web import auth
 from server.orders import picking
 from server.core.db import get_db
 from server.web.orders import actor, qr_svg
@@ -38,7 +39,7 @@ def bottle_labels(order_id):
     layout = request.form.get("layout") or labels.ROLL
     try:
         serials = labels.order_serials(db, order_id)
-        pdf = labels.issue_bottle_labels(db, serials, actor(), layout)
+        pdf = prints.issue_bottle_labels(db, serials, actor(), layout)
     except labels.UnknownOrder:
         abort(404, "Order %d not found" % order_id)
     except labels.LabelError as e:      # nothing picked, an unknown layout
@@ -50,7 +51,7 @@ def bottle_labels(order_id):
 def order_label(order_id):
     """The order's own label (QR, number, client) for the tote or slip."""
     try:
-        pdf = labels.issue_order_label(get_db(), order_id, actor())
+        pdf = prints.issue_order_label(get_db(), order_id, actor())
     except labels.UnknownOrder:
         abort(404, "Order %d not found" % order_id)
     return _pdf(pdf, "order-%d-label.pdf" % order_id)
@@ -62,7 +63,7 @@ def patient_labels(order_id):
     product, lot, expiry, dispensing date, bottle QR code)."""
     auth.require("print_labels")
     try:
-        pdf = labels.issue_patient_labels(get_db(), order_id, actor())
+        pdf = prints.issue_patient_labels(get_db(), order_id, actor())
     except labels.UnknownOrder:
         abort(404, "Order %d not found" % order_id)
     except labels.LabelError as e:
@@ -85,9 +86,9 @@ def reprint_labels(order_id, which):
     db = get_db()
     try:
         if which == "patient":
-            pdf = labels.issue_patient_labels(db, order_id, actor(), action)
+            pdf = prints.issue_patient_labels(db, order_id, actor(), action)
         else:
-            pdf = labels.reprint_bottle_labels(
+            pdf = prints.reprint_bottle_labels(
                 db, order_id, actor(),
                 request.form.get("layout") or labels.ROLL)
     except labels.UnknownOrder:
@@ -104,7 +105,7 @@ def shipping_label(order_id):
     auth.require("print_shipping_label")
     view = request.form.get("view") == "1"
     try:
-        pdf = labels.issue_shipping_label(
+        pdf = prints.issue_shipping_label(
             get_db(), order_id, actor(), labels.producer(current_app.config),
             how="viewed" if view else "printed")
     except labels.UnknownOrder:

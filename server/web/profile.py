@@ -4,9 +4,10 @@ and what the tab shown needs.  The templates only display it: no template
 global reads the database."""
 from flask import current_app
 
+from server.documents import labels
 from server.clients import allowance as client_allowance
 from server.clients import profiles
-from server.documents import kinds, labels, receipts
+from server.documents import kinds, receipts
 from server.documents import store as documents
 from server.orders import complaints, destruction, pricing, queries, records
 from server.orders import returned_grams, states
