@@ -12,6 +12,7 @@ from server.orders import states
 from server.staff import accounts as staff
 from server.core.db import (connect, default_database, get_db,
                             prepare_database)
+from server.core.history import record_history
 from server.orders.create import create_order
 from server.core.db import transaction
 from server.orders.recurring import first_due
@@ -286,9 +287,7 @@ def _order(db, order_id, client_id, lines, status, clock, days_ago,
         to = states.payment_target(current, method) \
             if action == "take_payment" else states.target(current, action)
         at = clock.days_ago(max(days_ago - step, 0), hour=10 + 2 * step)
-        db["order_history"].insert({
-            "order_id": order_id, "action": action, "from_status": current,
-            "to_status": to, "actor": "csr.demo", "at": at})
+        record_history(db, order_id, action, current, to, "csr.demo", at=at)
         current = to
     assert current == status
     changes = {"status": status, "tracking": tracking}

@@ -14,6 +14,20 @@ def record_history(db, order_id, action, before, after, actor, detail=None,
         "detail": detail})
 
 
+# The columns record_many takes, in order.
+HISTORY_ROW = ("order_id", "action", "from_status", "to_status", "actor",
+               "at", "detail")
+
+
+def record_many(db, rows):
+    """Many order_history rows at once, each a tuple in HISTORY_ROW's
+    order: the worker's batches, where one statement for all matters."""
+    db.conn.executemany(
+        "INSERT INTO order_history (%s) VALUES (%s)" % (
+            ", ".join(HISTORY_ROW), ",".join("?" * len(HISTORY_ROW))),
+        rows)
+
+
 def bump_rev(db, order_id):
     """A change a gun must see: the order's snapshot revision goes up, and
     the MQTT worker publishes the order again (server.gunlink.snapshots)."""

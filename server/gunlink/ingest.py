@@ -21,7 +21,7 @@ from server.gunlink import gun_payloads as payloads
 from server.gunlink import ingest_acks
 from server.orders import states as order_states
 from server.core.db import now, transaction
-from server.core.history import bump_rev
+from server.core.history import bump_rev, record_many
 from server.core.wording import timestamp
 from shared import wire
 
@@ -249,10 +249,7 @@ class _Batch:
             "VALUES (?,?,?,?,?,?,?,?,?,?)", rows["picks"])
         self.many("UPDATE bottles SET status = 'picked', order_id = ? "
                   "WHERE serial = ?", rows["bottles"])
-        self.many(
-            "INSERT INTO order_history (order_id, action, from_status, "
-            "to_status, actor, at, detail) VALUES (?,?,?,?,?,?,?)",
-            rows["history"])
+        record_many(self.db, rows["history"])
 
     # ------------------------------------------------------------ judging
     def _judge(self, e):
