@@ -25,10 +25,12 @@ sys.path.insert(0, ROOT)
 
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
-from server import create_app, dashboard, sessions  # noqa: E402
-from server.db import connect  # noqa: E402
-from server.schema import migrations  # noqa: E402
-from server.sign_in import STAFF  # noqa: E402
+from server.staff import sessions  # noqa: E402
+from server.orders import dashboard  # noqa: E402
+from server.app import create_app  # noqa: E402
+from server.core.db import connect  # noqa: E402
+from server.core.schema import migrations  # noqa: E402
+from server.staff.sign_in import STAFF  # noqa: E402
 
 CACHE = os.path.join(HERE, ".cache")
 BUILD_VERSION = "1"     # bump when the generated data changes
@@ -74,7 +76,7 @@ CARRIERS = [(1, "Canada Post"), (2, "Canada Post"), (3, "Purolator"),
 
 # ------------------------------------------------------------------ build
 def cache_path(n_orders):
-    with open(os.path.join(ROOT, "server", "schema.py"), "rb") as f:
+    with open(os.path.join(ROOT, "server", "core", "schema.py"), "rb") as f:
         digest = hashlib.sha1(f.read() + BUILD_VERSION.encode()).hexdigest()
     return os.path.join(CACHE, "dashboard-%d-%s.db" % (n_orders, digest[:10]))
 

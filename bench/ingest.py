@@ -2,7 +2,7 @@
 
     python bench/ingest.py [--events N] [--guns K] [--window W]
 
-Starts a real Mosquitto and the worker (`python -m server.worker`: its
+Starts a real Mosquitto and the worker (`python -m server.gunlink.worker`: its
 MQTT process and its ingest process, as in production) on a temporary
 database with enough orders and bottles, then:
 
@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server import db as dbm
-from server.broker import Broker
+from server.core import db as dbm
+from server.gunlink.broker import Broker
 from shared import wire
 
 ORDER_SIZE = 100             # bottles per order line
@@ -61,7 +61,7 @@ def make_data(db, events, guns):
     """Placed orders of ORDER_SIZE bottles each, and `events` bottles."""
     orders = -(-events // ORDER_SIZE)
     at = dbm.now()
-    with dbm.write(db):
+    with dbm.transaction(db):
         db["clients"].insert({"id": 1, "name": "Bench Client",
                               "created_at": at})
         db["products"].insert({"sku": SKU, "name": "CBD Oil 30 mL"})
@@ -344,7 +344,7 @@ def process_tree_cpu(pid):
 
 def start_worker(broker, db_path, password_file, batch, guns, passwords):
     worker = subprocess.Popen(
-        [sys.executable, "-m", "server.worker", "--db", db_path,
+        [sys.executable, "-m", "server.gunlink.worker", "--db", db_path,
          "--broker-host", broker.host, "--broker-port", str(broker.port),
          "--password-file", password_file, "--batch-max", str(batch),
          "--log-level", "WARNING"],

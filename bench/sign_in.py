@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import create_app
-from server.db import connect
+from server.app import create_app
+from server.core.db import connect
 from server.seed import seed_demo
-from server.sign_in import LOCK_AFTER
+from server.staff.sign_in import LOCK_AFTER
 
 FORMS = {
     "staff": ("/login", "username", "csr", "nobody-%d"),

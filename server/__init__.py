@@ -1,121 +1,14 @@
-"""Pickgun web server: the Flask application factory.
+"""Pickgun's server, in wings (docs/architecture.md): core/ under
+everything, the domain wings (orders, clients, documents, fleet, staff),
+gunlink/ between the database and the guns, and the web pages on top.
 
-Configuration, lowest to highest precedence: the defaults below,
-config.py in the instance folder, PICKGUN_* environment variables
-(PICKGUN_DATABASE, PICKGUN_SECRET_KEY, PICKGUN_MQTT_HOST...), then the
-command line's `settings`.  `test_config` replaces the file and the
-environment (tests)."""
-import datetime
-import os
-import secrets
-
-from flask import Flask, redirect, url_for
-
-from server import auth, db
-from server.views import json_body
-
-DB_FILENAME = "pickgun.db"
+`create_app` (server.app) is looked up only when asked for, so that
+`flask --app server` finds it while importing any other server module (the
+worker's processes, the tools) does not load every page."""
 
 
-def create_app(test_config=None, instance_path=None, settings=None):
-    """instance_path: the folder of config.py and secret_key (Flask's
-    default instance folder when None)."""
-    app = Flask(__name__, instance_path=instance_path,
-                instance_relative_config=True)
-    app.config.from_mapping(
-        SECRET_KEY=None,
-        DATABASE=os.path.join(app.instance_path, DB_FILENAME),
-        MQTT_HOST="127.0.0.1",   # used by the MQTT worker, not by the pages
-        MQTT_PORT=1883,
-        # Staff sessions: cookie not readable by scripts, not sent on
-        # cross-site posts, and over after a shift (server.auth).
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=datetime.timedelta(
-            hours=auth.SESSION_HOURS),
-    )
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("PICKGUN")
-    else:
-        app.config.from_mapping(test_config)
-    app.config.from_mapping(settings or {})
-    os.makedirs(app.instance_path, exist_ok=True)
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
-
-    db.init_app(app)
-    json_body.init_app(app)
-    prepare_database(app.config["DATABASE"])
-    auth.init_app(app)
-
-    from server import seed
-    from server.views import api, devices, fulfilment, orders, staff
-    app.register_blueprint(orders.bp)
-    app.register_blueprint(fulfilment.bp)
-    app.register_blueprint(devices.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(staff.bp)
-    from server.views import records as record_views
-    app.register_blueprint(record_views.bp)
-    from server.views import documents as document_views
-    app.register_blueprint(document_views.bp)
-    from server.views import clients as client_views
-    from server.views import portal as portal_views
-    from server.views import recurring as recurring_views
-    app.register_blueprint(client_views.bp)
-    app.register_blueprint(recurring_views.bp)
-    app.register_blueprint(portal_views.bp)
-    app.cli.add_command(seed.seed_demo_app_command)
-    app.cli.add_command(auth.add_staff_command)
-    # Top-bar links of blueprints that may be registered (label per page).
-    app.jinja_env.globals.update(
-        nav_extra=[("clients.index", "Clients", "view"),
-                   ("staff.index", "Staff", "manage_staff")],
-        has_endpoint=lambda name: name in app.view_functions)
-
-    @app.route("/")
-    def index():
-        return redirect(url_for("orders.index"))
-
-    return app
-
-
-def prepare_database(path):
-    """Create the database's folder and apply pending migrations, so every
-    process (pages, worker, tools) can rely on the current tables."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    conn = db.connect(path)
-    try:
-        db.migrate(conn)
-    finally:
-        conn.conn.close()
-
-
-def default_database():
-    """Where `create_app()` keeps the database unless configured otherwise."""
-    env = os.environ.get("PICKGUN_DATABASE")
-    if env:
-        return env
-    app = Flask(__name__, instance_relative_config=True)
-    return os.path.join(app.instance_path, DB_FILENAME)
-
-
-def _instance_secret(instance_path):
-    # Flash messages live in a signed cookie: keep one random key per
-    # installation so sessions survive restarts without a shipped default.
-    path = os.path.join(instance_path, "secret_key")
-    try:
-        with open(path) as f:
-            key = f.read().strip()
-        if key:
-            return key
-    except FileNotFoundError:
-        pass
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
-
+def __getattr__(name):
+    if name == "create_app":
+        from server.app import create_app   # the documented lazy import
+        return create_app
+    raise AttributeError("module 'server' has no attribute %r" % name)

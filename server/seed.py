@@ -6,12 +6,16 @@ import datetime
 
 import click
 from flask.cli import with_appcontext
+from werkzeug.security import generate_password_hash
 
-from server import default_database, prepare_database
-from server import order_states as states
-from server import staff
-from server.db import connect, get_db
-from server.orders import create_order, transaction
+from server.orders import states
+from server.staff import accounts as staff
+from server.core.db import (connect, default_database, get_db,
+                            prepare_database)
+from server.core.history import record_history
+from server.orders.create import create_order
+from server.core.db import transaction
+from server.orders.recurring import first_due
 
 CLIENTS = [
     # name, date of birth, email, phone, registered shipping address
@@ -236,8 +240,6 @@ RECURRING = [
 def _demo_portal_and_recurring(db, clients, clock):
     """Every demo client signs in to the Client Portal with their email
     and DEMO_PASSWORD; two of them have recurring monthly orders."""
-    from werkzeug.security import generate_password_hash
-    from server.recurring import first_due
     hashed = generate_password_hash(DEMO_PASSWORD)
     for client_id in clients:
         db["clients"].update(client_id, {"portal_password_hash": hashed})
@@ -285,9 +287,7 @@ def _order(db, order_id, client_id, lines, status, clock, days_ago,
         to = states.payment_target(current, method) \
             if action == "take_payment" else states.target(current, action)
         at = clock.days_ago(max(days_ago - step, 0), hour=10 + 2 * step)
-        db["order_history"].insert({
-            "order_id": order_id, "action": action, "from_status": current,
-            "to_status": to, "actor": "csr.demo", "at": at})
+        record_history(db, order_id, action, current, to, "csr.demo", at=at)
         current = to
     assert current == status
     changes = {"status": status, "tracking": tracking}

@@ -244,7 +244,7 @@ def reason_text(reason):
 # JSON integer: type(x) is int is false for true, false and 1.0 in both
 # CPython and MicroPython (where isinstance(True, int) is false, unlike
 # CPython).  The server's checks of what guns send are in
-# server/gun_payloads.py, which the gun does not load.
+# server/gunlink/gun_payloads.py, which the gun does not load.
 
 PICK = "pick"            # a bottle scanned for an order
 NOTES_ACK = "notes_ack"  # the associate acknowledged an order's notes
@@ -254,8 +254,8 @@ STATUSES = ("open", "awaiting_payment", "placed", "shipped", "delivered",
 
 # Limits both sides check (docs/protocol.md, Limits).  const() and a
 # leading underscore: MicroPython folds them into the code and keeps no
-# global, so the gun pays nothing for their names; server/gun_payloads.py
-# gives the server public names for them.
+# global, so the gun pays nothing for their names;
+# server/gunlink/gun_payloads.py gives the server public names for them.
 _U32 = const(0xFFFFFFFF)           # ep, seq, upto: the gun's 32-bit fields
 _ORDER_MAX = const(999999999)      # the order code's 9 digits
 _CODE_MAX = const(80)              # characters of a scanned code

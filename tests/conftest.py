@@ -10,7 +10,7 @@ import pytest
 from up_support import Running
 from widths import WIDTHS
 
-from server.broker import Broker
+from server.gunlink.broker import Broker
 from tools.simulate import SimulatedGun
 from tools.up import Stack
 

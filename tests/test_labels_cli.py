@@ -5,8 +5,8 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from server import prepare_database
-from server.db import connect
+from server.core.db import prepare_database
+from server.core.db import connect
 from server.seed import seed_demo
 from shared import wire
 from tools.cli import cli

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from up_support import (BROKER, RUNNING, Running, free_port, get, pickgun,
                         processes_using)
 
-from server.broker import Broker
+from server.gunlink.broker import Broker
 from tools import ports
 from tools.up import up_command
 

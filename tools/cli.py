@@ -8,15 +8,15 @@ import click
 COMMANDS = {
     "up": ("tools.up", "up_command"),
     "web": ("tools.web", "web_command"),
-    "worker": ("server.worker", "worker_command"),
+    "worker": ("server.gunlink.worker", "worker_command"),
     "init-db": ("server.seed", "init_db_command"),
     "seed-demo": ("server.seed", "seed_demo_command"),
     "provision": ("tools.provision", "provision_command"),
     "flash": ("tools.flash", "flash_command"),
     "simulate": ("tools.simulate", "simulate_command"),
     "labels": ("tools.labels", "labels_command"),
-    "add-staff": ("server.auth", "add_staff_command"),
-    "recurring-run": ("server.recurring", "recurring_run_command"),
+    "add-staff": ("server.web.auth", "add_staff_command"),
+    "recurring-run": ("server.orders.recurring", "recurring_run_command"),
 }
 
 

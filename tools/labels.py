@@ -9,9 +9,11 @@ import tempfile
 
 import click
 
-from server import default_database, prepare_database
-from server import labels
-from server.db import connect
+from server.documents import labels
+from server.documents import prints
+from server.core.db import default_database
+from server.core.db import prepare_database
+from server.core.db import connect
 
 
 def _actor():
@@ -60,7 +62,7 @@ def labels_command(db_path, order_id, lot_id, serials, sheet, out_path):
         else:
             wanted = list(dict.fromkeys(serials))
         layout = labels.SHEET if sheet else labels.ROLL
-        labels.issue_bottle_labels(db, wanted, _actor(), layout,
+        prints.issue_bottle_labels(db, wanted, _actor(), layout,
                                    deliver=lambda pdf: _write(out_path, pdf))
     except labels.LabelError as e:
         raise click.ClickException(str(e)) from e

@@ -15,8 +15,8 @@ import subprocess
 
 import click
 
-from server import db as dbm
-from server.broker import lan_address, password_hash
+from server.core import db as dbm
+from server.gunlink.broker import lan_address, password_hash
 from shared import wire
 
 PASSWORD_BYTES = 18            # 24 URL-safe characters
@@ -39,7 +39,7 @@ def provision_device(db, device_id, name=None, board=None):
             % (device_id, wire.DEVICE_ID_MAX))
     password = secrets.token_urlsafe(PASSWORD_BYTES)
     hashed = password_hash(password)
-    with dbm.write(db):
+    with dbm.transaction(db):
         db.execute("INSERT OR IGNORE INTO devices (id, created_at) "
                    "VALUES (?, ?)", [device_id, dbm.now()])
         changes = {"password_hash": hashed}
@@ -177,7 +177,8 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
                       serial_port):
     """Give a gun (DEVICE_ID, like G03) a new broker password and write its
     config.json.  A running `pickgun up` lets it log in within seconds."""
-    from server import default_database, prepare_database
+    from server.core.db import default_database
+    from server.core.db import prepare_database
     path = db_path or default_database()
     ca_path = ca_path or instance_ca(path)
     if tls and not ca_path:

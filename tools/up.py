@@ -22,9 +22,9 @@ from pathlib import Path
 
 import click
 
-from server import db as dbmod
-from server.broker import Broker, BrokerError
-from server.picking import picking_list
+from server.core import db as dbmod
+from server.gunlink.broker import Broker, BrokerError
+from server.orders.picking import picking_list
 from server.seed import DEMO_PASSWORD, STAFF, seed_demo
 from shared import wire
 from tools import ports

@@ -17,7 +17,7 @@ import sys
 import click
 from waitress.server import create_server
 
-from server import create_app
+from server.app import create_app
 from tools.ports import holder
 
 THREADS = 8

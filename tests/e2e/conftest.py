@@ -3,8 +3,8 @@ Pickgun's config, the worker and web server as their own processes, and
 simulated guns running the real firmware under MicroPython."""
 import pytest
 
-from server import db as dbmod
-from server.broker import free_port
+from server.core import db as dbmod
+from server.gunlink.broker import free_port
 from tools.up import Stack
 
 # Short back-off so a test need not wait out a 30 s retry after the broker

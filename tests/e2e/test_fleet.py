@@ -5,7 +5,7 @@ import re
 import time
 
 from e2e_support import get
-from server import db as dbmod
+from server.core import db as dbmod
 from tools.flash import firmware_version
 
 TIMEOUT = 30
@@ -36,7 +36,7 @@ def test_simulated_gun_on_the_fleet_page(stack):
     # sent no version): the gun's next status must replace it.
     db = dbmod.connect(str(stack.db_path))
     try:
-        with dbmod.write(db):
+        with dbmod.transaction(db):
             db.execute("UPDATE devices SET fw = '', board = 'esp32' "
                        "WHERE id = 'G01'")
     finally:

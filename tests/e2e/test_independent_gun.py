@@ -20,7 +20,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.broker import free_port
+from server.gunlink.broker import free_port
 from tools.up import Stack
 
 TIMEOUT = 30

@@ -3,7 +3,8 @@ broker, worker, web server and firmware: offline-safe, exactly once."""
 import time
 
 from e2e_support import auth_header, get
-from server import orders as order_service
+from server.orders import actions as order_actions
+from server.orders import create
 from shared import wire
 
 SYNC_TIMEOUT = 60
@@ -72,12 +73,12 @@ def new_placed_order(db, sku, qty=1, note=None):
     client = row[0] if row else db["clients"].insert({
         "name": "Test Client", "allowance_grams": 100000.0,
         "prescription_expires": "2999-12-31"}).last_pk
-    oid = order_service.create_order(
+    oid = create.create_order(
         db, client, [{"sku": sku, "qty": qty}], actor="test",
         notes=[note] if note else ())
-    order_service.apply_action(db, oid, "select_shipping", "test",
+    order_actions.apply_action(db, oid, "select_shipping", "test",
                                {"carrier": "Canada Post"})
-    order_service.apply_action(db, oid, "take_payment", "test",
+    order_actions.apply_action(db, oid, "take_payment", "test",
                                {"method": "credit_card"})
     return oid
 

@@ -10,7 +10,7 @@ from PIL import Image
 from mp import REPO, check, script
 
 sys.path.insert(0, str(REPO))
-from server.broker import free_port  # noqa: E402
+from server.gunlink.broker import free_port  # noqa: E402
 
 API = ("NAME", "DATA_DIR", "mount", "config", "uart", "display", "report",
        "beep", "keys", "wifi_up", "wifi_connect", "open_connection", "clock",

@@ -5,7 +5,7 @@ import sys
 from mp import REPO, check
 
 sys.path.insert(0, str(REPO))
-from server.broker import free_port  # noqa: E402
+from server.gunlink.broker import free_port  # noqa: E402
 from tools.simulate import SimulatedGun  # noqa: E402
 
 

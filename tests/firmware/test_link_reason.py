@@ -11,8 +11,8 @@ from mp import REPO, check
 from test_simulated_gun import png_body_matches
 
 sys.path.insert(0, str(REPO))
-from server.broker import Broker, free_port  # noqa: E402
-from server.tls import Authority, san  # noqa: E402
+from server.gunlink.broker import Broker, free_port  # noqa: E402
+from server.gunlink.tls import Authority, san  # noqa: E402
 from shared import wire  # noqa: E402
 from tools.simulate import SimulatedGun  # noqa: E402
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from mp import CODE_HEAP_SCRIPT, MICROPYTHON, REPO, check  # noqa: F401
 
 sys.path.insert(0, str(REPO))
-from server.broker import free_port  # noqa: E402
+from server.gunlink.broker import free_port  # noqa: E402
 from tools.flash import firmware_version, flash_command  # noqa: E402
 from tools.mpy_build import build_firmware, sources, tree_files  # noqa: E402
 from tools.simulate import MPY_CODE_ALLOWANCE_K, SimulatedGun  # noqa: E402

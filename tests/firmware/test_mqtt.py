@@ -1,6 +1,6 @@
 """gun.mqtt in the real MicroPython (110 KB heap) against a real Mosquitto
-(server.broker: auth + ACL), observed with paho-mqtt; plus malformed input
-from a fake broker written in MicroPython."""
+(server.gunlink.broker: auth + ACL), observed with paho-mqtt; plus
+malformed input from a fake broker written in MicroPython."""
 import json
 import queue
 import sys
@@ -14,7 +14,7 @@ from mp import script  # noqa: E402
 from mp_run import MPProcess, mp_run  # noqa: E402
 
 import paho.mqtt.client as paho
-from server.broker import Broker, mosquitto_binary  # noqa: E402
+from server.gunlink.broker import Broker, mosquitto_binary  # noqa: E402
 
 mosquitto_binary()      # tools/test.sh installs it: fail loudly if missing
 
@@ -189,6 +189,6 @@ def test_reconnect_after_broker_restart(tmp_path, broker):
 
 
 def test_malformed_input_drops_the_link_cleanly(tmp_path):
-    from server.broker import free_port
+    from server.gunlink.broker import free_port
     out = mp_run(tmp_path, script("mqtt_malformed"), args=[str(free_port())])
     assert "ALL OK" in out.stdout, out.stdout + out.stderr

@@ -10,7 +10,7 @@ from PIL import Image
 from mp import CODE_HEAP_SCRIPT, FIRMWARE, MPLIB, REPO, SOURCE_PATH, check
 
 sys.path.insert(0, str(REPO))
-from server.broker import free_port  # noqa: E402
+from server.gunlink.broker import free_port  # noqa: E402
 from shared import wire  # noqa: E402
 from tools.simulate import CODE_ALLOWANCE_K, SimulatedGun  # noqa: E402
 

@@ -1,5 +1,5 @@
 """gun.sync in the real MicroPython (110 KB heap) against a real Mosquitto
-(server.broker) and a fake server written with paho-mqtt that commits
+(server.gunlink.broker) and a fake server written with paho-mqtt that commits
 events idempotently by (device, ep, seq) and acks after the commit."""
 import json
 import sys
@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp_run import MPProcess  # noqa: E402
 
 import paho.mqtt.client as paho
-from server.broker import Broker, mosquitto_binary  # noqa: E402
-from server.gun_payloads import check_event  # noqa: E402
+from server.gunlink.broker import Broker, mosquitto_binary  # noqa: E402
+from server.gunlink.gun_payloads import check_event  # noqa: E402
 from shared import wire  # noqa: E402
 from tools.flash import firmware_version  # noqa: E402
 

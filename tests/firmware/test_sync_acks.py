@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp import check  # noqa: E402
 from mp_run import MPProcess, mp_run  # noqa: E402
 
-from server.broker import mosquitto_binary  # noqa: E402
+from server.gunlink.broker import mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
 from test_sync import GUN, RUN_DRIVER, _state, _touch, _wait  # noqa: E402
 from test_sync import env  # noqa: E402,F401 (the fixture)

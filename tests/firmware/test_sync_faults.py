@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp_run import MPProcess  # noqa: E402
 
-from server.broker import mosquitto_binary  # noqa: E402
+from server.gunlink.broker import mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
 from test_sync import GUN, RUN_DRIVER, _touch  # noqa: E402
 from test_sync import env  # noqa: E402,F401 (the fixture)

@@ -15,8 +15,8 @@ from mp import check, script  # noqa: E402
 from mp_run import MPProcess  # noqa: E402
 from test_sync import FakeServer  # noqa: E402
 
-from server.broker import Broker  # noqa: E402
-from server.tls import Authority  # noqa: E402
+from server.gunlink.broker import Broker  # noqa: E402
+from server.gunlink.tls import Authority  # noqa: E402
 
 
 @pytest.fixture

@@ -8,9 +8,12 @@ import pytest
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from server import auth, create_app, prepare_database, sessions
-from server.db import connect
-from server.sign_in import STAFF
+from server.web import auth
+from server.staff import sessions
+from server.app import create_app
+from server.core.db import prepare_database
+from server.core.db import connect
+from server.staff.sign_in import STAFF
 from server.seed import seed_demo
 
 

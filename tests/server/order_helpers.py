@@ -1,7 +1,8 @@
 """Helpers for the server tests: record picks the way the MQTT worker
 does, and read back what the tests check."""
-from server.db import write
-from server.snapshots import bump_rev
+from server.orders import actions
+from server.core.db import transaction
+from server.core.history import bump_rev
 
 
 def record_pick(db, order_id, serial, device="G01", status="accepted",
@@ -10,7 +11,7 @@ def record_pick(db, order_id, serial, device="G01", status="accepted",
     reserved for the order (accepted only) and snapshot revision bumped."""
     bottle = db.execute("SELECT sku, lot_id FROM bottles WHERE serial = ?",
                         [serial]).fetchone()
-    with write(db):
+    with transaction(db):
         db["picks"].insert({
             "order_id": order_id, "serial": serial, "sku": bottle["sku"],
             "lot_id": bottle["lot_id"], "device_id": device,
@@ -44,10 +45,9 @@ def place_order(db, order_id, actor="tester", method="credit_card"):
     """Take an Open order through the CSR's steps to Order Placed (or
     Awaiting Payment for cash, money order or cheque): typed-in shipping,
     then payment."""
-    from server import orders
-    orders.apply_action(db, order_id, "select_shipping", actor,
+    actions.apply_action(db, order_id, "select_shipping", actor,
                         {"carrier": "Canada Post"})
-    return orders.apply_action(db, order_id, "take_payment", actor,
+    return actions.apply_action(db, order_id, "take_payment", actor,
                                {"method": method})
 
 

@@ -2,7 +2,7 @@
 page, post it with the credentials, and keep the cookie."""
 import re
 
-from server import create_app
+from server.app import create_app
 from server.seed import DEMO_PASSWORD
 
 PRIYA_EMAIL = "priya.raman@rogers.com"

@@ -4,8 +4,10 @@ change nothing (order row, lines, history, bottles)."""
 import pytest
 
 from order_helpers import history_count, in_stock, order_row, record_pick
-from server import order_states as states
-from server import orders
+from server.orders import actions as order_actions
+from server.orders import create
+from server.orders import queries
+from server.orders import states
 
 JEAN_LUC = 4     # demo client with room in his prescription for the tests
 
@@ -18,11 +20,11 @@ PARAMS = {
     "cancel": {"reason": "Client asked by phone"},
 }
 MENU = [a for a in states.ACTIONS
-        if a not in orders.DONE_ELSEWHERE and a != "add_note"]
+        if a not in order_actions.DONE_ELSEWHERE and a != "add_note"]
 
 
 def fresh_order(db, status, action):
-    order_id = orders.create_order(
+    order_id = create.create_order(
         db, JEAN_LUC, [("CBD-OIL-30", 1)], actor="tester", status=status,
         carrier="Canada Post", verified=action != "verify")
     if action == "ship":
@@ -74,7 +76,7 @@ def test_allowed_action_works_and_is_recorded(client, demo, status, action):
     assert result["to"] == expected == order_row(demo, order_id)["status"]
     if action != "pick":        # picking happens on the guns
         assert history_count(demo, order_id) == entries + 1
-        latest = orders.order_history(demo, order_id)[0]
+        latest = queries.order_history(demo, order_id)[0]
         assert (latest["action"], latest["actor"]) == (action, "t-admin")
 
 

@@ -4,9 +4,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from server import auth, create_app
-from server import sign_in as sign_ins
-from server.db import connect
+from server.web import auth
+from server.app import create_app
+from server.staff import sign_in as sign_ins
+from server.core.db import connect
 from server.seed import DEMO_PASSWORD
 
 from order_helpers import order_row

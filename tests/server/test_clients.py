@@ -2,8 +2,9 @@
 coverage, the Orders tab and editing details."""
 import pytest
 
-from server import clients
-from server.db import now, write
+from server.clients import allowance as client_allowance
+from server.clients import profiles
+from server.core.db import now, transaction
 
 DANIEL = 2
 
@@ -26,11 +27,11 @@ def test_list_searches_name_email_and_registration(client, demo):
 
 
 def test_list_is_paginated(client, demo):
-    with write(demo):
+    with transaction(demo):
         demo["clients"].insert_all({"name": "Zed Client %02d" % i,
                                     "email": "z%d@example.ca" % i}
                                    for i in range(30))
-    rows, total = clients.search_clients(demo, None, 2)
+    rows, total = profiles.search_clients(demo, None, 2)
     assert total == 36 and len(rows) == 11
     html = page(client, "/clients/?page=2")
     assert "Page 2 of 2" in html and "Zed Client 29" in html
@@ -47,19 +48,19 @@ def test_profile_shows_registration_prescription_and_coverage(client, demo):
 
 
 def test_allowance_counts_the_window_and_returned_grams(demo):
-    a = clients.allowance(demo, DANIEL)
+    a = client_allowance.allowance(demo, DANIEL)
     assert (a["allowance"], a["used"], a["remaining"]) == (60.0, 10.0, 50.0)
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE orders SET placed_at = '2000-01-01 00:00:00' "
                      "WHERE id = 1002")
-    assert clients.allowance(demo, DANIEL)["used"] == 0.0
-    with write(demo):
+    assert client_allowance.allowance(demo, DANIEL)["used"] == 0.0
+    with transaction(demo):
         demo["returned_grams"].insert({
             "order_id": 1002, "client_id": DANIEL, "grams": 5,
             "reason": "lost", "created_at": now()})
     # Credited today, for an order of long ago: it counts in that order's
     # window, not in today's.
-    assert clients.allowance(demo, DANIEL)["returned"] == 0.0
+    assert client_allowance.allowance(demo, DANIEL)["returned"] == 0.0
 
 
 def test_orders_tab_and_create_new_order(client, demo):
@@ -84,7 +85,7 @@ def test_unknown_client_is_404(client, demo):
 def form_of(demo, client_id, **changes):
     row = demo["clients"].get(client_id)
     form = {name: ("" if row[name] is None else str(row[name]))
-            for name, *_ in clients.FIELDS}
+            for name, *_ in profiles.FIELDS}
     form["coverage_max_cents"] = "" if row["coverage_max_cents"] is None \
         else "%.2f" % (row["coverage_max_cents"] / 100)
     form.update(changes)
@@ -137,7 +138,7 @@ def test_client_changes_are_recorded_append_only(client, demo):
     form = form_of(demo, 3, allowance_grams="20", phone="416-555-0199",
                    portal_password="a-new-portal-pw")
     assert client.post("/clients/3", data=form).status_code == 302
-    rows = clients.client_history(demo, 3)
+    rows = profiles.client_history(demo, 3)
     changes = {r["field"]: (r["old"], r["new"], r["actor"]) for r in rows}
     assert changes["allowance_grams"] == ("15.0", "20.0", "t-admin")
     assert changes["phone"] == ("416-555-0163", "416-555-0199", "t-admin")
@@ -148,7 +149,7 @@ def test_client_changes_are_recorded_append_only(client, demo):
     # Saving the same details again records nothing new.
     form.pop("portal_password")
     client.post("/clients/3", data=form)
-    assert len(clients.client_history(demo, 3)) == len(rows)
+    assert len(profiles.client_history(demo, 3)) == len(rows)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         demo.execute("UPDATE client_history SET actor = 'x'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from conftest import TEST_PASSWORD
-from server import clients
-from server.broker import password_hash
+from server.clients import profiles
+from server.gunlink.broker import password_hash
 from sign_in_helpers import portal_sign_in
 from tools.provision import provision_device
 
@@ -38,7 +38,7 @@ def test_fleet_page_has_no_credentials(client, demo, gun):
 
 
 def test_client_reads_have_no_portal_hash(demo):
-    client = clients.get_client(demo, 3)
+    client = profiles.get_client(demo, 3)
     assert client["portal_enabled"]
     assert not any("password" in key for key in client)
     assert not HASH.search(repr(client))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pypdf
 
 from order_helpers import order_row
-from server.ingest import ingest_batch
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"

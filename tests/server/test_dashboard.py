@@ -7,9 +7,12 @@ import pytest
 from flask import Blueprint
 
 from order_helpers import in_stock, order_row, record_pick
-from server import dashboard, orders
-from server import order_states as states
-from server.db import write
+from server.orders import actions
+from server.orders import create
+from server.orders import queries
+from server.orders import dashboard
+from server.orders import states
+from server.core.db import transaction
 
 
 def get(client, url):
@@ -83,7 +86,7 @@ def test_client_links_to_profile_when_there_is_one(app, login, demo):
 
 
 def test_grams_count_cannabis_only_and_blank_without(client, demo):
-    with write(demo):
+    with transaction(demo):
         demo["products"].insert({"sku": "GRINDER", "name": "Grinder",
                                  "grams": 0, "price_cents": 1999,
                                  "cannabis": 0})
@@ -91,14 +94,14 @@ def test_grams_count_cannabis_only_and_blank_without(client, demo):
                                  "grams": 50, "price_cents": 9999,
                                  "cannabis": 0})
     client_id = order_row(demo, 1003)["client_id"]
-    only = orders.create_order(demo, client_id, [("GRINDER", 2),
+    only = create.create_order(demo, client_id, [("GRINDER", 2),
                                                  ("VAPE", 1)])
-    mixed = orders.create_order(demo, client_id, [("VAPE", 1),
+    mixed = create.create_order(demo, client_id, [("VAPE", 1),
                                                   ("BAL-FLWR-3G5", 2)])
     html = get(client, "/orders/")
     assert row(html, only)[2] == ""
     assert row(html, mixed)[2] == "7.0 g"
-    listed = {o["id"]: o for o in orders.list_orders(demo)}
+    listed = {o["id"]: o for o in queries.list_orders(demo)}
     assert listed[only]["grams"] is None and listed[mixed]["grams"] == 7.0
 
 
@@ -108,7 +111,7 @@ def test_shipped_on_only_for_shipped_and_delivered(client, demo):
     for order_id in (1003, 1006, 1007, 1008):
         assert row(html, order_id)[5] == ""
     # Refunded after shipping: the date stays in the table, not on screen.
-    with write(demo):
+    with transaction(demo):
         demo["orders"].update(1002, {"status": states.REFUNDED})
     assert row(get(client, "/orders/"), 1002)[5] == ""
 
@@ -118,7 +121,7 @@ def test_carrier_blank_for_open_order_without_one(client, demo):
     assert row(get(client, "/orders/"), 1007)[7] == ""
     rate = demo.execute("SELECT id, carrier FROM shipping_rates "
                         "WHERE carrier = 'Purolator'").fetchone()
-    with write(demo):
+    with transaction(demo):
         demo["orders"].update(1007, {"shipping_rate_id": rate["id"]})
     assert row(get(client, "/orders/"), 1007)[7] == "Purolator"
 
@@ -170,8 +173,8 @@ def test_sort_by_status_both_ways(client, demo):
 
 # ----------------------------------------------------------- filters
 def test_filters_all_unverified_archived_and_status(client, demo):
-    orders.apply_action(demo, 1002, "archive", "tester")
-    with write(demo):
+    actions.apply_action(demo, 1002, "archive", "tester")
+    with transaction(demo):
         demo["orders"].update(1004, {"verified": 0})
     everything = set(ids(get(client, "/orders/")))
     assert 1002 not in everything and 1004 in everything
@@ -191,9 +194,9 @@ def test_filters_all_unverified_archived_and_status(client, demo):
 def test_counts_follow_every_change(client, demo):
     assert "8 orders." in get(client, "/orders/")
     assert "3 orders." in get(client, "/orders/?status=placed")
-    orders.apply_action(demo, 1003, "archive", "tester")
-    orders.apply_action(demo, 1004, "cancel", "tester")
-    orders.apply_action(demo, 1007, "delete", "tester")
+    actions.apply_action(demo, 1003, "archive", "tester")
+    actions.apply_action(demo, 1004, "cancel", "tester")
+    actions.apply_action(demo, 1007, "delete", "tester")
     assert "6 orders." in get(client, "/orders/")
     assert "1 order." in get(client, "/orders/?status=placed")
     assert "1 order." in get(client, "/orders/?show=archived")
@@ -221,8 +224,8 @@ def test_search_by_order_id(client, demo):
     assert search(client, "#1004") == [1004]
     assert search(client, "order #1004") == []     # every word must match
     assert search(client, "100") == []             # ids match whole
-    assert orders.list_orders(demo, search="1003") == [
-        o for o in orders.list_orders(demo) if o["id"] == 1003]
+    assert queries.list_orders(demo, search="1003") == [
+        o for o in queries.list_orders(demo) if o["id"] == 1003]
 
 
 def test_search_by_tracking_number(client, demo):
@@ -249,10 +252,10 @@ def test_search_by_bottle_serial(client, demo):
 
 def test_search_follows_a_client_rename(client, demo):
     client_id = order_row(demo, 1003)["client_id"]
-    with write(demo):
+    with transaction(demo):
         demo["clients"].update(client_id, {"name": "Priya Raman-Beaulieu"})
     assert search(client, "beaulieu") == [1003]
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE clients SET name = 'Priya Sandhu' WHERE id = ?",
                      [client_id])
     assert search(client, "Raman") == [] and search(client, "sandhu") == [
@@ -262,11 +265,11 @@ def test_search_follows_a_client_rename(client, demo):
 
 def test_search_follows_tracking_being_set(client, demo):
     assert search(client, "LX99001122") == []
-    orders.apply_action(demo, 1007, "select_shipping", "tester",
+    actions.apply_action(demo, 1007, "select_shipping", "tester",
                         {"carrier": "Canpar", "tracking": "LX99001122"})
     assert search(client, "LX99001122") == [1007]
     assert search(client, "lx9900") == [1007]
-    with write(demo):
+    with transaction(demo):
         demo["orders"].update(1007, {"tracking": None})
     assert search(client, "LX99001122") == []
 
@@ -276,7 +279,7 @@ def test_search_follows_picks_and_reset(client, demo):
     assert search(client, serial) == []
     record_pick(demo, 1004, serial)
     assert search(client, serial) == [1004]
-    orders.apply_action(demo, 1004, "reset_picking", "tester")
+    actions.apply_action(demo, 1004, "reset_picking", "tester")
     assert search(client, serial) == []
     # A rejected scan does not make the bottle the order's.
     record_pick(demo, 1004, serial, status="rejected",
@@ -298,7 +301,7 @@ def test_search_combines_with_filters_and_sorts(client, demo):
     assert search(client, "marg", sort="id", dir="asc") == [1001, 1007]
     assert search(client, "marg", sort="id") == [1007, 1001]
     assert search(client, "marg", sort="status") == [1007, 1001]
-    orders.apply_action(demo, 1001, "archive", "tester")
+    actions.apply_action(demo, 1001, "archive", "tester")
     assert search(client, "marg") == [1007]
     assert search(client, "marg", show="archived") == [1001]
     assert "1 order match" in get(client, "/orders/?q=marg")
@@ -306,10 +309,10 @@ def test_search_combines_with_filters_and_sorts(client, demo):
 
 def test_new_orders_are_searchable_at_once(client, demo):
     client_id = order_row(demo, 1005)["client_id"]
-    new = orders.create_order(demo, client_id, [("CBD-OIL-30", 1)])
+    new = create.create_order(demo, client_id, [("CBD-OIL-30", 1)])
     assert new in search(client, "%d" % new)
     assert new in search(client, "MacLeod")
-    orders.apply_action(demo, new, "delete", "tester")
+    actions.apply_action(demo, new, "delete", "tester")
     assert search(client, "%d" % new) == []
 
 
@@ -336,7 +339,7 @@ def many(demo):
             "created_at": "2024-01-%02d 10:00:00" % (1 + (i * 7) % 28),
             "total_cents": 100 * i, "archived": 1 if i % 10 == 0 else 0,
             "verified": 0 if i % 9 == 0 else 1})
-    with write(demo):
+    with transaction(demo):
         demo["orders"].insert_all(rows)
         demo["order_lines"].insert_all(
             {"order_id": r["id"], "sku": "CBD-OIL-30", "qty": 1,
@@ -423,14 +426,14 @@ def test_pager_shows_page_number_and_count(client, many):
 
 
 def test_list_orders_pages_with_a_cursor(many):
-    everything = orders.list_orders(many, sort="id")
-    first = orders.list_orders(many, sort="id", limit=100)
+    everything = queries.list_orders(many, sort="id")
+    first = queries.list_orders(many, sort="id", limit=100)
     cursor = dashboard.encode_cursor(dashboard.Query(sort="id"), first[-1])
-    second = orders.list_orders(many, sort="id", limit=100, after=cursor)
+    second = queries.list_orders(many, sort="id", limit=100, after=cursor)
     assert first + second == everything[:200]
     assert {"id", "status", "client_name", "created_at", "total_cents"} <= \
         set(first[0])
-    both = orders.list_orders(many, archived=None)
+    both = queries.list_orders(many, archived=None)
     assert len(both) == many.execute("SELECT count(*) FROM orders"
                                      ).fetchone()[0]
 

@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 import pdf_samples
-from server import pdf_content
+from server.documents import pdf_content
 
 ACTIVE = {
     "document script": pdf_samples.with_document_script,

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from order_helpers import history_count
-from server import documents
+from server.documents import store as documents
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -167,7 +167,7 @@ def test_upload_to_unknown_order_is_404(client, demo, folder):
 def test_failed_row_write_removes_the_file(demo, folder, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr("server.orders.record_history", broken)
+    monkeypatch.setattr("server.orders.actions.record_history", broken)
     with pytest.raises(OSError):
         documents.upload(demo, folder, 1004, PDF, "a.pdf", "csr")
     assert doc_rows(demo) == [] and stored_files(folder) == []

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from server.ingest import ingest_batch
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 from tools.provision import provision_device
 from widths import WIDTHS

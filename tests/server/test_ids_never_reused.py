@@ -11,11 +11,20 @@ import sqlite3
 import pytest
 
 from order_helpers import everything, in_stock, record_pick
-from server import documents, orders, recurring, records, schema, staff
-from server.db import connect, migrate, now, write
-from server.schema import NEVER_REUSED, migrations
+from server.orders import complaints as record_complaints
+from server.orders import destruction as record_destruction
+from server.orders import returned_grams as record_returned_grams
+from server.orders import actions
+from server.orders import create
+from server.orders import queries
+from server.staff import accounts as staff
+from server.documents import store as documents
+from server.orders import recurring
+from server.core import schema
+from server.core.db import connect, migrate, now, transaction
+from server.core.schema import NEVER_REUSED, migrations
 from server.seed import FIRST_ORDER_ID, seed_demo
-from server.snapshots import order_snapshot
+from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
 M016 = "m016_ids_never_reused"
@@ -28,13 +37,13 @@ COMPLAINT = {"category": "product_quality", "description": "Oil is cloudy",
 
 
 def new_open_order(db, client_id=DANIEL, notes=()):
-    return orders.create_order(db, client_id, [], actor="csr",
+    return create.create_order(db, client_id, [], actor="csr",
                                allow_empty=True, notes=notes)
 
 
 def delete_order(db, order_id):
     """The supervisor's Order Menu > Delete Order."""
-    return orders.apply_action(db, order_id, "delete", "supervisor")
+    return actions.apply_action(db, order_id, "delete", "supervisor")
 
 
 def remove_by_hand(db, table, row_id, children=()):
@@ -42,7 +51,7 @@ def remove_by_hand(db, table, row_id, children=()):
     foreign keys off: children [(table, column)] first."""
     db.conn.execute("PRAGMA foreign_keys = OFF")
     try:
-        with write(db):
+        with transaction(db):
             for child, column in children:
                 db.execute('DELETE FROM "%s" WHERE "%s" = ?'
                            % (child, column), [row_id])
@@ -58,7 +67,7 @@ def newest(db, table):
 
 
 def gun_event(db, order_id, kind, outcome, reason=None, notes=None):
-    """An event as the worker stores it (server.ingest)."""
+    """An event as the worker stores it (server.gunlink.ingest)."""
     seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM device_events "
                      "WHERE device_id = 'G01' AND ep = 1").fetchone()[0]
     payload = {"v": wire.VERSION, "k": kind, "ep": 1, "seq": seq,
@@ -67,7 +76,7 @@ def gun_event(db, order_id, kind, outcome, reason=None, notes=None):
         payload["c"] = wire.order_code(order_id)
     else:
         payload["n"] = notes
-    with write(db):
+    with transaction(db):
         db["device_events"].insert({
             "device_id": "G01", "ep": 1, "seq": seq, "kind": kind,
             "order_id": order_id, "code": payload.get("c"), "gun_at": 100,
@@ -81,7 +90,7 @@ def test_deleted_newest_open_order_leaves_its_number_and_code(demo):
     assert deleted == newest(demo, "orders")
     code = wire.order_code(deleted)
     assert delete_order(demo, deleted)["deleted"]
-    assert orders.get_order(demo, deleted) is None
+    assert queries.get_order(demo, deleted) is None
 
     created = new_open_order(demo)
     assert created > deleted
@@ -93,14 +102,14 @@ def test_notes_of_a_deleted_order_leave_their_ids(demo):
     """Note ids travel to the guns (snapshots, notes_ack): a gun that
     still holds one must never acknowledge another order's note by it."""
     deleted = new_open_order(demo, notes=["Call before shipping"])
-    (gone,) = [n["id"] for n in orders.order_notes(demo, deleted)]
+    (gone,) = [n["id"] for n in queries.order_notes(demo, deleted)]
     assert gone == newest(demo, "notes")
     delete_order(demo, deleted)
 
     order_id = new_open_order(demo, notes=["Leave at the door"])
-    (note,) = [n["id"] for n in orders.order_notes(demo, order_id)]
+    (note,) = [n["id"] for n in queries.order_notes(demo, order_id)]
     assert note > gone
-    later = orders.add_note(demo, 1004, "Fragile", "csr")
+    later = actions.add_note(demo, 1004, "Fragile", "csr")
     assert later > note
     assert [n["id"] for n in order_snapshot(demo, 1004)["notes"]][-1] == \
         later
@@ -125,14 +134,14 @@ def folder(app):
 @pytest.fixture
 def returned(demo):
     """Order 1001 (delivered) with its two bottles returned."""
-    orders.apply_action(demo, 1001, "return_bottles", "supervisor")
+    actions.apply_action(demo, 1001, "return_bottles", "supervisor")
     return [r["serial"] for r in demo.execute(
         "SELECT serial FROM picks WHERE order_id = 1001 AND "
         "status = 'accepted' ORDER BY serial")]
 
 
 def _destruction(db, serials):
-    return records.record_destruction(db, 1001, {
+    return record_destruction.record_destruction(db, 1001, {
         "serials": serials[:1], "net_weight_grams": "1",
         "method": "incineration", "location": "Vault room B",
         "destroyed_on": TODAY.isoformat(), "witness_1": "Sam Supervisor",
@@ -143,7 +152,7 @@ def _undone_destruction(db, serials):
     """A destruction recorded, undone (its bottle back to returned) and
     then removed by hand with its bottle rows."""
     made = _destruction(db, serials)
-    records.undo_destruction(db, 1001, made, "Wrong bottle", "supervisor")
+    record_destruction.undo_destruction(db, 1001, made, "Wrong bottle", "supervisor")
     return made
 
 
@@ -160,15 +169,15 @@ MAKERS = {
         "days": "1"}).last_pk, ()),
     "orders": (lambda db, ctx: new_open_order(db),
                [("order_history", "order_id")]),
-    "notes": (lambda db, ctx: orders.add_note(db, 1004, "Fragile", "csr"),
+    "notes": (lambda db, ctx: actions.add_note(db, 1004, "Fragile", "csr"),
               ()),
     "documents": (lambda db, ctx: documents.upload(
         db, ctx["folder"], 1004, PDF, "prescription.pdf", "csr")["id"], ()),
-    "complaints": (lambda db, ctx: records.add_complaint(
+    "complaints": (lambda db, ctx: record_complaints.add_complaint(
         db, 1001, COMPLAINT, "csr")["id"], ()),
     "destructions": (lambda db, ctx: _undone_destruction(
         db, ctx["returned"]), [("destruction_bottles", "destruction_id")]),
-    "returned_grams": (lambda db, ctx: records.return_grams(
+    "returned_grams": (lambda db, ctx: record_returned_grams.return_grams(
         db, 1002, {"grams": "1", "reason": "refused"}, "supervisor")["id"],
         ()),
     "recurring_orders": (lambda db, ctx: recurring.create_recurring(
@@ -279,11 +288,11 @@ def test_migration_keeps_everything_and_retires_remembered_numbers(
     db = old
     folder = str(tmp_path / "documents")
     # An ordinary life at m015: records of every kind.
-    records.add_complaint(db, 1001, COMPLAINT, "csr")
+    record_complaints.add_complaint(db, 1001, COMPLAINT, "csr")
     documents.upload(db, folder, 1004, PDF, "prescription.pdf", "csr")
-    records.return_grams(db, 1002, {"grams": "2", "reason": "refused"},
+    record_returned_grams.return_grams(db, 1002, {"grams": "2", "reason": "refused"},
                          "supervisor")
-    orders.add_note(db, 1004, "Deliver after 5 pm", "csr")
+    actions.add_note(db, 1004, "Deliver after 5 pm", "csr")
     # Order 1009: a gun scanned its label while it was Open, then the
     # supervisor deleted it (its history goes with it).
     scanned = new_open_order(db)
@@ -329,7 +338,7 @@ def test_migration_keeps_everything_and_retires_remembered_numbers(
 
     # The triggers still do their work: search and counts follow a new
     # order, the history is append-only.
-    assert [o["id"] for o in orders.list_orders(
+    assert [o["id"] for o in queries.list_orders(
         db, search=str(created), archived=None)] == [created]
     assert counts != [tuple(r) for r in db.execute(
         "SELECT * FROM order_counts ORDER BY 1, 2, 3")]
@@ -337,20 +346,20 @@ def test_migration_keeps_everything_and_retires_remembered_numbers(
                       "verified = 1 AND status = 'open'").fetchone()[0] == \
         db.execute("SELECT count(*) FROM orders WHERE archived = 0 AND "
                    "verified = 1 AND status = 'open'").fetchone()[0]
-    with write(db):
+    with transaction(db):
         db.execute("UPDATE clients SET name = 'Daniel Okafor-Reyes' "
                    "WHERE id = ?", [DANIEL])
-    assert created in [o["id"] for o in orders.list_orders(
+    assert created in [o["id"] for o in queries.list_orders(
         db, search="Okafor-Reyes", archived=None)]
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        with write(db):
+        with transaction(db):
             db.execute("UPDATE order_history SET actor = 'x' "
                        "WHERE order_id = 1001")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        with write(db):
+        with transaction(db):
             db.execute("DELETE FROM order_history WHERE order_id = 1001")
     with pytest.raises(sqlite3.IntegrityError):
-        with write(db):                 # foreign keys are on again
+        with transaction(db):                 # foreign keys are on again
             db["notes"].insert({"order_id": 999999, "text": "x"})
 
 
@@ -412,20 +421,20 @@ def _order_a_recurring_order_generated(db):
 
 
 def _note_a_gun_acknowledged(db):
-    note = orders.add_note(db, 1004, "Check the address", "csr")
+    note = actions.add_note(db, 1004, "Check the address", "csr")
     gun_event(db, 1004, wire.NOTES_ACK, "accepted", notes=[note])
     remove_by_hand(db, "notes", note)
     return "notes", note
 
 
 def _complaint_in_the_history(db):
-    complaint = records.add_complaint(db, 1001, COMPLAINT, "csr")["id"]
+    complaint = record_complaints.add_complaint(db, 1001, COMPLAINT, "csr")["id"]
     remove_by_hand(db, "complaints", complaint)
     return "complaints", complaint
 
 
 def _destruction_in_the_history(db):
-    orders.apply_action(db, 1001, "return_bottles", "supervisor")
+    actions.apply_action(db, 1001, "return_bottles", "supervisor")
     serials = [r[0] for r in db.execute(
         "SELECT serial FROM picks WHERE order_id = 1001 AND "
         "status = 'accepted'")]
@@ -453,7 +462,7 @@ def _shipping_rate_of_an_order(db):
         "carrier": "Canpar", "service": "Overnight", "price_cents": 2500,
         "days": "1"}).last_pk
     order_id = new_open_order(db)
-    orders.apply_action(db, order_id, "select_shipping", "csr",
+    actions.apply_action(db, order_id, "select_shipping", "csr",
                         {"shipping_rate_id": str(rate)})
     remove_by_hand(db, "shipping_rates", rate)
     return "shipping_rates", rate
@@ -462,7 +471,7 @@ def _shipping_rate_of_an_order(db):
 def _client_in_its_history(db):
     client = db["clients"].insert({"name": "Test Client",
                                    "created_at": now()}).last_pk
-    with write(db):
+    with transaction(db):
         db["client_history"].insert({"client_id": client, "field": "phone",
                                      "old": None, "new": "555-0100",
                                      "actor": "csr", "at": now()})
@@ -495,7 +504,7 @@ def test_migration_ignores_numbers_that_never_existed(old):
     top_order, top_note = newest(old, "orders"), newest(old, "notes")
     migrate(old)
     assert new_open_order(old) == top_order + 1
-    assert orders.add_note(old, 1004, "Fragile", "csr") == top_note + 1
+    assert actions.add_note(old, 1004, "Fragile", "csr") == top_note + 1
 
 
 def test_picks_of_migrated_orders_still_reach_the_guns(old):

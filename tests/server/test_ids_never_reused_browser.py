@@ -8,7 +8,7 @@ import re
 import zxingcpp
 from PIL import Image
 
-from server import orders
+from server.orders import create as order_create
 from shared import wire
 
 DANIEL = 2
@@ -28,7 +28,7 @@ def shown_order(page):
 def test_deleted_order_number_is_not_given_to_the_next_order(
         signed_in_page, live_server, demo, keep_screenshot, screen):
     # A CSR took an order by phone, not placed yet: the newest order.
-    deleted = orders.create_order(demo, DANIEL, [("CBD-OIL-30", 1)],
+    deleted = order_create.create_order(demo, DANIEL, [("CBD-OIL-30", 1)],
                                   actor="csr")
     assert deleted == demo.execute("SELECT max(id) FROM orders") \
         .fetchone()[0]

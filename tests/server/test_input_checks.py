@@ -8,8 +8,10 @@ import json
 import pytest
 
 from order_helpers import everything
-from server import db as dbmod
-from server import fields, orders, pricing
+from server.core import errors
+from server.core import db as dbmod
+from server.orders import pricing
+from server.core import fields
 
 BIG = [2 ** 63, 10 ** 30]
 
@@ -392,4 +394,4 @@ def test_staff_add_refused_shows_the_form_again(client, demo):
 
 def test_orders_bad_input_is_still_bad_input():
     # One BadInput for every service: the views catch it once.
-    assert orders.BadInput is fields.BadInput
+    assert errors.BadInput is fields.BadInput

@@ -6,10 +6,11 @@ import re
 import pytest
 
 from order_helpers import history_count, in_stock, record_pick
-from server import labels
 from shared import wire
 
 import pypdf
+from server.documents import labels
+from server.documents import prints
 import zxingcpp
 
 PT_PER_MM = 72 / 25.4
@@ -137,7 +138,7 @@ def test_bad_requests_raise_value_errors(demo, call, error):
 def test_unknown_serial_is_named_and_nothing_recorded(demo):
     before = demo.execute("SELECT count(*) FROM order_history").fetchone()[0]
     with pytest.raises(labels.UnknownBottles, match="NOPE-1"):
-        labels.issue_bottle_labels(demo, ["B000101", "NOPE-1"], "CSR")
+        prints.issue_bottle_labels(demo, ["B000101", "NOPE-1"], "CSR")
     after = demo.execute("SELECT count(*) FROM order_history").fetchone()[0]
     assert after == before
 
@@ -145,7 +146,7 @@ def test_unknown_serial_is_named_and_nothing_recorded(demo):
 def test_issuing_records_serials_per_order(demo):
     shipped = labels.order_serials(demo, 1002)
     stock = in_stock(demo, "CBD-SFT-20")
-    labels.issue_bottle_labels(demo, shipped + stock, "Nadia")
+    prints.issue_bottle_labels(demo, shipped + stock, "Nadia")
     row = demo.execute("SELECT * FROM order_history WHERE order_id = 1002 "
                        "ORDER BY id DESC LIMIT 1").fetchone()
     assert row["action"] == "print_labels" and row["actor"] == "Nadia"
@@ -164,7 +165,7 @@ def test_failed_delivery_leaves_no_record(demo):
         raise OSError("printer offline")
 
     with pytest.raises(OSError):
-        labels.issue_bottle_labels(demo, labels.order_serials(demo, 1002),
+        prints.issue_bottle_labels(demo, labels.order_serials(demo, 1002),
                                    "CSR", deliver=broken_printer)
     assert history_count(demo, 1002) == before
 

@@ -8,7 +8,7 @@ import pytest
 import zxingcpp
 
 from order_helpers import history_count, in_stock, record_pick
-from server import labels
+from server.documents import labels
 from shared import wire
 
 PT_PER_MM = 72 / 25.4

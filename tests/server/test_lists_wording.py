@@ -5,9 +5,9 @@ import pytest
 from order_helpers import in_stock, place_order, record_pick
 from test_portal import sign_in
 
-from server import orders
+from server.orders import create
 from server.seed import DEMO_PASSWORD
-from server.wording import counted
+from server.core.wording import counted
 
 PRIYA = "priya.raman@rogers.com"
 
@@ -48,7 +48,7 @@ def test_an_unverified_order_says_so_in_its_status_cell(client, anon_client,
 
 
 def _one_bottle_order(demo):
-    order_id = orders.create_order(demo, 1, [("CBD-OIL-30", 1)])
+    order_id = create.create_order(demo, 1, [("CBD-OIL-30", 1)])
     place_order(demo, order_id)
     record_pick(demo, order_id, in_stock(demo, "CBD-OIL-30")[0])
     return order_id

@@ -5,9 +5,12 @@ import re
 import pytest
 
 from order_helpers import history_count, order_row
-from server import orders, records
-from server.db import write
-from server.ingest import ingest_batch
+from server.orders import records
+from server.core import errors
+from server.orders import actions
+from server.orders import queries
+from server.core.db import transaction
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 
 GUN_AT = 1700000000                      # 2023-11-14 22:13:20 UTC
@@ -33,19 +36,19 @@ def note_item(html, note_id):
 
 # ---------------------------------------------------------------- service
 def test_default_severity_is_ack(demo):
-    note_id = orders.add_note(demo, 1004, "Check ID at the door", "csr")
+    note_id = actions.add_note(demo, 1004, "Check ID at the door", "csr")
     assert demo["notes"].get(note_id)["severity"] == "ack"
 
 
 def test_info_note_bumps_rev_and_history(demo):
     rev = order_row(demo, 1004)["rev"]
     count = history_count(demo, 1004)
-    note_id = orders.add_note(demo, 1004, "Client prefers mornings", "csr",
+    note_id = actions.add_note(demo, 1004, "Client prefers mornings", "csr",
                               severity="info")
     assert demo["notes"].get(note_id)["severity"] == "info"
     assert order_row(demo, 1004)["rev"] == rev + 1     # guns see it too
     assert history_count(demo, 1004) == count + 1
-    assert orders.order_history(demo, 1004)[0]["detail"] == \
+    assert queries.order_history(demo, 1004)[0]["detail"] == \
         "[info] Client prefers mornings"
 
 
@@ -53,20 +56,20 @@ def test_info_note_bumps_rev_and_history(demo):
 def test_bad_severity_changes_nothing(demo, severity):
     before = (note_ids(demo, 1004), order_row(demo, 1004)["rev"],
               history_count(demo, 1004))
-    with pytest.raises(orders.BadInput, match="severity"):
-        orders.add_note(demo, 1004, "Text", "csr", severity=severity)
+    with pytest.raises(errors.BadInput, match="severity"):
+        actions.add_note(demo, 1004, "Text", "csr", severity=severity)
     assert (note_ids(demo, 1004), order_row(demo, 1004)["rev"],
             history_count(demo, 1004)) == before
 
 
 def test_apply_action_passes_severity(demo):
-    result = orders.apply_action(demo, 1004, "add_note", "csr",
+    result = actions.apply_action(demo, 1004, "add_note", "csr",
                                  {"text": "FYI", "severity": "info"})
     assert demo["notes"].get(result["note_id"])["severity"] == "info"
 
 
 def test_order_notes_carry_severity_label(demo):
-    orders.add_note(demo, 1005, "FYI only", "csr", severity="info")
+    actions.add_note(demo, 1005, "FYI only", "csr", severity="info")
     notes = records.order_notes(demo, 1005)
     assert [(n["severity"], n["severity_label"]) for n in notes] == [
         ("ack", "Must acknowledge"), ("info", "Information")]
@@ -90,7 +93,7 @@ def test_severity_round_trip_through_page(client, demo, severity, label):
         follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Note added" in html
-    note = orders.order_notes(demo, 1004)[-1]
+    note = queries.order_notes(demo, 1004)[-1]
     assert demo["notes"].get(note["id"])["severity"] == severity
     item = note_item(html, note["id"])
     assert "Round trip %s" % severity in item
@@ -100,7 +103,7 @@ def test_severity_round_trip_through_page(client, demo, severity, label):
 
 def test_page_without_severity_defaults_to_ack(client, demo):
     client.post("/orders/1004/notes", data={"text": "Plain"})
-    note = orders.order_notes(demo, 1004)[-1]
+    note = queries.order_notes(demo, 1004)[-1]
     assert demo["notes"].get(note["id"])["severity"] == "ack"
 
 
@@ -175,7 +178,7 @@ def test_acks_ignore_other_orders_rejected_events_and_foreign_ids(demo):
     # A rejected event (unknown order) and a non-integer id count for
     # nothing either.
     ingest_batch(demo, [notes_ack(999999, [note_1004], seq=2)])
-    with write(demo):
+    with transaction(demo):
         demo.execute(
             "INSERT INTO device_events (device_id, ep, seq, kind, order_id, "
             "gun_at, received_at, outcome, payload) VALUES "
@@ -214,7 +217,7 @@ def test_unknown_gun_and_unset_clock_on_the_page(client, demo):
 
 
 def test_info_note_shows_nothing_to_acknowledge(client, demo):
-    note_id = orders.add_note(demo, 1005, "Just so you know", "csr",
+    note_id = actions.add_note(demo, 1005, "Just so you know", "csr",
                               severity="info")
     item = note_item(client.get("/orders/1005").get_data(as_text=True),
                      note_id)

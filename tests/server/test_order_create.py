@@ -3,9 +3,14 @@ totals, and Take Payment by each method; refusals change nothing."""
 import pytest
 
 from order_helpers import history_count, order_row
-from server import clients, orders, pricing
-from server import order_states as states
-from server.db import write
+from server.clients import allowance as client_allowance
+from server.core import errors
+from server.orders import actions as order_actions
+from server.orders import create
+from server.orders import queries
+from server.orders import pricing
+from server.orders import states
+from server.core.db import transaction
 
 # Demo clients: 1 Margaret (VAC 100%, no cap, 30 g), 2 Daniel (no coverage,
 # 60 g), 3 Priya (Sun Life 80% up to $300, 15 g), 6 Robert (150 g).
@@ -13,12 +18,12 @@ DANIEL, PRIYA, ROBERT = 2, 3, 6
 
 
 def new_order(db, client_id=DANIEL, lines=()):
-    return orders.create_order(db, client_id, list(lines), actor="csr",
+    return create.create_order(db, client_id, list(lines), actor="csr",
                                allow_empty=True)
 
 
 def act(db, order_id, action, **params):
-    return orders.apply_action(db, order_id, action, "csr", params)
+    return order_actions.apply_action(db, order_id, action, "csr", params)
 
 
 def ready(db, client_id=DANIEL, lines=(("CBD-OIL-30", 2),)):
@@ -80,7 +85,7 @@ def test_edit_lines_shipping_and_discount_store_totals(demo):
     act(demo, order_id, "edit_lines", sku="THC-CAP-10", qty="1", op="add")
     act(demo, order_id, "edit_lines", sku="THC-CAP-10", qty="0")  # remove
     act(demo, order_id, "edit_lines", sku="CBD-SFT-20", qty=2)
-    assert [(l["sku"], l["qty"]) for l in orders.order_lines(
+    assert [(l["sku"], l["qty"]) for l in queries.order_lines(
         demo, order_id)] == [("CBD-OIL-30", 3), ("CBD-SFT-20", 2)]
     assert order_row(demo, order_id)["rev"] > rev      # lines changed
     act(demo, order_id, "select_shipping", shipping_rate_id="2")
@@ -96,7 +101,7 @@ def test_edit_lines_shipping_and_discount_store_totals(demo):
     assert o["total_cents"] == subtotal + 2195 - 2000 - coverage
     assert (o["carrier"], o["shipping_rate_id"]) == ("Canada Post", 2)
     assert o["discount_reason"] == "Loyalty"
-    history = [h["action"] for h in orders.order_history(demo, order_id)]
+    history = [h["action"] for h in queries.order_history(demo, order_id)]
     assert history.count("edit_lines") == 6
 
 
@@ -104,7 +109,7 @@ def test_replace_all_lines_as_json(demo):
     order_id = new_order(demo, DANIEL, [("CBD-OIL-30", 1)])
     act(demo, order_id, "edit_lines",
         lines=[{"sku": "THC-CAP-10", "qty": 3}])
-    assert [(l["sku"], l["qty"]) for l in orders.order_lines(
+    assert [(l["sku"], l["qty"]) for l in queries.order_lines(
         demo, order_id)] == [("THC-CAP-10", 3)]
     assert order_row(demo, order_id)["total_cents"] == 3 * 5499
 
@@ -130,8 +135,8 @@ def test_replace_all_lines_as_json(demo):
 def test_bad_edits_change_nothing(demo, params):
     order_id = new_order(demo, DANIEL, [("CBD-OIL-30", 1)])
     before = snapshot(demo, order_id)
-    with pytest.raises(orders.BadInput):
-        orders.apply_action(demo, order_id, "edit_lines", "csr", params)
+    with pytest.raises(errors.BadInput):
+        order_actions.apply_action(demo, order_id, "edit_lines", "csr", params)
     assert snapshot(demo, order_id) == before
 
 
@@ -141,8 +146,8 @@ def test_bad_edits_change_nothing(demo, params):
 def test_unknown_shipping_rate_changes_nothing(demo, params):
     order_id = new_order(demo, DANIEL, [("CBD-OIL-30", 1)])
     before = snapshot(demo, order_id)
-    with pytest.raises(orders.BadInput):
-        orders.apply_action(demo, order_id, "select_shipping", "csr", params)
+    with pytest.raises(errors.BadInput):
+        order_actions.apply_action(demo, order_id, "select_shipping", "csr", params)
     assert snapshot(demo, order_id) == before
 
 
@@ -178,7 +183,7 @@ def test_each_payment_method_leads_to_its_status(demo, method, status):
     assert o["rev"] > rev
     assert bool(o["paid_at"]) == (status == "placed")
     assert bool(o["placed_at"]) == (status == "placed")
-    h = orders.order_history(demo, order_id)[0]
+    h = queries.order_history(demo, order_id)[0]
     assert (h["action"], h["from_status"], h["to_status"]) == (
         "take_payment", "open", status)
 
@@ -202,10 +207,10 @@ def test_payment_totals_include_coverage(demo):
     assert o["total_cents"] == 6499 + 1495 - 3250
 
 
-def refused(db, order_id, params, error=orders.ActionRefused):
+def refused(db, order_id, params, error=errors.ActionRefused):
     before = snapshot(db, order_id)
     with pytest.raises(error) as e:
-        orders.apply_action(db, order_id, "take_payment", "csr", params)
+        order_actions.apply_action(db, order_id, "take_payment", "csr", params)
     assert snapshot(db, order_id) == before
     return str(e.value)
 
@@ -222,13 +227,13 @@ def test_payment_refused_without_shipping(demo):
 
 
 def test_payment_refused_when_unverified(demo):
-    order_id = orders.create_order(demo, DANIEL, [("CBD-OIL-30", 1)],
+    order_id = create.create_order(demo, DANIEL, [("CBD-OIL-30", 1)],
                                    source="portal", verified=False)
     act(demo, order_id, "select_shipping", shipping_rate_id="1")
     assert "unverified" in refused(demo, order_id, {"method": "cash"})
     act(demo, order_id, "verify")
     assert order_row(demo, order_id)["verified"] == 1
-    with pytest.raises(orders.ActionRefused):
+    with pytest.raises(errors.ActionRefused):
         act(demo, order_id, "verify")                # once is enough
     assert act(demo, order_id, "take_payment", method="cash")["to"] == \
         "awaiting_payment"
@@ -236,7 +241,7 @@ def test_payment_refused_when_unverified(demo):
 
 def test_payment_refused_over_the_allowance(demo):
     # Daniel: 60 g per 30 days; order 1002 (shipped 4 days ago) used 10 g.
-    assert clients.allowance(demo, DANIEL)["used"] == 10.0
+    assert client_allowance.allowance(demo, DANIEL)["used"] == 10.0
     order_id = ready(demo, DANIEL, [("THC-FLWR-15G", 4)])     # 60 g
     message = refused(demo, order_id, {"method": "credit_card"})
     assert "exceeds the client's remaining allowance" in message
@@ -244,17 +249,17 @@ def test_payment_refused_over_the_allowance(demo):
     act(demo, order_id, "edit_lines", sku="THC-FLWR-15G", qty="3")
     assert act(demo, order_id, "take_payment",
                method="credit_card")["to"] == "placed"
-    assert clients.allowance(demo, DANIEL)["used"] == 55.0
+    assert client_allowance.allowance(demo, DANIEL)["used"] == 55.0
 
 
 def test_returned_grams_free_the_allowance(demo):
-    with write(demo):
+    with transaction(demo):
         demo["returned_grams"].insert({
             "order_id": 1002, "client_id": DANIEL, "grams": 10.0,
             "reason": "lost", "created_at": "2999-01-01 00:00:00"})
         demo.execute("UPDATE returned_grams SET created_at = "
                       "(SELECT placed_at FROM orders WHERE id = 1002)")
-    a = clients.allowance(demo, DANIEL)
+    a = client_allowance.allowance(demo, DANIEL)
     assert (a["used"], a["remaining"]) == (0.0, 60.0)
     order_id = ready(demo, DANIEL, [("THC-FLWR-15G", 4)])
     assert act(demo, order_id, "take_payment", method="debit_card")["to"] \
@@ -272,7 +277,7 @@ def test_orders_awaiting_payment_hold_their_grams(demo):
 @pytest.mark.parametrize("method", [None, "", "bitcoin"])
 def test_payment_needs_a_known_method(demo, method):
     order_id = ready(demo)
-    refused(demo, order_id, {"method": method}, orders.BadInput)
+    refused(demo, order_id, {"method": method}, errors.BadInput)
 
 
 # ------------------------------------------------------------- the pages

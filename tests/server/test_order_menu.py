@@ -11,9 +11,14 @@ import pytest
 from markupsafe import escape
 
 from order_helpers import everything, in_stock, order_row, record_pick
-from server import auth, documents, orders
-from server import order_states as states
-from server.views.orders import MENU_STEPS
+from server.orders import actions as order_actions
+from server.orders import create as order_create
+from server.orders import effects
+from server.orders import queries
+from server.web import auth
+from server.documents import store as documents
+from server.orders import states
+from server.web.orders import MENU_STEPS
 
 JEAN_LUC = 4        # no coverage policy
 PRIYA = 3           # Sun Life Health coverage
@@ -67,7 +72,7 @@ def test_each_action_has_the_seeds_name():
 
 @pytest.mark.parametrize("status", states.STATUSES)
 def test_menu_and_documents_spell_each_action_one_way(client, demo, status):
-    order_id = orders.create_order(demo, PRIYA, [("CBD-OIL-30", 1)],
+    order_id = order_create.create_order(demo, PRIYA, [("CBD-OIL-30", 1)],
                                    status=status)
     html = page(client, "/orders/%d" % order_id)
     shown = "".join(section(html, s) for s in ("menu", "documents", "notes"))
@@ -86,7 +91,7 @@ def test_menu_and_documents_spell_each_action_one_way(client, demo, status):
 @pytest.mark.parametrize("status", [states.OPEN, states.PLACED,
                                     states.SHIPPED])
 def test_actions_that_ask_first_have_a_titled_step(client, demo, status):
-    order_id = orders.create_order(demo, JEAN_LUC, [("CBD-OIL-30", 1)],
+    order_id = order_create.create_order(demo, JEAN_LUC, [("CBD-OIL-30", 1)],
                                    status=status, carrier="Canpar")
     html = page(client, "/orders/%d" % order_id)
     steps = [a for a in states.allowed_actions(status) if a.name in MENU_STEPS]
@@ -116,14 +121,14 @@ def order_in(db, status):
     shipped, shipped)."""
     start = states.PLACED if status in (states.SHIPPED, states.DELIVERED) \
         else status
-    order_id = orders.create_order(db, JEAN_LUC, [("CBD-OIL-30", 1)],
+    order_id = order_create.create_order(db, JEAN_LUC, [("CBD-OIL-30", 1)],
                                    status=start, carrier="Canpar")
     if start == states.PLACED:
         record_pick(db, order_id, in_stock(db, "CBD-OIL-30")[0])
     if status in (states.SHIPPED, states.DELIVERED):
-        orders.apply_action(db, order_id, "ship", "t", {"tracking": "T1"})
+        order_actions.apply_action(db, order_id, "ship", "t", {"tracking": "T1"})
     if status == states.DELIVERED:
-        orders.apply_action(db, order_id, "mark_delivered", "t")
+        order_actions.apply_action(db, order_id, "mark_delivered", "t")
     return order_id
 
 
@@ -137,7 +142,7 @@ def bottle_states(db, order_id):
     (s, a) for s in states.STATUSES for a in MENU_STEPS if states.can(s, a)])
 def test_a_step_says_what_the_action_does(client, demo, status, action):
     order_id = order_in(demo, status)
-    said = orders.effect_text(demo, order_row(demo, order_id), action)
+    said = effects.effect_text(demo, order_row(demo, order_id), action)
     assert str(escape(said)) in page(client, "/orders/%d" % order_id)
     response = client.post("/orders/%d/actions/%s" % (order_id, action),
                            data={"reason": "Checked", "tracking": "T2"})
@@ -174,7 +179,7 @@ def test_step_names_what_stands_in_the_way(client, demo):
 
 
 def test_refused_step_comes_back_open_with_what_was_typed(client, demo):
-    long_reason = "x" * (orders.REASON_MAX + 1)
+    long_reason = "x" * (order_actions.REASON_MAX + 1)
     before = everything(demo)
     response = client.post("/orders/1003/actions/refuse",
                            data={"reason": long_reason})
@@ -204,7 +209,7 @@ def test_archive_says_which_it_will_do_and_did(client, demo):
                        follow_redirects=True).get_data(as_text=True)
     assert "Order #1002 unarchived: the dashboard lists it among active " \
         "orders again." in html
-    assert [h["detail"] for h in orders.order_history(demo, 1002)[:2]] == [
+    assert [h["detail"] for h in queries.order_history(demo, 1002)[:2]] == [
         "unarchived", "archived"]
 
 
@@ -213,14 +218,14 @@ def test_archive_says_which_it_will_do_and_did(client, demo):
 @pytest.mark.parametrize("status", states.STATUSES)
 def test_every_allowed_action_is_shown_disabled_when_the_role_may_not(
         app, login, demo, role, status):
-    order_id = orders.create_order(demo, PRIYA, [("CBD-OIL-30", 1)],
+    order_id = order_create.create_order(demo, PRIYA, [("CBD-OIL-30", 1)],
                                    status=status)
     html = page(login(app.test_client(), role), "/orders/%d" % order_id)
     menu = section(html, "menu")
     shown = re.findall(r'data-action="(\w+)"', menu)
     # Made without bottles leaving: no after-shipping records offered.
     assert shown == [a.name for a in states.order_actions(
-        orders.get_order(demo, order_id)) if a.name != "verify"]
+        queries.get_order(demo, order_id)) if a.name != "verify"]
     disabled = re.findall(r'<button type="button" class="[^"]*" disabled '
                           r'title="([^"]+)" data-action="(\w+)">', menu)
     assert [name for _, name in disabled] == [

@@ -10,9 +10,16 @@ import re
 import pytest
 
 from order_helpers import everything, order_row
-from server import order_states as states
-from server import orders, records
-from server.db import write
+from server.orders import complaints as record_complaints
+from server.orders import destruction as record_destruction
+from server.orders import returned_grams as record_returned_grams
+from server.core import errors
+from server.core import history
+from server.orders import actions as order_actions
+from server.orders import create
+from server.orders import queries
+from server.orders import states
+from server.core.db import transaction
 from test_records_support import flashed, locked_button, page
 
 DANIEL = 2
@@ -26,12 +33,12 @@ TODAY_COMPLAINT = {"category": "product_quality", "description": "Cloudy",
 def empty_order(db, **changes):
     """A new Open order without items (as Create new order makes it),
     with shipping selected; `changes` written straight to its row."""
-    order_id = orders.create_order(db, DANIEL, [], actor="csr",
+    order_id = create.create_order(db, DANIEL, [], actor="csr",
                                    allow_empty=True)
-    orders.apply_action(db, order_id, "select_shipping", "csr",
+    order_actions.apply_action(db, order_id, "select_shipping", "csr",
                         {"shipping_rate_id": "1"})
     if changes:
-        with write(db):
+        with transaction(db):
             db["orders"].update(order_id, changes)
     return order_id
 
@@ -43,9 +50,9 @@ def tabs_of(html):
 # ------------------------------------------------------ an empty order
 def test_an_empty_order_is_not_fully_picked(demo):
     order_id = empty_order(demo)
-    d = orders.order_detail(demo, order_id)
+    d = queries.order_detail(demo, order_id)
     assert d["lines"] == [] and d["fully_picked"] is False
-    assert orders.fully_picked([]) is False
+    assert queries.fully_picked([]) is False
     assert d["not_ready"] == {"verify": "Add an item first",
                               "take_payment": "Add an item first"}
 
@@ -63,8 +70,8 @@ def test_an_empty_order_refuses_what_needs_items(demo, status, action,
                                                  params):
     order_id = empty_order(demo, status=status, verified=0)
     before = everything(demo)
-    with pytest.raises(orders.ActionRefused) as err:
-        orders.apply_action(demo, order_id, action, "csr", params)
+    with pytest.raises(errors.ActionRefused) as err:
+        order_actions.apply_action(demo, order_id, action, "csr", params)
     label = states.ACTIONS[action].label
     assert str(err.value) == \
         "%s: the order has no items. Add an item first." % label
@@ -96,7 +103,7 @@ def test_the_api_says_what_an_empty_order_waits_for(client, demo):
     assert actions["edit_lines"]["not_ready"] is None
     assert client.get("/api/orders/%d" % order_id).get_json()[
         "fully_picked"] is False
-    orders.apply_action(demo, order_id, "edit_lines", "csr",
+    order_actions.apply_action(demo, order_id, "edit_lines", "csr",
                         {"sku": "CBD-OIL-30", "qty": "1"})
     actions = {a["name"]: a for a in client.get(
         "/api/orders/%d" % order_id).get_json()["actions"]}
@@ -106,8 +113,8 @@ def test_the_api_says_what_an_empty_order_waits_for(client, demo):
 def test_only_an_open_order_is_created_without_items(demo):
     before = everything(demo)
     for status in ("awaiting_payment", "placed", "shipped"):
-        with pytest.raises(orders.BadInput, match="at least one line"):
-            orders.create_order(demo, DANIEL, [], status=status,
+        with pytest.raises(errors.BadInput, match="at least one line"):
+            create.create_order(demo, DANIEL, [], status=status,
                                 allow_empty=True)
     assert everything(demo) == before
 
@@ -123,7 +130,7 @@ def test_the_overview_of_an_empty_order(client, demo):
     live = page(client, "/orders/%d/live" % order_id)
     assert "Fully picked" not in live and "No items yet" in live
     # With an item it can be paid.
-    orders.apply_action(demo, order_id, "edit_lines", "csr",
+    order_actions.apply_action(demo, order_id, "edit_lines", "csr",
                         {"sku": "CBD-OIL-30", "qty": "1"})
     assert locked_button(page(client, "/orders/%d" % order_id),
                          "take-payment") is None
@@ -134,25 +141,25 @@ def test_a_refund_reads_back_from_the_history(demo):
     # 1003: placed with a bottle picked; refunding returns it to stock.
     total = order_row(demo, 1003)["total_cents"]
     reason = "Client moved; asked by phone: no longer needed"
-    orders.apply_action(demo, 1003, "refund", "sam", {"reason": reason})
-    refund = orders.refund_of(demo, 1003)
+    order_actions.apply_action(demo, 1003, "refund", "sam", {"reason": reason})
+    refund = queries.refund_of(demo, 1003)
     assert (refund["by"], refund["reason"], refund["amount_cents"]) == (
         "sam", reason, total)
-    assert refund["at"] == orders.order_history(demo, 1003)[0]["at"]
-    detail = orders.order_history(demo, 1003)[0]["detail"]
+    assert refund["at"] == queries.order_history(demo, 1003)[0]["at"]
+    detail = queries.order_history(demo, 1003)[0]["detail"]
     assert detail.startswith("Refunded $%.2f" % (total / 100))
     assert "returned to inventory" in detail
-    assert orders.refund_of(demo, 1004) is None
+    assert queries.refund_of(demo, 1004) is None
 
 
 def test_a_refund_recorded_before_amounts_were_kept(demo):
-    with write(demo):
+    with transaction(demo):
         demo["orders"].update(1004, {"status": "refunded"})
-        orders.record_history(
+        history.record_history(
             demo, 1004, "refund", "placed", "refunded", "old.csr",
             "Reason: damaged in transit; 2 picked bottle(s) returned to "
             "inventory", at="2024-02-01 10:00:00")
-    refund = orders.refund_of(demo, 1004)
+    refund = queries.refund_of(demo, 1004)
     assert refund == {"by": "old.csr", "at": "2024-02-01 10:00:00",
                       "reason": "damaged in transit",
                       "amount_cents": order_row(demo, 1004)["total_cents"]}
@@ -190,19 +197,19 @@ def stopped_before_shipping(db, how):
     (1003 had a bottle picked, now back in stock), or cancelled 1008."""
     if how == "cancelled":
         return 1008
-    orders.apply_action(db, 1003, how, "test")
+    order_actions.apply_action(db, 1003, how, "test")
     return 1003
 
 
 def record(db, action, order_id):
     if action == "add_complaint":
-        return records.add_complaint(db, order_id, TODAY_COMPLAINT, "sam")
+        return record_complaints.add_complaint(db, order_id, TODAY_COMPLAINT, "sam")
     if action == "record_destruction":
-        return records.record_destruction(db, order_id, {
+        return record_destruction.record_destruction(db, order_id, {
             "serials": ["B000101"], "net_weight_grams": 1,
             "method": "incineration", "location": "Vault",
             "witness_1": "A", "witness_2": "B"}, "sam")
-    return records.return_grams(db, order_id, {"grams": 1,
+    return record_returned_grams.return_grams(db, order_id, {"grams": 1,
                                                "reason": "returned"}, "sam")
 
 
@@ -216,7 +223,7 @@ RECORD_URLS = {"add_complaint": "complaints",
 def test_no_record_for_an_order_that_dispensed_nothing(client, demo, how,
                                                         action):
     order_id = stopped_before_shipping(demo, how)
-    assert orders.get_order(demo, order_id)["dispensed"] is False
+    assert queries.get_order(demo, order_id)["dispensed"] is False
     before = everything(demo)
     with pytest.raises(states.NothingDispensed, match="left the building"):
         record(demo, action, order_id)
@@ -243,25 +250,25 @@ def test_no_record_tab_or_action_for_an_order_that_dispensed_nothing(
     names = [a["name"] for a in client.get(
         "/api/orders/%d" % order_id).get_json()["actions"]]
     assert not set(names) & set(RECORDS)
-    assert not set(orders.order_detail(demo, order_id)["actions"]) & \
+    assert not set(queries.order_detail(demo, order_id)["actions"]) & \
         set(RECORDS)
 
 
 @pytest.mark.parametrize("how", ["refuse", "refund"])
 def test_an_order_that_shipped_keeps_its_records(client, demo, how):
-    orders.apply_action(demo, 1002, how, "test")
-    assert orders.get_order(demo, 1002)["dispensed"] is True
+    order_actions.apply_action(demo, 1002, how, "test")
+    assert queries.get_order(demo, 1002)["dispensed"] is True
     html = page(client, "/orders/1002")
     assert tabs_of(html)[-3:] == RECORD_TABS
-    c = records.add_complaint(demo, 1002, TODAY_COMPLAINT, "sam")
+    c = record_complaints.add_complaint(demo, 1002, TODAY_COMPLAINT, "sam")
     assert c["status"] == "open"
 
 
 def test_records_from_before_stay_visible_read_only(client, demo):
     """A complaint and a credit made on orders that dispensed nothing,
     before the rule: their tabs stay, showing them, with no form."""
-    orders.apply_action(demo, 1004, "refund", "test")
-    with write(demo):
+    order_actions.apply_action(demo, 1004, "refund", "test")
+    with transaction(demo):
         demo["complaints"].insert({
             "order_id": 1004, "category": "billing",
             "description": "Charged twice", "reported_by": "Client",
@@ -283,13 +290,13 @@ def test_records_from_before_stay_visible_read_only(client, demo):
     assert 'id="credit-' in html and 'id="read-only"' in html
     assert 'action="/orders/1008/returned-grams"' not in html
     # Nothing new is written there.
-    complaint = records.list_complaints(demo, 1004)[0]
+    complaint = record_complaints.list_complaints(demo, 1004)[0]
     before = everything(demo)
     with pytest.raises(states.NothingDispensed):
-        records.resolve_complaint(demo, 1004, complaint["id"], "Refunded",
+        record_complaints.resolve_complaint(demo, 1004, complaint["id"], "Refunded",
                                   "sam")
     with pytest.raises(states.IllegalAction):
-        records.return_grams(demo, 1008, {"grams": 1,
+        record_returned_grams.return_grams(demo, 1008, {"grams": 1,
                                           "reason": "returned"}, "sam")
     assert everything(demo) == before
 
@@ -297,14 +304,14 @@ def test_records_from_before_stay_visible_read_only(client, demo):
 # --------------------------------------------- buttons and their roles
 def test_buttons_carry_the_order_menu_names(client, demo):
     order_id = empty_order(demo)
-    orders.apply_action(demo, order_id, "edit_lines", "csr",
+    order_actions.apply_action(demo, order_id, "edit_lines", "csr",
                         {"sku": "CBD-OIL-30", "qty": "1"})
     html = page(client, "/orders/%d" % order_id)
     for button_id, name in [("select-shipping", "Select Shipping"),
                             ("take-payment", "Take Payment")]:
         assert re.search(r'<button [^>]*id="%s"[^>]*>%s</button>'
                          % (button_id, name), html)
-    orders.apply_action(demo, order_id, "take_payment", "csr",
+    order_actions.apply_action(demo, order_id, "take_payment", "csr",
                         {"method": "cheque"})
     html = page(client, "/orders/%d" % order_id)
     assert re.search(r'<button [^>]*id="confirm-payment"[^>]*>'
@@ -326,7 +333,7 @@ def test_an_action_the_role_may_not_use_is_shown_disabled(app, login, demo):
         assert locked_button(html, button_id) is None
     html = page(csr, "/orders/1001?tab=returned_grams")
     assert locked_button(html, "return-grams") == "Needs a supervisor"
-    orders.apply_action(demo, 1001, "return_bottles", "test")
+    order_actions.apply_action(demo, 1001, "return_bottles", "test")
     html = page(csr, "/orders/1001?tab=destruction")
     assert locked_button(html, "record-destruction") == "Needs a supervisor"
     supervisor = login(app.test_client(), "supervisor")

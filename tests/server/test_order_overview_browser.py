@@ -7,7 +7,9 @@ test-output/screenshots/."""
 import pytest
 
 from order_helpers import order_row
-from server import orders
+from server.orders import actions
+from server.orders import create
+from server.orders import queries
 from tests.conftest import WIDTHS
 
 DANIEL = 2
@@ -36,7 +38,7 @@ def tab_names(page):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_empty_order_is_not_picked_and_cannot_be_paid(
         signed_in_page, live_server, demo, keep_screenshot, width):
-    order_id = orders.create_order(demo, DANIEL, [], actor="csr",
+    order_id = create.create_order(demo, DANIEL, [], actor="csr",
                                    allow_empty=True)
     page = open_as(signed_in_page, live_server, "csr", width)
     page.goto(live_server + "/orders/%d" % order_id)
@@ -77,7 +79,7 @@ def test_an_empty_order_is_not_picked_and_cannot_be_paid(
 def test_a_refunded_order_shows_its_refund(
         signed_in_page, live_server, demo, keep_screenshot, width):
     total = order_row(demo, 1004)["total_cents"]
-    orders.apply_action(demo, 1004, "refund", "supervisor",
+    actions.apply_action(demo, 1004, "refund", "supervisor",
                         {"reason": "Client moved abroad"})
     page = open_as(signed_in_page, live_server, "csr", width)
     page.goto(live_server + "/orders/1004")
@@ -89,7 +91,7 @@ def test_a_refunded_order_shows_its_refund(
     assert page.locator("#refund-reason").inner_text() == \
         "Client moved abroad"
     assert page.locator("#refund-at").inner_text() == \
-        orders.order_history(demo, 1004)[0]["at"]
+        queries.order_history(demo, 1004)[0]["at"]
     assert page.locator("#total-refunded").inner_text() == "−" + money
     # Who refunded, when and why sit inside the Payment card.
     card = page.locator("#payment").bounding_box()
@@ -105,8 +107,8 @@ def test_after_shipping_records_only_when_something_was_dispensed(
         signed_in_page, live_server, demo, keep_screenshot, width):
     # 1003 refused while placed (its picked bottle went back to stock);
     # 1002 refused after it shipped; 1008 cancelled.
-    orders.apply_action(demo, 1003, "refuse", "csr")
-    orders.apply_action(demo, 1002, "refuse", "csr")
+    actions.apply_action(demo, 1003, "refuse", "csr")
+    actions.apply_action(demo, 1002, "refuse", "csr")
     page = open_as(signed_in_page, live_server, "csr", width)
     page.goto(live_server + "/orders/1003?tab=complaints")
     assert tab_names(page) == ["overview", "receipts", "dispensing"]

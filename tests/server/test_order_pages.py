@@ -5,9 +5,10 @@ import pytest
 from markupsafe import escape
 
 from order_helpers import history_count, in_stock, order_row, record_pick
-from server import order_states as states
-from server import orders
-from server.views.orders import MENU_STEPS
+from server.orders import create
+from server.orders import queries
+from server.orders import states
+from server.web.orders import MENU_STEPS
 from shared import wire
 
 
@@ -49,7 +50,7 @@ def test_order_profile_shows_lines_picks_notes_and_qr(client, demo):
     assert wire.order_code(1003) in html
     assert re.search(r'<svg[^>]*class="qr"', html)
     assert "CBD Oil 30 mL" in html and "CBD-SFT-20" in html
-    accepted = orders.order_picks(demo, 1003)
+    accepted = queries.order_picks(demo, 1003)
     for pick in accepted:
         assert pick["serial"] in html and pick["lot_id"] in html
     assert "G01" in html
@@ -64,13 +65,13 @@ def test_unknown_order_page_is_404(client, demo):
 
 @pytest.mark.parametrize("status", states.STATUSES)
 def test_menu_shows_exactly_the_allowed_actions(client, demo, status):
-    order_id = orders.create_order(demo, 1, [("CBD-OIL-30", 1)],
+    order_id = create.create_order(demo, 1, [("CBD-OIL-30", 1)],
                                    status=status)
     html = page(client, "/orders/%d" % order_id)
     # A verified order (every CSR-made one) has nothing left to verify.
     # Made without bottles leaving: no after-shipping records offered.
     assert menu_actions(html) == [
-        a.name for a in states.order_actions(orders.get_order(demo, order_id))
+        a.name for a in states.order_actions(queries.get_order(demo, order_id))
         if a.name != "verify"]
     # Actions that ask first do it in a step of their own, named after
     # the action and saying what it will do.
@@ -104,7 +105,7 @@ def test_ship_before_picking_flashes_why(client, demo):
 
 
 def test_unverified_order_offers_verify(client, demo):
-    order_id = orders.create_order(demo, 1, [("CBD-OIL-30", 1)],
+    order_id = create.create_order(demo, 1, [("CBD-OIL-30", 1)],
                                    verified=False, source="portal")
     assert "verify" in menu_actions(page(client, "/orders/%d" % order_id))
 
@@ -134,10 +135,10 @@ def test_add_note_via_page_bumps_rev(client, demo):
     html = response.get_data(as_text=True)
     assert "Note added" in html and "Leave with building concierge" in html
     assert order_row(demo, 1004)["rev"] == rev + 1
-    assert orders.order_notes(demo, 1004)[-1]["author"] == "t-admin"
+    assert queries.order_notes(demo, 1004)[-1]["author"] == "t-admin"
     # The name is remembered for the next action.
     client.post("/orders/1004/actions/generate_documents")
-    assert orders.order_history(demo, 1004)[0]["actor"] == "t-admin"
+    assert queries.order_history(demo, 1004)[0]["actor"] == "t-admin"
 
 
 def test_empty_note_via_page_is_refused(client, demo):

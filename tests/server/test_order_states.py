@@ -2,7 +2,7 @@
 and Order Menu), written out independently here as the expected table."""
 import pytest
 
-from server import order_states as states
+from server.orders import states
 
 ALL = set(states.STATUSES)
 # Order Menu rules quoted from the Order Profile page, plus the workflow
@@ -177,7 +177,7 @@ def test_record_tabs_need_dispensing_or_records_on_file():
 def test_back_office_doc_table_matches_the_state_machine():
     """docs/back-office.md's action table is what the code allows."""
     from pathlib import Path
-    from server import auth
+    from server.web import auth
     doc = (Path(__file__).resolve().parents[2] / "docs" /
            "back-office.md").read_text()
     rows = {}

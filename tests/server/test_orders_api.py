@@ -2,7 +2,7 @@
 import pytest
 
 from order_helpers import history_count, order_row
-from server import order_states as states
+from server.orders import states
 from shared import wire
 
 

@@ -6,9 +6,9 @@ import re
 from PIL import Image
 
 from order_helpers import history_count, in_stock, record_pick
-from server import order_states as states
-from server import picking
-from server.db import write
+from server.orders import states
+from server.orders import picking
+from server.core.db import transaction
 from shared import wire
 
 import pypdf
@@ -32,7 +32,7 @@ def section(html, order_id):
 
 def add_lot(db, lot_id, sku, expires_in_days, serials):
     today = datetime.date.today()
-    with write(db):
+    with transaction(db):
         db["lots"].insert({
             "id": lot_id, "sku": sku,
             "packaged_on": (today - datetime.timedelta(days=30)).isoformat(),
@@ -86,7 +86,7 @@ def test_suggests_first_expiring_unexpired_bottles_once(client, demo):
 
 
 def test_picked_lines_get_no_suggestion_and_shortage_is_shown(client, demo):
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE bottles SET status = 'destroyed' WHERE "
                      "sku = 'BAL-FLWR-3G5' AND status = 'in_stock'")
     entries = {e["order"]["id"]: e for e in picking.picking_list(demo)}

@@ -3,10 +3,11 @@ that arrive Open and unverified for a CSR to verify."""
 import re
 
 from order_helpers import order_row
-from server import create_app, orders
-from server.db import connect
+from server.orders import queries
+from server.app import create_app
+from server.core.db import connect
 from server.seed import DEMO_PASSWORD, seed_demo
-from server.sign_in import LOCK_AFTER
+from server.staff.sign_in import LOCK_AFTER
 
 PRIYA_EMAIL = "priya.raman@rogers.com"
 
@@ -49,7 +50,7 @@ def test_portal_order_arrives_open_and_unverified(anon_client, client, demo):
     o = order_row(demo, order_id)
     assert (o["client_id"], o["status"], o["source"], o["verified"]) == (
         3, "open", "portal", 0)
-    assert [(l["sku"], l["qty"]) for l in orders.order_lines(
+    assert [(l["sku"], l["qty"]) for l in queries.order_lines(
         demo, order_id)] == [("CBD-SFT-20", 1)]
     html = client.get("/orders/%d" % order_id).get_data(as_text=True)
     assert "Unverified" in html and "Client Portal" in html

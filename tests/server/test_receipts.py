@@ -5,8 +5,10 @@ import pypdf
 import pytest
 
 from order_helpers import in_stock, record_pick
-from server import documents, receipts
-from server.orders import order_lines
+from server.documents import kinds
+from server.documents import store as documents
+from server.documents import receipts
+from server.orders.queries import order_lines
 
 
 def text_of(pdf):
@@ -19,7 +21,7 @@ def set_money(db, order_id, **cols):
     db["orders"].update(order_id, cols)
 
 
-@pytest.mark.parametrize("kind", documents.RECEIPT_KINDS[:2])
+@pytest.mark.parametrize("kind", kinds.RECEIPT_KINDS[:2])
 def test_receipts_show_lines_and_stored_money(demo, kind):
     set_money(demo, 1002, subtotal_cents=12097, shipping_cents=1795,
               discount_cents=1000, discount_reason="Loyalty",
@@ -120,7 +122,7 @@ def test_accents_survive_and_other_scripts_degrade(demo):
 
 
 def test_many_lines_run_onto_more_pages(demo):
-    from server.orders import create_order
+    from server.orders.create import create_order
     demo["products"].insert_all(
         {"sku": "TEST-%02d" % i, "name": "Test product %d" % i,
          "grams": 1.0, "price_cents": 100 + i, "cannabis": 1}

@@ -4,8 +4,10 @@ import datetime
 
 import pytest
 
-from server import order_states as states
-from server import orders, records
+from server.orders import complaints as record_complaints
+from server.orders import records
+from server.core import errors
+from server.orders import states
 from test_records_support import (allowed, flashed, flashed_error, last_history,
                                   locked_button, order_in, page, refused,
                                   state)
@@ -25,7 +27,7 @@ def form(**changes):
 @pytest.mark.parametrize("status", allowed("add_complaint"))
 def test_add_complaint_in_allowed_status(demo, status):
     order_id = order_in(demo, status)
-    c = records.add_complaint(demo, order_id, form(), "sam")
+    c = record_complaints.add_complaint(demo, order_id, form(), "sam")
     assert (c["category"], c["description"], c["reported_by"],
             c["received_on"], c["status"], c["created_by"]) == (
         "product_quality", "Oil looks cloudy", "Client, by phone", TODAY,
@@ -34,7 +36,7 @@ def test_add_complaint_in_allowed_status(demo, status):
     assert (h["action"], h["actor"], h["from_status"], h["to_status"]) == (
         "add_complaint", "sam", status, status)
     assert "Product quality" in h["detail"]
-    assert records.list_complaints(demo, order_id)[0]["id"] == c["id"]
+    assert record_complaints.list_complaints(demo, order_id)[0]["id"] == c["id"]
 
 
 @pytest.mark.parametrize("status", refused("add_complaint"))
@@ -42,13 +44,13 @@ def test_add_complaint_refused_status_changes_nothing(demo, status):
     order_id = order_in(demo, status)
     before = state(demo)
     with pytest.raises(states.IllegalAction):
-        records.add_complaint(demo, order_id, form(), "sam")
+        record_complaints.add_complaint(demo, order_id, form(), "sam")
     assert state(demo) == before
 
 
 def test_unknown_order(demo):
-    with pytest.raises(orders.OrderNotFound):
-        records.add_complaint(demo, 999999, form(), "sam")
+    with pytest.raises(errors.OrderNotFound):
+        record_complaints.add_complaint(demo, 999999, form(), "sam")
 
 
 BAD = [
@@ -72,14 +74,14 @@ BAD = [
 @pytest.mark.parametrize("fields,message", BAD)
 def test_bad_complaint_changes_nothing(demo, fields, message):
     before = state(demo)
-    with pytest.raises(orders.BadInput, match=message):
-        records.add_complaint(demo, 1001, fields, "sam")
+    with pytest.raises(errors.BadInput, match=message):
+        record_complaints.add_complaint(demo, 1001, fields, "sam")
     assert state(demo) == before
 
 
 def test_resolve(demo):
-    c = records.add_complaint(demo, 1001, form(), "csr")
-    r = records.resolve_complaint(demo, 1001, c["id"],
+    c = record_complaints.add_complaint(demo, 1001, form(), "csr")
+    r = record_complaints.resolve_complaint(demo, 1001, c["id"],
                                   " Replacement shipped ", "sam")
     assert (r["status"], r["resolution"], r["resolved_by"]) == (
         "resolved", "Replacement shipped", "sam")
@@ -90,20 +92,20 @@ def test_resolve(demo):
 
 
 def test_resolve_refusals_change_nothing(demo):
-    c = records.add_complaint(demo, 1001, form(), "csr")
-    other = records.add_complaint(demo, 1002, form(), "csr")
+    c = record_complaints.add_complaint(demo, 1001, form(), "csr")
+    other = record_complaints.add_complaint(demo, 1002, form(), "csr")
     before = state(demo)
-    with pytest.raises(orders.BadInput, match="Resolution"):
-        records.resolve_complaint(demo, 1001, c["id"], "  ", "sam")
+    with pytest.raises(errors.BadInput, match="Resolution"):
+        record_complaints.resolve_complaint(demo, 1001, c["id"], "  ", "sam")
     with pytest.raises(records.RecordNotFound):
-        records.resolve_complaint(demo, 1001, other["id"], "Done", "sam")
+        record_complaints.resolve_complaint(demo, 1001, other["id"], "Done", "sam")
     with pytest.raises(records.RecordNotFound):
-        records.resolve_complaint(demo, 1001, 424242, "Done", "sam")
+        record_complaints.resolve_complaint(demo, 1001, 424242, "Done", "sam")
     assert state(demo) == before
-    records.resolve_complaint(demo, 1001, c["id"], "Done", "sam")
+    record_complaints.resolve_complaint(demo, 1001, c["id"], "Done", "sam")
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="already resolved"):
-        records.resolve_complaint(demo, 1001, c["id"], "Again", "sam")
+    with pytest.raises(errors.ActionRefused, match="already resolved"):
+        record_complaints.resolve_complaint(demo, 1001, c["id"], "Again", "sam")
     assert state(demo) == before
 
 
@@ -154,7 +156,7 @@ def test_unknown_order_via_page_is_404(client, demo):
 
 
 def test_resolve_via_page(client, demo):
-    c = records.add_complaint(demo, 1002, form(), "csr")
+    c = record_complaints.add_complaint(demo, 1002, form(), "csr")
     html = page(client, "/orders/1002?tab=complaints")
     assert "/orders/1002/complaints/%d/resolve" % c["id"] in html
     response = client.post("/orders/1002/complaints/%d/resolve" % c["id"],
@@ -187,7 +189,7 @@ def test_associate_cannot_log_complaints(app, login, demo):
 def test_csr_can_log_complaints(app, login, demo):
     csr = login(app.test_client(), "csr")
     csr.post("/orders/1001/complaints", data=form())
-    assert records.list_complaints(demo, 1001)[0]["created_by"] == "t-csr"
+    assert record_complaints.list_complaints(demo, 1001)[0]["created_by"] == "t-csr"
 
 
 # --------------------------------------------------------------------- API

@@ -6,9 +6,12 @@ import sqlite3
 
 import pytest
 
-from server import order_states as states
-from server import orders, records
-from server.db import write
+from server.orders import destruction as record_destruction
+from server.orders import records
+from server.core import errors
+from server.orders import actions
+from server.orders import states
+from server.core.db import transaction
 from test_records_support import (allowed, flashed, flashed_error, last_history,
                                   locked_button, order_in, page, refused,
                                   state)
@@ -45,7 +48,7 @@ def changed(serials, changes):
 @pytest.fixture
 def returned(demo):
     """Order 1001 (delivered) with its two bottles returned."""
-    orders.apply_action(demo, 1001, "return_bottles", "sam")
+    actions.apply_action(demo, 1001, "return_bottles", "sam")
     serials = bottles_of(demo, 1001)
     assert len(serials) == 2
     assert {bottle_status(demo, s) for s in serials} == {"returned"}
@@ -54,7 +57,7 @@ def returned(demo):
 
 # ---------------------------------------------------------------- service
 def test_destroy_returned_bottles(demo, returned):
-    d = records.record_destruction(demo, 1001, form(returned), "sam")
+    d = record_destruction.record_destruction(demo, 1001, form(returned), "sam")
     assert [b["serial"] for b in d["bottles"]] == returned
     assert (d["net_weight_grams"], d["method"], d["location"],
             d["destroyed_on"], d["witness_1"], d["witness_2"],
@@ -65,22 +68,22 @@ def test_destroy_returned_bottles(demo, returned):
     assert (h["action"], h["actor"], h["from_status"], h["to_status"]) == (
         "record_destruction", "sam", "delivered", "delivered")
     assert returned[0] in h["detail"] and "Sam Supervisor" in h["detail"]
-    assert records.list_destructions(demo, 1001)[0]["id"] == d["id"]
+    assert record_destruction.list_destructions(demo, 1001)[0]["id"] == d["id"]
 
 
 def test_net_weight_is_bounded_by_the_bottles_destroyed(demo, returned):
     """Two CBD-OIL-30 bottles declare 6 g each: 12 g, 13.2 g with the
     10% the scale may add."""
     before = state(demo)
-    with pytest.raises(orders.BadInput,
+    with pytest.raises(errors.BadInput,
                        match=r"at most 13\.2 g .*12 g declared"):
-        records.record_destruction(
+        record_destruction.record_destruction(
             demo, 1001, form(returned, net_weight_grams="13.201"), "sam")
-    with pytest.raises(orders.BadInput, match=r"at most 6\.6 g"):
-        records.record_destruction(
+    with pytest.raises(errors.BadInput, match=r"at most 6\.6 g"):
+        record_destruction.record_destruction(
             demo, 1001, form(returned[:1], net_weight_grams="61.5"), "sam")
     assert state(demo) == before
-    d = records.record_destruction(
+    d = record_destruction.record_destruction(
         demo, 1001, form(returned, net_weight_grams="13.2"), "sam")
     assert d["net_weight_grams"] == 13.2
 
@@ -88,8 +91,8 @@ def test_net_weight_is_bounded_by_the_bottles_destroyed(demo, returned):
 @pytest.mark.parametrize("weight", ["0.0004", 0.0001, "1e-9"])
 def test_weight_that_rounds_to_nothing_is_refused(demo, returned, weight):
     before = state(demo)
-    with pytest.raises(orders.BadInput, match="round to 0"):
-        records.record_destruction(
+    with pytest.raises(errors.BadInput, match="round to 0"):
+        record_destruction.record_destruction(
             demo, 1001, form(returned, net_weight_grams=weight), "sam")
     assert state(demo) == before
 
@@ -101,44 +104,44 @@ def test_tab_shows_each_bottles_declared_grams(client, demo, returned):
 
 
 def test_destroy_some_then_the_rest(demo, returned):
-    records.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
     assert bottle_status(demo, returned[1]) == "returned"
-    records.record_destruction(demo, 1001, form([returned[1].lower()]),
+    record_destruction.record_destruction(demo, 1001, form([returned[1].lower()]),
                                "sam")
-    assert len(records.list_destructions(demo, 1001)) == 2
+    assert len(record_destruction.list_destructions(demo, 1001)) == 2
     assert bottle_status(demo, returned[1]) == "destroyed"
 
 
 def test_same_bottle_twice_in_one_request_counts_once(demo, returned):
-    d = records.record_destruction(
+    d = record_destruction.record_destruction(
         demo, 1001, form([returned[0], returned[0]]), "sam")
     assert [b["serial"] for b in d["bottles"]] == [returned[0]]
 
 
 def test_bottle_cannot_be_destroyed_twice(demo, returned):
-    records.record_destruction(demo, 1001, form(returned), "sam")
+    record_destruction.record_destruction(demo, 1001, form(returned), "sam")
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="Already destroyed"):
-        records.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    with pytest.raises(errors.ActionRefused, match="Already destroyed"):
+        record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
     assert state(demo) == before
 
 
 def test_database_refuses_a_second_record_of_a_bottle(demo, returned):
-    d = records.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    d = record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
     with pytest.raises(sqlite3.IntegrityError):
-        with write(demo):
+        with transaction(demo):
             other = demo["destructions"].insert({"order_id": 1001}).last_pk
             demo["destruction_bottles"].insert({
                 "destruction_id": other, "serial": returned[0]})
-    assert len(records.list_destructions(demo, 1001)) == 1
+    assert len(record_destruction.list_destructions(demo, 1001)) == 1
     assert d["bottles"][0]["serial"] == returned[0]
 
 
 def test_bottles_not_returned_yet_are_refused(demo):
     serials = bottles_of(demo, 1001)           # delivered: still shipped
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="Return Bottles first"):
-        records.record_destruction(demo, 1001, form(serials), "sam")
+    with pytest.raises(errors.ActionRefused, match="Return Bottles first"):
+        record_destruction.record_destruction(demo, 1001, form(serials), "sam")
     assert state(demo) == before
 
 
@@ -146,15 +149,15 @@ def test_refused_order_bottles_destroyed_directly(demo):
     order_id = order_in(demo, states.REFUSED)
     serials = bottles_of(demo, order_id)
     assert {bottle_status(demo, s) for s in serials} == {"shipped"}
-    records.record_destruction(demo, order_id, form(serials), "sam")
+    record_destruction.record_destruction(demo, order_id, form(serials), "sam")
     assert {bottle_status(demo, s) for s in serials} == {"destroyed"}
 
 
 def test_bottles_of_other_orders_are_refused(demo, returned):
     before = state(demo)
     for serial in (bottles_of(demo, 1002)[0], "B999999", "NOPE"):
-        with pytest.raises(orders.BadInput, match="Not a bottle of this"):
-            records.record_destruction(demo, 1001, form([serial]), "sam")
+        with pytest.raises(errors.BadInput, match="Not a bottle of this"):
+            record_destruction.record_destruction(demo, 1001, form([serial]), "sam")
     assert state(demo) == before
 
 
@@ -162,8 +165,8 @@ def test_bottles_of_other_orders_are_refused(demo, returned):
 def test_allowed_statuses_pass_the_status_check(demo, status):
     order_id = order_in(demo, status)
     # Every allowed status gets as far as the bottles.
-    with pytest.raises(orders.BadInput, match="Not a bottle"):
-        records.record_destruction(demo, order_id, form(["B999999"]), "sam")
+    with pytest.raises(errors.BadInput, match="Not a bottle"):
+        record_destruction.record_destruction(demo, order_id, form(["B999999"]), "sam")
 
 
 @pytest.mark.parametrize("status", refused("record_destruction"))
@@ -172,7 +175,7 @@ def test_refused_status_changes_nothing(demo, status):
     serials = bottles_of(demo, order_id) or ["B000101"]
     before = state(demo)
     with pytest.raises(states.IllegalAction):
-        records.record_destruction(demo, order_id, form(serials), "sam")
+        record_destruction.record_destruction(demo, order_id, form(serials), "sam")
     assert state(demo) == before
 
 
@@ -206,16 +209,16 @@ BAD = [
 def test_bad_input_changes_nothing(demo, returned, changes, message):
     fields = changed(returned, changes)
     before = state(demo)
-    with pytest.raises(orders.BadInput, match=message):
-        records.record_destruction(demo, 1001, fields, "sam")
+    with pytest.raises(errors.BadInput, match=message):
+        record_destruction.record_destruction(demo, 1001, fields, "sam")
     assert state(demo) == before
 
 
 def test_weight_accepts_numbers_and_a_decimal_comma(demo, returned):
-    d = records.record_destruction(
+    d = record_destruction.record_destruction(
         demo, 1001, form(returned[:1], net_weight_grams=6), "sam")
     assert d["net_weight_grams"] == 6
-    d = records.record_destruction(
+    d = record_destruction.record_destruction(
         demo, 1001, form(returned[1:], net_weight_grams="5,25"), "sam")
     assert d["net_weight_grams"] == 5.25
 
@@ -290,7 +293,7 @@ def test_csr_cannot_record_destruction(app, login, demo, returned):
 def test_supervisor_records_destruction(app, login, demo, returned):
     supervisor = login(app.test_client(), "supervisor")
     supervisor.post("/orders/1001/destructions", data=form(returned))
-    assert records.list_destructions(demo, 1001)[0]["created_by"] == \
+    assert record_destruction.list_destructions(demo, 1001)[0]["created_by"] == \
         "t-supervisor"
 
 
@@ -344,8 +347,8 @@ def test_api_errors(client, demo, returned):
 
 # ------------------------------------------------------------------ undo
 def test_undo_puts_bottles_back_and_keeps_the_record(demo, returned):
-    d = records.record_destruction(demo, 1001, form(returned[:1]), "sam")
-    undone = records.undo_destruction(demo, 1001, d["id"],
+    d = record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    undone = record_destruction.undo_destruction(demo, 1001, d["id"],
                                       "Recorded against the wrong order",
                                       "alex")
     assert (undone["undone_by"], undone["undo_reason"]) == (
@@ -354,27 +357,27 @@ def test_undo_puts_bottles_back_and_keeps_the_record(demo, returned):
     assert bottle_status(demo, returned[0]) == "returned"
     assert last_history(demo, 1001)["action"] == "undo_destruction"
     # The record stays on file; the bottle may be destroyed again.
-    again = records.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    again = record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
     assert again["id"] != d["id"]
     assert bottle_status(demo, returned[0]) == "destroyed"
-    assert len(records.list_destructions(demo, 1001)) == 2
+    assert len(record_destruction.list_destructions(demo, 1001)) == 2
 
 
 def test_undo_refusals_change_nothing(demo, returned):
-    d = records.record_destruction(demo, 1001, form(returned), "sam")
-    with pytest.raises(orders.BadInput, match="Reason"):
-        records.undo_destruction(demo, 1001, d["id"], " ", "alex")
+    d = record_destruction.record_destruction(demo, 1001, form(returned), "sam")
+    with pytest.raises(errors.BadInput, match="Reason"):
+        record_destruction.undo_destruction(demo, 1001, d["id"], " ", "alex")
     assert {bottle_status(demo, s) for s in returned} == {"destroyed"}
-    records.undo_destruction(demo, 1001, d["id"], "mistake", "alex")
-    with pytest.raises(orders.ActionRefused, match="already undone"):
-        records.undo_destruction(demo, 1001, d["id"], "again", "alex")
+    record_destruction.undo_destruction(demo, 1001, d["id"], "mistake", "alex")
+    with pytest.raises(errors.ActionRefused, match="already undone"):
+        record_destruction.undo_destruction(demo, 1001, d["id"], "again", "alex")
     with pytest.raises(records.RecordNotFound):
-        records.undo_destruction(demo, 1001, 9999, "x", "alex")
+        record_destruction.undo_destruction(demo, 1001, 9999, "x", "alex")
 
 
 def test_undo_through_page_and_api_needs_a_supervisor(app, login, client,
                                                       demo, returned):
-    d = records.record_destruction(demo, 1001, form(returned), "sam")
+    d = record_destruction.record_destruction(demo, 1001, form(returned), "sam")
     csr = login(app.test_client(), "csr")
     url = "/orders/1001/destructions/%d/undo" % d["id"]
     assert csr.post(url, data={"reason": "x"}).status_code == 403

@@ -3,10 +3,13 @@ at most what the order dispensed (its bottles that left the building)
 less what is already credited; supervisors only."""
 import pytest
 
-from server import clients
-from server import order_states as states
-from server import orders, records
-from server.db import write
+from server.orders import returned_grams as record_returned_grams
+from server.clients import allowance as client_allowance
+from server.core import errors
+from server.orders import actions
+from server.orders import queries
+from server.orders import states
+from server.core.db import transaction
 from test_records_support import (allowed, flashed, flashed_error,
                                   last_history, locked_button, page, refused,
                                   state)
@@ -33,23 +36,23 @@ def dispensing_order(db, status):
     if status == states.DELIVERED:
         return 1001
     if status in (states.REFUSED, states.REFUNDED):
-        orders.apply_action(db, 1002, {states.REFUSED: "refuse",
+        actions.apply_action(db, 1002, {states.REFUSED: "refuse",
                                        states.REFUNDED: "refund"}[status],
                             "test")
     return 1002
 
 
 def remaining(db, client_id):
-    return clients.allowance(db, client_id)["remaining"]
+    return client_allowance.allowance(db, client_id)["remaining"]
 
 
 # ---------------------------------------------------------------- service
 def test_credit_and_cap(demo):
-    orders.apply_action(demo, 1002, "refuse", "test")
-    assert records.grams_summary(demo, 1002) == {
+    actions.apply_action(demo, 1002, "refuse", "test")
+    assert record_returned_grams.grams_summary(demo, 1002) == {
         "order_grams": 10.0, "dispensed_grams": 10.0, "credited": 0,
         "available": 10.0}
-    credit = records.return_grams(demo, 1002, {
+    credit = record_returned_grams.return_grams(demo, 1002, {
         "grams": "4", "reason": "refused", "comment": " by phone "}, "sam")
     assert (credit["order_id"], credit["client_id"], credit["grams"],
             credit["reason"], credit["comment"], credit["created_by"]) == (
@@ -59,16 +62,16 @@ def test_credit_and_cap(demo):
         "return_grams", "sam", "refused", "refused")
     assert "4 g" in h["detail"]
     before = state(demo)
-    with pytest.raises(orders.BadInput, match="At most 6 g"):
-        records.return_grams(demo, 1002, {"grams": 6.5,
+    with pytest.raises(errors.BadInput, match="At most 6 g"):
+        record_returned_grams.return_grams(demo, 1002, {"grams": 6.5,
                                           "reason": "refused"}, "sam")
     assert state(demo) == before
-    records.return_grams(demo, 1002, {"grams": 6, "reason": "refused"},
+    record_returned_grams.return_grams(demo, 1002, {"grams": 6, "reason": "refused"},
                          "sam")
-    assert records.grams_summary(demo, 1002)["available"] == 0
+    assert record_returned_grams.grams_summary(demo, 1002)["available"] == 0
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="already credited"):
-        records.return_grams(demo, 1002, {"grams": 0.5,
+    with pytest.raises(errors.ActionRefused, match="already credited"):
+        record_returned_grams.return_grams(demo, 1002, {"grams": 0.5,
                                           "reason": "refused"}, "sam")
     assert state(demo) == before
 
@@ -76,14 +79,14 @@ def test_credit_and_cap(demo):
 def test_undispensed_order_cannot_raise_the_allowance(demo):
     """A cancelled order that never left the building: crediting its 30 g
     would give the client 30 g the prescription never allowed."""
-    allowance = clients.allowance(demo, DANIEL)
-    assert records.grams_summary(demo, 1008)["dispensed_grams"] == 0
+    allowance = client_allowance.allowance(demo, DANIEL)
+    assert record_returned_grams.grams_summary(demo, 1008)["dispensed_grams"] == 0
     before = state(demo)
     with pytest.raises(states.IllegalAction, match="Cancelled"):
-        records.return_grams(demo, 1008, {"grams": 30,
+        record_returned_grams.return_grams(demo, 1008, {"grams": 30,
                                           "reason": "cancelled"}, "sam")
     assert state(demo) == before
-    assert clients.allowance(demo, DANIEL) == allowance
+    assert client_allowance.allowance(demo, DANIEL) == allowance
 
 
 @pytest.mark.parametrize("order_id,action", [
@@ -93,14 +96,14 @@ def test_undispensed_order_cannot_raise_the_allowance(demo):
 ])
 def test_orders_stopped_before_shipping_credit_nothing(demo, order_id,
                                                        action):
-    orders.apply_action(demo, order_id, action, "test")
-    client_id = orders.get_order(demo, order_id)["client_id"]
+    actions.apply_action(demo, order_id, action, "test")
+    client_id = queries.get_order(demo, order_id)["client_id"]
     left = remaining(demo, client_id)
     before = state(demo)
     # Refused or refunded: it dispensed nothing (order_states says so);
     # cancelled: the status has no after-shipping records at all.
     with pytest.raises(states.IllegalAction):
-        records.return_grams(demo, order_id, {"grams": 1,
+        record_returned_grams.return_grams(demo, order_id, {"grams": 1,
                                               "reason": "returned"}, "sam")
     assert state(demo) == before
     assert remaining(demo, client_id) == left
@@ -110,13 +113,13 @@ def test_refused_order_keeps_counting_what_it_dispensed(demo):
     """Refusing a shipped order does not give its grams back by itself:
     they come back only as a credit, and only once."""
     left = remaining(demo, DANIEL)
-    orders.apply_action(demo, 1002, "refuse", "test")
+    actions.apply_action(demo, 1002, "refuse", "test")
     assert remaining(demo, DANIEL) == left
-    records.return_grams(demo, 1002, {"grams": 10, "reason": "refused"},
+    record_returned_grams.return_grams(demo, 1002, {"grams": 10, "reason": "refused"},
                          "sam")
     assert remaining(demo, DANIEL) == left + 10
-    with pytest.raises(orders.ActionRefused):
-        records.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
+    with pytest.raises(errors.ActionRefused):
+        record_returned_grams.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
                              "sam")
     assert remaining(demo, DANIEL) == left + 10
 
@@ -125,15 +128,15 @@ def test_credit_for_an_order_outside_the_window_frees_nothing(demo):
     """Order 1001 (12 g, Margaret) placed 40 days ago: its grams no longer
     count, so crediting them must not free grams of this window, which
     holds her order 1007 (4 g) placed today."""
-    margaret = orders.get_order(demo, 1001)["client_id"]
-    with write(demo):
+    margaret = queries.get_order(demo, 1001)["client_id"]
+    with transaction(demo):
         demo.execute("UPDATE orders SET placed_at = datetime('now', "
                      "'-40 days'), created_at = datetime('now', '-41 days') "
                      "WHERE id = 1001")
     place_order(demo, 1007)
     left = remaining(demo, margaret)
-    assert clients.allowance(demo, margaret)["used"] == 4.0
-    records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
+    assert client_allowance.allowance(demo, margaret)["used"] == 4.0
+    record_returned_grams.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
                          "sam")
     assert remaining(demo, margaret) == left
 
@@ -146,35 +149,35 @@ def test_only_bottles_that_left_count(demo):
         "AND status = 'in_stock' ORDER BY serial LIMIT 2")]
     for serial in serials:
         record_pick(demo, 1003, serial)
-    orders.apply_action(demo, 1003, "ship", "test")
+    actions.apply_action(demo, 1003, "ship", "test")
     # CBD-OIL-30 (6 g) + 2 x CBD-SFT-20 (4 g) shipped.
-    assert records.grams_summary(demo, 1003)["dispensed_grams"] == 14.0
-    orders.apply_action(demo, 1003, "refund", "test")
-    with write(demo):
+    assert record_returned_grams.grams_summary(demo, 1003)["dispensed_grams"] == 14.0
+    actions.apply_action(demo, 1003, "refund", "test")
+    with transaction(demo):
         demo.execute("UPDATE bottles SET status = 'in_stock' "
                      "WHERE serial = ?", [serials[0]])
-    assert records.grams_summary(demo, 1003)["dispensed_grams"] == 10.0
-    with pytest.raises(orders.BadInput, match="At most 10 g"):
-        records.return_grams(demo, 1003, {"grams": 14, "reason": "returned"},
+    assert record_returned_grams.grams_summary(demo, 1003)["dispensed_grams"] == 10.0
+    with pytest.raises(errors.BadInput, match="At most 10 g"):
+        record_returned_grams.return_grams(demo, 1003, {"grams": 14, "reason": "returned"},
                              "sam")
 
 
 def test_only_cannabis_lines_count(demo):
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE products SET cannabis = 0 "
                      "WHERE sku = 'THC-CAP-10'")
-    assert records.grams_summary(demo, 1002)["order_grams"] == 7.0
-    assert records.grams_summary(demo, 1002)["dispensed_grams"] == 7.0
-    with pytest.raises(orders.BadInput, match="At most 7 g"):
-        records.return_grams(demo, 1002, {"grams": 8, "reason": "lost"}, "s")
+    assert record_returned_grams.grams_summary(demo, 1002)["order_grams"] == 7.0
+    assert record_returned_grams.grams_summary(demo, 1002)["dispensed_grams"] == 7.0
+    with pytest.raises(errors.BadInput, match="At most 7 g"):
+        record_returned_grams.return_grams(demo, 1002, {"grams": 8, "reason": "lost"}, "s")
 
 
 def test_order_without_cannabis_is_refused(demo):
-    with write(demo):
+    with transaction(demo):
         demo.execute("UPDATE products SET cannabis = 0")
     before = state(demo)
-    with pytest.raises(orders.ActionRefused, match="no cannabis"):
-        records.return_grams(demo, 1002, {"grams": 1, "reason": "lost"},
+    with pytest.raises(errors.ActionRefused, match="no cannabis"):
+        record_returned_grams.return_grams(demo, 1002, {"grams": 1, "reason": "lost"},
                              "sam")
     assert state(demo) == before
 
@@ -185,7 +188,7 @@ DISPENSING = sorted(set(allowed("return_grams")) - {states.CANCELLED})
 @pytest.mark.parametrize("status", DISPENSING)
 def test_allowed_statuses(demo, status):
     order_id = dispensing_order(demo, status)
-    records.return_grams(demo, order_id, {"grams": 1.5, "reason": "returned"},
+    record_returned_grams.return_grams(demo, order_id, {"grams": 1.5, "reason": "returned"},
                          "sam")
     assert [r["grams"] for r in credited_rows(demo, order_id)] == [1.5]
 
@@ -196,7 +199,7 @@ def test_refused_status_changes_nothing(demo, status):
                 states.PLACED: 1003, states.CANCELLED: 1008}[status]
     before = state(demo)
     with pytest.raises(states.IllegalAction):
-        records.return_grams(demo, order_id,
+        record_returned_grams.return_grams(demo, order_id,
                              {"grams": 1, "reason": "returned"}, "sam")
     assert state(demo) == before
 
@@ -229,8 +232,8 @@ BAD = [
 @pytest.mark.parametrize("fields,message", BAD)
 def test_bad_input_changes_nothing(demo, fields, message):
     before = state(demo)
-    with pytest.raises(orders.BadInput, match=message):
-        records.return_grams(demo, 1001, fields, "sam")
+    with pytest.raises(errors.BadInput, match=message):
+        record_returned_grams.return_grams(demo, 1001, fields, "sam")
     assert state(demo) == before
 
 
@@ -288,7 +291,7 @@ def test_refused_status_via_page_flashes(client, demo):
 
 
 def test_fully_credited_tab_offers_no_form(client, demo):
-    records.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
+    record_returned_grams.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
                          "sam")
     html = page(client, "/orders/1001?tab=returned_grams")
     assert "Nothing left to credit" in html

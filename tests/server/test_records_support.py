@@ -3,8 +3,9 @@ grams): an order in any status, and everything a refused request must
 leave untouched."""
 import re
 
-from server import order_states as states
-from server import orders
+from server.orders import actions
+from server.orders import queries
+from server.orders import states
 
 # Demo orders (server.seed) by status; refused and refunded are made.
 DEMO = {
@@ -22,7 +23,7 @@ def order_in(db, status):
     shipped order 1002, refused by the client or refunded (its bottles stay
     'shipped': it dispensed them, so the after-shipping records apply)."""
     if status in (states.REFUSED, states.REFUNDED):
-        orders.apply_action(db, 1002, {states.REFUSED: "refuse",
+        actions.apply_action(db, 1002, {states.REFUSED: "refuse",
                                        states.REFUNDED: "refund"}[status],
                             "test")
         return 1002
@@ -48,7 +49,7 @@ def state(db):
 
 
 def last_history(db, order_id):
-    return orders.order_history(db, order_id)[0]
+    return queries.order_history(db, order_id)[0]
 
 
 def page(client, url):

@@ -5,9 +5,11 @@ import datetime
 import pytest
 
 from order_helpers import order_row
-from server import orders, recurring
-from server.db import write
-from server.recurring import recurring_run_command
+from server.core import errors
+from server.orders import queries
+from server.orders import recurring
+from server.core.db import transaction
+from server.orders.recurring import recurring_run_command
 
 DANIEL, ROBERT = 2, 6
 TODAY = datetime.date.today()
@@ -102,7 +104,7 @@ def test_generated_open_orders_count_against_the_next_one(demo):
 
 
 def test_above_150_g_is_split(demo):
-    with write(demo):
+    with transaction(demo):
         demo["clients"].update(ROBERT, {"allowance_grams": 400.0})
     rid = make(demo, ROBERT, [("THC-FLWR-15G", 12), ("CBD-OIL-30", 6)])
     result = recurring.run_one(demo, rid, TODAY)                 # 216 g
@@ -115,7 +117,7 @@ def test_above_150_g_is_split(demo):
             "open", "recurring", 1)
     lines = {}
     for order_id in result["orders"]:
-        for line in orders.order_lines(demo, order_id):
+        for line in queries.order_lines(demo, order_id):
             lines[line["sku"]] = lines.get(line["sku"], 0) + line["qty"]
     assert lines == {"THC-FLWR-15G": 12, "CBD-OIL-30": 6}
 
@@ -135,7 +137,7 @@ def test_split_lines_first_fit(demo):
     {"lines": [{"sku": "CBD-OIL-30", "qty": 0}]}])
 def test_bad_recurring_orders_are_refused(demo, changes):
     before = demo["recurring_orders"].count
-    with pytest.raises(orders.BadInput):
+    with pytest.raises(errors.BadInput):
         make(demo, ROBERT, [("CBD-OIL-30", 1)], **changes)
     assert demo["recurring_orders"].count == before
 
@@ -160,7 +162,7 @@ def test_command_runs_once_a_day(app, demo, runner):
 
 def test_cli_lists_the_command():
     from tools.cli import COMMANDS
-    assert COMMANDS["recurring-run"] == ("server.recurring",
+    assert COMMANDS["recurring-run"] == ("server.orders.recurring",
                                          "recurring_run_command")
 
 

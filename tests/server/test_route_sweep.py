@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from server import create_app
+from server.app import create_app
 from server.seed import DEMO_PASSWORD
 
 from sweep_cases import Case, absent_ids, cases_for
@@ -55,7 +55,7 @@ LOGOUT_PATHS = ("/logout", "/portal/logout")
 # the session, and the message flashed in it, would be lost.
 COOKIE_MAX = 4096
 # The one write a refusal is meant to make: a refused sign-in counts
-# towards that name's lockout (server.sign_in).
+# towards that name's lockout (server.staff.sign_in).
 REFUSALS_RECORD = {"sign_in_failures"}
 # Callers sampled rather than sent every case.
 REFUSED_SAMPLE = 6          # cases for a caller its role turns away

@@ -2,10 +2,10 @@
 with the wire contract and the state machine."""
 from click.testing import CliRunner
 
-from server import orders
-from server.db import connect
+from server.orders import queries
+from server.core.db import connect
 from server.seed import init_db_command, seed_demo, seed_demo_command
-from server.snapshots import order_snapshot
+from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
 
@@ -42,17 +42,17 @@ def test_plain_commands_take_a_db_path(tmp_path):
 
 
 def test_demo_data_shape(demo):
-    placed = orders.list_orders(demo, status="placed")
+    placed = queries.list_orders(demo, status="placed")
     assert len(placed) >= 3
     for o in placed:
-        assert 1 <= len(orders.order_lines(demo, o["id"])) <= 3
+        assert 1 <= len(queries.order_lines(demo, o["id"])) <= 3
     notes = [n["text"] for o in placed
-             for n in orders.order_notes(demo, o["id"])]
+             for n in queries.order_notes(demo, o["id"])]
     assert "Client requested discreet packaging" in notes
     assert "Fragile: include ice pack" in notes
     assert demo.execute("SELECT count(*) FROM bottles WHERE "
                         "status = 'in_stock'").fetchone()[0] >= 60
-    statuses = {o["status"] for o in orders.list_orders(demo, archived=None)}
+    statuses = {o["status"] for o in queries.list_orders(demo, archived=None)}
     assert len(statuses) >= 5
 
 
@@ -68,12 +68,12 @@ def test_demo_codes_follow_the_wire_contract(demo):
 
 def test_demo_picks_match_bottles(demo):
     for o in demo["orders"].rows:
-        lines = orders.order_lines(demo, o["id"])
+        lines = queries.order_lines(demo, o["id"])
         for line in lines:
             assert line["picked"] <= line["qty"]
         if o["status"] in ("shipped", "delivered"):
-            assert orders.fully_picked(lines)
-        for p in orders.order_picks(demo, o["id"]):
+            assert queries.fully_picked(lines)
+        for p in queries.order_picks(demo, o["id"]):
             bottle = demo["bottles"].get(p["serial"])
             assert bottle["lot_id"] == p["lot_id"]
             if p["status"] == "accepted":

@@ -6,7 +6,7 @@ import pytest
 
 from order_helpers import order_row
 from up_support import get, serving
-from server import clients
+from server.clients import profiles
 from sign_in_helpers import (client_with_cookie, csrf_app, page_token,
                              portal_sign_in, session_cookie, staff_sign_in)
 
@@ -17,7 +17,7 @@ def web(app, demo):
     return csrf_app(app.config["DATABASE"])
 
 
-field_names = {field[0] for field in clients.FIELDS}
+field_names = {field[0] for field in profiles.FIELDS}
 
 
 def signed_in(web, username):
@@ -152,7 +152,7 @@ def test_portal_password_reset_ends_sessions(web, demo):
     c = web.test_client()
     portal_sign_in(c)
     csr = signed_in(web, "csr")
-    form = {name: value for name, value in clients.get_client(demo, 3).items()
+    form = {name: value for name, value in profiles.get_client(demo, 3).items()
             if name in field_names and value is not None}
     r = csr.post("/clients/3", data=dict(
         form, portal_password="a-brand-new-password",

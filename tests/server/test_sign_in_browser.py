@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from server.seed import DEMO_PASSWORD
-from server.tls import Authority
+from server.gunlink.tls import Authority
 from sign_in_helpers import PRIYA_EMAIL
 
 SIGN_IN = "form.stack-form button[type=submit]"

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from server import db as dbm
-from server import snapshots
+from server.core import db as dbm
+from server.gunlink import snapshots
+from server.core.history import bump_rev
 from shared import wire
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "firmware"))
@@ -21,7 +22,7 @@ def db(tmp_path):
     conn = dbm.connect(str(tmp_path / "pickgun.db"))
     dbm.migrate(conn)
     at = dbm.now()
-    with dbm.write(conn):
+    with dbm.transaction(conn):
         conn["clients"].insert({"id": 1, "name": "Ada Lovelace Client",
                                 "created_at": at})
     yield conn
@@ -30,7 +31,7 @@ def db(tmp_path):
 
 def add_order(db, order_id, status="placed", lines=(("CBD-OIL-30", 2),),
               names=None):
-    with dbm.write(db):
+    with dbm.transaction(db):
         for sku, qty in lines:
             db["products"].insert({"sku": sku, "grams": 1.0,
                                    "name": (names or {}).get(sku, sku)},
@@ -43,27 +44,27 @@ def add_order(db, order_id, status="placed", lines=(("CBD-OIL-30", 2),),
 
 
 def add_notes(db, order_id, texts, severity="ack"):
-    with dbm.write(db):
+    with dbm.transaction(db):
         for text in texts:
             db["notes"].insert({"order_id": order_id, "text": text,
                                 "severity": severity,
                                 "created_at": dbm.now()})
-        snapshots.bump_rev(db, order_id)
+        bump_rev(db, order_id)
 
 
 def add_picks(db, order_id, sku, serials):
-    with dbm.write(db):
+    with dbm.transaction(db):
         db["picks"].insert_all([
             {"order_id": order_id, "serial": s, "sku": sku,
              "device_id": "G01", "status": "accepted"} for s in serials])
-        snapshots.bump_rev(db, order_id)
+        bump_rev(db, order_id)
 
 
 def set_status(db, order_id, status):
-    with dbm.write(db):
+    with dbm.transaction(db):
         db.execute("UPDATE orders SET status = ? WHERE id = ?",
                    [status, order_id])
-        snapshots.bump_rev(db, order_id)
+        bump_rev(db, order_id)
 
 
 def payload(db, order_id):
@@ -71,7 +72,7 @@ def payload(db, order_id):
     broker)."""
     out, passed = snapshots.outgoing(db, [order_id])
     assert len(out) == 1, (out, passed)
-    with dbm.write(db):
+    with dbm.transaction(db):
         snapshots.mark_published(db, order_id, out[0][1])
     return out[0][2]
 
@@ -179,7 +180,7 @@ def test_notes_are_cut_only_when_they_must_be(db):
     assert [n["text"] for n in snap["notes"]] == ["Fragile: pack with care",
                                                   "z" * 500]
     # Over the gun's limit (written before it existed): cut, and said so.
-    with dbm.write(db):
+    with dbm.transaction(db):
         db.execute("UPDATE notes SET text = ? WHERE text = ?",
                    ["w" * 700, "z" * 500])
     text = snapshots.order_snapshot(db, 1001)["notes"][1]["text"]
@@ -200,7 +201,7 @@ def test_nothing_a_gun_cannot_take_is_published(db):
     add_order(db, 10 ** 9)                  # beyond a 9-digit order code
     add_order(db, 1001)
     add_notes(db, 1001, ["Check ID"])
-    with dbm.write(db):
+    with dbm.transaction(db):
         db.execute("UPDATE notes SET id = ? WHERE order_id = 1001",
                    [wire.SMALL_MAX + 1])
     out, passed = snapshots.outgoing(db, [10 ** 9, 1001])
@@ -216,7 +217,7 @@ def test_only_orders_a_gun_may_need_get_a_snapshot(db):
     out, passed = snapshots.outgoing(db, [1001, 1002])
     assert [o for o, _, _ in out] == [1002]
     assert passed == [(1001, 1)]
-    with dbm.write(db):
+    with dbm.transaction(db):
         snapshots.mark_passed(db, 1001, 1)
         snapshots.mark_published(db, 1002, 1)
     row = db.execute("SELECT published_rev, cleared_rev, published_at FROM "
@@ -232,10 +233,10 @@ def test_only_orders_a_gun_may_need_get_a_snapshot(db):
     out = snapshots.outgoing(db, [1002])[0]
     assert wire.decode(out[0][2])["pick"] is False
     # Cleared from the broker: no gun holds it, later changes stay home.
-    with dbm.write(db):
+    with dbm.transaction(db):
         snapshots.mark_published(db, 1002, 2)
         snapshots.mark_cleared(db, 1002, 2)
-        snapshots.bump_rev(db, 1002)
+        bump_rev(db, 1002)
     assert snapshots.outgoing(db, [1002]) == ([], [(1002, 3)])
 
 
@@ -244,11 +245,11 @@ def test_closing_an_order_whose_snapshot_is_on_its_way_reaches_the_guns(db):
     cancelled before the broker's acknowledgement is recorded: the
     cancellation is published, not passed over as never seen."""
     add_order(db, 1001, "awaiting_payment")
-    with dbm.write(db):
+    with dbm.transaction(db):
         snapshots.mark_passed(db, 1001, 1)
     set_status(db, 1001, "placed")
     [(order_id, rev, _)] = snapshots.outgoing(db, [1001])[0]
-    with dbm.write(db):
+    with dbm.transaction(db):
         snapshots.mark_offered(db, order_id, rev)
     set_status(db, 1001, "cancelled")
     out, passed = snapshots.outgoing(db, [1001])
@@ -258,7 +259,7 @@ def test_closing_an_order_whose_snapshot_is_on_its_way_reaches_the_guns(db):
 
 
 def test_retained_orders_are_read_a_page_at_a_time_from_the_index(db):
-    with dbm.write(db):
+    with dbm.transaction(db):
         for i in range(1, 301):
             retained = i % 3 == 0
             db["orders"].insert({

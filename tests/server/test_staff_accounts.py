@@ -7,8 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from order_helpers import everything
-from server import auth, clients, fields, staff
-from server.db import connect
+from server.clients import profiles
+from server.web import auth
+from server.staff import accounts as staff
+from server.core import fields
+from server.core.db import connect
 
 GOOD = {"username": "nadia", "password": "long-enough", "role": "csr",
         "name": "Nadia B"}
@@ -95,11 +98,11 @@ def test_password_reset_follows_the_rule(client, demo, password, message):
     ("short", "Portal password must be 8 to 200 characters"),
     ("portal\x00password", "Portal password must not contain control")])
 def test_portal_password_follows_the_same_rule(demo, password, message):
-    form = {k: v for k, v in clients.get_client(demo, 3).items()
-            if k in {f[0] for f in clients.FIELDS}}
+    form = {k: v for k, v in profiles.get_client(demo, 3).items()
+            if k in {f[0] for f in profiles.FIELDS}}
     before = everything(demo)
     with pytest.raises(fields.BadInput, match=message):
-        clients.update_client(demo, 3, dict(
+        profiles.update_client(demo, 3, dict(
             {k: "" if v is None else str(v) for k, v in form.items()},
             portal_password=password))
     assert everything(demo) == before

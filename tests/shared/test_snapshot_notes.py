@@ -1,8 +1,8 @@
 """The server's order snapshots carry each note's severity as the wire
 contract says: information notes "s": "i", must-acknowledge notes (the
 default, and any value the server does not know) as before, with no "s"."""
-from server import db as dbm
-from server.snapshots import order_snapshot
+from server.core import db as dbm
+from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
 
@@ -10,7 +10,7 @@ def test_snapshot_notes_carry_severity(tmp_path):
     db = dbm.connect(str(tmp_path / "pickgun.db"))
     dbm.migrate(db)
     at = dbm.now()
-    with dbm.write(db):
+    with dbm.transaction(db):
         db["clients"].insert({"id": 1, "name": "Ada Client", "created_at": at})
         db["products"].insert({"sku": "CBD-OIL-30", "name": "CBD Oil 30 mL",
                                "grams": 30.0})

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from server.gun_payloads import check_event, check_status
+from server.gunlink.gun_payloads import check_event, check_status
+from server.orders import states
 from shared import wire
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,6 +74,14 @@ def test_making_a_bad_code_is_refused():
             wire.bottle_code(*args)
     with pytest.raises(wire.CodeError):
         wire.order_code(10 ** 9)
+
+
+def test_the_guns_may_pick_what_the_state_machine_says():
+    # The wire's "pick" flag and the server's FULFILMENT are one rule.
+    for status in wire.STATUSES:
+        snap = wire.snapshot(1001, 1, status, "", [], [], [])
+        assert snap["pick"] == (status in states.FULFILMENT), status
+    assert set(wire.STATUSES) == set(states.STATUSES)
 
 
 def test_topics():

@@ -1,13 +1,13 @@
 """Properties of the wire contract (shared/wire.py and the server's
-checks, server/gun_payloads.py) over random input: nothing but WireError
-ever escapes a check, whatever is accepted keeps every documented limit,
-and what one side builds the other accepts."""
+checks, server/gunlink/gun_payloads.py) over random input: nothing but
+WireError ever escapes a check, whatever is accepted keeps every
+documented limit, and what one side builds the other accepts."""
 import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server import gun_payloads as payloads
+from server.gunlink import gun_payloads as payloads
 from shared import wire
 
 SETTINGS = settings(max_examples=150, deadline=None,

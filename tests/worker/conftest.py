@@ -2,8 +2,8 @@
 Mosquitto, the worker on a thread and fake guns."""
 import pytest
 
-from server import db as dbm
-from server.broker import Broker
+from server.core import db as dbm
+from server.gunlink.broker import Broker
 from worker_support import GUN_PASSWORDS, FakeGun, make_demo, start_worker
 
 

@@ -1,5 +1,6 @@
-"""The broker's TLS listener (server/broker.py, server/tls.py) and TLS in
-gun provisioning, against a real Mosquitto."""
+"""The broker's TLS listener (server/gunlink/broker.py,
+server/gunlink/tls.py) and TLS in gun provisioning, against a real
+Mosquitto."""
 import base64
 import json
 import socket
@@ -11,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.broker import Broker, lan_address
-from server.tls import Authority
+from server.gunlink.broker import Broker, lan_address
+from server.gunlink.tls import Authority
 from tools.provision import gun_config, provision_command, read_ca
 
 

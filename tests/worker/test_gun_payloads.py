@@ -1,9 +1,9 @@
-"""The server's checks of what guns send (server.gun_payloads): every
+"""The server's checks of what guns send (server.gunlink.gun_payloads): every
 integer field is a real integer, never a bool or a float, within the
 limits of docs/protocol.md; an event's identity is read on its own."""
 import pytest
 
-from server import gun_payloads as payloads
+from server.gunlink import gun_payloads as payloads
 from shared import wire
 
 CODE = wire.bottle_code("B000123", "CBD-OIL-30", "L2311A")

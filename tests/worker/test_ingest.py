@@ -1,9 +1,9 @@
-"""server.ingest rules, one at a time, without MQTT."""
+"""server.gunlink.ingest rules, one at a time, without MQTT."""
 import json
 
 import pytest
 
-from server.ingest import READ_MAX, ingest_batch
+from server.gunlink.ingest import READ_MAX, ingest_batch
 from shared import wire
 from ingest_support import evt, pick, state
 from worker_support import code
@@ -247,7 +247,7 @@ def test_malformed_is_recorded_and_skipped(demo, caplog, name, topic,
 
 def test_unexpected_failure_skips_only_that_message(demo, monkeypatch,
                                                     caplog):
-    from server import ingest
+    from server.gunlink import ingest
     real = ingest._Batch._judge_pick
 
     def judge(self, order_id, bottle):

@@ -1,8 +1,8 @@
 """What the acks say: every rejection reaches the gun, across gaps,
-resends and lost acks (server.ingest against a gun following the ack rule
-of docs/protocol.md)."""
-from server.gun_payloads import ACK_BYTES_MAX, ACK_REJ_MAX
-from server.ingest import ingest_batch
+resends and lost acks (server.gunlink.ingest against a gun following the
+ack rule of docs/protocol.md)."""
+from server.gunlink.gun_payloads import ACK_BYTES_MAX, ACK_REJ_MAX
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 from ingest_support import GunModel, pick, verdicts
 from worker_support import code

@@ -4,8 +4,8 @@ readable identity (device, ep, seq) they are acked as rejected
 as malformed and never acked."""
 import pytest
 
-from server.gun_payloads import EVENT_BYTES_MAX, NOTES_MAX
-from server.ingest import READ_MAX, ingest_batch
+from server.gunlink.gun_payloads import EVENT_BYTES_MAX, NOTES_MAX
+from server.gunlink.ingest import READ_MAX, ingest_batch
 from shared import wire
 from ingest_support import pick, raw, state, verdicts
 from worker_support import code

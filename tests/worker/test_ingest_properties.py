@@ -1,4 +1,4 @@
-"""server.ingest.ingest_batch on a real SQLite database (the project's
+"""server.gunlink.ingest.ingest_batch on a real SQLite database (the project's
 schema), fed random streams from two guns following the ack rule of
 docs/protocol.md: duplicates, gaps, reorderings, batches lost before or
 rolled back during their commit, a message failing inside a batch, lost
@@ -18,10 +18,10 @@ import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server import db as dbm
-from server import ingest
-from server.gun_payloads import check_event
-from server.ingest import ingest_batch
+from server.core import db as dbm
+from server.gunlink import ingest
+from server.gunlink.gun_payloads import check_event
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 from ingest_support import GunModel
 from worker_support import code, make_demo
@@ -55,7 +55,7 @@ def fresh_db():
         t = dbm.connect(":memory:")
         dbm.migrate(t)
         make_demo(t)
-        with dbm.write(t):
+        with dbm.transaction(t):
             t.execute("UPDATE bottles SET status = 'shipped' "
                       "WHERE serial = 'B0006'")
             t["notes"].insert_all([
@@ -224,7 +224,7 @@ def _step(world, op):
         # The web app ships order 1002, after the events recorded so far.
         world.shipped = world.db.execute(
             "SELECT coalesce(max(id), 0) FROM device_events").fetchone()[0]
-        with dbm.write(world.db):
+        with dbm.transaction(world.db):
             world.db.execute("UPDATE orders SET status = 'shipped' "
                              "WHERE id = 1002")
             world.db.execute("UPDATE bottles SET status = 'shipped' "

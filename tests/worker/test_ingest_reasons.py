@@ -3,7 +3,7 @@ order of checks (docs/protocol.md, Rejection reasons), for picks and for
 notes acknowledgements."""
 import pytest
 
-from server.ingest import ingest_batch
+from server.gunlink.ingest import ingest_batch
 from shared import wire
 from ingest_support import evt, pick, raw, state, verdicts
 from worker_support import code
@@ -166,7 +166,7 @@ def test_notes_ack_rules(demo, order, ids, why):
 
 
 def test_refused_notes_ack_is_not_an_acknowledgement(demo):
-    from server.records import note_acks
+    from server.orders.records import note_acks
     add_notes(demo)
     ingest_batch(demo, [notes_ack(1, 1001, [1, 3]),
                         notes_ack(2, 1002, [3])])

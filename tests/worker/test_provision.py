@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.broker import HASH_ROUNDS, Broker, hash_rounds, password_hash
+from server.gunlink.broker import (HASH_ROUNDS, Broker, hash_rounds,
+                                   password_hash)
 from tools.flash import flash_command
 from tools.provision import (ProvisionError, device_hashes, gun_config,
                              provision_command, provision_device)

@@ -10,10 +10,11 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server import db as dbm
-from server import snapshots
-from server.ingest import MAX_PAYLOAD
-from server.worker import CLEAR_SAVED_AFTER
+from server.core import db as dbm
+from server.core.history import bump_rev
+from server.gunlink.ingest import MAX_PAYLOAD
+from server.gunlink.worker import CLEAR_SAVED_AFTER
+from server.orders import actions
 from shared import wire
 from worker_support import FakeGun, code, start_worker, wait_until
 
@@ -190,10 +191,10 @@ def test_snapshots_published_and_republished(demo, db_path, worker,
                              "WHERE id = 1001") == 1)
 
     # A note added by the web app: same transaction bumps the revision.
-    with dbm.write(demo):
+    with dbm.transaction(demo):
         demo["notes"].insert({"order_id": 1001, "text": "Fragile",
                               "created_at": dbm.now()})
-        snapshots.bump_rev(demo, 1001)
+        bump_rev(demo, 1001)
     snap = wait_until(lambda: _latest(gun, 1001)["rev"] == 2
                       and _latest(gun, 1001))
     assert [n["text"] for n in snap["notes"]] == ["Fragile"]
@@ -221,10 +222,10 @@ def _settled(db_path):
 
 def _set_status(db, order_id, status):
     """A status change as the web app makes it: the revision goes up."""
-    with dbm.write(db):
+    with dbm.transaction(db):
         db.execute("UPDATE orders SET status = ? WHERE id = ?",
                    [status, order_id])
-        snapshots.bump_rev(db, order_id)
+        bump_rev(db, order_id)
 
 
 def _rev(db_path, order_id):
@@ -245,7 +246,7 @@ def test_closed_orders_snapshots_are_cleared_after_a_while(demo, db_path,
         assert (snap["st"], snap["pick"]) == ("cancelled", False)
     finally:
         early.close()
-    with dbm.write(demo):       # as if its last change were long ago
+    with dbm.transaction(demo):       # as if its last change were long ago
         demo.execute("UPDATE orders SET published_at = '2000-01-01 00:00:00'"
                      " WHERE id IN (1001, 1002)")
     late = FakeGun(broker, "G02", snapshots=True)
@@ -266,8 +267,8 @@ def test_closed_orders_snapshots_are_cleared_after_a_while(demo, db_path,
         time.sleep(0.3)
         assert 1002 not in late.snapshots
         # A later change is not published: no gun holds the order now.
-        with dbm.write(demo):
-            snapshots.bump_rev(demo, 1002)
+        with dbm.transaction(demo):
+            bump_rev(demo, 1002)
         _settled(db_path)
         time.sleep(0.3)
         assert 1002 not in late.snapshots
@@ -325,7 +326,7 @@ def test_reconnect_republishes_orders_awaiting_fulfilment(demo, db_path,
 def test_pubacks_queued_together_leave_in_one_send():
     """The worker's paho client joins the PUBACKs queued between two
     writes (it relies on paho 2.x internals: this guards an upgrade)."""
-    from server.worker import _Client, _write_when_selected
+    from server.gunlink.worker import _Client, _write_when_selected
     c = _Client(CallbackAPIVersion.VERSION2, client_id="t",
                 protocol=mqtt.MQTTv311)
     c.on_socket_register_write = _write_when_selected
@@ -359,14 +360,13 @@ def test_orders_get_snapshots_once_placed_and_until_closed(demo, db_path,
     """Open and Awaiting Payment orders, and orders closed before they were
     ever placed, get no snapshot; placed ones do, with the client's first
     name and initial; picking reset and cancelling reach the guns."""
-    from server import orders
     gun = gun_factory(snapshots=True)
     _settled(db_path)
     wait_until(lambda: _latest(gun, 1001))
-    with dbm.write(demo):
+    with dbm.transaction(demo):
         demo["orders"].insert({"id": 1005, "client_id": 1, "status": "open",
                                "created_at": dbm.now()})
-    orders.apply_action(demo, 1005, "cancel", "tester")
+    actions.apply_action(demo, 1005, "cancel", "tester")
     _set_status(demo, 1003, "awaiting_payment")
     _settled(db_path)
     time.sleep(0.3)
@@ -384,12 +384,12 @@ def test_orders_get_snapshots_once_placed_and_until_closed(demo, db_path,
     gun.pick("B0001", order=1003)
     gun.wait_acked(1)
     assert wait_until(lambda: _latest(gun, 1003)["bot"]) == ["B0001"]
-    orders.apply_action(demo, 1003, "reset_picking", "tester")
+    actions.apply_action(demo, 1003, "reset_picking", "tester")
     snap = wait_until(lambda: _latest(gun, 1003)["rev"] == _rev(db_path, 1003)
                       and _latest(gun, 1003))
     assert (snap["bot"], snap["lines"][0]["got"], snap["pick"]) == \
         ([], 0, True)
-    orders.apply_action(demo, 1003, "cancel", "tester")
+    actions.apply_action(demo, 1003, "cancel", "tester")
     snap = wait_until(lambda: _latest(gun, 1003)["rev"] == _rev(db_path, 1003)
                       and _latest(gun, 1003))
     assert (snap["st"], snap["pick"]) == ("cancelled", False)
@@ -428,7 +428,7 @@ def _crash(broker):
 
 
 def _place(demo, order_id):
-    with dbm.write(demo):
+    with dbm.transaction(demo):
         demo["orders"].insert({"id": order_id, "client_id": 1,
                                "status": "placed", "created_at": dbm.now()})
         demo["order_lines"].insert({"order_id": order_id,
@@ -496,7 +496,7 @@ def test_broker_crash_does_not_bring_back_a_cleared_snapshot(demo, db_path,
                 "published_rev = 2 FROM orders WHERE id = ?", [o]) == 1)
             _save_now(broker)              # the broker has it cancelled
             mark = _log_size(broker)
-            with dbm.write(demo):          # seven days on
+            with dbm.transaction(demo):          # seven days on
                 demo.execute("UPDATE orders SET published_at = "
                               "'2000-01-01 00:00:00' WHERE id = ?",
                               [order_id])
@@ -530,7 +530,7 @@ def test_republishing_after_a_reconnect_lets_acks_through(demo, db_path,
     """Thousands of retained snapshots go out again after a reconnection a
     page at a time: a gun's event is acked before they are all out."""
     many = 3000
-    with dbm.write(demo):
+    with dbm.transaction(demo):
         demo["orders"].insert_all(
             {"id": 10000 + i, "client_id": 1, "status": "placed",
              "created_at": dbm.now()} for i in range(many))

@@ -60,7 +60,7 @@ def _worker_command(broker, db_path, tmp_path):
     pw = tmp_path / "worker-password"
     pw.write_text(broker.worker_password)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.worker", "--db", db_path,
+        [sys.executable, "-m", "server.gunlink.worker", "--db", db_path,
          "--broker-host", broker.host, "--broker-port", str(broker.port),
          "--user", broker.worker_user, "--password-file", str(pw),
          "--log-level", "WARNING"], cwd=str(ROOT),
@@ -83,7 +83,7 @@ def test_ctrl_c_to_the_process_group_stops_both(db_path, broker, tmp_path):
     pw = tmp_path / "worker-password"
     pw.write_text(broker.worker_password)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.worker", "--db", db_path,
+        [sys.executable, "-m", "server.gunlink.worker", "--db", db_path,
          "--broker-host", broker.host, "--broker-port", str(broker.port),
          "--user", broker.worker_user, "--password-file", str(pw),
          "--log-level", "WARNING"], cwd=str(ROOT), start_new_session=True,

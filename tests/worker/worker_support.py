@@ -6,8 +6,8 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server import db as dbm
-from server.worker import Worker
+from server.core import db as dbm
+from server.gunlink.worker import Worker
 from shared import wire
 
 GUN_PASSWORDS = {"G01": "g01-password", "G02": "g02-password",
@@ -34,7 +34,7 @@ def make_demo(db):
     """Products, lots, 20 bottles per product, placed orders 1001/1002,
     open order 1003, cancelled 1004."""
     at = dbm.now()
-    with dbm.write(db):
+    with dbm.transaction(db):
         db["clients"].insert({"id": 1, "name": "Ada Client", "created_at": at})
         db["products"].insert_all([
             {"sku": "CBD-OIL-30", "name": "CBD Oil 30 mL", "grams": 30.0},

@@ -1,0 +1,60 @@
+"""The picking list: every order awaiting fulfilment, with the bottles to
+fetch for each unfilled line.
+
+Suggestions follow FEFO (first expiring, first out): in-stock bottles of
+the lot that expires first, expired lots never.  One bottle is suggested
+to one order only, oldest order first, so two associates working from
+the same list do not walk to the same bottle."""
+import datetime
+
+from server.orders import states
+from server.orders.queries import order_lines
+from server.orders.queries import order_notes
+
+
+def picking_list(db, today=None):
+    """[{"order", "lines", "notes"}] oldest placed first; each line has
+    "missing" (bottles still to pick), "suggested" (bottle dicts with
+    serial, lot_id, expires_on) and "short" (how many stock cannot cover)."""
+    today = today or datetime.date.today().isoformat()
+    wanted = list(states.FULFILMENT)
+    if not wanted:
+        return []
+    rows = db.execute(
+        "SELECT o.id, o.status, o.archived, o.placed_at, o.carrier, "
+        " c.name AS client_name FROM orders o "
+        "JOIN clients c ON c.id = o.client_id WHERE o.status IN (%s) "
+        "ORDER BY COALESCE(o.placed_at, o.created_at), o.id"
+        % ",".join("?" * len(wanted)), wanted)
+    stock = _Stock(db, today)
+    out = []
+    for row in [dict(r) for r in rows]:
+        lines = order_lines(db, row["id"])
+        for line in lines:
+            line["missing"] = max(line["qty"] - line["picked"], 0)
+            line["suggested"] = stock.take(line["sku"], line["missing"])
+            line["short"] = line["missing"] - len(line["suggested"])
+        out.append({"order": row, "lines": lines,
+                    "notes": order_notes(db, row["id"])})
+    return out
+
+
+class _Stock:
+    """In-stock, unexpired bottles per SKU in FEFO order, handed out once."""
+
+    def __init__(self, db, today):
+        self.db = db
+        self.today = today
+        self.queues = {}
+
+    def take(self, sku, count):
+        if sku not in self.queues:
+            self.queues[sku] = [dict(r) for r in self.db.execute(
+                "SELECT b.serial, b.lot_id, t.expires_on FROM bottles b "
+                "JOIN lots t ON t.id = b.lot_id WHERE b.sku = ? "
+                "AND b.status = 'in_stock' AND t.expires_on > ? "
+                "ORDER BY t.expires_on, t.packaged_on, b.serial",
+                [sku, self.today])]
+        queue = self.queues[sku]
+        taken, self.queues[sku] = queue[:count], queue[count:]
+        return taken

@@ -1,1 +1,0 @@
-"""Blueprints: CSR pages (orders, devices) and the JSON API."""
