@@ -3,76 +3,22 @@ Mosquitto when something goes wrong on the gun: a snapshot that arrives
 while the flash is full or failing is asked for again (and arrives) once
 the flash has room, or at the next connection, although the session is
 resumed; an error while handling a message is logged and does not end
-the session."""
+the session.  Scripts: tests/firmware/mp/sync_faults_*.py (on sync_rig;
+sync_flash mounts the simulated flash)."""
 import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mp import script  # noqa: E402
 from mp_run import MPProcess  # noqa: E402
 
 from server.gunlink.broker import mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
-from test_sync import GUN, RUN_DRIVER, _touch  # noqa: E402
-from test_sync import env  # noqa: E402,F401 (the fixture)
+from test_sync import _touch  # noqa: E402
 
 mosquitto_binary()
-
-# littlefs over a simulated flash, mounted at /fl before the gun starts
-# (the script's DATA).
-FLASH = r"""
-import vfs, os
-from sim_flash import Flash, blank, fill
-BS = 512
-
-dev = Flash(blank(64 * BS), BS)
-vfs.VfsLfs2.mkfs(dev)
-vfs.mount(vfs.VfsLfs2(dev), "/fl")
-"""
-
-MISSED_DRIVER = r"""
-real_offer = store.offer
-
-
-def offer(payload, order_id=None):
-    # what became of each snapshot that arrived (None: not stored)
-    r = real_offer(payload, order_id)
-    print("OFFER", wire.decode(payload)["rev"], r)
-    return r
-
-
-store.offer = offer
-
-
-async def driver():
-    await until("online", lambda: sync.link == "online")
-    await until("rev 1", lambda: store.rev(1042) == 1)
-    print("REV", store.rev(1042), sync.connects)
-    # The flash fills up; the next revision arrives and cannot be stored.
-    await until("fill", lambda: exists("fill"))
-    fillers = fill("/fl", BS)
-    print("FILLED", len(fillers))
-    # Room again (the journal compacted, say): asked for at once.
-    await until("room", lambda: exists("room"))
-    while fillers:
-        os.remove(fillers.pop())
-    await until("rev 2", lambda: store.rev(1042) == 2)
-    print("REV", store.rev(1042), sync.connects)
-    # The flash fails when the next one arrives: asked for again at the
-    # next connection, which resumes the session.
-    await until("break", lambda: exists("break"))
-    dev.broken = True
-    print("BROKEN")
-    await until("offline", lambda: sync.link == "offline")
-    dev.broken = False
-    await until("rev 3", lambda: store.rev(1042) == 3)
-    print("REV", store.rev(1042), sync.connects,
-          sync.client.session_present)
-    await sync.stop()
-
-""" + RUN_DRIVER
-
 
 def _snapshot(rev):
     return json.dumps(wire.snapshot(1042, rev, "placed", "Jane R.", [
@@ -85,9 +31,8 @@ def test_snapshot_missed_on_a_full_or_failing_flash_is_asked_for_again(
     broker, server = env
     topic = wire.order_topic(1042)
     server.publish(topic, _snapshot(1), retain=True)
-    script = FLASH + GUN[:GUN.index("async def driver")] + MISSED_DRIVER
-    gun = MPProcess(tmp_path, script, heap="256k",
-                    args=["/fl", str(broker.port), str(tmp_path), "-"])
+    gun = MPProcess(tmp_path, script("sync_faults_missed"), heap="256k",
+                    args=["/fl", str(broker.port), str(tmp_path)])
     try:
         assert gun.expect("OFFER") == "OFFER 1 1042"
         assert gun.expect("REV") == "REV 1 1"
@@ -114,55 +59,12 @@ def test_snapshot_missed_on_a_full_or_failing_flash_is_asked_for_again(
         gun.kill()
 
 
-ERRORS_DRIVER = r"""
-class Shaky(Listener):
-    # the app's callbacks, failing for order 66 and for the first ack
-    def on_snapshot(self, order_id):
-        if order_id == 66:
-            raise KeyError("st")
-        Listener.on_snapshot(self, order_id)
-
-    def on_acked(self, rejected):
-        Listener.on_acked(self, rejected)
-        if self.acked == 1:
-            raise TypeError("bad rejection")
-
-
-real_offer = store.offer
-
-
-def offer(payload, order_id=None):
-    # a bug in handling one message: it must not end every session
-    if order_id == 67:
-        raise IndexError("bug")
-    return real_offer(payload, order_id)
-
-
-store.offer = offer
-sync.listener = listener = Shaky()
-
-
-async def driver():
-    await until("online", lambda: sync.link == "online")
-    print("ONLINE")
-    scan()
-    await until("acked", lambda: j.pending_count() == 0)
-    print("ACKED", listener.acked)
-    await until("snapshots", lambda: 68 in listener.snaps)
-    print("SNAPS", store.rev(66), store.rev(67), store.rev(68),
-          listener.snaps, sync.connects, sync.link, repr(sync.last_error))
-    await sync.stop()
-
-""" + RUN_DRIVER
-
-
 def test_errors_handling_messages_are_logged_and_the_session_goes_on(
         tmp_path, env):
     broker, server = env
-    script = GUN[:GUN.index("async def driver")] + ERRORS_DRIVER
-    gun = MPProcess(tmp_path, script,
+    gun = MPProcess(tmp_path, script("sync_faults_errors"),
                     args=[str(tmp_path / "data"), str(broker.port),
-                          str(tmp_path), "-"])
+                          str(tmp_path)])
     try:
         gun.expect("ONLINE")
         assert gun.expect("ACKED") == "ACKED 1"     # recorded all the same

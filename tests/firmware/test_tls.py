@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mp import check, script  # noqa: E402
 from mp_run import MPProcess  # noqa: E402
-from test_sync import FakeServer  # noqa: E402
+from sync_server import FakeServer  # noqa: E402
 
 from server.gunlink.broker import Broker  # noqa: E402
 from server.gunlink.tls import Authority  # noqa: E402
