@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import TEST_PASSWORD
+from sign_in_helpers import TEST_PASSWORD
 from server.clients import profiles
 from server.gunlink.broker import password_hash
 from sign_in_helpers import portal_sign_in
