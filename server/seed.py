@@ -14,6 +14,7 @@ from server.core.db import (connect, default_database, get_db,
                             prepare_database)
 from server.core.history import record_history
 from server.orders.create import create_order
+from server.orders.picks import record_pick
 from server.core.db import transaction
 from server.orders.recurring import first_due
 
@@ -309,27 +310,20 @@ def _order(db, order_id, client_id, lines, status, clock, days_ago,
     scanned = clock.days_ago(max(days_ago - 1, 0), hour=11)
     for sku, count in (picked or {}).items():
         for serial, lot in _free_bottles(db, sku, count):
-            db["bottles"].update(serial, {"status": bottle_status,
-                                          "order_id": order_id})
-            _pick(db, order_id, serial, sku, lot, device, scanned,
-                  "accepted", None)
+            record_pick(db, order_id, serial, sku, lot, device, scanned,
+                        scanned)
+            if bottle_status != "picked":
+                db["bottles"].update(serial, {"status": bottle_status})
     for sku, reason in rejected:
         serial, lot = _free_bottles(db, sku, 1)[0]
-        _pick(db, order_id, serial, sku, lot, device, scanned, "rejected",
-              reason)
+        record_pick(db, order_id, serial, sku, lot, device, scanned,
+                    scanned, "rejected", reason)
 
 
 def _free_bottles(db, sku, count):
     return [(r["serial"], r["lot_id"]) for r in db.execute(
         "SELECT serial, lot_id FROM bottles WHERE sku = ? AND "
         "status = 'in_stock' ORDER BY serial LIMIT ?", [sku, count])]
-
-
-def _pick(db, order_id, serial, sku, lot, device, at, status, reason):
-    db["picks"].insert({
-        "order_id": order_id, "serial": serial, "sku": sku, "lot_id": lot,
-        "device_id": device, "scanned_at": at, "recorded_at": at,
-        "status": status, "reason": reason})
 
 
 def _report(counts):

@@ -1,7 +1,8 @@
 """Per-gun credentials.  Each gun logs in to the broker as its device id
 with its own random password; the server keeps only the Mosquitto hash
-(devices.password_hash), the clear text goes once into the gun's
-config.json.  Provisioning a gun again replaces its password.
+(devices.password_hash, written by server.fleet.provisioning), the clear
+text goes once into the gun's config.json.  Provisioning a gun again
+replaces its password.
 
 A gun talks TLS to the broker when its config carries the broker's CA
 certificate ("tls": true, "ca": DER in base64: config.json stays the one
@@ -9,53 +10,18 @@ file to copy to the gun)."""
 import base64
 import json
 import os
-import secrets
 import shutil
 import subprocess
 
 import click
 
 from server.core import db as dbm
-from server.gunlink.broker import lan_address, password_hash
-from shared import wire
+from server.fleet.provisioning import ProvisionError, provision_device
+from server.gunlink.broker import lan_address
 
-PASSWORD_BYTES = 18            # 24 URL-safe characters
 PLAIN_PORT = 1883
 TLS_PORT = 8883
 DEFAULT_BOARD = "esp32_gm65"
-
-
-class ProvisionError(ValueError):
-    pass
-
-
-def provision_device(db, device_id, name=None, board=None):
-    """Create or update the device row with a new password; return the
-    clear-text password (not stored anywhere)."""
-    if not isinstance(device_id, str) or not wire.is_device_id(device_id):
-        raise ProvisionError(
-            "Invalid device id %r: use 1-%d characters A-Z, 0-9 or '-', "
-            "starting with a letter (e.g. G03)"
-            % (device_id, wire.DEVICE_ID_MAX))
-    password = secrets.token_urlsafe(PASSWORD_BYTES)
-    hashed = password_hash(password)
-    with dbm.transaction(db):
-        db.execute("INSERT OR IGNORE INTO devices (id, created_at) "
-                   "VALUES (?, ?)", [device_id, dbm.now()])
-        changes = {"password_hash": hashed}
-        if name is not None:
-            changes["name"] = name
-        if board is not None:
-            changes["board"] = board
-        db["devices"].update(device_id, changes)
-    return password
-
-
-def device_hashes(db):
-    """{device id: password hash} for Broker(device_hashes=...)."""
-    return {r["id"]: r["password_hash"] for r in db.execute(
-        "SELECT id, password_hash FROM devices "
-        "WHERE password_hash IS NOT NULL AND password_hash != ''")}
 
 
 def gun_config(device_id, password, broker_host, broker_port=None,
@@ -177,15 +143,13 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
                       serial_port):
     """Give a gun (DEVICE_ID, like G03) a new broker password and write its
     config.json.  A running `pickgun up` lets it log in within seconds."""
-    from server.core.db import default_database
-    from server.core.db import prepare_database
-    path = db_path or default_database()
+    path = db_path or dbm.default_database()
     ca_path = ca_path or instance_ca(path)
     if tls and not ca_path:
         raise click.UsageError("--tls needs --ca: no broker CA found beside "
                                "%s" % path)
     ca = read_ca(ca_path) if ca_path and tls is not False else None
-    prepare_database(path)
+    dbm.prepare_database(path)
     db = dbm.connect(path)
     try:
         password = provision_device(db, device_id, name=name, board=board)

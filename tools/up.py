@@ -23,12 +23,13 @@ from pathlib import Path
 import click
 
 from server.core import db as dbmod
+from server.fleet.provisioning import device_hashes, provision_device
 from server.gunlink.broker import Broker, BrokerError
 from server.orders.picking import picking_list
 from server.seed import DEMO_PASSWORD, STAFF, seed_demo
 from shared import wire
 from tools import ports
-from tools.provision import provision_device, tls_config
+from tools.provision import tls_config
 from tools.simulate import (GunTimeout, SimulatedGun, apply_console_line,
                             draw)
 
@@ -102,9 +103,7 @@ class Stack:
                     self.log("Seeded demo data.")
                 for gun_id in self.gun_ids:
                     self._gun_password(db, gun_id)
-            hashes = {r["id"]: r["password_hash"] for r in db.query(
-                "SELECT id, password_hash FROM devices "
-                "WHERE password_hash IS NOT NULL")}
+            hashes = device_hashes(db)
         finally:
             db.conn.close()
         return hashes
@@ -113,9 +112,7 @@ class Stack:
         """Demo guns keep their clear password beside their flash image, the
         way a real gun keeps it in config.json."""
         path = self.instance / "guns" / gun_id / "password"
-        row = db.execute("SELECT password_hash FROM devices WHERE id = ?",
-                         [gun_id]).fetchone()
-        if path.exists() and row and row[0]:
+        if path.exists() and gun_id in device_hashes(db):
             return path.read_text().strip()
         password = provision_device(db, gun_id, name="Demo gun " + gun_id)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,12 +192,12 @@ class Stack:
         broker = self._running_broker()
         db = dbmod.connect(str(self.db_path))
         try:
-            rows = db.execute("SELECT id, password_hash FROM devices "
-                              "WHERE password_hash IS NOT NULL").fetchall()
+            hashes = device_hashes(db)
         finally:
             db.conn.close()
-        changed = {r[0]: r[1] for r in rows
-                   if broker.hashes.get(r[0]) != r[1]}
+        changed = {device_id: hashed
+                   for device_id, hashed in hashes.items()
+                   if broker.hashes.get(device_id) != hashed}
         for device_id, hashed in changed.items():
             broker.add_device(device_id, hashed=hashed)
             self.log("Gun %s may now connect." % device_id)

@@ -1,4 +1,5 @@
 """The fleet wing: the scanner guns as devices.
 
-  devices.py  the guns, their presence and credentials' strength
+  devices.py       the guns, their presence and credentials' strength
+  provisioning.py  a gun's broker password; the hashes the broker lets in
 """

@@ -20,6 +20,7 @@ import logging
 from server.gunlink import gun_payloads as payloads
 from server.gunlink import ingest_acks
 from server.orders import states as order_states
+from server.orders.picks import INSERT_PICK, PICKED_COUNT, RESERVE_BOTTLE
 from server.core.db import now, transaction
 from server.core.history import bump_rev, record_many
 from server.core.wording import timestamp
@@ -243,12 +244,8 @@ class _Batch:
             "INSERT INTO device_events (id, device_id, ep, seq, kind, "
             "order_id, code, gun_at, received_at, outcome, reason, payload) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows["events"])
-        self.many(
-            "INSERT INTO picks (order_id, serial, sku, lot_id, device_id, "
-            "event_id, scanned_at, recorded_at, status, reason) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)", rows["picks"])
-        self.many("UPDATE bottles SET status = 'picked', order_id = ? "
-                  "WHERE serial = ?", rows["bottles"])
+        self.many(INSERT_PICK, rows["picks"])
+        self.many(RESERVE_BOTTLE, rows["bottles"])
         record_many(self.db, rows["history"])
 
     # ------------------------------------------------------------ judging
@@ -319,10 +316,9 @@ class _Batch:
         key = (order_id, sku)
         if key not in self.lines:
             row = self.sql(
-                "SELECT qty, (SELECT count(*) FROM picks WHERE order_id = ? "
-                "AND sku = ? AND status = 'accepted') AS got FROM order_lines "
-                "WHERE order_id = ? AND sku = ?",
-                [order_id, sku, order_id, sku]).fetchone()
+                "SELECT l.qty, " + PICKED_COUNT + " AS got "
+                "FROM order_lines l WHERE l.order_id = ? AND l.sku = ?",
+                [order_id, sku]).fetchone()
             self.lines[key] = [row["qty"], row["got"]] if row else None
         return self.lines[key]
 
@@ -343,6 +339,7 @@ class _Batch:
     def _pick_rows(self, rows, event_id, e, reason, changed):
         order_id = e.order
         serial, sku, lot = e.bottle or (None, None, None)
+        # In picks.PICK_ROW's order.
         rows["picks"].append((
             order_id if self._order_status(order_id) else None, serial, sku,
             lot, e.device, event_id, _gun_time(e.at), self.at,

@@ -27,6 +27,7 @@ import logging
 import time
 
 from server.orders import states as order_states
+from server.orders.picks import PICKED_COUNT
 from server.core.db import now
 from server.core.wording import timestamp
 from shared import wire
@@ -74,9 +75,7 @@ def _full_snapshot(db, order_id):
         return None
     lines = []
     for r in db.execute(
-            "SELECT l.sku, p.name, l.qty, (SELECT count(*) FROM picks k "
-            " WHERE k.order_id = l.order_id AND k.sku = l.sku "
-            " AND k.status = 'accepted') AS got "
+            "SELECT l.sku, p.name, l.qty, " + PICKED_COUNT + " AS got "
             "FROM order_lines l LEFT JOIN products p ON p.sku = l.sku "
             "WHERE l.order_id = ? ORDER BY l.id", [order_id]):
         line = {"sku": r["sku"], "qty": r["qty"], "got": r["got"]}

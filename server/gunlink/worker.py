@@ -31,7 +31,19 @@ process) died are not lost either: the gun keeps every event until an
 ack covers it and resends.  The ingest process is restarted if it dies,
 ends when the worker's end of its pipe closes, and is stopped before the
 worker returns.  (Over 350 lines: one Worker whose paho callbacks, network
-loop and reply handlers share the connection's state.)"""
+loop and reply handlers share the connection's state.)
+
+_Client overrides paho's private _sock_recv to read the socket in large
+chunks, because paho 2.x (checked on 2.2) has no public way to: its API
+(connect, the loop_read/loop_write/loop_misc external loop, socket(),
+the on_socket_* callbacks, tls_set_context, ws_set_options, proxy_set)
+lets one choose the transport and be told of the socket, never wrap the
+socket paho reads from or change how much it reads at once (paho builds
+the socket itself, in the private _create_socket, and reads each packet
+in three small recv() calls).  A custom SSLContext (tls_set_context)
+could buffer, but only on TLS, which the worker does not use to reach
+the broker beside it.  Should a paho release stop calling _sock_recv,
+the worker still works, only slower (bench/ingest.py shows it)."""
 import collections
 import logging
 import multiprocessing

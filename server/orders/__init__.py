@@ -13,6 +13,7 @@
   records.py    after-shipping records: complaints, destruction, returned
                 grams; who acknowledged each note
   pricing.py    an order's money
+  picks.py      recording a scanned bottle; counting a line's picks
   picking.py    the picking list
   recurring.py  recurring orders
   dashboard.py  the Orders dashboard's query

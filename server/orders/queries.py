@@ -6,6 +6,7 @@ import re
 from server.core.errors import OrderNotFound
 from server.orders import dashboard
 from server.orders import states
+from server.orders.picks import PICKED_COUNT
 from server.orders.states import DISPENSED_STATUSES
 
 
@@ -40,8 +41,7 @@ def order_lines(db, order_id):
     """Lines with product name and how many bottles are picked so far."""
     return [dict(r) for r in db.execute(
         "SELECT l.id, l.sku, p.name, p.grams, l.qty, l.price_cents, "
-        " (SELECT count(*) FROM picks k WHERE k.order_id = l.order_id "
-        "  AND k.sku = l.sku AND k.status = 'accepted') AS picked "
+        + PICKED_COUNT + " AS picked "
         "FROM order_lines l JOIN products p ON p.sku = l.sku "
         "WHERE l.order_id = ? ORDER BY l.id", [order_id])]
 

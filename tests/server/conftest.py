@@ -15,9 +15,7 @@ from server.core.db import prepare_database
 from server.core.db import connect
 from server.staff.sign_in import STAFF
 from server.seed import seed_demo
-
-
-TEST_PASSWORD = "test-password"
+from sign_in_helpers import TEST_PASSWORD
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,7 @@
 """Helpers for the server tests: record picks the way the MQTT worker
 does, and read back what the tests check."""
-from server.orders import actions
+from server.orders import actions, picks
 from server.core.db import transaction
-from server.core.history import bump_rev
 
 
 def record_pick(db, order_id, serial, device="G01", status="accepted",
@@ -12,16 +11,9 @@ def record_pick(db, order_id, serial, device="G01", status="accepted",
     bottle = db.execute("SELECT sku, lot_id FROM bottles WHERE serial = ?",
                         [serial]).fetchone()
     with transaction(db):
-        db["picks"].insert({
-            "order_id": order_id, "serial": serial, "sku": bottle["sku"],
-            "lot_id": bottle["lot_id"], "device_id": device,
-            "scanned_at": "2024-03-01 10:00:00",
-            "recorded_at": "2024-03-01 10:00:05", "status": status,
-            "reason": reason})
-        if status == "accepted":
-            db.execute("UPDATE bottles SET status = 'picked', order_id = ? "
-                       "WHERE serial = ?", [order_id, serial])
-            bump_rev(db, order_id)
+        picks.record_pick(db, order_id, serial, bottle["sku"],
+                          bottle["lot_id"], device, "2024-03-01 10:00:00",
+                          "2024-03-01 10:00:05", status, reason)
 
 
 def in_stock(db, sku, count=1):

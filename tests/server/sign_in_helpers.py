@@ -6,6 +6,8 @@ from server.app import create_app
 from server.seed import DEMO_PASSWORD
 
 PRIYA_EMAIL = "priya.raman@rogers.com"
+# The password of the test accounts, one per role (conftest.py).
+TEST_PASSWORD = "test-password"
 
 
 def csrf_app(database, **config):

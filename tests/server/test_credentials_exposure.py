@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from conftest import TEST_PASSWORD
+from sign_in_helpers import TEST_PASSWORD
 from server.clients import profiles
 from server.gunlink.broker import password_hash
 from sign_in_helpers import portal_sign_in
-from tools.provision import provision_device
+from server.fleet.provisioning import provision_device
 
 # What a stored hash looks like: Werkzeug's (scrypt, pbkdf2) and
 # Mosquitto's ($7$).

@@ -8,7 +8,7 @@ import pytest
 
 from server.gunlink.ingest import ingest_batch
 from shared import wire
-from tools.provision import provision_device
+from server.fleet.provisioning import provision_device
 from widths import WIDTHS
 
 

@@ -11,8 +11,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from server.gunlink.broker import (HASH_ROUNDS, Broker, hash_rounds,
                                    password_hash)
 from tools.flash import flash_command
-from tools.provision import (ProvisionError, device_hashes, gun_config,
-                             provision_command, provision_device)
+from server.fleet.provisioning import (ProvisionError, device_hashes,
+                                       provision_device)
+from tools.provision import gun_config, provision_command
 
 
 def broker_accepts(broker, user, password):
