@@ -46,7 +46,8 @@ def issue_order_label(db, order_id, actor, deliver=None):
     """Like issue_bottle_labels, for the order's own label."""
     pdf = order_label_pdf(db, order_id)
     with transaction(db):
-        _record(db, order_id, actor, "order label " + wire.order_code(order_id))
+        _record(db, order_id, actor,
+                "order label " + wire.order_code(order_id))
         if deliver is not None:
             deliver(pdf)
     return pdf

@@ -21,7 +21,8 @@ from server.core.wording import counted
 
 bp = Blueprint("records", __name__)
 
-_REFUSED = (states.IllegalAction, core_errors.ActionRefused, core_errors.BadInput)
+_REFUSED = (states.IllegalAction, core_errors.ActionRefused,
+            core_errors.BadInput)
 
 
 # ------------------------------------------------------ template globals
@@ -101,8 +102,8 @@ def add_destruction(order_id):
     fields["serials"] = request.form.getlist("serials")
     return _page(
         order_id, "destruction", "record_destruction",
-        lambda: record_destruction.record_destruction(get_db(), order_id, fields,
-                                           auth.actor()),
+        lambda: record_destruction.record_destruction(
+            get_db(), order_id, fields, auth.actor()),
         lambda d: "Destruction #%d recorded: %s destroyed." % (
             d["id"], counted(len(d["bottles"]), "bottle")))
 
