@@ -16,7 +16,7 @@ from server.documents.labels import (ROLL, NotAllowed, UnknownOrder,
 from server.orders import states
 from server.orders.actions import run
 from server.orders.effects import Done
-from server.orders.queries import get_order
+from server.orders.queries import get_order, require_order
 from shared import wire
 
 PRINT_ACTION = "print_labels"
@@ -89,7 +89,7 @@ def issue_shipping_label(db, order_id, actor, producer_info=None,
     """The shipping label of a shipped order, recorded as
     print_shipping_label (refused, unrecorded, before shipping)."""
     def detail():
-        order = get_order(db, order_id)
+        order = require_order(db, order_id)
         return "shipping label %s: %s %s" % (
             how, order.get("carrier") or "no carrier",
             order.get("tracking") or "no tracking")

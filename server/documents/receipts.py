@@ -128,8 +128,8 @@ class _Doc(FPDF):
                   new_x="LMARGIN", new_y="NEXT")
         self.set_font(FONT, "", 9)
         order = self.data["order"]
-        right = ["Order #%d" % order["id"], "Status: " + states.STATUS_LABELS
-                 .get(order["status"], order["status"])]
+        status = states.STATUS_LABELS.get(order["status"], order["status"])
+        right = ["Order #%d" % order["id"], "Status: %s" % status]
         left = labels.address_lines(p["address"]) + (
             [p["phone"]] if p.get("phone") else [])
         for i in range(max(len(left), len(right))):

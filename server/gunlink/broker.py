@@ -239,6 +239,7 @@ class Broker:
             [mosquitto_binary(), "-c", str(self.conf)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             process_group=0)
+        assert self.proc.stderr is not None      # stderr=PIPE
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -270,7 +271,8 @@ class Broker:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        proc.stderr.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
 
     def restart(self):
         self.stop()

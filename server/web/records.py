@@ -98,8 +98,8 @@ def resolve_complaint(order_id, complaint_id):
 
 @bp.post("/orders/<id:order_id>/destructions")
 def add_destruction(order_id):
-    fields = request.form.to_dict()
-    fields["serials"] = request.form.getlist("serials")
+    fields = {**request.form.to_dict(),
+              "serials": request.form.getlist("serials")}
     return _page(
         order_id, "destruction", "record_destruction",
         lambda: record_destruction.record_destruction(
