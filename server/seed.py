@@ -105,8 +105,8 @@ def seed_demo(db):
             return None
         clock = _Clock()
         client_ids = [db["clients"].insert(_client(clock, i, c, r)).last_pk
-                      for i, (c, r) in enumerate(zip(CLIENTS,
-                                                     REGISTRATIONS))]
+                      for i, (c, r) in enumerate(zip(
+                          CLIENTS, REGISTRATIONS, strict=True))]
         db["products"].insert_all(
             {"sku": s, "name": n, "grams": g, "price_cents": c,
              "cannabis": 1}
@@ -119,7 +119,7 @@ def seed_demo(db):
         lots = _lots(clock)
         db["lots"].insert_all(lots)
         serial = FIRST_SERIAL
-        for lot, (_, _, _, made) in zip(lots, LOTS):
+        for lot, (_, _, _, made) in zip(lots, LOTS, strict=True):
             for _ in range(made):
                 db["bottles"].insert({
                     "serial": "B%06d" % serial, "sku": lot["sku"],
@@ -134,8 +134,8 @@ def seed_demo(db):
         _demo_orders(db, client_ids, clock)
         _demo_portal_and_recurring(db, client_ids, clock)
         return {t: db[t].count for t in (
-            "staff", "clients", "products", "lots", "bottles", "devices", "orders",
-            "order_lines", "notes", "picks")}
+            "staff", "clients", "products", "lots", "bottles", "devices",
+            "orders", "order_lines", "notes", "picks")}
 
 
 def _client(clock, i, client, registration):

@@ -144,7 +144,7 @@ def bottles(db, serials):
                                            row["lot_id"])
         except wire.CodeError as e:
             raise LabelError("Bottle %s cannot be put in a QR code: %s"
-                             % (row["serial"], e))
+                             % (row["serial"], e)) from e
     return [rows[s] for s in wanted]
 
 

@@ -4,6 +4,7 @@ print."""
 import unicodedata
 
 import qrcode
+import qrcode.constants
 import qrcode.util
 from fpdf import FPDF
 
@@ -21,7 +22,10 @@ def qr_image(code):
 def qr_code(code):
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
                        box_size=QR_BOX_PX, border=QUIET_MODULES)
-    qr.add_data(qrcode.util.QRData(code, mode=qrcode.util.MODE_ALPHA_NUM))
+    # The stubs declare MODE_ALPHA_NUM a plain int, QRData's mode one of
+    # the literal mode numbers it is.
+    qr.add_data(qrcode.util.QRData(
+        code, mode=qrcode.util.MODE_ALPHA_NUM))  # pyright: ignore[reportArgumentType]
     qr.make(fit=True)
     return qr
 

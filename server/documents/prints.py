@@ -16,7 +16,7 @@ from server.documents.labels import (ROLL, NotAllowed, UnknownOrder,
 from server.orders import states
 from server.orders.actions import run
 from server.orders.effects import Done
-from server.orders.queries import get_order
+from server.orders.queries import get_order, require_order
 from shared import wire
 
 PRINT_ACTION = "print_labels"
@@ -46,7 +46,8 @@ def issue_order_label(db, order_id, actor, deliver=None):
     """Like issue_bottle_labels, for the order's own label."""
     pdf = order_label_pdf(db, order_id)
     with transaction(db):
-        _record(db, order_id, actor, "order label " + wire.order_code(order_id))
+        _record(db, order_id, actor,
+                "order label " + wire.order_code(order_id))
         if deliver is not None:
             deliver(pdf)
     return pdf
@@ -88,7 +89,7 @@ def issue_shipping_label(db, order_id, actor, producer_info=None,
     """The shipping label of a shipped order, recorded as
     print_shipping_label (refused, unrecorded, before shipping)."""
     def detail():
-        order = get_order(db, order_id)
+        order = require_order(db, order_id)
         return "shipping label %s: %s %s" % (
             how, order.get("carrier") or "no carrier",
             order.get("tracking") or "no tracking")

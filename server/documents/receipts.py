@@ -128,8 +128,8 @@ class _Doc(FPDF):
                   new_x="LMARGIN", new_y="NEXT")
         self.set_font(FONT, "", 9)
         order = self.data["order"]
-        right = ["Order #%d" % order["id"], "Status: " + states.STATUS_LABELS
-                 .get(order["status"], order["status"])]
+        status = states.STATUS_LABELS.get(order["status"], order["status"])
+        right = ["Order #%d" % order["id"], "Status: %s" % status]
         left = labels.address_lines(p["address"]) + (
             [p["phone"]] if p.get("phone") else [])
         for i in range(max(len(left), len(right))):
@@ -232,8 +232,9 @@ def _client_block(data):
 
 
 def _lines_table(doc, data):
-    rows = [[l["sku"], l["name"], str(l["qty"]), money(l["price_cents"]),
-             money(l["total_cents"])] for l in data["lines"]]
+    rows = [[line["sku"], line["name"], str(line["qty"]),
+             money(line["price_cents"]), money(line["total_cents"])]
+            for line in data["lines"]]
     doc.table(["SKU", "Product", "Qty", "Unit price", "Amount"], rows,
               (30, 70, 14, 28, 28), ("LEFT", "LEFT", "RIGHT", "RIGHT",
                                      "RIGHT"))
@@ -308,12 +309,12 @@ def shipping_receipt(data):
                + _shipping_fields(data))
     doc.heading("Items shipped")
     _lines_table(doc, data)
-    grams = sum(l["line_grams"] for l in data["lines"])
-    units = sum(l["qty"] for l in data["lines"])
+    grams = sum(line["line_grams"] for line in data["lines"])
+    units = sum(line["qty"] for line in data["lines"])
     doc.set_font(FONT, "", 9)
     doc.cell(doc.width, 6, latin1("%s, %.1f g of cannabis"
-                                   % (counted(units, "unit"), grams)), new_x="LMARGIN",
-             new_y="NEXT")
+                                   % (counted(units, "unit"), grams)),
+             new_x="LMARGIN", new_y="NEXT")
     _money_block(doc, data)
     return doc.output_bytes()
 
@@ -383,14 +384,15 @@ def dispensing_record(data):
                                    % (counted(len(bottles), "bottle"),
                                       grams)), align="R",
              new_x="LMARGIN", new_y="NEXT")
-    waiting = [l for l in data["lines"] if l["picked"] < l["qty"]]
+    waiting = [line for line in data["lines"] if line["picked"] < line["qty"]]
     if waiting:
         doc.heading("Ordered, not yet picked" if picking else
                     "Ordered, not dispensed")
         doc.table(["SKU", "Product", "Ordered", "Picked",
                    "Not yet picked" if picking else "Not dispensed"],
-                  [[l["sku"], l["name"], str(l["qty"]), str(l["picked"]),
-                    str(l["qty"] - l["picked"])] for l in waiting],
+                  [[line["sku"], line["name"], str(line["qty"]),
+                    str(line["picked"]), str(line["qty"] - line["picked"])]
+                   for line in waiting],
                   (30, 70, 20, 20, 30),
                   ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
     return doc.output_bytes()

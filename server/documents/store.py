@@ -310,6 +310,6 @@ def read_document(db, directory, order_id, document_id):
     try:
         with open(path_of(directory, row["stored_name"]), "rb") as f:
             data = f.read()
-    except (FileNotFoundError, DocumentError):
-        raise DocumentNotFound(order_id, document_id)
+    except (FileNotFoundError, DocumentError) as e:
+        raise DocumentNotFound(order_id, document_id) from e
     return row, data

@@ -4,9 +4,10 @@ Pickgun writes the whole configuration: no anonymous access, one user per
 gun (password stored only as a Mosquitto PBKDF2 hash; the clear text lives
 on the gun), an ACL under which a gun may publish only as itself, and a
 persistent store so queued QoS 1 messages and retained snapshots survive a
-broker restart.  With tls=True guns connect over TLS (server/gunlink/tls.py makes
-the certificates) and the plain listener is bound to 127.0.0.1 for the
-worker alone.  `pickgun up` and the tests both use this class."""
+broker restart.  With tls=True guns connect over TLS
+(server/gunlink/tls.py makes the certificates) and the plain listener is
+bound to 127.0.0.1 for the worker alone.  `pickgun up` and the tests
+both use this class."""
 import base64
 import hashlib
 import os
@@ -117,7 +118,8 @@ def hash_rounds(hashed):
 def mosquitto_binary():
     found = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not os.path.exists(found):
-        raise RuntimeError("mosquitto is not installed: run tools/bootstrap.sh")
+        raise RuntimeError(
+            "mosquitto is not installed: run tools/bootstrap.sh")
     return found
 
 
@@ -237,12 +239,14 @@ class Broker:
             [mosquitto_binary(), "-c", str(self.conf)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             process_group=0)
+        assert self.proc.stderr is not None      # stderr=PIPE
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace")
                 self.proc = None
-                raise BrokerError("mosquitto exited: %s %s" % (err, self.tail()))
+                raise BrokerError("mosquitto exited: %s %s"
+                                  % (err, self.tail()))
             try:
                 for host, port in ((self.plain_host, self.port),
                                    (self.host, self.tls_port)):
@@ -253,7 +257,8 @@ class Broker:
             except OSError:
                 time.sleep(0.02)
         self.stop()
-        raise BrokerError("mosquitto did not start listening on %d" % self.port)
+        raise BrokerError("mosquitto did not start listening on %d"
+                          % self.port)
 
     def stop(self, timeout=10):
         """Graceful stop: Mosquitto saves its persistent store on SIGTERM."""
@@ -266,7 +271,8 @@ class Broker:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        proc.stderr.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
 
     def restart(self):
         self.stop()

@@ -384,7 +384,7 @@ def _parse(topic, payload):
     try:
         kind, device = wire.parse_topic(topic)
     except wire.WireError as e:
-        raise Malformed(str(e))
+        raise Malformed(str(e)) from e
     if kind not in (wire.EVT, wire.STATUS):
         raise Malformed("the worker does not read %s topics" % kind)
     limit = READ_MAX if kind == wire.EVT else MAX_PAYLOAD
@@ -397,7 +397,7 @@ def _parse(topic, payload):
             return kind, device, payloads.check_status(obj)
         payloads.event_identity(obj)
     except wire.WireError as e:
-        raise Malformed(str(e))
+        raise Malformed(str(e)) from e
     # From here on the event has an identity: whatever else is wrong with
     # it, the gun is told so in an ack.
     problem = None

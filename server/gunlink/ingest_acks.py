@@ -11,9 +11,9 @@ whatever was lost or reordered on the way:
   at the gun's own upto + 1) is always answered with an ack the gun can
   use, even when earlier acks were lost.
 - An ack holds at most ACK_REJ_MAX rejections in ACK_BYTES_MAX bytes
-  (server.gunlink.gun_payloads); when more are due, upto is lowered to just before the first that
-  does not fit (still true: those events are committed), and the gun's
-  next send gets the rest.
+  (server.gunlink.gun_payloads); when more are due, upto is lowered to
+  just before the first that does not fit (still true: those events are
+  committed), and the gun's next send gets the rest.
 
 Runs inside the batch's transaction: devices.upto, the last upto told,
 is updated with the events it covers."""

@@ -1,24 +1,24 @@
 """The worker's ingest process: the only SQLite writer of the worker.
 
-The MQTT side of the worker (server.gunlink.worker) runs paho in its own process
-and hands the guns' raw messages over in batches; this process records
-each batch in one transaction (server.gunlink.ingest), commits, and only then
-hands back the acks to publish.  It also owns the snapshot outbox: it
-reads the orders whose revision has not been published, builds their
-retained snapshots for the MQTT side to publish (server.gunlink.snapshots), and
-records published_rev once the MQTT side reports the broker's PUBACK;
-after each (re)connection it hands over every snapshot that may be
-retained again, a page at a time.
+The MQTT side of the worker (server.gunlink.worker) runs paho in its own
+process and hands the guns' raw messages over in batches; this process
+records each batch in one transaction (server.gunlink.ingest), commits,
+and only then hands back the acks to publish.  It also owns the snapshot
+outbox: it reads the orders whose revision has not been published, builds
+their retained snapshots for the MQTT side to publish
+(server.gunlink.snapshots), and records published_rev once the MQTT side
+reports the broker's PUBACK; after each (re)connection it hands over
+every snapshot that may be retained again, a page at a time.
 
 Two processes rather than two threads: paho's network handling and the
 ingest each cost about as much CPU per message, and in one process they
 take turns on one interpreter lock.
 
 The messages between the two processes are named in
-server.gunlink.protocol.  The process ends on STOP, or when the MQTT side's end of the pipe closes (so it never
-outlives the worker), and ignores SIGINT: a Ctrl-C reaches the whole
-process group, and the worker stops it in order (the worker starts it
-with SIGINT ignored)."""
+server.gunlink.protocol.  The process ends on STOP, or when the MQTT
+side's end of the pipe closes (so it never outlives the worker), and
+ignores SIGINT: a Ctrl-C reaches the whole process group, and the worker
+stops it in order (the worker starts it with SIGINT ignored)."""
 import ctypes
 import logging
 import multiprocessing

@@ -121,7 +121,7 @@ def _short_notes(snap, over):
     texts = [n["text"] for n in notes]
 
     def cut_to(keep):
-        for n, text in zip(notes, texts):
+        for n, text in zip(notes, texts, strict=True):
             n["text"] = _cut(text, keep)
         return len(wire.encode(snap))
 

@@ -2,11 +2,12 @@
 
 It is two processes.  This one runs paho: its network thread reads the
 guns' messages and appends them to an inbox, and the main thread hands
-the inbox over in batches to the ingest process (server.gunlink.ingest_process),
-the worker's only SQLite writer.  That one records a whole batch in one
-transaction (server.gunlink.ingest) and, only after the commit, sends back each
-gun's cumulative ack, which the network thread publishes: an ack never
-covers an event that could still be lost.  Two processes, because paho's
+the inbox over in batches to the ingest process
+(server.gunlink.ingest_process), the worker's only SQLite writer.  That
+one records a whole batch in one transaction (server.gunlink.ingest) and,
+only after the commit, sends back each gun's cumulative ack, which the
+network thread publishes: an ack never covers an event that could still
+be lost.  Two processes, because paho's
 handling of a message and its ingest cost about the same CPU, and in one
 process they would take turns on one interpreter lock.
 

@@ -8,7 +8,8 @@ from server.core.fields import text as _text
 from server.orders.actions import run
 from server.orders.effects import Done
 from server.orders.queries import require_order
-from server.orders.records import (NAME_MAX, TEXT_MAX, RecordNotFound, date_field, short)
+from server.orders.records import (NAME_MAX, TEXT_MAX, RecordNotFound,
+                                   date_field, short)
 
 
 COMPLAINT_CATEGORIES = {
@@ -59,7 +60,8 @@ def add_complaint(db, order_id, values, actor):
                             TEXT_MAX)
         reported_by = _text(values.get("reported_by"), "Reported by",
                             NAME_MAX)
-        received_on = date_field(values.get("received_on"), "Received on", order)
+        received_on = date_field(values.get("received_on"), "Received on",
+                                 order)
         complaint_id = db["complaints"].insert({
             "order_id": order_id, "category": category,
             "description": description, "reported_by": reported_by,

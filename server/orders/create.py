@@ -17,11 +17,11 @@ def create_order(db, client_id, lines, actor="system", status=states.OPEN,
                  recurring_id=None, detail=None):
     """Create an order; lines: [(sku, qty)] or [{"sku", "qty"}].  Returns
     the new order id (`order_id` picks it, e.g. for demo data).  Prices
-    come from the product list; totals from server.orders.pricing (coverage=False
-    leaves the client's coverage out, as orders recorded before coverage
-    was tracked).  allow_empty: an Open order with no lines yet, for the
-    CSR to fill on its Overview.  The order ships to the address on the
-    client's registration document."""
+    come from the product list; totals from server.orders.pricing
+    (coverage=False leaves the client's coverage out, as orders recorded
+    before coverage was tracked).  allow_empty: an Open order with no lines
+    yet, for the CSR to fill on its Overview.  The order ships to the
+    address on the client's registration document."""
     if status not in states.STATUSES:
         raise BadInput("Unknown status %s" % fields.shown(status))
     wanted = parse_lines(lines)
@@ -40,8 +40,8 @@ def create_order(db, client_id, lines, actor="system", status=states.OPEN,
         if client is None:
             raise BadInput("Unknown client %s" % fields.shown(client_id))
         prices = unit_prices(db, [sku for sku, _ in wanted])
-        rate = shipping_rate(db, shipping_rate_id) if shipping_rate_id is not None \
-            else None
+        rate = (shipping_rate(db, shipping_rate_id)
+                if shipping_rate_id is not None else None)
         at = created_at or now()
         placed = status not in (states.OPEN, states.AWAITING_PAYMENT,
                                 states.CANCELLED)
@@ -71,6 +71,7 @@ def create_order(db, client_id, lines, actor="system", status=states.OPEN,
         for text in notes:
             db["notes"].insert({"order_id": order_id, "text": text,
                                 "author": actor, "created_at": at})
-        record_history(db, order_id, "create", None, status, actor, detail, at=at)
+        record_history(db, order_id, "create", None, status, actor, detail,
+                       at=at)
     return order_id
 

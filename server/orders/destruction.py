@@ -12,9 +12,10 @@ from server.orders import states
 from server.orders.actions import run
 from server.orders.effects import Done
 from server.orders.queries import require_order
-from server.orders.records import (LOCATION_MAX, NAME_MAX, TEXT_MAX, WEIGHT_TOLERANCE,
-                                   RecordNotFound, date_field, grams_field,
-                                   same_name, serials_field, short)
+from server.orders.records import (LOCATION_MAX, NAME_MAX, TEXT_MAX,
+                                   WEIGHT_TOLERANCE, RecordNotFound,
+                                   date_field, grams_field, same_name,
+                                   serials_field, short)
 
 
 DESTRUCTION_METHODS = {

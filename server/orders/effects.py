@@ -69,11 +69,11 @@ def release_picks(db, order_id, bottle_status=None):
 # ------------------------------------------------------------ effects
 def _unshippable(lines):
     """Why an order with these lines cannot ship yet, or None."""
-    short = ["%s (%d of %d)" % (l["sku"], l["picked"], l["qty"])
-             for l in lines if l["picked"] < l["qty"]]
+    short = ["%s (%d of %d)" % (line["sku"], line["picked"], line["qty"])
+             for line in lines if line["picked"] < line["qty"]]
     if short:
         return "not every line is fully picked: " + ", ".join(short)
-    over = [l["sku"] for l in lines if l["picked"] > l["qty"]]
+    over = [line["sku"] for line in lines if line["picked"] > line["qty"]]
     if over:
         return ("more bottles picked than ordered for %s; use %s"
                 % (", ".join(over), states.label("reset_picking")))
@@ -87,8 +87,8 @@ def _ship(db, order, actor, params):
         raise ActionRefused("Cannot ship: %s." % problem)
     # Shipping records carrier, tracking and date; the carrier defaults
     # to the one chosen with the shipping rate.
-    carrier = fields.optional_text(params.get("carrier"), "Carrier", CARRIER_MAX) \
-        or order["carrier"]
+    carrier = fields.optional_text(params.get("carrier"), "Carrier",
+                                   CARRIER_MAX) or order["carrier"]
     tracking = fields.optional_text(params.get("tracking"), "Tracking number",
                          TRACKING_MAX) or order["tracking"]
     changes = {"shipped_at": now(), "carrier": carrier, "tracking": tracking}
@@ -96,7 +96,7 @@ def _ship(db, order, actor, params):
     db.execute("UPDATE bottles SET status = 'shipped' WHERE serial IN "
                "(SELECT serial FROM picks WHERE order_id = ? "
                " AND status = 'accepted')", [order["id"]])
-    units = sum(l["qty"] for l in lines)
+    units = sum(line["qty"] for line in lines)
     detail = counted(units, "bottle")
     if carrier:
         detail += ", " + carrier + (" " + tracking if tracking else "")

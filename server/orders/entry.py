@@ -90,7 +90,7 @@ def _edit_lines(db, order, actor, params):
     "qty", "op": "set"|"add"} changes one (qty 0 removes it); {"discount"
     (dollars) or "discount_cents", "discount_reason"} sets the discount."""
     order_id = order["id"]
-    current = {l["sku"]: l["qty"] for l in order_lines(db, order_id)}
+    current = {line["sku"]: line["qty"] for line in order_lines(db, order_id)}
     wanted = dict(current)
     touched_lines = False
     if params.get("lines") is not None:

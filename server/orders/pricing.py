@@ -14,7 +14,8 @@ def totals(lines, shipping_cents=0, discount_cents=0, coverage_percent=None,
     discount (never above the subtotal), coverage (the policy's percent of
     subtotal - discount, capped at coverage_max_cents when set) and total
     due (subtotal + shipping - discount - coverage), all in cents."""
-    subtotal = sum(int(l["qty"]) * int(l["price_cents"] or 0) for l in lines)
+    subtotal = sum(int(line["qty"]) * int(line["price_cents"] or 0)
+                   for line in lines)
     shipping = max(int(shipping_cents or 0), 0)
     discount = min(max(int(discount_cents or 0), 0), subtotal)
     base = subtotal - discount

@@ -85,7 +85,7 @@ def list_recurring(db, client_id=None, active=None):
         " ORDER BY c.name COLLATE NOCASE, r.id", params)]
     for row in rows:
         row["lines"] = recurring_lines(db, row["id"])
-        row["grams"] = sum(l["grams_total"] for l in row["lines"])
+        row["grams"] = sum(line["grams_total"] for line in row["lines"])
     return rows
 
 
@@ -325,7 +325,7 @@ def run_one(db, recurring_id, today, actor=SYSTEM_ACTOR):
         if tried:                   # skipped earlier today: once a day
             return dict(out, outcome="tried", reason=tried["reason"])
 
-        lines = [(l["sku"], l["qty"]) for l in db.execute(
+        lines = [(line["sku"], line["qty"]) for line in db.execute(
             "SELECT sku, qty FROM recurring_lines WHERE recurring_id = ? "
             "ORDER BY id", [recurring_id])]
         reason = None
@@ -413,8 +413,9 @@ def recurring_run_command(today, db_path):
     if today:
         try:
             day = datetime.date.fromisoformat(today)
-        except ValueError:
-            raise click.BadParameter("use YYYY-MM-DD", param_hint="--today")
+        except ValueError as e:
+            raise click.BadParameter("use YYYY-MM-DD",
+                                     param_hint="--today") from e
     else:
         day = datetime.date.today()
     path = db_path or default_database()

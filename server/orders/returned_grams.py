@@ -25,9 +25,9 @@ RETURN_REASONS = {
 def grams_summary(db, order_id):
     """{"order_grams": cannabis grams ordered (qty x product grams over the
     cannabis lines), "dispensed_grams": cannabis in the order's bottles
-    that left the building (client_allowance.dispensed_grams), "credited": grams
-    already credited back, "available": what may still be credited, at
-    most dispensed - credited}."""
+    that left the building (client_allowance.dispensed_grams), "credited":
+    grams already credited back, "available": what may still be credited,
+    at most dispensed - credited}."""
     ordered = db.execute(
         "SELECT coalesce(sum(l.qty * p.grams), 0) FROM order_lines l "
         "JOIN products p ON p.sku = l.sku "

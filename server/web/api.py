@@ -136,7 +136,8 @@ def post_action(order_id, name):
     params = {k: v for k, v in body.items() if k != "actor"}
     auth.require(name)
     db = get_db()
-    result = order_actions.apply_action(db, order_id, name, _actor(body), params)
+    result = order_actions.apply_action(db, order_id, name, _actor(body),
+                                        params)
     detail = None if result["deleted"] else order_json(db, order_id)
     return jsonify(result=result, **(detail or {"order": None}))
 
@@ -146,8 +147,8 @@ def post_note(order_id):
     body = _body()
     auth.require("add_note")
     db = get_db()
-    note_id = order_actions.add_note(db, order_id, body.get("text"), _actor(body),
-                              body.get("severity"))
+    note_id = order_actions.add_note(db, order_id, body.get("text"),
+                                     _actor(body), body.get("severity"))
     note = db.execute("SELECT id, order_id, text, author, severity, "
                       "created_at FROM notes WHERE id = ?",
                       [note_id]).fetchone()
@@ -172,7 +173,8 @@ def list_notes(order_id):
 @bp.get("/orders/<id:order_id>/complaints")
 def list_complaints(order_id):
     auth.require("view")
-    return jsonify(complaints=record_complaints.list_complaints(get_db(), order_id),
+    return jsonify(complaints=record_complaints.list_complaints(get_db(),
+                                                                order_id),
                    categories=record_complaints.COMPLAINT_CATEGORIES)
 
 
@@ -201,8 +203,9 @@ def list_destructions(order_id):
     return jsonify(
         destructions=record_destruction.list_destructions(db, order_id),
         bottles=record_destruction.order_bottles(db, order_id),
-        destructible=[b["serial"] for b in record_destruction.destructible_bottles(
-            db, order_id, order["status"])],
+        destructible=[b["serial"]
+                      for b in record_destruction.destructible_bottles(
+                          db, order_id, order["status"])],
         methods=record_destruction.DESTRUCTION_METHODS)
 
 
@@ -218,8 +221,8 @@ def post_undo_destruction(order_id, destruction_id):
 @bp.post("/orders/<id:order_id>/destructions")
 def post_destruction(order_id):
     auth.require("record_destruction")
-    destruction = record_destruction.record_destruction(get_db(), order_id, _body(),
-                                             auth.actor())
+    destruction = record_destruction.record_destruction(
+        get_db(), order_id, _body(), auth.actor())
     return jsonify(destruction=destruction), 201
 
 

@@ -257,7 +257,7 @@ def add_staff_command(username, role, name, password, db_path):
     try:
         staff.create(db, username, password, role, name)
     except fields.BadInput as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from e
     finally:
         db.conn.close()
     click.echo("Staff account %s (%s) created." % (

@@ -138,9 +138,8 @@ def download(order_id, document_id):
     inline = request.args.get("inline") == "1" and \
         documents.can_show_inline(content_type, data)
     name = documents.display_name(row["filename"], content_type)
+    # A text/plain mimetype is sent with "; charset=utf-8" (Werkzeug).
     response = Response(data, mimetype=content_type)
-    if content_type == "text/plain":
-        response.charset = "utf-8"
     response.headers["Content-Disposition"] = content_disposition(
         "inline" if inline else "attachment", name)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -1,8 +1,9 @@
 """Fulfilment pages: the printable picking list and the label PDFs.
 
-Every label handed out is recorded in the order history (server.documents.labels):
-plain prints as "print_labels", the Order Menu's reprints and the
-shipping label as their own actions, checked against the order's status.
+Every label handed out is recorded in the order history
+(server.documents.labels): plain prints as "print_labels", the Order
+Menu's reprints and the shipping label as their own actions, checked
+against the order's status.
 So each is a POST from a button of the order page (with the session's
 CSRF token) answered with the PDF: a link, an image or a prefetch
 elsewhere cannot add a print to the history, and a GET changes nothing.

@@ -1,5 +1,6 @@
 """Orders dashboard and Order Profile pages for CSRs."""
 import qrcode
+import qrcode.constants
 import qrcode.image.svg
 from flask import (Blueprint, abort, flash, redirect, render_template,
                    request, url_for)

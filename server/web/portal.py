@@ -111,7 +111,8 @@ def new_order():
             return redirect(url_for(".order", order_id=order_id))
     return render_template("portal/new_order.html", c=c, values=values,
                            products=portal.products(db),
-                           allowance=client_allowance.allowance(db, c["id"])), \
+                           allowance=client_allowance.allowance(
+                               db, c["id"])), \
         400 if request.method == "POST" else 200
 
 

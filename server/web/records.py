@@ -21,7 +21,8 @@ from server.core.wording import counted
 
 bp = Blueprint("records", __name__)
 
-_REFUSED = (states.IllegalAction, core_errors.ActionRefused, core_errors.BadInput)
+_REFUSED = (states.IllegalAction, core_errors.ActionRefused,
+            core_errors.BadInput)
 
 
 # ------------------------------------------------------ template globals
@@ -97,12 +98,12 @@ def resolve_complaint(order_id, complaint_id):
 
 @bp.post("/orders/<id:order_id>/destructions")
 def add_destruction(order_id):
-    fields = request.form.to_dict()
-    fields["serials"] = request.form.getlist("serials")
+    fields = {**request.form.to_dict(),
+              "serials": request.form.getlist("serials")}
     return _page(
         order_id, "destruction", "record_destruction",
-        lambda: record_destruction.record_destruction(get_db(), order_id, fields,
-                                           auth.actor()),
+        lambda: record_destruction.record_destruction(
+            get_db(), order_id, fields, auth.actor()),
         lambda d: "Destruction #%d recorded: %s destroyed." % (
             d["id"], counted(len(d["bottles"]), "bottle")))
 

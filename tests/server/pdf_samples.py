@@ -11,6 +11,8 @@ from pypdf.generic import (ArrayObject, DictionaryObject, NameObject,
                            NumberObject, TextStringObject)
 
 SCRIPT = "app.alert('pdf script ran');"
+# The script as a raw open action, for PDFs written object by object.
+SCRIPT_ACTION = b"<< /S /JavaScript /JS (%s) >>" % SCRIPT.encode()
 
 
 def drawn(text="Prescription scan"):
@@ -90,8 +92,7 @@ def encrypted():
     return _bytes(writer)
 
 
-def in_object_stream(action=b"<< /S /JavaScript /JS (%s) >>"
-                     % SCRIPT.encode(), predictor=False):
+def in_object_stream(action=SCRIPT_ACTION, predictor=False):
     """A PDF 1.5 whose every object, the open action among them, sits in
     one Flate-compressed object stream (optionally through a PNG
     predictor), found through a cross-reference stream."""
@@ -115,8 +116,8 @@ def in_object_stream(action=b"<< /S /JavaScript /JS (%s) >>"
                 for i in range(0, len(content), columns)]
         previous, encoded = bytes(columns), b""
         for row in rows:               # PNG "Up": each byte minus above
-            encoded += b"\x02" + bytes((a - b) % 256
-                                       for a, b in zip(row, previous))
+            encoded += b"\x02" + bytes(
+                (a - b) % 256 for a, b in zip(row, previous, strict=True))
             previous = row
         content = encoded
         parms = b" /DecodeParms << /Predictor 12 /Columns %d >>" % columns

@@ -119,7 +119,8 @@ def test_form_without_csrf_token_is_refused(csrf_app):
     assert r.status_code == 400
     assert order_row(db, 1004)["rev"] == rev
     token = token_of(c.get("/orders/1004").get_data(as_text=True))
-    r = c.post("/orders/1004/notes", data={"text": "Real", "csrf_token": token})
+    r = c.post("/orders/1004/notes",
+               data={"text": "Real", "csrf_token": token})
     assert r.status_code == 302 and order_row(db, 1004)["rev"] == rev + 1
     # The JSON API with the session cookie takes the token as a header.
     r = c.post("/api/orders/1004/notes", json={"text": "Via API"})

@@ -39,7 +39,7 @@ def test_pdf_script_never_runs(signed_in_page, live_server, client, demo):
     ids = [r[0] for r in demo.execute(
         "SELECT id FROM documents WHERE order_id = 1004 ORDER BY id")]
     page = signed_in_page(live_server, "csr")
-    for document_id, data in zip(ids, samples):
+    for document_id, data in zip(ids, samples, strict=True):
         dialogs, downloads = open_inline(page, "%s/orders/1004/documents/%d"
                                          "?inline=1" % (live_server,
                                                         document_id))

@@ -152,7 +152,8 @@ def _undone_destruction(db, serials):
     """A destruction recorded, undone (its bottle back to returned) and
     then removed by hand with its bottle rows."""
     made = _destruction(db, serials)
-    record_destruction.undo_destruction(db, 1001, made, "Wrong bottle", "supervisor")
+    record_destruction.undo_destruction(db, 1001, made, "Wrong bottle",
+                                        "supervisor")
     return made
 
 
@@ -290,8 +291,8 @@ def test_migration_keeps_everything_and_retires_remembered_numbers(
     # An ordinary life at m015: records of every kind.
     record_complaints.add_complaint(db, 1001, COMPLAINT, "csr")
     documents.upload(db, folder, 1004, PDF, "prescription.pdf", "csr")
-    record_returned_grams.return_grams(db, 1002, {"grams": "2", "reason": "refused"},
-                         "supervisor")
+    record_returned_grams.return_grams(
+        db, 1002, {"grams": "2", "reason": "refused"}, "supervisor")
     actions.add_note(db, 1004, "Deliver after 5 pm", "csr")
     # Order 1009: a gun scanned its label while it was Open, then the
     # supervisor deleted it (its history goes with it).
@@ -428,7 +429,8 @@ def _note_a_gun_acknowledged(db):
 
 
 def _complaint_in_the_history(db):
-    complaint = record_complaints.add_complaint(db, 1001, COMPLAINT, "csr")["id"]
+    complaint = record_complaints.add_complaint(db, 1001, COMPLAINT,
+                                                "csr")["id"]
     remove_by_hand(db, "complaints", complaint)
     return "complaints", complaint
 

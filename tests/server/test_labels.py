@@ -49,7 +49,7 @@ def test_one_label_per_page_with_text_and_scannable_qr(demo):
     serials = in_stock(demo, "CBD-OIL-30", 2) + in_stock(demo, "THC-CAP-10")
     reader = read_pdf(labels.bottle_labels_pdf(demo, serials))
     assert len(reader.pages) == 3
-    for page, serial in zip(reader.pages, serials):
+    for page, serial in zip(reader.pages, serials, strict=True):
         b = bottle_info(demo, serial)
         box = page.mediabox
         assert round(float(box.width) / PT_PER_MM) == 50

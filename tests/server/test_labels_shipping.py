@@ -54,7 +54,7 @@ def test_patient_labels_one_per_dispensed_bottle(demo):
     assert len(reader.pages) == len(bottles) == 3
     shipped = demo.execute("SELECT shipped_at FROM orders WHERE id = 1002"
                            ).fetchone()[0][:10]
-    for page, b in zip(reader.pages, bottles):
+    for page, b in zip(reader.pages, bottles, strict=True):
         assert size_in(page) == (4.0, 2.0)
         text = words(page)
         for value in ("Daniel Okafor", "HC-REG-0519370", b["name"],

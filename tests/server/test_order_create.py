@@ -85,7 +85,7 @@ def test_edit_lines_shipping_and_discount_store_totals(demo):
     act(demo, order_id, "edit_lines", sku="THC-CAP-10", qty="1", op="add")
     act(demo, order_id, "edit_lines", sku="THC-CAP-10", qty="0")  # remove
     act(demo, order_id, "edit_lines", sku="CBD-SFT-20", qty=2)
-    assert [(l["sku"], l["qty"]) for l in queries.order_lines(
+    assert [(line["sku"], line["qty"]) for line in queries.order_lines(
         demo, order_id)] == [("CBD-OIL-30", 3), ("CBD-SFT-20", 2)]
     assert order_row(demo, order_id)["rev"] > rev      # lines changed
     act(demo, order_id, "select_shipping", shipping_rate_id="2")
@@ -109,7 +109,7 @@ def test_replace_all_lines_as_json(demo):
     order_id = new_order(demo, DANIEL, [("CBD-OIL-30", 1)])
     act(demo, order_id, "edit_lines",
         lines=[{"sku": "THC-CAP-10", "qty": 3}])
-    assert [(l["sku"], l["qty"]) for l in queries.order_lines(
+    assert [(line["sku"], line["qty"]) for line in queries.order_lines(
         demo, order_id)] == [("THC-CAP-10", 3)]
     assert order_row(demo, order_id)["total_cents"] == 3 * 5499
 
@@ -147,7 +147,8 @@ def test_unknown_shipping_rate_changes_nothing(demo, params):
     order_id = new_order(demo, DANIEL, [("CBD-OIL-30", 1)])
     before = snapshot(demo, order_id)
     with pytest.raises(errors.BadInput):
-        order_actions.apply_action(demo, order_id, "select_shipping", "csr", params)
+        order_actions.apply_action(demo, order_id, "select_shipping", "csr",
+                                   params)
     assert snapshot(demo, order_id) == before
 
 

@@ -126,7 +126,8 @@ def order_in(db, status):
     if start == states.PLACED:
         record_pick(db, order_id, in_stock(db, "CBD-OIL-30")[0])
     if status in (states.SHIPPED, states.DELIVERED):
-        order_actions.apply_action(db, order_id, "ship", "t", {"tracking": "T1"})
+        order_actions.apply_action(db, order_id, "ship", "t",
+                                   {"tracking": "T1"})
     if status == states.DELIVERED:
         order_actions.apply_action(db, order_id, "mark_delivered", "t")
     return order_id

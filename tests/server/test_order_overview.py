@@ -203,7 +203,8 @@ def stopped_before_shipping(db, how):
 
 def record(db, action, order_id):
     if action == "add_complaint":
-        return record_complaints.add_complaint(db, order_id, TODAY_COMPLAINT, "sam")
+        return record_complaints.add_complaint(db, order_id,
+                                               TODAY_COMPLAINT, "sam")
     if action == "record_destruction":
         return record_destruction.record_destruction(db, order_id, {
             "serials": ["B000101"], "net_weight_grams": 1,
@@ -293,8 +294,8 @@ def test_records_from_before_stay_visible_read_only(client, demo):
     complaint = record_complaints.list_complaints(demo, 1004)[0]
     before = everything(demo)
     with pytest.raises(states.NothingDispensed):
-        record_complaints.resolve_complaint(demo, 1004, complaint["id"], "Refunded",
-                                  "sam")
+        record_complaints.resolve_complaint(demo, 1004, complaint["id"],
+                                            "Refunded", "sam")
     with pytest.raises(states.IllegalAction):
         record_returned_grams.return_grams(demo, 1008, {"grams": 1,
                                           "reason": "returned"}, "sam")

@@ -31,13 +31,14 @@ def pick_all(db, order_id):
 
 
 def test_create_order_prices_lines_and_records_history(demo):
-    order_id = order_create.create_order(demo, 2, [{"sku": "CBD-OIL-30", "qty": 2},
-                                             {"sku": "BAL-FLWR-3G5", "qty": 1}])
+    order_id = order_create.create_order(
+        demo, 2, [{"sku": "CBD-OIL-30", "qty": 2},
+                  {"sku": "BAL-FLWR-3G5", "qty": 1}])
     o = order_row(demo, order_id)
     assert o["status"] == "open" and o["rev"] == 1
     assert o["total_cents"] == 2 * 6499 + 3299
-    assert [(l["sku"], l["qty"], l["picked"])
-            for l in queries.order_lines(demo, order_id)] == [
+    assert [(line["sku"], line["qty"], line["picked"])
+            for line in queries.order_lines(demo, order_id)] == [
         ("CBD-OIL-30", 2, 0), ("BAL-FLWR-3G5", 1, 0)]
     assert queries.order_history(demo, order_id)[0]["action"] == "create"
 
@@ -134,10 +135,12 @@ def test_reset_picking_returns_bottles_to_stock(demo, placed):
     for serial in serials:
         b = demo["bottles"].get(serial)
         assert (b["status"], b["order_id"]) == ("in_stock", None)
-    assert {p["status"] for p in queries.order_picks(demo, placed)} == {"reset"}
+    assert {p["status"]
+            for p in queries.order_picks(demo, placed)} == {"reset"}
     assert order_row(demo, placed)["rev"] == rev + 1
     assert order_snapshot(demo, placed)["bot"] == []
-    assert all(l["picked"] == 0 for l in queries.order_lines(demo, placed))
+    assert all(line["picked"] == 0
+               for line in queries.order_lines(demo, placed))
     # The same bottles can be picked again: no accepted pick holds them.
     record_pick(demo, placed, serials[0])
 
@@ -241,7 +244,8 @@ def test_list_orders_filters_searches_and_sorts(demo):
     assert len(placed) >= 3 and {o["status"] for o in placed} == {"placed"}
     assert [o["client_name"] for o in queries.list_orders(
         demo, search="Raman")] == ["Priya Raman"]
-    assert [o["id"] for o in queries.list_orders(demo, search="1003")] == [1003]
+    assert [o["id"]
+            for o in queries.list_orders(demo, search="1003")] == [1003]
     by_status = [o["status"] for o in queries.list_orders(demo, sort="status")]
     assert by_status == sorted(by_status, key=states.STATUSES.index)
 

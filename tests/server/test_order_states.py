@@ -189,7 +189,8 @@ def test_back_office_doc_table_matches_the_state_machine():
     assert len(rows) == len(states.ACTIONS)
     for a in states.ACTIONS.values():
         cells = rows[a.label]
-        allowed = {s for s, c in zip(states.STATUSES, cells[1:-1]) if c}
+        allowed = {s for s, c in zip(states.STATUSES, cells[1:-1],
+                                     strict=True) if c}
         assert allowed == set(a.allowed), a.name
         assert cells[-1] == auth.ROLES[auth.ROLE_FOR.get(
             a.name, auth.DEFAULT_ROLE)], a.name

@@ -15,7 +15,8 @@ def test_get_order(client, demo):
     assert body["order"]["status_label"] == "Order Placed"
     assert body["order"]["code"] == wire.order_code(1003)
     assert body["client"]["name"] == "Priya Raman"
-    assert [(l["sku"], l["qty"], l["picked"]) for l in body["lines"]] == [
+    assert [(line["sku"], line["qty"], line["picked"])
+            for line in body["lines"]] == [
         ("CBD-OIL-30", 1, 1), ("CBD-SFT-20", 2, 0)]
     assert {p["status"] for p in body["picks"]} == {"accepted", "rejected"}
     rejected = [p for p in body["picks"] if p["status"] == "rejected"][0]
@@ -90,7 +91,8 @@ def test_post_note_bumps_rev(client, demo):
 
 @pytest.mark.parametrize("kwargs", [
     {"json": {"text": ""}}, {"json": {}}, {"json": {"text": 5}},
-    {"json": ["text"]}, {"data": "not json", "content_type": "application/json"}])
+    {"json": ["text"]},
+    {"data": "not json", "content_type": "application/json"}])
 def test_bad_note_is_400(client, demo, kwargs):
     rev = order_row(demo, 1004)["rev"]
     response = client.post("/api/orders/1004/notes", **kwargs)

@@ -70,12 +70,12 @@ def test_suggests_first_expiring_unexpired_bottles_once(client, demo):
     add_lot(demo, "L9901A", "CBD-SFT-20", 20, ["B900001", "B900002"])
     add_lot(demo, "L9812A", "CBD-SFT-20", -1, ["B800001"])
     entries = {e["order"]["id"]: e for e in picking.picking_list(demo)}
-    sft_1003 = next(l for l in entries[1003]["lines"]
-                    if l["sku"] == "CBD-SFT-20")
+    sft_1003 = next(line for line in entries[1003]["lines"]
+                    if line["sku"] == "CBD-SFT-20")
     assert [b["serial"] for b in sft_1003["suggested"]] == [
         "B900001", "B900002"]
-    sft_1004 = next(l for l in entries[1004]["lines"]
-                    if l["sku"] == "CBD-SFT-20")
+    sft_1004 = next(line for line in entries[1004]["lines"]
+                    if line["sku"] == "CBD-SFT-20")
     demo_lot = in_stock(demo, "CBD-SFT-20", 1)[0]
     assert [b["serial"] for b in sft_1004["suggested"]] == [demo_lot]
     assert sft_1004["suggested"][0]["lot_id"] != "L9812A"
@@ -92,7 +92,8 @@ def test_picked_lines_get_no_suggestion_and_shortage_is_shown(client, demo):
     entries = {e["order"]["id"]: e for e in picking.picking_list(demo)}
     [line] = entries[1005]["lines"]
     assert line["suggested"] == [] and line["short"] == 1
-    oil = next(l for l in entries[1003]["lines"] if l["sku"] == "CBD-OIL-30")
+    oil = next(line for line in entries[1003]["lines"]
+               if line["sku"] == "CBD-OIL-30")
     assert oil["missing"] == 0 and oil["suggested"] == []
     html = section(page(client, "/orders/picking-list"), 1005)
     assert "1 short" in html

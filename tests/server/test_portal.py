@@ -50,7 +50,7 @@ def test_portal_order_arrives_open_and_unverified(anon_client, client, demo):
     o = order_row(demo, order_id)
     assert (o["client_id"], o["status"], o["source"], o["verified"]) == (
         3, "open", "portal", 0)
-    assert [(l["sku"], l["qty"]) for l in queries.order_lines(
+    assert [(line["sku"], line["qty"]) for line in queries.order_lines(
         demo, order_id)] == [("CBD-SFT-20", 1)]
     html = client.get("/orders/%d" % order_id).get_data(as_text=True)
     assert "Unverified" in html and "Client Portal" in html

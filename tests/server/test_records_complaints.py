@@ -8,9 +8,9 @@ from server.orders import complaints as record_complaints
 from server.orders import records
 from server.core import errors
 from server.orders import states
-from test_records_support import (allowed, flashed, flashed_error, last_history,
-                                  locked_button, order_in, page, refused,
-                                  state)
+from test_records_support import (allowed, flashed, flashed_error,
+                                  last_history, locked_button, order_in,
+                                  page, refused, state)
 
 TODAY = datetime.date.today().isoformat()
 GOOD = {"category": "product_quality", "description": "Oil looks cloudy",
@@ -36,7 +36,8 @@ def test_add_complaint_in_allowed_status(demo, status):
     assert (h["action"], h["actor"], h["from_status"], h["to_status"]) == (
         "add_complaint", "sam", status, status)
     assert "Product quality" in h["detail"]
-    assert record_complaints.list_complaints(demo, order_id)[0]["id"] == c["id"]
+    listed = record_complaints.list_complaints(demo, order_id)
+    assert listed[0]["id"] == c["id"]
 
 
 @pytest.mark.parametrize("status", refused("add_complaint"))
@@ -98,14 +99,16 @@ def test_resolve_refusals_change_nothing(demo):
     with pytest.raises(errors.BadInput, match="Resolution"):
         record_complaints.resolve_complaint(demo, 1001, c["id"], "  ", "sam")
     with pytest.raises(records.RecordNotFound):
-        record_complaints.resolve_complaint(demo, 1001, other["id"], "Done", "sam")
+        record_complaints.resolve_complaint(demo, 1001, other["id"], "Done",
+                                            "sam")
     with pytest.raises(records.RecordNotFound):
         record_complaints.resolve_complaint(demo, 1001, 424242, "Done", "sam")
     assert state(demo) == before
     record_complaints.resolve_complaint(demo, 1001, c["id"], "Done", "sam")
     before = state(demo)
     with pytest.raises(errors.ActionRefused, match="already resolved"):
-        record_complaints.resolve_complaint(demo, 1001, c["id"], "Again", "sam")
+        record_complaints.resolve_complaint(demo, 1001, c["id"], "Again",
+                                            "sam")
     assert state(demo) == before
 
 
@@ -189,7 +192,8 @@ def test_associate_cannot_log_complaints(app, login, demo):
 def test_csr_can_log_complaints(app, login, demo):
     csr = login(app.test_client(), "csr")
     csr.post("/orders/1001/complaints", data=form())
-    assert record_complaints.list_complaints(demo, 1001)[0]["created_by"] == "t-csr"
+    listed = record_complaints.list_complaints(demo, 1001)
+    assert listed[0]["created_by"] == "t-csr"
 
 
 # --------------------------------------------------------------------- API

@@ -12,9 +12,9 @@ from server.core import errors
 from server.orders import actions
 from server.orders import states
 from server.core.db import transaction
-from test_records_support import (allowed, flashed, flashed_error, last_history,
-                                  locked_button, order_in, page, refused,
-                                  state)
+from test_records_support import (allowed, flashed, flashed_error,
+                                  last_history, locked_button, order_in,
+                                  page, refused, state)
 
 TODAY = datetime.date.today().isoformat()
 
@@ -57,7 +57,8 @@ def returned(demo):
 
 # ---------------------------------------------------------------- service
 def test_destroy_returned_bottles(demo, returned):
-    d = record_destruction.record_destruction(demo, 1001, form(returned), "sam")
+    d = record_destruction.record_destruction(demo, 1001, form(returned),
+                                              "sam")
     assert [b["serial"] for b in d["bottles"]] == returned
     assert (d["net_weight_grams"], d["method"], d["location"],
             d["destroyed_on"], d["witness_1"], d["witness_2"],
@@ -104,10 +105,11 @@ def test_tab_shows_each_bottles_declared_grams(client, demo, returned):
 
 
 def test_destroy_some_then_the_rest(demo, returned):
-    record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    record_destruction.record_destruction(demo, 1001, form(returned[:1]),
+                                          "sam")
     assert bottle_status(demo, returned[1]) == "returned"
-    record_destruction.record_destruction(demo, 1001, form([returned[1].lower()]),
-                               "sam")
+    record_destruction.record_destruction(
+        demo, 1001, form([returned[1].lower()]), "sam")
     assert len(record_destruction.list_destructions(demo, 1001)) == 2
     assert bottle_status(demo, returned[1]) == "destroyed"
 
@@ -122,12 +124,14 @@ def test_bottle_cannot_be_destroyed_twice(demo, returned):
     record_destruction.record_destruction(demo, 1001, form(returned), "sam")
     before = state(demo)
     with pytest.raises(errors.ActionRefused, match="Already destroyed"):
-        record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
+        record_destruction.record_destruction(demo, 1001, form(returned[:1]),
+                                              "sam")
     assert state(demo) == before
 
 
 def test_database_refuses_a_second_record_of_a_bottle(demo, returned):
-    d = record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    d = record_destruction.record_destruction(demo, 1001,
+                                              form(returned[:1]), "sam")
     with pytest.raises(sqlite3.IntegrityError):
         with transaction(demo):
             other = demo["destructions"].insert({"order_id": 1001}).last_pk
@@ -157,7 +161,8 @@ def test_bottles_of_other_orders_are_refused(demo, returned):
     before = state(demo)
     for serial in (bottles_of(demo, 1002)[0], "B999999", "NOPE"):
         with pytest.raises(errors.BadInput, match="Not a bottle of this"):
-            record_destruction.record_destruction(demo, 1001, form([serial]), "sam")
+            record_destruction.record_destruction(demo, 1001,
+                                                  form([serial]), "sam")
     assert state(demo) == before
 
 
@@ -166,7 +171,8 @@ def test_allowed_statuses_pass_the_status_check(demo, status):
     order_id = order_in(demo, status)
     # Every allowed status gets as far as the bottles.
     with pytest.raises(errors.BadInput, match="Not a bottle"):
-        record_destruction.record_destruction(demo, order_id, form(["B999999"]), "sam")
+        record_destruction.record_destruction(demo, order_id,
+                                              form(["B999999"]), "sam")
 
 
 @pytest.mark.parametrize("status", refused("record_destruction"))
@@ -175,7 +181,8 @@ def test_refused_status_changes_nothing(demo, status):
     serials = bottles_of(demo, order_id) or ["B000101"]
     before = state(demo)
     with pytest.raises(states.IllegalAction):
-        record_destruction.record_destruction(demo, order_id, form(serials), "sam")
+        record_destruction.record_destruction(demo, order_id,
+                                              form(serials), "sam")
     assert state(demo) == before
 
 
@@ -293,8 +300,8 @@ def test_csr_cannot_record_destruction(app, login, demo, returned):
 def test_supervisor_records_destruction(app, login, demo, returned):
     supervisor = login(app.test_client(), "supervisor")
     supervisor.post("/orders/1001/destructions", data=form(returned))
-    assert record_destruction.list_destructions(demo, 1001)[0]["created_by"] == \
-        "t-supervisor"
+    listed = record_destruction.list_destructions(demo, 1001)
+    assert listed[0]["created_by"] == "t-supervisor"
 
 
 def test_unknown_order_via_page_is_404(client, demo):
@@ -347,37 +354,41 @@ def test_api_errors(client, demo, returned):
 
 # ------------------------------------------------------------------ undo
 def test_undo_puts_bottles_back_and_keeps_the_record(demo, returned):
-    d = record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
-    undone = record_destruction.undo_destruction(demo, 1001, d["id"],
-                                      "Recorded against the wrong order",
-                                      "alex")
+    d = record_destruction.record_destruction(demo, 1001,
+                                              form(returned[:1]), "sam")
+    undone = record_destruction.undo_destruction(
+        demo, 1001, d["id"], "Recorded against the wrong order", "alex")
     assert (undone["undone_by"], undone["undo_reason"]) == (
         "alex", "Recorded against the wrong order")
     assert undone["undone_at"]
     assert bottle_status(demo, returned[0]) == "returned"
     assert last_history(demo, 1001)["action"] == "undo_destruction"
     # The record stays on file; the bottle may be destroyed again.
-    again = record_destruction.record_destruction(demo, 1001, form(returned[:1]), "sam")
+    again = record_destruction.record_destruction(demo, 1001,
+                                                  form(returned[:1]), "sam")
     assert again["id"] != d["id"]
     assert bottle_status(demo, returned[0]) == "destroyed"
     assert len(record_destruction.list_destructions(demo, 1001)) == 2
 
 
 def test_undo_refusals_change_nothing(demo, returned):
-    d = record_destruction.record_destruction(demo, 1001, form(returned), "sam")
+    d = record_destruction.record_destruction(demo, 1001, form(returned),
+                                              "sam")
     with pytest.raises(errors.BadInput, match="Reason"):
         record_destruction.undo_destruction(demo, 1001, d["id"], " ", "alex")
     assert {bottle_status(demo, s) for s in returned} == {"destroyed"}
     record_destruction.undo_destruction(demo, 1001, d["id"], "mistake", "alex")
     with pytest.raises(errors.ActionRefused, match="already undone"):
-        record_destruction.undo_destruction(demo, 1001, d["id"], "again", "alex")
+        record_destruction.undo_destruction(demo, 1001, d["id"], "again",
+                                            "alex")
     with pytest.raises(records.RecordNotFound):
         record_destruction.undo_destruction(demo, 1001, 9999, "x", "alex")
 
 
 def test_undo_through_page_and_api_needs_a_supervisor(app, login, client,
                                                       demo, returned):
-    d = record_destruction.record_destruction(demo, 1001, form(returned), "sam")
+    d = record_destruction.record_destruction(demo, 1001, form(returned),
+                                              "sam")
     csr = login(app.test_client(), "csr")
     url = "/orders/1001/destructions/%d/undo" % d["id"]
     assert csr.post(url, data={"reason": "x"}).status_code == 403

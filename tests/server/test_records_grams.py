@@ -66,8 +66,8 @@ def test_credit_and_cap(demo):
         record_returned_grams.return_grams(demo, 1002, {"grams": 6.5,
                                           "reason": "refused"}, "sam")
     assert state(demo) == before
-    record_returned_grams.return_grams(demo, 1002, {"grams": 6, "reason": "refused"},
-                         "sam")
+    record_returned_grams.return_grams(
+        demo, 1002, {"grams": 6, "reason": "refused"}, "sam")
     assert record_returned_grams.grams_summary(demo, 1002)["available"] == 0
     before = state(demo)
     with pytest.raises(errors.ActionRefused, match="already credited"):
@@ -80,7 +80,8 @@ def test_undispensed_order_cannot_raise_the_allowance(demo):
     """A cancelled order that never left the building: crediting its 30 g
     would give the client 30 g the prescription never allowed."""
     allowance = client_allowance.allowance(demo, DANIEL)
-    assert record_returned_grams.grams_summary(demo, 1008)["dispensed_grams"] == 0
+    assert record_returned_grams.grams_summary(
+        demo, 1008)["dispensed_grams"] == 0
     before = state(demo)
     with pytest.raises(states.IllegalAction, match="Cancelled"):
         record_returned_grams.return_grams(demo, 1008, {"grams": 30,
@@ -115,12 +116,12 @@ def test_refused_order_keeps_counting_what_it_dispensed(demo):
     left = remaining(demo, DANIEL)
     actions.apply_action(demo, 1002, "refuse", "test")
     assert remaining(demo, DANIEL) == left
-    record_returned_grams.return_grams(demo, 1002, {"grams": 10, "reason": "refused"},
-                         "sam")
+    record_returned_grams.return_grams(
+        demo, 1002, {"grams": 10, "reason": "refused"}, "sam")
     assert remaining(demo, DANIEL) == left + 10
     with pytest.raises(errors.ActionRefused):
-        record_returned_grams.return_grams(demo, 1002, {"grams": 1, "reason": "refused"},
-                             "sam")
+        record_returned_grams.return_grams(
+            demo, 1002, {"grams": 1, "reason": "refused"}, "sam")
     assert remaining(demo, DANIEL) == left + 10
 
 
@@ -136,8 +137,8 @@ def test_credit_for_an_order_outside_the_window_frees_nothing(demo):
     place_order(demo, 1007)
     left = remaining(demo, margaret)
     assert client_allowance.allowance(demo, margaret)["used"] == 4.0
-    record_returned_grams.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
-                         "sam")
+    record_returned_grams.return_grams(
+        demo, 1001, {"grams": 12, "reason": "returned"}, "sam")
     assert remaining(demo, margaret) == left
 
 
@@ -151,25 +152,30 @@ def test_only_bottles_that_left_count(demo):
         record_pick(demo, 1003, serial)
     actions.apply_action(demo, 1003, "ship", "test")
     # CBD-OIL-30 (6 g) + 2 x CBD-SFT-20 (4 g) shipped.
-    assert record_returned_grams.grams_summary(demo, 1003)["dispensed_grams"] == 14.0
+    assert record_returned_grams.grams_summary(
+        demo, 1003)["dispensed_grams"] == 14.0
     actions.apply_action(demo, 1003, "refund", "test")
     with transaction(demo):
         demo.execute("UPDATE bottles SET status = 'in_stock' "
                      "WHERE serial = ?", [serials[0]])
-    assert record_returned_grams.grams_summary(demo, 1003)["dispensed_grams"] == 10.0
+    assert record_returned_grams.grams_summary(
+        demo, 1003)["dispensed_grams"] == 10.0
     with pytest.raises(errors.BadInput, match="At most 10 g"):
-        record_returned_grams.return_grams(demo, 1003, {"grams": 14, "reason": "returned"},
-                             "sam")
+        record_returned_grams.return_grams(
+            demo, 1003, {"grams": 14, "reason": "returned"}, "sam")
 
 
 def test_only_cannabis_lines_count(demo):
     with transaction(demo):
         demo.execute("UPDATE products SET cannabis = 0 "
                      "WHERE sku = 'THC-CAP-10'")
-    assert record_returned_grams.grams_summary(demo, 1002)["order_grams"] == 7.0
-    assert record_returned_grams.grams_summary(demo, 1002)["dispensed_grams"] == 7.0
+    assert record_returned_grams.grams_summary(
+        demo, 1002)["order_grams"] == 7.0
+    assert record_returned_grams.grams_summary(
+        demo, 1002)["dispensed_grams"] == 7.0
     with pytest.raises(errors.BadInput, match="At most 7 g"):
-        record_returned_grams.return_grams(demo, 1002, {"grams": 8, "reason": "lost"}, "s")
+        record_returned_grams.return_grams(
+            demo, 1002, {"grams": 8, "reason": "lost"}, "s")
 
 
 def test_order_without_cannabis_is_refused(demo):
@@ -177,8 +183,8 @@ def test_order_without_cannabis_is_refused(demo):
         demo.execute("UPDATE products SET cannabis = 0")
     before = state(demo)
     with pytest.raises(errors.ActionRefused, match="no cannabis"):
-        record_returned_grams.return_grams(demo, 1002, {"grams": 1, "reason": "lost"},
-                             "sam")
+        record_returned_grams.return_grams(
+            demo, 1002, {"grams": 1, "reason": "lost"}, "sam")
     assert state(demo) == before
 
 
@@ -188,8 +194,8 @@ DISPENSING = sorted(set(allowed("return_grams")) - {states.CANCELLED})
 @pytest.mark.parametrize("status", DISPENSING)
 def test_allowed_statuses(demo, status):
     order_id = dispensing_order(demo, status)
-    record_returned_grams.return_grams(demo, order_id, {"grams": 1.5, "reason": "returned"},
-                         "sam")
+    record_returned_grams.return_grams(
+        demo, order_id, {"grams": 1.5, "reason": "returned"}, "sam")
     assert [r["grams"] for r in credited_rows(demo, order_id)] == [1.5]
 
 
@@ -291,8 +297,8 @@ def test_refused_status_via_page_flashes(client, demo):
 
 
 def test_fully_credited_tab_offers_no_form(client, demo):
-    record_returned_grams.return_grams(demo, 1001, {"grams": 12, "reason": "returned"},
-                         "sam")
+    record_returned_grams.return_grams(
+        demo, 1001, {"grams": 12, "reason": "returned"}, "sam")
     html = page(client, "/orders/1001?tab=returned_grams")
     assert "Nothing left to credit" in html
     assert 'action="/orders/1001/returned-grams"' not in html

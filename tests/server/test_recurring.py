@@ -177,7 +177,7 @@ def test_pages_create_edit_and_pause(client, demo):
     rid = demo.execute("SELECT max(id) FROM recurring_orders").fetchone()[0]
     rec = recurring.get_recurring(demo, rid)
     assert (rec["client_id"], rec["day_of_month"], rec["payment_method"],
-            [(l["sku"], l["qty"]) for l in rec["lines"]]) == (
+            [(line["sku"], line["qty"]) for line in rec["lines"]]) == (
         2, 5, "cheque", [("CBD-OIL-30", 2)])
     html = client.get("/clients/2?tab=recurring").get_data(as_text=True)
     assert "#%d" % rid in html

@@ -170,7 +170,7 @@ class Sweep:
                     self.forms_at.setdefault(urlsplit(
                         form["action"]).path, []).append(form)
         # The JSON API mirrors the pages: /api/orders/1 <-> /orders/1.
-        for (endpoint, method), urls in list(self.urls.items()):
+        for (_endpoint, method), urls in list(self.urls.items()):
             for url in list(urls):
                 page, _, query = url.partition("?")
                 self._know("/api" + page.rstrip("/") + (
@@ -262,7 +262,7 @@ def run(sweep, caller, method, case, problems):
                                case.label)
     try:
         response = _send(caller, method, case)
-    except Exception as e:                      # noqa: BLE001
+    except Exception as e:
         frame = traceback.extract_tb(e.__traceback__)[-1]
         problems.append("%s: raised %s: %s (%s:%d)" % (
             where, type(e).__name__, str(e)[:200], frame.filename,

@@ -12,7 +12,8 @@ from shared import wire
 def test_seed_demo_via_flask_cli(runner, db):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "Demo data added: " in result.output and "6 clients" in result.output
+    assert "Demo data added: " in result.output
+    assert "6 clients" in result.output
     assert db["orders"].count == 8
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0

@@ -14,7 +14,7 @@ from server.core.history import bump_rev
 from shared import wire
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "firmware"))
-from mp import check as mp_check  # noqa: E402
+from mp import check as mp_check
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def db(tmp_path):
 def add_order(db, order_id, status="placed", lines=(("CBD-OIL-30", 2),),
               names=None):
     with dbm.transaction(db):
-        for sku, qty in lines:
+        for sku, _qty in lines:
             db["products"].insert({"sku": sku, "grams": 1.0,
                                    "name": (names or {}).get(sku, sku)},
                                   ignore=True)
