@@ -53,6 +53,8 @@ import select
 import signal
 import threading
 import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 import click
 import paho.mqtt.client as mqtt
@@ -161,9 +163,12 @@ class Worker:
         self._stopping = threading.Event()   # asked to stop
         self._net_stop = threading.Event()   # network thread: stop now
         self._thread = None
-        self._proc = None                    # the ingest process
-        self._requests = self._replies = None
-        self._slots = None                   # batches that may be handed
+        self._proc: BaseProcess | None = None  # the ingest process
+        self._requests: Connection | None = None
+        self._replies: Connection | None = None
+        # Batches that may be handed over, not yet committed: renewed for
+        # each ingest process.
+        self._slots = threading.Semaphore(in_flight)
         self._pending = {}       # order id -> (rev, MQTTMessageInfo)
         self._clearing = {}      # order id -> (rev, info, saved) of its
                                  # clearing; saved: the monotonic time it
@@ -255,11 +260,11 @@ class Worker:
         log.debug("ingest process %d started", proc.pid)
 
     def _stop_ingest(self):
-        proc = self._proc
-        if proc is None:
+        proc, requests = self._proc, self._requests
+        if proc is None or requests is None:
             return
         try:
-            self._requests.send((protocol.STOP,))
+            requests.send((protocol.STOP,))
         except OSError:
             pass
         proc.join(STOP_SECONDS)
@@ -271,19 +276,24 @@ class Worker:
             if proc.is_alive():
                 proc.kill()
                 proc.join(5)
-        self._requests.close()
+        requests.close()
         self._proc = None
 
-    def _ingest_alive(self):
-        if self._proc.is_alive():
-            return True
+    def _live_requests(self):
+        """The pipe to the ingest process while it runs; None once it has
+        exited (another is started, unless stopping)."""
+        proc, requests = self._proc, self._requests
+        if proc is None or requests is None:
+            raise RuntimeError("the ingest process was never started")
+        if proc.is_alive():
+            return requests
         log.error("ingest process exited with %s; starting another",
-                  self._proc.exitcode)
-        self._requests.close()
+                  proc.exitcode)
+        requests.close()
         self._stopping.wait(RESTART_DELAY)
         if not self._stopping.is_set():
             self._start_ingest()
-        return False
+        return None
 
     # ----------------------------------------------------------- main loop
     def _main_loop(self):
@@ -292,13 +302,14 @@ class Worker:
         while not self._stopping.is_set():
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
-            if not self._ingest_alive():
+            requests = self._live_requests()
+            if requests is None:
                 continue
             try:
                 while self._control:
-                    self._requests.send(self._control.popleft())
+                    requests.send(self._control.popleft())
                 while self.inbox and self._slots.acquire(blocking=False):
-                    self._requests.send((protocol.BATCH, self._take()))
+                    requests.send((protocol.BATCH, self._take()))
             except OSError:
                 pass                 # the process died: restarted next round
 

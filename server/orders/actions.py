@@ -25,8 +25,8 @@ from server.core.wording import counted
 from server.orders import effects, entry
 from server.orders import states
 from server.orders.effects import note_fields, release_picks, releases_picks
-from server.orders.queries import REASON, get_order, not_ready, \
-    order_lines, require_order
+from server.orders.queries import REASON, not_ready, order_lines, \
+    require_order
 from server.core.errors import ActionRefused, BadInput
 
 REASON_MAX = 200
@@ -104,7 +104,7 @@ def apply_action(db, order_id, action, actor, params=None):
     if action == "add_note":
         note_id = add_note(db, order_id, params.get("text"), actor,
                            params.get("severity"))
-        status = get_order(db, order_id)["status"]
+        status = require_order(db, order_id)["status"]
         return _result(order_id, action, status, status,
                        "Note added.", note_id=note_id)
 
@@ -142,10 +142,10 @@ def apply_action(db, order_id, action, actor, params=None):
                    deleted=done.deleted)
 
 
-def add_note(db, order_id, text, author, severity="ack"):
+def add_note(db, order_id, text, author, severity: str | None = "ack"):
     """Attach a note; guns show it as an alert, so the order's snapshot
-    revision goes up.  severity: "ack" (the default) or "info" (see
-    effects.add_note).  Returns the note id."""
+    revision goes up.  severity: "ack" (the default, also for None) or
+    "info" (see effects.add_note).  Returns the note id."""
     text, severity = note_fields(text, severity)   # refused before lookup
     done, _, _ = run(db, order_id, "add_note", author, effects.add_note,
                      {"text": text, "severity": severity})

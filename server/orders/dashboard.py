@@ -47,15 +47,15 @@ PAGE_MAX = 10 ** 6          # the page number shown, nothing more
 
 @dataclass
 class Query:
-    show: str = "active"        # a SHOWS key, or None: archived or not
-    status: str = None
+    show: str | None = "active"  # a SHOWS key, or None: archived or not
+    status: str | None = None
     q: str = ""
     sort: str = "created"
     dir: str = "desc"
-    after: tuple = None         # sort key of the row before the page
-    before: tuple = None        # sort key of the row after the page
+    after: tuple | None = None  # sort key of the row before the page
+    before: tuple | None = None  # sort key of the row after the page
     page: int = 1               # shown to the user only
-    limit: int = PAGE_SIZE      # None: every row
+    limit: int | None = PAGE_SIZE  # None: every row
 
     @property
     def default_dir(self):
@@ -68,8 +68,8 @@ class Page:
     rows: list = field(default_factory=list)
     count: int = 0
     capped: bool = False        # more search matches than SEARCH_CAP
-    next_cursor: str = None
-    prev_cursor: str = None
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
 
 
 # -------------------------------------------------------- request params
@@ -198,12 +198,12 @@ def search_ids(db, text, cap=None):
     for word in serial_words:
         found = _serial_or_tracking_ids(db, word, cap)
         allowed = found if allowed is None else allowed & found
-    if expression is None:
-        ids = sorted(allowed, reverse=True)[:cap + 1]
-    elif allowed is None:
+    if allowed is None:         # no serial words: the text has words
         ids = [r[0] for r in db.execute(
             "SELECT rowid FROM order_search_fts WHERE order_search_fts "
             "MATCH ? ORDER BY rowid DESC LIMIT ?", [expression, cap + 1])]
+    elif expression is None:
+        ids = sorted(allowed, reverse=True)[:cap + 1]
     else:
         ids = [r[0] for r in db.execute(
             "SELECT rowid FROM order_search_fts WHERE order_search_fts "

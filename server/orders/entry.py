@@ -172,8 +172,10 @@ def _select_shipping(db, order, actor, params):
     rate_id = params.get("shipping_rate_id")
     if rate_id not in (None, ""):
         rate = shipping_rate(db, rate_id)
-        changes = {"carrier": rate["carrier"], "shipping_rate_id": rate["id"],
-                   "shipping_cents": rate["price_cents"]}
+        # The orders columns to set: text, cents and ids, None for NULL.
+        changes: dict[str, object] = {
+            "carrier": rate["carrier"], "shipping_rate_id": rate["id"],
+            "shipping_cents": rate["price_cents"]}
         label = "%s %s" % (rate["carrier"], rate["service"])
     else:
         carrier = _clean(params.get("carrier"), "Carrier", CARRIER_MAX)

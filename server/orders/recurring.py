@@ -16,6 +16,7 @@ Rules:
 Generated orders are Open, source 'recurring', verified."""
 import calendar
 import datetime
+from typing import TypedDict
 
 import click
 
@@ -110,10 +111,18 @@ def recurring_runs(db, recurring_id, limit=12):
 
 
 # --------------------------------------------------------------- writes
-def _clean(form, db):
+class RecurringFields(TypedDict):
+    day_of_month: int
+    shipping_rate_id: int
+    payment_method: str
+    active: int                 # 0 or 1
+    lines: list[tuple[str, int]]    # (sku, qty)
+
+
+def _clean(form, db) -> RecurringFields:
     """Validated fields of a recurring order from a form or JSON dict:
-    client_id, day_of_month, shipping_rate_id, payment_method, active,
-    lines [(sku, qty)] (form: qty_<SKU> fields, blank or 0 = not on it)."""
+    day_of_month, shipping_rate_id, payment_method, active, lines
+    [(sku, qty)] (form: qty_<SKU> fields, blank or 0 = not on it)."""
     errors = []
 
     def whole(name, label, low, high):
@@ -123,20 +132,16 @@ def _clean(form, db):
             errors.append("%s." % e)
             return None
 
-    out = {"day_of_month": whole("day_of_month", "Day of month",
-                                 DAY_MIN, DAY_MAX)}
+    day = whole("day_of_month", "Day of month", DAY_MIN, DAY_MAX)
     rate = parse_id(form.get("shipping_rate_id"))
     if rate is None or db.execute(
             "SELECT 1 FROM shipping_rates WHERE id = ? AND active = 1",
             [rate]).fetchone() is None:
         errors.append("Choose a shipping rate.")
-    out["shipping_rate_id"] = rate
     method = form.get("payment_method")
     if not isinstance(method, str) or method not in states.PAYMENT_METHODS:
         errors.append("Choose a payment method.")
-    out["payment_method"] = method
     active = form.get("active", 1)
-    out["active"] = 0 if active in (0, "0", False, "", "off", None) else 1
 
     lines = form.get("lines")
     if lines is None:
@@ -172,10 +177,13 @@ def _clean(form, db):
         wanted.append((sku, qty))
     if not wanted and not errors:
         errors.append("A recurring order needs at least one item.")
-    if errors:
+    # A day or rate of None has its error in `errors` already.
+    if errors or day is None or rate is None:
         raise BadInput(" ".join(errors))
-    out["lines"] = wanted
-    return out
+    return {"day_of_month": day, "shipping_rate_id": rate,
+            "payment_method": method,
+            "active": 0 if active in (0, "0", False, "", "off", None) else 1,
+            "lines": wanted}
 
 
 def create_recurring(db, client_id, form, actor="system", today=None):
@@ -232,7 +240,7 @@ def set_active(db, recurring_id, active, today=None):
         if row is None:
             raise BadInput("Unknown recurring order %s"
                            % fields.shown(recurring_id))
-        changes = {"active": 1 if active else 0}
+        changes: dict[str, int | str] = {"active": 1 if active else 0}
         if active and not row["active"]:
             # Resumed: no catching up on the months it was paused.
             changes["next_run"] = _next_run(db, recurring_id,

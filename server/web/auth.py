@@ -110,8 +110,9 @@ def needs(action):
 def require(action):
     """Abort with 403 unless the signed-in staff member may do `action`."""
     if not can(action):
+        role = (current_staff() or {}).get("role")
         abort(403, "Your role (%s) may not do this: %s needs %s or above."
-              % (ROLES.get((current_staff() or {}).get("role"), "none"),
+              % (ROLES.get(role, "none") if role else "none",
                  order_states.label(action),
                  ROLES[ROLE_FOR.get(action, DEFAULT_ROLE)]))
 
@@ -224,7 +225,7 @@ def login():
         sessions.begin(sign_in.STAFF, staff["id"])
         csrf_token()
         with transaction(db):
-            db["staff"].update(staff["id"], {"last_login": now()})
+            db.table("staff").update(staff["id"], {"last_login": now()})
         return redirect(sign_in.local_path(request.args.get("next"),
                                            url_for("index")))
     return render_template("auth/login.html")

@@ -66,7 +66,10 @@ def menu_items(order, not_ready=None):
     (auth.needs), and so is one the order is not ready for, with why
     (`not_ready`: queries.not_ready)."""
     db = get_db()
-    posted = request.endpoint == "orders.act" and request.method == "POST"
+    # The step whose form was posted (and refused), if any.
+    posted_step = ((request.view_args or {}).get("name")
+                   if request.endpoint == "orders.act"
+                   and request.method == "POST" else None)
     items = []
     for a in states.order_actions(order):
         if a.name == "verify" and order["verified"]:
@@ -94,7 +97,7 @@ def menu_items(order, not_ready=None):
         if a.name in MENU_STEPS:
             # A form refused for its content comes back open, with what
             # was typed in it (and in no other step).
-            item["open"] = posted and request.view_args.get("name") == a.name
+            item["open"] = posted_step == a.name
             item["effect"] = effects.effect_text(db, order, a.name)
             item["fields"] = [
                 {"name": name, "label": label, "required": required,

@@ -73,8 +73,10 @@ def new():
                                    client=client, values=form,
                                    **_choices(db)), 400
         rec = recurring.get_recurring(db, rid)
+        # Not None: create_recurring has just inserted it.
+        next_run = rec["next_run"]  # pyright: ignore[reportOptionalSubscript]
         flash("Recurring order #%d created: first order on %s."
-              % (rid, rec["next_run"]), "success")
+              % (rid, next_run), "success")
         return redirect(url_for("clients.profile", client_id=client_id,
                                 tab="recurring"))
     return render_template("recurring/edit.html", rec=None, client=client,
