@@ -59,6 +59,15 @@ def password(value):
     return fields.password(value, "Password")
 
 
+# ------------------------------------------------------------------ reads
+def list_accounts(db):
+    """Every account, active first, as the Staff page shows it: never
+    the password hash."""
+    return [dict(r) for r in db.execute(
+        "SELECT id, username, name, role, active, created_at, last_login "
+        "FROM staff ORDER BY active DESC, username")]
+
+
 # ----------------------------------------------------------------- writes
 def create(db, name, secret, role_name, display_name=None):
     """A new active account; returns its id.  BadInput (nothing written)

@@ -32,6 +32,7 @@ from server.orders import states as order_states
 from server.core import fields
 from server.core.db import (connect, default_database, get_db, now,
                             prepare_database, transaction)
+from server.web import pages
 
 ROLES = staff.ROLES
 _RANK = {role: i for i, role in enumerate(ROLES)}
@@ -134,6 +135,12 @@ def _api_request():
     return request.path.startswith("/api/")
 
 
+def _json_request():
+    """The API, or a page's .json twin (server.web.pages): answered in
+    JSON, errors too."""
+    return _api_request() or pages.is_twin(request.path)
+
+
 def _load_staff():
     g.staff = sessions.current(sign_in.STAFF)
     if g.staff is not None or not _api_request():
@@ -164,6 +171,8 @@ def _before_request():
         if _api_request():
             return ({"error": "Sign in first (session or HTTP Basic)"}, 401,
                     {"WWW-Authenticate": 'Basic realm="Pickgun"'})
+        if _json_request():
+            return {"error": "Sign in first"}, 401
         return redirect(url_for("auth.login", next=request.full_path
                                 if request.query_string else request.path))
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -279,8 +288,8 @@ def staff_required(action="view"):
 def _error_page(e):
     # Friendly pages for refusals, in the Client Portal's own look under
     # /portal/ (its links lead back to the portal, never to staff pages);
-    # the JSON API answers JSON.
-    if _api_request():
+    # the JSON API and the pages' .json twins answer JSON.
+    if _json_request():
         return {"error": e.description}, e.code
     template = "portal/error.html" if _portal_request() else "error.html"
     return render_template(template, error=e), e.code

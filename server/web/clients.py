@@ -3,15 +3,14 @@ Order Overview tab needs to create an order (products, shipping rates,
 the client's allowance and coverage)."""
 import math
 
-from flask import (Blueprint, abort, flash, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, abort, flash, redirect, request, url_for)
 
 from server.clients import allowance as client_allowance
 from server.clients import profiles
 from server.core import errors
 from server.orders import create as order_create
 from server.web import auth
-from server.orders import pricing
+from server.web.pages import View, page
 from server.orders import recurring
 from server.core import fields
 from server.orders import states
@@ -31,40 +30,43 @@ def _client_or_404(client_id):
     return client
 
 
-@bp.get("/")
+@page(bp, "/", "clients/list.html")
 def index():
+    """Clients, searched by name, email or phone, a page at a time."""
     auth.require("view")
     q = request.args.get("q", "").strip()
     # A page number that makes no sense shows the first page.
-    page = parse_int(request.args.get("page", "1"), 1, PAGE_MAX) or 1
-    rows, total = profiles.search_clients(get_db(), q or None, page)
+    page_no = parse_int(request.args.get("page", "1"), 1, PAGE_MAX) or 1
+    rows, total = profiles.search_clients(get_db(), q or None, page_no)
     pages = max(math.ceil(total / profiles.PAGE_SIZE), 1)
-    return render_template("clients/list.html", clients=rows, total=total,
-                           q=q, page=page, pages=pages)
+    return View({"clients": rows, "total": total, "q": q, "page": page_no,
+                 "pages": pages})
 
 
-@bp.get("/<id:client_id>")
-def profile(client_id, form=None):
+@page(bp, "/<id:client_id>", "clients/profile.html")
+def profile(client_id, form=None, status=200):
+    """The Client Profile on ?tab=; a refused edit shows it again with
+    what was typed (`form`)."""
     auth.require("view")
     db = get_db()
     client = _client_or_404(client_id)
     tab = request.args.get("tab", "details")
     if tab not in dict(PROFILE_TABS):
         tab = "details"
-    return render_template(
-        "clients/profile.html", c=client, tab=tab, tabs=PROFILE_TABS,
-        client_changes=profiles.client_history(db, client_id),
-        allowance=client_allowance.allowance(db, client_id),
-        orders=profiles.client_orders(db, client_id),
-        recurring=recurring.list_recurring(db, client_id=client_id),
-        fields=profiles.FIELDS, form=form, dollars=pricing.dollars,
-        methods=states.PAYMENT_METHODS,
-        password_limits=(fields.PASSWORD_MIN, fields.PASSWORD_MAX))
-
-
-@bp.app_template_global("field_labels")
-def _field_labels():
-    return {name: label for name, label, *_ in profiles.FIELDS}
+    return View(
+        data={"c": client, "tab": tab,
+              "client_changes": profiles.client_history(db, client_id),
+              "allowance": client_allowance.allowance(db, client_id),
+              "orders": profiles.client_orders(db, client_id),
+              "recurring": recurring.list_recurring(db,
+                                                    client_id=client_id)},
+        display={"tabs": PROFILE_TABS, "fields": profiles.FIELDS,
+                 "field_labels": {name: label for name, label, *_
+                                  in profiles.FIELDS},
+                 "form": form, "methods": states.PAYMENT_METHODS,
+                 "password_limits": (fields.PASSWORD_MIN,
+                                     fields.PASSWORD_MAX)},
+        status=status)
 
 
 @bp.post("/<id:client_id>")
@@ -77,7 +79,8 @@ def edit(client_id):
     except errors.BadInput as e:
         flash(str(e), "error")
         # Show what was typed, so nothing has to be typed again.
-        return profile(client_id, form=request.form.to_dict()), 400
+        return profile(client_id=client_id, form=request.form.to_dict(),
+                       status=400)
     flash("Client details saved%s." % (
         ": " + ", ".join(c.replace("_", " ") for c in changed)
         if changed else " (nothing changed)"), "success")

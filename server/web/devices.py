@@ -1,19 +1,22 @@
 """The scanner gun fleet page."""
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, send_file
 
 from server.core.db import get_db
 from server.fleet.devices import list_devices
+from server.web.pages import View, page
 from shared import wire
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
 
-@bp.get("/")
+@page(bp, "/", "devices.html")
 def index():
-    return render_template("devices.html", devices=list_devices(get_db()),
-                           screens=bool(current_app.config.get("GUN_SCREENS")))
+    """The fleet: every gun, its presence, sync backlog and credentials
+    (never the secret itself)."""
+    return View({"devices": list_devices(get_db())},
+                {"screens": bool(current_app.config.get("GUN_SCREENS"))})
 
 
 @bp.get("/<device_id>/screen.png")

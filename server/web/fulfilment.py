@@ -9,7 +9,7 @@ CSRF token) answered with the PDF: a link, an image or a prefetch
 elsewhere cannot add a print to the history, and a GET changes nothing.
 A refused request flashes why and records nothing."""
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
-                   render_template, request, url_for)
+                   request, url_for)
 
 from server.documents import labels
 from server.documents import prints
@@ -17,19 +17,20 @@ from server.web import auth
 from server.orders import picking
 from server.core.db import get_db
 from server.web.orders import actor, qr_svg
+from server.web.pages import View, page
 from shared import wire
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/orders")
 
 
-@bp.get("/picking-list")
+@page(bp, "/picking-list", "orders/picking_list.html")
 def picking_list():
+    """Orders awaiting fulfilment, oldest first, with what to pick."""
     entries = picking.picking_list(get_db())
     for entry in entries:
-        order_id = entry["order"]["id"]
-        entry["code"] = wire.order_code(order_id)
-        entry["qr"] = qr_svg(entry["code"])
-    return render_template("orders/picking_list.html", entries=entries)
+        entry["code"] = wire.order_code(entry["order"]["id"])
+    return View({"entries": entries},
+                {"qr": {e["code"]: qr_svg(e["code"]) for e in entries}})
 
 
 @bp.post("/<id:order_id>/labels.pdf")

@@ -10,8 +10,10 @@ from server.core import errors
 from server.orders import actions as order_actions
 from server.orders import effects
 from server.orders import items as order_items
+from server.orders import pricing
 from server.orders import queries
 from server.web import auth
+from server.web.pages import View, page
 from server.web.profile import profile_context
 from server.orders import dashboard
 from server.documents.labels import ship_to as ship_to_rule
@@ -137,6 +139,12 @@ def ship_to(order, client):
     return ship_to_rule(order, client)
 
 
+@bp.app_template_filter("dollars")
+def dollars(cents):
+    """Cents as a form field's dollars ("12.50")."""
+    return pricing.dollars(cents)
+
+
 @bp.app_template_filter("money")
 def money(cents):
     return wording.money(cents)
@@ -169,10 +177,11 @@ def grams(value):
     return ("%.1f g" % value) if value else ""
 
 
-@bp.get("/")
+@page(bp, "/", "orders/list.html")
 def index():
+    """The dashboard: one page of orders, filtered, searched, sorted."""
     query = dashboard.parse(request.args)
-    page = dashboard.fetch(get_db(), query)
+    found = dashboard.fetch(get_db(), query)
 
     def link(**changes):
         """This dashboard's URL with `changes`; paging starts over
@@ -192,11 +201,19 @@ def index():
         return url_for(".index", **{k: v for k, v in params.items()
                                     if v not in (None, "")})
 
-    return render_template(
-        "orders/list.html", page=page, query=query, orders=page.rows,
-        link=link, shows=dashboard.SHOWS, sorts=dashboard.SORTS,
-        bulk_archive=BULK_ARCHIVE, statuses=states.STATUS_LABELS,
-        page_size=dashboard.PAGE_SIZE, search_cap=dashboard.SEARCH_CAP)
+    return View(
+        data={"orders": found.rows, "count": found.count,
+              "capped": found.capped,
+              "query": {"show": query.show, "status": query.status,
+                        "q": query.q, "sort": query.sort, "dir": query.dir,
+                        "page": query.page},
+              "next_cursor": found.next_cursor,
+              "prev_cursor": found.prev_cursor},
+        display={"link": link, "shows": dashboard.SHOWS,
+                 "sorts": dashboard.SORTS, "bulk_archive": BULK_ARCHIVE,
+                 "statuses": states.STATUS_LABELS,
+                 "page_size": dashboard.PAGE_SIZE,
+                 "search_cap": dashboard.SEARCH_CAP})
 
 
 @bp.post("/archive/<status>")
@@ -217,20 +234,22 @@ def _detail_or_404(order_id):
         abort(404, "Order %d not found" % order_id)
 
 
-@bp.get("/<id:order_id>")
-def profile(order_id):
-    return render_profile(order_id, request.args.get("tab"))
-
-
-def render_profile(order_id, tab=None, http_status=200):
-    """The Order Profile on `tab`.  A form refused on a tab renders it
-    again from its POST (http_status 400/409), so what was typed stays."""
+@page(bp, "/<id:order_id>", "orders/profile.html")
+def profile(order_id, tab=None, status=200):
+    """The Order Profile on `tab` (?tab= on a plain view).  A form refused
+    on a tab shows it again from its POST (status 400/409), so what was
+    typed stays."""
+    if tab is None and request.method == "GET":
+        tab = request.args.get("tab")
     try:
         context = profile_context(get_db(), order_id, tab or "overview",
-                                  menu_items, qr_svg)
+                                  menu_items)
     except errors.OrderNotFound:
         abort(404, "Order %d not found" % order_id)
-    return render_template("orders/profile.html", **context), http_status
+    return View(data=context,
+                display={"o": context["d"]["order"],
+                         "qr": qr_svg(context["code"])},
+                status=status)
 
 
 @bp.get("/<id:order_id>/live")
@@ -254,7 +273,7 @@ def act(order_id, name):
     except errors.BadInput as e:
         # The form shown again with what was typed; nothing saved.
         flash(str(e), "error")
-        return render_profile(order_id, http_status=400)
+        return profile(order_id=order_id, status=400)
     except (states.IllegalAction, errors.ActionRefused) as e:
         flash(str(e), "error")
         return redirect(url_for(".profile", order_id=order_id))
@@ -275,7 +294,7 @@ def add_note(order_id):
         abort(404, "Order %d not found" % order_id)
     except errors.BadInput as e:
         flash(str(e), "error")
-        return render_profile(order_id, http_status=400)
+        return profile(order_id=order_id, status=400)
     except states.IllegalAction as e:
         flash(str(e), "error")
     else:

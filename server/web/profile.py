@@ -9,16 +9,16 @@ from server.clients import allowance as client_allowance
 from server.clients import profiles
 from server.documents import kinds, receipts
 from server.documents import store as documents
-from server.orders import complaints, destruction, pricing, queries, records
+from server.orders import complaints, destruction, queries, records
 from server.orders import returned_grams, states
 from shared import wire
 
 
-def profile_context(db, order_id, tab, menu, qr):
+def profile_context(db, order_id, tab, menu):
     """Everything orders/profile.html shows for the order on `tab` (the
-    Overview when the status has no such tab).  menu(order, not_ready) and
-    qr(code) are the page's Order Menu and QR code.  Raises
-    OrderNotFound."""
+    Overview when the status has no such tab), as plain values (the
+    page's .json twin serves them).  menu(order, not_ready) is the page's
+    Order Menu.  Raises OrderNotFound."""
     detail = queries.order_detail(db, order_id)
     order = detail["order"]
     tabs = detail["tabs"]
@@ -33,8 +33,8 @@ def profile_context(db, order_id, tab, menu, qr):
     code = wire.order_code(order_id)
     build = _TABS.get(tab)
     return {
-        "d": detail, "o": order, "tabs": tabs, "tab": tab, "code": code,
-        "qr": qr(code), "menu": menu(order, detail["not_ready"]),
+        "d": detail, "tabs": tabs, "tab": tab, "code": code,
+        "menu": menu(order, detail["not_ready"]),
         "profile": {
             "documents": documents.list_documents(db, order_id),
             "offers": offers,
@@ -72,7 +72,6 @@ def overview(db, order, producer):
             "ORDER BY price_cents, id")] if is_open else [],
         "methods": states.PAYMENT_METHODS,
         "instant": states.INSTANT_PAYMENT,
-        "dollars": pricing.dollars,
         "can": {a: states.order_can(order, a) for a in (
             "edit_lines", "select_shipping", "take_payment",
             "confirm_payment", "verify")},

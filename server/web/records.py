@@ -15,7 +15,7 @@ from server.core import errors as core_errors
 from server.web import auth
 from server.orders import states
 from server.core.db import get_db
-from server.web.orders import render_profile
+from server.web.orders import profile
 from server.core import wording
 from server.core.wording import counted
 
@@ -69,7 +69,7 @@ def _page(order_id, tab, action, do, success):
         flash(str(e), "error")
         code = 409 if isinstance(e, (states.IllegalAction,
                                      core_errors.ActionRefused)) else 400
-        return render_profile(order_id, tab, code)
+        return profile(order_id=order_id, tab=tab, status=code)
     else:
         flash(success(result), "success")
     return _back(order_id, tab)

@@ -6,6 +6,7 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
 from server.clients import profiles
 from server.core import errors
 from server.web import auth
+from server.web.pages import View, page
 from server.orders import recurring
 from server.orders import states
 from server.core.db import get_db, parse_id
@@ -13,15 +14,14 @@ from server.core.db import get_db, parse_id
 bp = Blueprint("recurring", __name__, url_prefix="/recurring")
 
 
-@bp.get("/")
+@page(bp, "/", "recurring/list.html")
 def index():
+    """Every client's recurring orders: all, active or paused."""
     auth.require("view")
     show = request.args.get("show", "all")
     active = {"active": True, "paused": False}.get(show)
-    return render_template("recurring/list.html",
-                           rows=recurring.list_recurring(get_db(),
-                                                         active=active),
-                           show=show, methods=states.PAYMENT_METHODS)
+    return View({"rows": recurring.list_recurring(get_db(), active=active),
+                 "show": show}, {"methods": states.PAYMENT_METHODS})
 
 
 def _choices(db):

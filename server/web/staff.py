@@ -3,9 +3,10 @@ reset passwords, deactivate.  Accounts are never deleted, so order
 history keeps naming real people.  A new password or a deactivation
 ends the account's sessions (server.sessions); a new role applies to
 them at their next request."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 
 from server.web import auth
+from server.web.pages import View, page
 from server.staff import sessions
 from server.staff import sign_in
 from server.staff import accounts as staff
@@ -15,16 +16,14 @@ from server.core.db import get_db
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-@bp.get("/")
-def index(http_status=200):
+@page(bp, "/", "staff/list.html")
+def index(status=200):
+    """Every staff account, active first (never a password)."""
     auth.require("manage_staff")
-    rows = [dict(r) for r in get_db().execute(
-        "SELECT id, username, name, role, active, created_at, last_login "
-        "FROM staff ORDER BY active DESC, username")]
-    return render_template("staff/list.html", staff=rows, limits={
+    return View({"staff": staff.list_accounts(get_db())}, {"limits": {
         "username": staff.USERNAME_MAX, "name": staff.NAME_MAX,
         "password_min": fields.PASSWORD_MIN,
-        "password_max": fields.PASSWORD_MAX}), http_status
+        "password_max": fields.PASSWORD_MAX}}, status)
 
 
 @bp.post("/")
@@ -37,7 +36,7 @@ def add():
     except fields.BadInput as e:
         # The form shown again with what was typed (but the password).
         flash(str(e), "error")
-        return index(http_status=400)
+        return index(status=400)
     flash("Account %s created." % staff.username(form.get("username")),
           "success")
     return redirect(url_for(".index"))
