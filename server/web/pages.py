@@ -15,9 +15,11 @@ The twin's URL is the page's with ".json" on its last part:
 /orders/ -> /orders.json, /orders/1001 -> /orders/1001.json.  It takes
 the same query string, needs the same role, and answers errors in JSON
 (server.web.auth)."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import jsonify, render_template
+from flask.typing import ResponseReturnValue
 
 JSON_SUFFIX = ".json"
 
@@ -35,15 +37,19 @@ def json_rule(prefix, rule):
     return path.rstrip("/") + JSON_SUFFIX
 
 
-def page(bp, rule, template):
+Build = Callable[..., "View"]
+HtmlView = Callable[..., ResponseReturnValue]
+
+
+def page(bp, rule, template) -> Callable[[Build], HtmlView]:
     """Register the decorated build function as a GET page of `bp` at
     `rule` rendered with `template`, and as its `.json` twin.  Returns the
     HTML view, which other views call with the build's own keyword
     arguments to show the page again (a refused form, say)."""
-    def register(build):
+    def register(build: Build) -> HtmlView:
         name = build.__name__
 
-        def html(**kwargs):
+        def html(**kwargs) -> ResponseReturnValue:
             view = build(**kwargs)
             return render_template(template, **view.data,
                                    **view.display), view.status
