@@ -16,7 +16,7 @@ from server.core.history import record_history
 from server.orders.create import create_order
 from server.orders.picks import record_pick
 from server.core.db import transaction
-from server.orders.recurring import first_due
+from server.orders.recurring_run import first_due
 
 CLIENTS = [
     # name, date of birth, email, phone, registered shipping address

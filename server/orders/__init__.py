@@ -15,6 +15,7 @@
   pricing.py    an order's money
   picks.py      recording a scanned bottle; counting a line's picks
   picking.py    the picking list
-  recurring.py  recurring orders
+  recurring.py  recurring orders: kept, edited, paused
+  recurring_run.py  when they run and the orders a run generates
   dashboard.py  the Orders dashboard's query
 """
