@@ -13,8 +13,8 @@ SERVER = ROOT / "server"
 
 DOMAIN = ("orders", "clients", "documents", "staff")
 # What each wing may import besides itself ("root" is server/__init__.py,
-# server/app.py and server/seed.py: where the app and the demo data are
-# put together).
+# server/app.py, server/seed.py and server/demo_data.py: where the app and
+# the demo data are put together).
 MAY_IMPORT = {
     "core": set(),
     **{wing: {"core", *DOMAIN} for wing in DOMAIN},
@@ -24,7 +24,8 @@ MAY_IMPORT = {
     "web": {"core", "gunlink", "fleet", *DOMAIN},
     "root": {"core", "gunlink", "fleet", "web", *DOMAIN},
 }
-ROOT_MODULES = {"server", "server.app", "server.seed"}
+ROOT_MODULES = {"server", "server.app", "server.seed",
+                "server.demo_data"}
 
 # Modules still in the flat server/ folder, and the wing each moves to
 # (none left: add one here only on the way into its wing).
@@ -183,7 +184,7 @@ def test_every_folder_is_a_package():
 
 
 # Modules over the size one reads in one sitting, not split yet.
-TO_SPLIT = {"server.gunlink.ingest", "server.seed"}
+TO_SPLIT = {"server.gunlink.ingest"}
 LONG = 350
 
 

@@ -23,7 +23,8 @@ from server.orders import recurring, recurring_run
 from server.core import schema
 from server.core.db import connect, migrate, now, transaction
 from server.core.schema import NEVER_REUSED, migrations
-from server.seed import FIRST_ORDER_ID, seed_demo
+from server.demo_data import FIRST_ORDER_ID
+from server.seed import seed_demo
 from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
