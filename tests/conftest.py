@@ -41,7 +41,7 @@ def browser():
 def signed_in_page(browser):
     """page = signed_in_page(base_url, username): a new browser page signed
     in through the login form (demo accounts share one password)."""
-    from server.seed import DEMO_PASSWORD
+    from server.demo_data import DEMO_PASSWORD
     pages = []
 
     def open_page(base_url, username="admin", password=DEMO_PASSWORD,

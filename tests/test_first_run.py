@@ -13,7 +13,7 @@ import time
 from up_support import (REPO, RUNNING, Running, devices_online, free_port,
                         get, wait_until_gone)
 
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 from tools.ports import can_listen
 
 SET_UP_TIMEOUT = 600        # a fresh .venv: pip install, cache or not

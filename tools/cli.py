@@ -16,7 +16,7 @@ COMMANDS = {
     "simulate": ("tools.simulate", "simulate_command"),
     "labels": ("tools.labels", "labels_command"),
     "add-staff": ("server.web.auth", "add_staff_command"),
-    "recurring-run": ("server.orders.recurring", "recurring_run_command"),
+    "recurring-run": ("server.orders.recurring_run", "recurring_run_command"),
 }
 
 

@@ -26,7 +26,8 @@ from server.core import db as dbmod
 from server.fleet.provisioning import device_hashes, provision_device
 from server.gunlink.broker import Broker, BrokerError
 from server.orders.picking import picking_list
-from server.seed import DEMO_PASSWORD, STAFF, seed_demo
+from server.demo_data import DEMO_PASSWORD, STAFF
+from server.seed import seed_demo
 from shared import wire
 from tools import ports
 from tools.provision import tls_config

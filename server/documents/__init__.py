@@ -3,7 +3,9 @@
   kinds.py        the kinds of documents and their errors
   store.py        the upload store and generated documents (files, rows,
                   history, through the order action runner)
-  receipts.py     receipts and the dispensing record, as PDF
+  receipts.py     receipts and the dispensing record: what each says,
+                  whether it can be generated
+  receipt_pdf.py  their PDF pages, one function per kind
   labels.py       bottle, order, patient and shipping labels, as PDF, and
                   the data they print
   prints.py       label prints, each recorded in the order history

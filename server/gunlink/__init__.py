@@ -8,6 +8,7 @@
                      the snapshot outbox
   protocol.py        the messages between those two processes
   ingest.py          what one gun event does to the database (a pick once)
+  ingest_parse.py    reading one message against the wire contract
   ingest_acks.py     which acks a batch earns
   gun_payloads.py    the server's checks of what guns send
   snapshots.py       what a gun is told about an order, and when

@@ -9,33 +9,26 @@ identity can be read but which breaks a limit of the contract is
 recorded as rejected (bad_event) and acked, so the gun's journal moves
 on; a message with no identity to ack is logged, kept in
 malformed_messages and skipped: one bad gun must not stop the others.
+(Reading each message against the contract: server.gunlink.ingest_parse.)
 
 Speed matters (a shift's backlog arrives at once when WiFi returns), so
 a batch is judged in memory against rows read up front and written with
 one executemany per table.  If anything unforeseen fails, the batch is
 undone and redone one message at a time, so only the culprit is lost."""
-import functools
 import logging
 
-from server.gunlink import gun_payloads as payloads
 from server.gunlink import ingest_acks
+from server.gunlink.ingest_parse import Malformed, gun_time, parse
 from server.orders import states as order_states
 from server.orders.picks import INSERT_PICK, PICKED_COUNT, RESERVE_BOTTLE
 from server.core.db import now, transaction
 from server.core.history import bump_rev, record_many
-from server.core.wording import timestamp
 from shared import wire
 
 log = logging.getLogger(__name__)
 
-MAX_PAYLOAD = payloads.EVENT_BYTES_MAX   # a pick event is about 120 bytes
-READ_MAX = 65536       # larger payloads are not read at all
 KEEP_BYTES = 300       # how much of a malformed payload is kept to look at
 CHUNK = 500            # values per "IN (...)" query
-
-
-class Malformed(Exception):
-    """A message that breaks the wire contract (the text says how)."""
 
 
 def ingest_batch(db, messages, received_at=None):
@@ -62,40 +55,6 @@ def ingest_batch(db, messages, received_at=None):
     return acks
 
 
-class _Event:
-    """An event message with a readable identity, waiting to be judged.
-    problem: why it breaks the contract (then it is a bad_event), or None."""
-    __slots__ = ("device", "obj", "text", "key", "ep", "seq", "problem",
-                 "kind", "order", "code", "at", "bottle", "code_reason")
-
-    def __init__(self, device, obj, payload, problem):
-        self.device, self.obj, self.problem = device, obj, problem
-        # What is stored of it: as received, cut to the contract's size.
-        self.text = bytes(payload[:MAX_PAYLOAD]).decode("utf-8", "replace")
-        self.ep, self.seq = payloads.event_identity(obj)
-        self.key = (device, self.ep, self.seq)
-        kind, order, code = obj.get("k"), obj.get("o"), obj.get("c")
-        self.kind = kind if kind in payloads.EVENT_KINDS else "unknown"
-        self.order = order if payloads.is_int(order) and \
-            0 < order <= payloads.ORDER_MAX else None
-        self.code = code if isinstance(code, str) and \
-            len(code) <= payloads.CODE_MAX else None
-        at = obj.get("at")
-        self.at = at if payloads.is_int(at) and \
-            0 <= at <= payloads.U32_MAX else 0
-        self.bottle = self.code_reason = None
-        if problem is None and kind == wire.PICK:
-            try:
-                parsed = wire.parse_code(code)
-            except wire.CodeError as e:
-                self.code_reason = e.reason
-            else:
-                if parsed[0] == "bottle":
-                    self.bottle = parsed[1:]          # serial, sku, lot
-                else:
-                    self.code_reason = "wrong_product"  # an order code
-
-
 class _Batch:
     def __init__(self, db, at):
         self.db = db
@@ -120,7 +79,7 @@ class _Batch:
         events = []
         for topic, payload in messages:
             try:
-                kind, device, item = _parse(topic, payload)
+                kind, device, item = parse(topic, payload)
             except Malformed as e:
                 self._record_malformed(topic, payload, str(e))
                 continue
@@ -342,7 +301,7 @@ class _Batch:
         # In picks.PICK_ROW's order.
         rows["picks"].append((
             order_id if self._order_status(order_id) else None, serial, sku,
-            lot, e.device, event_id, _gun_time(e.at), self.at,
+            lot, e.device, event_id, gun_time(e.at), self.at,
             "rejected" if reason else "accepted", reason))
         if reason is None:
             rows["bottles"].append((order_id, serial))
@@ -363,53 +322,6 @@ class _Batch:
         return {device: ingest_acks.device_ack(self.db, device, seen,
                                                self.at)
                 for device, seen in self.seen.items()}
-
-
-@functools.lru_cache(maxsize=1024)
-def _gun_time(at):
-    """The gun's clock as stored text, or None if it was never set.
-    (Cached: a backlog holds many events of the same second.)"""
-    try:
-        return timestamp(at) \
-            if at else None
-    except (OverflowError, OSError, ValueError):
-        return None            # a clock far outside any real date
-
-
-def _parse(topic, payload):
-    """(STATUS, device, payload dict) or (EVT, device, _Event); raises
-    Malformed for a message with nothing to record or ack."""
-    if isinstance(topic, bytes):
-        topic = topic.decode("utf-8", "replace")
-    try:
-        kind, device = wire.parse_topic(topic)
-    except wire.WireError as e:
-        raise Malformed(str(e)) from e
-    if kind not in (wire.EVT, wire.STATUS):
-        raise Malformed("the worker does not read %s topics" % kind)
-    limit = READ_MAX if kind == wire.EVT else MAX_PAYLOAD
-    if len(payload) > limit:
-        raise Malformed("payload too large: %d bytes (limit %d)"
-                        % (len(payload), limit))
-    try:
-        obj = wire.decode(payload)
-        if kind == wire.STATUS:
-            return kind, device, payloads.check_status(obj)
-        payloads.event_identity(obj)
-    except wire.WireError as e:
-        raise Malformed(str(e)) from e
-    # From here on the event has an identity: whatever else is wrong with
-    # it, the gun is told so in an ack.
-    problem = None
-    if len(payload) > MAX_PAYLOAD:
-        problem = "payload of %d bytes (limit %d)" % (len(payload),
-                                                      MAX_PAYLOAD)
-    else:
-        try:
-            payloads.check_event(obj)
-        except wire.WireError as e:
-            problem = str(e)
-    return kind, device, _Event(device, obj, payload, problem)
 
 
 def _chunks(values):

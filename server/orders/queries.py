@@ -142,7 +142,7 @@ def list_orders(db, status=None, search=None, sort="created", archived=False,
     archived: False (active only), True (archived only) or None (both);
     show: a dashboard filter ("active", "unverified", "archived") instead.
     search matches client name, order id, tracking number and bottle
-    serials (full-text; at most dashboard.SEARCH_CAP matches).  sort:
+    serials (full-text; at most order_search.SEARCH_CAP matches).  sort:
     a SORTS key, direction "asc"/"desc" (the sort's default otherwise).
     limit: at most that many rows, the ones after the `after` cursor
     (dashboard.encode_cursor of the last row of the previous call)."""

@@ -15,7 +15,7 @@ from server.orders import queries
 from server.web import auth
 from server.web.pages import View, page
 from server.web.profile import profile_context
-from server.orders import dashboard
+from server.orders import dashboard, order_search
 from server.documents.labels import ship_to as ship_to_rule
 from server.orders import states
 from server.core.db import get_db
@@ -213,7 +213,7 @@ def index():
                  "sorts": dashboard.SORTS, "bulk_archive": BULK_ARCHIVE,
                  "statuses": states.STATUS_LABELS,
                  "page_size": dashboard.PAGE_SIZE,
-                 "search_cap": dashboard.SEARCH_CAP})
+                 "search_cap": order_search.SEARCH_CAP})
 
 
 @bp.post("/archive/<status>")

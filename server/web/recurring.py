@@ -7,7 +7,7 @@ from server.clients import profiles
 from server.core import errors
 from server.web import auth
 from server.web.pages import View, page
-from server.orders import recurring
+from server.orders import recurring, recurring_run
 from server.orders import states
 from server.core.db import get_db, parse_id
 
@@ -33,7 +33,7 @@ def _choices(db):
             "SELECT * FROM shipping_rates WHERE active = 1 "
             "ORDER BY price_cents, id")],
         "methods": states.PAYMENT_METHODS,
-        "split_grams": recurring.SPLIT_GRAMS,
+        "split_grams": recurring_run.SPLIT_GRAMS,
     }
 
 

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 def auth_header(username="admin"):
     """HTTP Basic credentials of a demo staff account."""
     import base64
-    from server.seed import DEMO_PASSWORD
+    from server.demo_data import DEMO_PASSWORD
     token = base64.b64encode(("%s:%s" % (username, DEMO_PASSWORD)).encode())
     return {"Authorization": "Basic " + token.decode()}
 
@@ -26,7 +26,7 @@ def get(stack, path):
         req = urllib.request.Request(base + path, headers=auth_header())
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read().decode())
-    from server.seed import DEMO_PASSWORD
+    from server.demo_data import DEMO_PASSWORD
     browser = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     with browser.open(base + "/login", timeout=10) as r:

@@ -3,7 +3,7 @@ page, post it with the credentials, and keep the cookie."""
 import re
 
 from server.app import create_app
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 
 PRIYA_EMAIL = "priya.raman@rogers.com"
 # The password of the test accounts, one per role (conftest.py).

@@ -4,7 +4,7 @@ form (or a bodiless request) on its user's behalf."""
 import pytest
 
 from order_helpers import order_row
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 from sign_in_helpers import csrf_app, page_token, staff_sign_in
 
 CSR = ("csr", DEMO_PASSWORD)

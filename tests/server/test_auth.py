@@ -8,7 +8,7 @@ from server.web import auth
 from server.app import create_app
 from server.staff import sign_in as sign_ins
 from server.core.db import connect
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 
 from order_helpers import order_row
 

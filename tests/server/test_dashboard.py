@@ -10,7 +10,7 @@ from order_helpers import in_stock, order_row, record_pick
 from server.orders import actions
 from server.orders import create
 from server.orders import queries
-from server.orders import dashboard
+from server.orders import dashboard, order_search
 from server.orders import states
 from server.core.db import transaction
 
@@ -317,12 +317,12 @@ def test_new_orders_are_searchable_at_once(client, demo):
 
 
 def test_search_caps_broad_matches(client, demo, monkeypatch):
-    monkeypatch.setattr(dashboard, "SEARCH_CAP", 1)
+    monkeypatch.setattr(order_search, "SEARCH_CAP", 1)
     html = get(client, "/orders/?q=marg")
     assert ids(html) == [1007]      # the most recent of the two matches
     assert "More than 1 orders match" in html
-    assert dashboard.search_ids(demo, "marg", cap=5) == ([1007, 1001],
-                                                         False)
+    assert order_search.search_ids(demo, "marg", cap=5) == (
+        [1007, 1001], False)
 
 
 # -------------------------------------------------------------- pages
@@ -400,7 +400,7 @@ def ids_all(db, params):
     if query.status:
         rows = [r for r in rows if r["status"] == query.status]
     if query.q:
-        found = dashboard.search_ids(db, query.q)[0]
+        found = order_search.search_ids(db, query.q)[0]
         rows = [r for r in rows if r["id"] in found]
     if query.sort == "id":
         rows.sort(key=lambda r: r["id"], reverse=query.dir == "desc")

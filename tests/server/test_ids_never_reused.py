@@ -19,11 +19,12 @@ from server.orders import create
 from server.orders import queries
 from server.staff import accounts as staff
 from server.documents import store as documents
-from server.orders import recurring
+from server.orders import recurring, recurring_run
 from server.core import schema
 from server.core.db import connect, migrate, now, transaction
 from server.core.schema import NEVER_REUSED, migrations
-from server.seed import FIRST_ORDER_ID, seed_demo
+from server.demo_data import FIRST_ORDER_ID
+from server.seed import seed_demo
 from server.gunlink.snapshots import order_snapshot
 from shared import wire
 
@@ -414,7 +415,7 @@ def _order_a_recurring_order_generated(db):
                      "shipping_rate_id": "1", "payment_method": "cheque",
                      "lines": [{"sku": "THC-CAP-10", "qty": 1}]},
         "csr", TODAY)
-    result = recurring.run_one(db, rid, TODAY)
+    result = recurring_run.run_one(db, rid, TODAY)
     assert result["outcome"] == "generated", result
     (order_id,) = result["orders"]
     delete_order(db, order_id)
@@ -452,7 +453,7 @@ def _recurring_order_of_an_order(db):
                      "shipping_rate_id": "1", "payment_method": "cheque",
                      "lines": [{"sku": "THC-CAP-10", "qty": 1}]},
         "csr", TODAY)
-    recurring.run_one(db, rid, TODAY)
+    recurring_run.run_one(db, rid, TODAY)
     remove_by_hand(db, "recurring_orders", rid,
                    [("recurring_lines", "recurring_id"),
                     ("recurring_runs", "recurring_id")])

@@ -57,7 +57,7 @@ def test_api_path_ids_sqlite_cannot_hold_are_404_json(client, demo, method,
 
 
 def test_portal_order_id_sqlite_cannot_hold_is_refused(anon_client, demo):
-    from server.seed import DEMO_PASSWORD
+    from server.demo_data import DEMO_PASSWORD
     anon_client.post("/portal/login", data={
         "email": "priya.raman@rogers.com", "password": DEMO_PASSWORD})
     assert anon_client.get("/portal/orders/1003").status_code == 200

@@ -6,7 +6,7 @@ from order_helpers import in_stock, place_order, record_pick
 from test_portal import sign_in
 
 from server.orders import create
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 from server.core.wording import counted
 
 PRIYA = "priya.raman@rogers.com"

@@ -6,7 +6,8 @@ from order_helpers import order_row
 from server.orders import queries
 from server.app import create_app
 from server.core.db import connect
-from server.seed import DEMO_PASSWORD, seed_demo
+from server.demo_data import DEMO_PASSWORD
+from server.seed import seed_demo
 from server.staff.sign_in import LOCK_AFTER
 
 PRIYA_EMAIL = "priya.raman@rogers.com"

@@ -7,9 +7,9 @@ import pytest
 from order_helpers import order_row
 from server.core import errors
 from server.orders import queries
-from server.orders import recurring
+from server.orders import recurring, recurring_run
 from server.core.db import transaction
-from server.orders.recurring import recurring_run_command
+from server.orders.recurring_run import recurring_run_command
 
 DANIEL, ROBERT = 2, 6
 TODAY = datetime.date.today()
@@ -35,12 +35,12 @@ def grams(db, order_id):
 
 
 def test_due_dates_clamp_to_the_month():
-    assert recurring.due_date(2025, 2, 31) == datetime.date(2025, 2, 28)
-    assert recurring.first_due(10, datetime.date(2025, 3, 11)) == \
+    assert recurring_run.due_date(2025, 2, 31) == datetime.date(2025, 2, 28)
+    assert recurring_run.first_due(10, datetime.date(2025, 3, 11)) == \
         datetime.date(2025, 4, 10)
-    assert recurring.first_due(10, datetime.date(2025, 3, 10)) == \
+    assert recurring_run.first_due(10, datetime.date(2025, 3, 10)) == \
         datetime.date(2025, 3, 10)
-    assert recurring.latest_due(31, datetime.date(2025, 3, 5)) == \
+    assert recurring_run.latest_due(31, datetime.date(2025, 3, 5)) == \
         datetime.date(2025, 2, 28)
 
 
@@ -48,8 +48,8 @@ def test_generates_when_due_exactly_once_per_period(demo):
     rid = make(demo, ROBERT, [("THC-CAP-10", 2)])
     before = demo["orders"].count
     yesterday = TODAY - datetime.timedelta(days=1)
-    assert [r["outcome"] for r in recurring.run_due(demo, yesterday)] == []
-    results = recurring.run_due(demo, TODAY)
+    assert [r["outcome"] for r in recurring_run.run_due(demo, yesterday)] == []
+    results = recurring_run.run_due(demo, TODAY)
     mine = [r for r in results if r["id"] == rid][0]
     assert mine["outcome"] == "generated" and len(mine["orders"]) == 1
     (o,) = generated(demo, rid)
@@ -62,29 +62,29 @@ def test_generates_when_due_exactly_once_per_period(demo):
     assert count == before + 1 + sum(
         len(r["orders"]) for r in results if r["id"] != rid)
     # The same day again, or later in the period: nothing new.
-    assert all(not r["orders"] for r in recurring.run_due(demo, TODAY))
+    assert all(not r["orders"] for r in recurring_run.run_due(demo, TODAY))
     later = TODAY + datetime.timedelta(days=3)
-    assert recurring.run_one(demo, rid, later)["orders"] == []
+    assert recurring_run.run_one(demo, rid, later)["orders"] == []
     assert demo["orders"].count == count
     # The next month's run date generates the next one.
     nxt = datetime.date.fromisoformat(
         demo["recurring_orders"].get(rid)["next_run"])
     assert nxt > TODAY and (nxt.month - TODAY.month) % 12 == 1
-    assert recurring.run_one(demo, rid, nxt)["outcome"] == "generated"
+    assert recurring_run.run_one(demo, rid, nxt)["outcome"] == "generated"
     assert len(generated(demo, rid)) == 2
 
 
 def test_paused_orders_are_not_generated(demo):
     rid = make(demo, ROBERT, [("THC-CAP-10", 1)])
     recurring.set_active(demo, rid, False)
-    assert recurring.run_one(demo, rid, TODAY)["outcome"] == "not_due"
+    assert recurring_run.run_one(demo, rid, TODAY)["outcome"] == "not_due"
     assert generated(demo, rid) == []
 
 
 def test_over_the_allowance_is_skipped_with_a_reason(demo):
     # Daniel: 60 g per 30 days, 10 g used by order 1002.
     rid = make(demo, DANIEL, [("THC-FLWR-15G", 4)])
-    result = recurring.run_one(demo, rid, TODAY)
+    result = recurring_run.run_one(demo, rid, TODAY)
     assert result["outcome"] == "skipped"
     assert "exceeds the client's remaining allowance" in result["reason"]
     assert generated(demo, rid) == []
@@ -92,22 +92,22 @@ def test_over_the_allowance_is_skipped_with_a_reason(demo):
     assert [(r["status"], r["reason"]) for r in runs] == [
         ("skipped", result["reason"])]
     # Re-run the same day: nothing new, not even a second skip record.
-    assert recurring.run_one(demo, rid, TODAY)["outcome"] == "tried"
+    assert recurring_run.run_one(demo, rid, TODAY)["outcome"] == "tried"
     assert len(recurring.recurring_runs(demo, rid)) == 1
 
 
 def test_generated_open_orders_count_against_the_next_one(demo):
     a = make(demo, DANIEL, [("THC-FLWR-15G", 2)])          # 30 g
     b = make(demo, DANIEL, [("THC-FLWR-15G", 2)])          # 30 g more
-    assert recurring.run_one(demo, a, TODAY)["outcome"] == "generated"
-    assert recurring.run_one(demo, b, TODAY)["outcome"] == "skipped"
+    assert recurring_run.run_one(demo, a, TODAY)["outcome"] == "generated"
+    assert recurring_run.run_one(demo, b, TODAY)["outcome"] == "skipped"
 
 
 def test_above_150_g_is_split(demo):
     with transaction(demo):
         demo["clients"].update(ROBERT, {"allowance_grams": 400.0})
     rid = make(demo, ROBERT, [("THC-FLWR-15G", 12), ("CBD-OIL-30", 6)])
-    result = recurring.run_one(demo, rid, TODAY)                 # 216 g
+    result = recurring_run.run_one(demo, rid, TODAY)                 # 216 g
     assert result["outcome"] == "generated" and len(result["orders"]) == 2
     parts = [grams(demo, i) for i in result["orders"]]
     assert sum(parts) == 12 * 15 + 6 * 6 and max(parts) <= 150
@@ -123,9 +123,9 @@ def test_above_150_g_is_split(demo):
 
 
 def test_split_lines_first_fit(demo):
-    assert recurring.split_lines(demo, [("THC-FLWR-15G", 10)]) == [
+    assert recurring_run.split_lines(demo, [("THC-FLWR-15G", 10)]) == [
         [("THC-FLWR-15G", 10)]]
-    assert recurring.split_lines(demo, [("THC-FLWR-15G", 21)]) == [
+    assert recurring_run.split_lines(demo, [("THC-FLWR-15G", 21)]) == [
         [("THC-FLWR-15G", 10)], [("THC-FLWR-15G", 10)],
         [("THC-FLWR-15G", 1)]]
 
@@ -162,7 +162,7 @@ def test_command_runs_once_a_day(app, demo, runner):
 
 def test_cli_lists_the_command():
     from tools.cli import COMMANDS
-    assert COMMANDS["recurring-run"] == ("server.orders.recurring",
+    assert COMMANDS["recurring-run"] == ("server.orders.recurring_run",
                                          "recurring_run_command")
 
 

@@ -36,7 +36,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from server.app import create_app
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 
 from sweep_cases import Case, absent_ids, cases_for
 from sweep_support import Watch, crawl, endpoint_of, filled, query_names

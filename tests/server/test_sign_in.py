@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from server.staff.sign_in import LOCK_AFTER
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 from sign_in_helpers import (csrf_app, flash_text, page_token,
                              portal_sign_in, staff_sign_in)
 

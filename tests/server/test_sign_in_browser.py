@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from server.seed import DEMO_PASSWORD
+from server.demo_data import DEMO_PASSWORD
 from server.gunlink.tls import Authority
 from sign_in_helpers import PRIYA_EMAIL
 

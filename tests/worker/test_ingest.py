@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from server.gunlink.ingest import READ_MAX, ingest_batch
+from server.gunlink.ingest import ingest_batch
+from server.gunlink.ingest_parse import READ_MAX
 from shared import wire
 from ingest_support import evt, pick, state
 from worker_support import code

@@ -5,7 +5,8 @@ as malformed and never acked."""
 import pytest
 
 from server.gunlink.gun_payloads import EVENT_BYTES_MAX, NOTES_MAX
-from server.gunlink.ingest import READ_MAX, ingest_batch
+from server.gunlink.ingest import ingest_batch
+from server.gunlink.ingest_parse import READ_MAX
 from shared import wire
 from ingest_support import pick, raw, state, verdicts
 from worker_support import code

@@ -12,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from server.core import db as dbm
 from server.core.history import bump_rev
-from server.gunlink.ingest import MAX_PAYLOAD
+from server.gunlink.ingest_parse import MAX_PAYLOAD
 from server.gunlink.worker import CLEAR_SAVED_AFTER
 from server.orders import actions
 from shared import wire
