@@ -11,7 +11,7 @@ whose password file holds N guns hashed with that many rounds, then:
    broker's one thread is busy checking passwords (with --tls, the TLS
    handshakes are done before the clock starts).
 
-The default round count is server.gunlink.broker.HASH_ROUNDS."""
+The default round count is server.fleet.credentials.HASH_ROUNDS."""
 import argparse
 import os
 import socket
@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.gunlink.broker import HASH_ROUNDS, Broker, password_hash
+from server.fleet.credentials import HASH_ROUNDS, password_hash
+from server.gunlink.broker import Broker
 
 PASSWORD = "bench-password-24-chars!"
 

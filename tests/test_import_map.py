@@ -11,7 +11,7 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SERVER = ROOT / "server"
 
-DOMAIN = ("orders", "clients", "documents", "staff")
+DOMAIN = ("orders", "clients", "documents", "staff", "fleet")
 # What each wing may import besides itself ("root" is server/__init__.py,
 # server/app.py, server/seed.py and server/demo_data.py: where the app and
 # the demo data are put together).
@@ -19,10 +19,8 @@ MAY_IMPORT = {
     "core": set(),
     **{wing: {"core", *DOMAIN} for wing in DOMAIN},
     "gunlink": {"core", *DOMAIN},
-    # The guns as devices: their credentials are the broker's.
-    "fleet": {"core", "gunlink", *DOMAIN},
-    "web": {"core", "gunlink", "fleet", *DOMAIN},
-    "root": {"core", "gunlink", "fleet", "web", *DOMAIN},
+    "web": {"core", "gunlink", *DOMAIN},
+    "root": {"core", "gunlink", "web", *DOMAIN},
 }
 ROOT_MODULES = {"server", "server.app", "server.seed",
                 "server.demo_data"}

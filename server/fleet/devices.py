@@ -2,8 +2,8 @@
 each gun's presence (written by the worker, server.gunlink.ingest) and
 whether its credentials need renewing (the broker's password format,
 server.gunlink.broker)."""
-from server.gunlink.broker import HASH_ROUNDS, hash_rounds
-from server.gunlink.gun_payloads import SIMULATED_BOARD
+from server.fleet.credentials import HASH_ROUNDS, hash_rounds
+from server.fleet.presence import SIMULATED_BOARD
 
 
 def list_devices(db):

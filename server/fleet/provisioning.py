@@ -6,7 +6,7 @@ guns it lets in from `device_hashes`."""
 import secrets
 
 from server.core import db as dbm
-from server.gunlink.broker import password_hash
+from server.fleet.credentials import password_hash
 from shared import wire
 
 PASSWORD_BYTES = 18            # 24 URL-safe characters

@@ -8,8 +8,6 @@ broker restart.  With tls=True guns connect over TLS
 (server/gunlink/tls.py makes the certificates) and the plain listener is
 bound to 127.0.0.1 for the worker alone.  `pickgun up` and the tests
 both use this class."""
-import base64
-import hashlib
 import os
 import pwd
 import secrets
@@ -21,6 +19,7 @@ import time
 from pathlib import Path
 
 from server.gunlink.tls import Authority
+from server.fleet.credentials import password_hash
 
 WORKER_USER = "pickgun-worker"
 # Seconds between two saves of the broker's in-memory state (retained
@@ -85,34 +84,6 @@ def free_port(host="127.0.0.1"):
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
-
-
-# PBKDF2-SHA512 rounds of a broker password hash.  Mosquitto 2.0 reads
-# the count from each hash ($7$<rounds>$salt$digest), so older hashes
-# (mosquitto_passwd's 101 rounds) keep working beside new ones.  It
-# checks a password on its one thread: about 0.4 ms per 1,000 rounds on
-# a 2-core server, so 20,000 rounds cost 8 ms per login and a few hundred
-# guns reconnecting together (after a broker restart or a WiFi outage)
-# about 2-3 s of broker time, well inside a gun's 10 s wait for CONNACK.
-# bench/broker_login.py measures it; docs/protocol.md says why not more.
-HASH_ROUNDS = 20_000
-
-
-def password_hash(password, salt=None, iterations=HASH_ROUNDS):
-    """A Mosquitto 2.0 password-file hash ($7$: PBKDF2-SHA512)."""
-    salt = salt or secrets.token_bytes(12)
-    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt,
-                                 iterations)
-    return "$7$%d$%s$%s" % (iterations, base64.b64encode(salt).decode(),
-                            base64.b64encode(digest).decode())
-
-
-def hash_rounds(hashed):
-    """The PBKDF2 rounds of a $7$ hash, 0 for anything else."""
-    parts = (hashed or "").split("$")
-    if len(parts) == 5 and parts[1] == "7" and parts[2].isdigit():
-        return int(parts[2])
-    return 0
 
 
 def mosquitto_binary():

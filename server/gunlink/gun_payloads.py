@@ -20,9 +20,6 @@ EVENT_BYTES_MAX = 4096         # an event payload (the gun's are under 480)
 ACK_BYTES_MAX = 4096           # an ack payload (guns read up to 8192)
 FW_MAX = 40                    # characters of a status's firmware version
 BOARD_MAX = 40                 # characters of a status's board
-# The board a simulated gun reports (firmware/boards/host.py NAME): the
-# MicroPython unix port under `pickgun simulate` or `pickgun up --demo`.
-SIMULATED_BOARD = "simulated"
 
 
 def is_int(value):

@@ -17,6 +17,7 @@ one executemany per table.  If anything unforeseen fails, the batch is
 undone and redone one message at a time, so only the culprit is lost."""
 import logging
 
+from server.fleet import presence
 from server.gunlink import ingest_acks
 from server.gunlink.ingest_parse import Malformed, gun_time, parse
 from server.orders import states as order_states
@@ -118,23 +119,11 @@ class _Batch:
     # -------------------------------------------------------------- status
     def _ensure_device(self, device):
         if device not in self.known_devices:
-            self.sql("INSERT OR IGNORE INTO devices (id, created_at) "
-                     "VALUES (?, ?)", [device, self.at])
+            presence.ensure_device(self.sql, device, self.at)
             self.known_devices.add(device)
 
     def _status(self, device, obj):
-        if obj["online"]:
-            # A gun that does not say its board (firmware before the field)
-            # keeps the one its provisioning recorded.
-            self.sql("UPDATE devices SET online = 1, fw = ?, pending = ?, "
-                     "last_seen = ?, board = coalesce(nullif(?, ''), board) "
-                     "WHERE id = ?",
-                     [obj.get("fw") or "", obj["pending"], self.at,
-                      obj.get("board") or "", device])
-        else:
-            # The gun's last will: the broker lost it just now.
-            self.sql("UPDATE devices SET online = 0, last_seen = ? "
-                     "WHERE id = ?", [self.at, device])
+        presence.record_status(self.sql, device, obj, self.at)
 
     # -------------------------------------------------------------- events
     def _events(self, events):

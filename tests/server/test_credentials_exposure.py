@@ -6,7 +6,7 @@ import pytest
 
 from sign_in_helpers import TEST_PASSWORD
 from server.clients import profiles
-from server.gunlink.broker import password_hash
+from server.fleet.credentials import password_hash
 from sign_in_helpers import portal_sign_in
 from server.fleet.provisioning import provision_device
 

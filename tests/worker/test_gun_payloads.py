@@ -3,6 +3,7 @@ integer field is a real integer, never a bool or a float, within the
 limits of docs/protocol.md; an event's identity is read on its own."""
 import pytest
 
+from server.fleet.presence import SIMULATED_BOARD
 from server.gunlink import gun_payloads as payloads
 from shared import wire
 
@@ -70,7 +71,7 @@ def test_status_outside_the_limits_is_refused(obj):
 
 @pytest.mark.parametrize("obj", [
     wire.status(True, "0.1.0", 3, 7, 2, "esp32_gm65"),
-    wire.status(True, "0.1.0", 3, 7, 2, payloads.SIMULATED_BOARD),
+    wire.status(True, "0.1.0", 3, 7, 2, SIMULATED_BOARD),
     # a gun from before the board field, and one that had no version
     wire.status(True, "0.1.0", 3, 7, 2), wire.status(True, "", 0, 7, 0),
     wire.status(False)])

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.gunlink.broker import (HASH_ROUNDS, Broker, hash_rounds,
-                                   password_hash)
+from server.fleet.credentials import HASH_ROUNDS, hash_rounds, password_hash
+from server.gunlink.broker import Broker
 from tools.flash import flash_command
 from server.fleet.provisioning import (ProvisionError, device_hashes,
                                        provision_device)

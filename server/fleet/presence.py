@@ -1,0 +1,34 @@
+"""Where each gun is, as its own status messages say: the fleet page's
+online, last seen, firmware, board and scans waiting.  The worker's ingest
+(server.gunlink.ingest) calls these inside its batch's transaction; the
+sync ledger beside them (devices.ep and upto: what the gun was last told)
+is the ack protocol's, kept by server.gunlink.ingest_acks."""
+
+# The board a simulated gun reports (firmware/boards/host.py NAME): the
+# MicroPython unix port under `pickgun simulate` or `pickgun up --demo`.
+SIMULATED_BOARD = "simulated"
+
+
+def ensure_device(sql, device, at):
+    """A row for a gun heard from for the first time (provisioned or
+    not: the fleet page shows unknown guns too).  `sql` is the batch's
+    connection's execute."""
+    sql("INSERT OR IGNORE INTO devices (id, created_at) VALUES (?, ?)",
+        [device, at])
+
+
+def record_status(sql, device, status, at):
+    """A gun's retained status (server.gunlink.gun_payloads checked it):
+    online with what it reports, or offline by its last will."""
+    if status["online"]:
+        # A gun that does not say its board (firmware before the field)
+        # keeps the one its provisioning recorded.
+        sql("UPDATE devices SET online = 1, fw = ?, pending = ?, "
+            "last_seen = ?, board = coalesce(nullif(?, ''), board) "
+            "WHERE id = ?",
+            [status.get("fw") or "", status["pending"], at,
+             status.get("board") or "", device])
+    else:
+        # The gun's last will: the broker lost it just now.
+        sql("UPDATE devices SET online = 0, last_seen = ? WHERE id = ?",
+            [at, device])
