@@ -3,7 +3,7 @@
 # on a gun (tools/mpy_build.py HOST_ONLY).
 #
 #   cd <gun folder> && micropython -X heapsize=N .../boards/host_boot.py
-#       [SCRIPT]
+#       [SCRIPT [ARG...]]
 #
 # The gun folder (PICKGUN_HOST_DIR, the current directory) stands in for
 # the gun's flash: its filesystem's files (main.py, boot.py, config.json)
@@ -49,15 +49,18 @@ def main():
     if mount_romfs():
         path += ["/rom", "/rom/lib"]
     sys.path[:] = path
-    scripts = sys.argv[1:] or ("boot.py", "main.py")
+    scripts = ("boot.py", "main.py")
+    if len(sys.argv) > 1:
+        scripts = (sys.argv[1],)
+        del sys.argv[0]             # SCRIPT's own arguments, as if run alone
     namespace = {"__name__": "__main__"}    # the device's __main__: both
     for name in scripts:                    # scripts run in it
         try:
             open(name).close()
         except OSError:
-            if not sys.argv[1:]:
-                continue            # the device skips a missing one too
-            raise
+            if len(scripts) == 1:
+                raise
+            continue                # the device skips a missing one too
         # The unix port's execfile compiles from the file, as the device
         # runs its scripts.
         execfile(name, namespace)  # noqa: F821
