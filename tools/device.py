@@ -191,6 +191,10 @@ class UsbLink:
                 cmd.append("+")
             kind = step[0]
             if kind == "romfs":
+                # mpremote deploys a path ending in .romfs as an image (any
+                # other path as a folder to build one from).
+                if not str(step[1]).endswith(".romfs"):
+                    raise ValueError("not a .romfs image: %s" % step[1])
                 cmd += ["romfs", "deploy", str(step[1])]
             elif kind == "exec":
                 cmd += ["exec", step[1]]
