@@ -4,15 +4,19 @@ modules in the MicroPython unix port.
     python bench/gun_memory.py [--scans N]
 
 (a) heap taken by the code once imported: from .py sources, from the
-    mpy-cross build (tools/mpy_build.py), and executed in place from a
-    ROMFS image (the nearest the unix port gets to firmware frozen in
-    flash: bytecode outside the heap, function/class objects and names
-    still in it); with the smallest heap each import fits in; and the
-    interned names the import leaves, with how many more fit before the
-    pool grows by another block.
+    mpy-cross build loaded into the heap (tools/mpy_build.py, `pickgun
+    flash --mpy`), and executed in place from the ROMFS image `pickgun
+    flash` installs (tools/romfs.py, mounted at /rom by
+    boards/host_boot.py as a gun does: bytecode outside the heap,
+    function/class objects and names still in it); with the smallest
+    heap each import fits in; the image's size; the headroom each
+    SimulatedGun allowance leaves; and the interned names the import
+    leaves, with how many more fit before the pool grows by another
+    block.
 (b) data heap over a realistic day (see WORKLOAD): live bytes after every
     step (gc.collect(), then gc.mem_alloc()) minus the code, the largest
-    free block at the end, and the smallest heap the whole run fits in.
+    free block at the end, and the smallest heap the whole run fits in
+    (.mpy build), and whether the day runs from the ROMFS image.
 (c) per-scan cost on littlefs over a file-backed block device.
 
 Figures are this host's: a 64-bit unix port, where pointers and GC blocks
@@ -20,10 +24,9 @@ Figures are this host's: a 64-bit unix port, where pointers and GC blocks
 Prints figures only; nothing here asserts speed.
 """
 import argparse
-import contextlib
-import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,9 +36,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tools.mpy_build import build_firmware                   # noqa: E402
+from tools.mpy_build import (DEFAULT_OUT, SCRIPTS,  # noqa: E402
+                             build_firmware)
+from tools.romfs import PARTITION_BYTES, build_image          # noqa: E402
 from tools.simulate import (CODE_ALLOWANCE_K, MPY_CODE_ALLOWANCE_K,  # noqa
-                            default_micropython)
+                            ROMFS_CODE_ALLOWANCE_K, default_micropython,
+                            image_heap_k)
 
 MICROPYTHON = default_micropython()
 BUDGET_K = 110          # an ESP32-WROOM's GC heap
@@ -52,14 +58,7 @@ from drivers import png
 """
 
 CODE = """
-import gc, sys
-rom = sys.argv[1] if len(sys.argv) > 1 else None
-if rom:
-    import vfs
-    with open(rom, "rb") as f:
-        img = f.read()
-    vfs.mount(vfs.VfsRom(img), "/rom")
-    sys.path.insert(0, "/rom")
+import gc
 gc.collect()
 base = gc.mem_alloc()
 """ + IMPORTS + """
@@ -309,15 +308,25 @@ print("SCAN", t_us[N // 2], t_us[N * 9 // 10], a_b[N // 2], a_b[-1],
 """
 
 
-def run(script, path, heap_k, args=(), timeout=120):
+HOST_BOOT = REPO / "firmware" / "boards" / "host_boot.py"
+
+
+def run(script, path, heap_k, args=(), timeout=120, rom=None):
+    """Run script at -X heapsize=heap_k; rom: a ROMFS image, then as a gun
+    starts (boards/host_boot.py, the image mounted at /rom before the
+    script; main.py beside it) and path is ignored."""
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "s.py").write_text(script)
         env = dict(os.environ, PICKGUN_BOARD="host", PICKGUN_HOST_DIR=tmp,
                    MICROPYPATH=path)
-        return subprocess.run([MICROPYTHON, "-X", "heapsize=%dk" % heap_k,
-                               "s.py", *args], cwd=tmp, env=env,
-                              capture_output=True, text=True,
-                              timeout=timeout)
+        cmd = [MICROPYTHON, "-X", "heapsize=%dk" % heap_k, "s.py", *args]
+        if rom:
+            shutil.copyfile(rom, Path(tmp) / "romfs.bin")
+            for name in SCRIPTS:
+                shutil.copyfile(DEFAULT_OUT / name, Path(tmp) / name)
+            cmd[3:3] = [str(HOST_BOOT)]
+        return subprocess.run(cmd, cwd=tmp, env=env, capture_output=True,
+                              text=True, timeout=timeout)
 
 
 def find_value(out, key):
@@ -335,34 +344,17 @@ def value(out, key):
     return found
 
 
-def smallest_heap(script, path, lo, hi, args=()):
+def smallest_heap(script, path, lo, hi, args=(), rom=None):
     """Smallest -X heapsize (KiB) at which the script exits 0."""
-    if run(script, path, hi, args).returncode != 0:
+    if run(script, path, hi, args, rom=rom).returncode != 0:
         return None
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if run(script, path, mid, args).returncode == 0:
+        if run(script, path, mid, args, rom=rom).returncode == 0:
             hi = mid
         else:
             lo = mid
     return hi
-
-
-def romfs_image(tree, dest):
-    """A ROMFS image of the built modules, or None without mpremote."""
-    try:
-        # mpremote comes with the flash set-up, not the test one.
-        from mpremote.romfs import make_romfs  # pyright: ignore[reportMissingImports]
-    except ImportError:
-        return None
-    mods = Path(dest).parent / "romsrc"
-    for local in tree.rglob("*.mpy"):
-        target = mods / local.relative_to(tree)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(local.read_bytes())
-    with contextlib.redirect_stdout(io.StringIO()):
-        Path(dest).write_bytes(make_romfs(str(mods), mpy_cross=False))
-    return dest
 
 
 def kb(n):
@@ -389,23 +381,38 @@ def main():
     print("  %-34s %10s %14s" % ("loaded from", "resident", "import needs"))
     code = {}
     for name, path in (("source .py", src_path),
-                       (".mpy (mpy-cross)", mpy_path)):
+                       (".mpy (mpy-cross), into the heap", mpy_path)):
         out = run(CODE, path, 512).stdout
         code[name] = int(value(out, "CODE")[0])
         need = smallest_heap(CODE, path, 32, 256)
         print("  %-34s %10s %11s heap" % (name, kb(code[name]),
                                           "%dk" % need))
-    with tempfile.TemporaryDirectory() as tmp:
-        img = romfs_image(tree, Path(tmp) / "fw.romfs")
-        if img:
-            out = run(CODE, ".frozen", 512, [str(img)])
-            rom = find_value(out.stdout, "CODE")
-            if rom:
-                print("  %-34s %10s   (image %s, not counted)"
-                      % ("ROMFS, in place (~frozen)", kb(rom[0]),
-                         kb(os.path.getsize(img))))
-    print("  SimulatedGun adds %dk (source) / %dk (precompiled) to the heap"
-          % (CODE_ALLOWANCE_K, MPY_CODE_ALLOWANCE_K))
+    # The simulator's image (it imports the host board); a gun's lacks
+    # the host-only modules.
+    rom = build_image(tree, host=True)
+    gun_image = build_image(tree).stat().st_size
+    rom_k = image_heap_k(rom.stat().st_size)
+    code["romfs"] = int(value(run(CODE, ".frozen", 512, rom=rom).stdout,
+                              "CODE")[0])
+    need = smallest_heap(CODE, ".frozen", 32 + rom_k, 256 + rom_k, rom=rom)
+    print("  %-34s %10s %11s heap (+ the image, in flash on a gun)"
+          % ("ROMFS image, executed in place", kb(code["romfs"]),
+             "%dk" % (need - rom_k) if need else "?"))
+    before = code[".mpy (mpy-cross), into the heap"]
+    print("  code heap: %s with the .mpy build in the heap, %s from ROMFS "
+          "(%s less)" % (kb(before), kb(code["romfs"]),
+                         kb(before - code["romfs"])))
+    print("  ROMFS image: %s for a gun (%s with the host-only modules); "
+          "the ESP32's romfs\n  partition (partitions-4MiB-romfs.csv): %s"
+          % (kb(gun_image), kb(rom.stat().st_size), kb(PARTITION_BYTES)))
+    print("  SimulatedGun's code allowances and their headroom:")
+    for label, allowance, used in (
+            ("source", CODE_ALLOWANCE_K, code["source .py"]),
+            ("precompiled (.mpy files)", MPY_CODE_ALLOWANCE_K, before),
+            ("romfs (+ %dk for the image)" % rom_k, ROMFS_CODE_ALLOWANCE_K,
+             code["romfs"])):
+        print("    %-30s %4dk  headroom %s" % (
+            label, allowance, kb(allowance * 1024 - used)))
     pools = [tuple(int(x) for x in m) for m in re.findall(
         r"n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=\d+, "
         r"n_total_bytes=(\d+)", run(NAMES, mpy_path, 512).stdout)]
@@ -457,16 +464,23 @@ def main():
     # Fragmentation depends on each run's exact sizes (the journal's
     # random epoch, for one), so the edge is fuzzy: try each heap 3 times.
     print("  runs of the whole day by heap (3 each; %dk = SimulatedGun("
-          "precompiled=True), %dk = from source):" % (
-              BUDGET_K + MPY_CODE_ALLOWANCE_K, BUDGET_K + CODE_ALLOWANCE_K))
-    runs = [(".mpy", mpy_path, heap) for heap in sorted(
+          "precompiled=True), %dk = from source,\n  %dk + the image = "
+          "SimulatedGun(romfs=True)):" % (
+              BUDGET_K + MPY_CODE_ALLOWANCE_K, BUDGET_K + CODE_ALLOWANCE_K,
+              BUDGET_K + ROMFS_CODE_ALLOWANCE_K))
+    runs = [(".mpy", mpy_path, heap, None) for heap in sorted(
         {160, 170, 180, BUDGET_K + MPY_CODE_ALLOWANCE_K,
          BUDGET_K + CODE_ALLOWANCE_K, 230, 260})]
-    runs.append(("source", src_path, BUDGET_K + CODE_ALLOWANCE_K))
-    for name, path, heap in runs:
+    runs.append(("source", src_path, BUDGET_K + CODE_ALLOWANCE_K, None))
+    runs += [("romfs", ".frozen", heap, rom) for heap in (
+        BUDGET_K + ROMFS_CODE_ALLOWANCE_K - 30,
+        BUDGET_K + ROMFS_CODE_ALLOWANCE_K - 15,
+        BUDGET_K + ROMFS_CODE_ALLOWANCE_K)]
+    for name, path, heap, image in runs:
         oks, why = 0, ""
         for _ in range(3):
-            proc = run(WORKLOAD, path, heap)
+            proc = run(WORKLOAD, path, heap + (rom_k if image else 0),
+                       rom=image)
             if proc.returncode == 0:
                 oks += 1
                 continue
@@ -475,7 +489,8 @@ def main():
                    if "Error" in ln]
             why = "last fail after '%s': %s" % (
                 steps[-1] if steps else "start", err[-1] if err else "?")
-        print("    %-6s %4dk  %d/3 ok  %s" % (name, heap, oks, why))
+        print("    %-6s %4dk%s  %d/3 ok  %s" % (
+            name, heap, " + image" if image else "", oks, why))
 
     print("\n(c) per accepted scan, littlefs on a file-backed block device "
           "(%d scans)" % opts.scans)

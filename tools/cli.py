@@ -13,6 +13,8 @@ COMMANDS = {
     "seed-demo": ("server.seed", "seed_demo_command"),
     "provision": ("tools.provision", "provision_command"),
     "flash": ("tools.flash", "flash_command"),
+    "gun-info": ("tools.device", "gun_info_command"),
+    "import-events": ("tools.unsent", "import_events_command"),
     "simulate": ("tools.simulate", "simulate_command"),
     "labels": ("tools.labels", "labels_command"),
     "add-staff": ("server.web.auth", "add_staff_command"),

@@ -11,6 +11,7 @@ takes the same heap as compiled source (bench/gun_memory.py measures it).
 The .mpy files are bytecode only (no native code), so they load on any
 MicroPython that reads mpy version 6 (1.19 and later), ESP32 included.
 """
+import fnmatch
 import hashlib
 import json
 import os
@@ -25,10 +26,22 @@ PACKAGES = ("gun", "boards", "drivers")     # under firmware/
 SHARED = ("__init__.py", "wire.py")         # under shared/
 SCRIPTS = ("main.py", "boot.py")            # copied as source
 STAMP = ".stamp.json"
+# Modules only the simulator runs (paths on the gun, as .py, fnmatch
+# patterns): the host board and its stand-ins, and the PNG writer only
+# the host board imports (tests/test_flash_tools.py checks that no other
+# module imports one).  Built here for the simulator, never put on a gun.
+HOST_ONLY = ("boards/host*.py", "drivers/png.py")
 
 
 class MpyCrossMissing(RuntimeError):
     pass
+
+
+def is_host_only(target):
+    """Whether a path on the gun (.py or .mpy) is a host-only module."""
+    if target.endswith(".mpy"):
+        target = target[:-4] + ".py"
+    return any(fnmatch.fnmatchcase(target, p) for p in HOST_ONLY)
 
 
 def mpy_cross_binary():

@@ -10,8 +10,6 @@ file to copy to the gun)."""
 import base64
 import json
 import os
-import shutil
-import subprocess
 
 import click
 
@@ -99,18 +97,14 @@ def write_config(path, config):
 
 
 def copy_to_gun(port, config_path):
-    mpremote = shutil.which("mpremote")
-    if mpremote is None:
-        raise click.ClickException(
-            "mpremote is not installed: pip install 'pickgun[flash]', or "
-            "copy %s to the gun as /config.json yourself" % config_path)
-    if not os.path.exists(port):
-        raise click.ClickException("No serial port %s: is the gun plugged "
-                                   "in? (ls /dev/ttyUSB* /dev/ttyACM*)" % port)
-    cmd = [mpremote, "connect", port, "cp", config_path, ":config.json"]
-    click.echo("$ " + " ".join(cmd))
-    if subprocess.call(cmd) != 0:
-        raise click.ClickException("mpremote failed to copy the config")
+    """Copy the config to the gun as /config.json, then reset it: the
+    firmware reads its config once, at boot."""
+    from tools.device import link_for
+    link = link_for(port)
+    link.check("copy %s to the gun as /config.json yourself and restart "
+               "it" % config_path)
+    link.session([("put", config_path, "config.json"), ("reset",)])
+    click.echo("Copied the config to %s and restarted the gun." % link.name)
 
 
 @click.command("provision")
@@ -137,7 +131,8 @@ def copy_to_gun(port, config_path):
 @click.option("--board", default=DEFAULT_BOARD, show_default=True)
 @click.option("--port", "serial_port", default=None,
               help="Serial port of a plugged-in gun: copy the config to it "
-              "with mpremote.")
+              "with mpremote and restart it (sim:FOLDER: a simulated gun's "
+              "folder).")
 def provision_command(device_id, db_path, out_path, name, broker_host,
                       broker_port, tls, ca_path, ssid, wifi_password, board,
                       serial_port):

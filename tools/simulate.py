@@ -12,6 +12,7 @@ connection to this harness.
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,15 +39,24 @@ class GunTimeout(AssertionError):
     pass
 
 
-# On the ESP32 the firmware's modules are frozen into flash, so their
-# bytecode costs no heap; the unix port loads it into the heap.  The
-# harness adds this much to `heapsize` so that heapsize stays the device's
-# budget for data.  From source the import also needs room for the
-# compiler's garbage; from .mpy (precompiled=True) only the loaded code,
-# about 86 KB (bench/gun_memory.py measures both; tests/firmware/
-# test_simulated_gun.py and test_mpy_build.py check the figures).
+# A gun runs its modules from flash: executed in place from a ROMFS image
+# (what `pickgun flash` installs) or frozen into the MicroPython build;
+# then their bytecode costs no heap, but their function, class and module
+# objects and interned names still do.  The unix port loads a .mpy or a
+# .py into the heap whole.  The harness adds the code's heap to
+# `heapsize`, so that heapsize stays the device's budget for data: from
+# source, room for the loaded code and the compiler's garbage
+# (CODE_ALLOWANCE_K); from the mpy-cross build copied as files
+# (precompiled=True, `pickgun flash --mpy`) the loaded code, about 85 KiB
+# (MPY_CODE_ALLOWANCE_K); from the ROMFS image (romfs=True) what importing
+# from it still takes, about 48 KiB (ROMFS_CODE_ALLOWANCE_K), plus the
+# image itself, which the unix port can only hold in the heap
+# (boards/host_boot.py).  bench/gun_memory.py measures each;
+# tests/firmware/test_simulated_gun.py, test_mpy_build.py and
+# test_romfs.py check the figures.
 CODE_ALLOWANCE_K = 96
 MPY_CODE_ALLOWANCE_K = 88
+ROMFS_CODE_ALLOWANCE_K = 64
 
 
 def _send(conn, data):
@@ -62,6 +72,42 @@ def _kib(size):
     return int(size[:-1]) if size.endswith("k") else int(size) // 1024
 
 
+def image_heap_k(image_bytes):
+    """KiB of heap the unix port needs to hold a ROMFS image
+    (boards/host_boot.py): the buffer and its object in 32-byte blocks,
+    and the allocation table that much more heap brings, rounded up."""
+    return (image_bytes + 64 + 1023) // 1024 + 1
+
+
+def romfs_heap_k(heapsize, image_bytes):
+    """The -X heapsize (KiB) of a gun with `heapsize` for data running from
+    a ROMFS image of image_bytes: the data, what the code still takes,
+    and the image, which on a gun is in flash."""
+    return _kib(heapsize) + ROMFS_CODE_ALLOWANCE_K + image_heap_k(image_bytes)
+
+
+def install_romfs(workdir, firmware=None):
+    """Put the firmware on a simulated gun's folder as `pickgun flash`
+    puts it on a gun: the ROMFS image of its mpy-cross build (with the
+    host-only modules) as the folder's romfs partition, romfs.bin, and
+    main.py and boot.py as files.  Returns the image's size in bytes."""
+    from tools.mpy_build import SCRIPTS, build_firmware
+    from tools.romfs import build_image
+    workdir = Path(workdir)
+    firmware = Path(firmware or FIRMWARE).resolve()
+    # The project's own firmware shares one cached build; another tree (a
+    # test's copy) gets its own, next to the gun.
+    own = firmware == FIRMWARE.resolve()
+    tree = build_firmware(None if own else workdir / "firmware-mpy", REPO,
+                          firmware)
+    image = build_image(tree, None if own else workdir / "host.romfs",
+                        host=True)
+    for name in SCRIPTS:
+        shutil.copyfile(tree / name, workdir / name)
+    shutil.copyfile(image, workdir / "romfs.bin")
+    return image.stat().st_size
+
+
 class SimulatedGun:
     """One simulated gun.  Attributes: workdir, beeps (patterns, in order),
     frames (PNG frames written), screen_png (path), proc (the firmware
@@ -70,20 +116,28 @@ class SimulatedGun:
     def __init__(self, workdir, device_id, password, broker_host, broker_port,
                  micropython=None, heapsize="110k", firmware=None,
                  extra_config=None, boot_timeout=15,
-                 code_allowance_k=None, precompiled=False):
-        """precompiled: run the mpy-cross build of `firmware` (as
-        `pickgun flash` installs it) instead of its sources."""
+                 code_allowance_k=None, precompiled=False, romfs=False):
+        """precompiled: run the mpy-cross build of `firmware` (as `pickgun
+        flash --mpy` installs it) instead of its sources; romfs: its ROMFS
+        image, as `pickgun flash` installs it (install_romfs)."""
         self.workdir = Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.micropython = micropython or default_micropython()
         self.heapsize = heapsize
         if code_allowance_k is None:
-            code_allowance_k = (MPY_CODE_ALLOWANCE_K if precompiled
+            code_allowance_k = (ROMFS_CODE_ALLOWANCE_K if romfs else
+                                MPY_CODE_ALLOWANCE_K if precompiled
                                 else CODE_ALLOWANCE_K)
         self.code_allowance_k = code_allowance_k
         self.firmware = Path(firmware or FIRMWARE).resolve()
         self.precompiled = precompiled
-        if precompiled:
+        self.romfs = romfs
+        # Heap holding the ROMFS image (romfs=True): on a gun, flash.
+        self.image_k = 0
+        if romfs:
+            self.image_k = image_heap_k(install_romfs(self.workdir,
+                                                      self.firmware))
+        elif precompiled:
             from tools.mpy_build import build_firmware
             # The project's own firmware shares one cached build; another
             # tree (a test's copy) gets its own, next to the gun.
@@ -126,13 +180,17 @@ class SimulatedGun:
                     "PICKGUN_HOST_DIR": str(self.workdir),
                     # a built tree holds shared/ itself: nothing from REPO
                     "MICROPYPATH": ("%s:.frozen" % self.firmware)
-                    if self.precompiled else
+                    if self.precompiled else ".frozen" if self.romfs else
                     "%s:%s:.frozen" % (self.firmware, REPO)})
         args = [self.micropython]
         if self.heapsize:
             args += ["-X", "heapsize=%dk" % (_kib(self.heapsize)
-                                              + self.code_allowance_k)]
-        args.append(str(self.firmware / "main.py"))
+                                              + self.code_allowance_k
+                                              + self.image_k)]
+        # From ROMFS, the gun's start-up: the image mounted at /rom, then
+        # boot.py and main.py from the folder, its filesystem.
+        args.append(str(self.firmware / "boards" / "host_boot.py")
+                    if self.romfs else str(self.firmware / "main.py"))
         with self._cond:
             self._state = {}
             self.rows = []
@@ -360,9 +418,12 @@ def apply_console_line(gun, cmd):
                    "(default var/sim/<device>).")
 @click.option("--heapsize", default="110k", show_default=True)
 @click.option("--precompiled", is_flag=True,
-              help="Run the mpy-cross build, as flashed to a gun.")
+              help="Run the mpy-cross build, as `pickgun flash --mpy` "
+              "copies it to a gun.")
+@click.option("--romfs", is_flag=True,
+              help="Run the ROMFS image, as `pickgun flash` installs it.")
 def simulate_command(config_path, device, password, broker, port, workdir,
-                     heapsize, precompiled):
+                     heapsize, precompiled, romfs):
     """Run a simulated scanner gun in this terminal."""
     extra = {}
     if config_path:
@@ -388,7 +449,7 @@ def simulate_command(config_path, device, password, broker, port, workdir,
     interactive = sys.stdin.isatty()
     gun = SimulatedGun(workdir, device, password, broker, port,
                        heapsize=heapsize, precompiled=precompiled,
-                       extra_config=extra)
+                       romfs=romfs, extra_config=extra)
     beeps = 0
     try:
         click.echo(HELP)

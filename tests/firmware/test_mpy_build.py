@@ -81,7 +81,7 @@ def test_gun_boots_from_the_mpy_build(tmp_path):
 
 def test_flash_dry_run_lists_mpy_files():
     result = CliRunner().invoke(flash_command, [
-        "--port", "/dev/ttyUSB9", "--dry-run"])
+        "--port", "/dev/ttyUSB9", "--dry-run", "--mpy"])
     assert result.exit_code == 0, result.output
     out = result.output
     for target in (":gun/app.mpy", ":gun/journal.mpy", ":shared/wire.mpy",
@@ -105,5 +105,5 @@ def test_firmware_version_is_the_projects_and_survives_the_build():
     result = CliRunner().invoke(flash_command, [
         "--port", "/dev/ttyUSB9", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "firmware %s:" % version in result.output
-    assert ":gun/__init__.mpy" in result.output
+    assert "Firmware %s for the gun" % version in result.output
+    assert "/rom/gun/__init__.mpy" in result.output

@@ -155,16 +155,32 @@ def test_flash_dry_run(tmp_path):
         "--source", str(root), "--dry-run"])
     assert result.exit_code == 0, result.output
     out = result.output
-    # Modules go precompiled; main.py and boot.py stay scripts.
+    # Modules go precompiled into a ROMFS image; main.py and boot.py stay
+    # scripts on the filesystem.
+    for target in ("/rom/gun/journal.mpy", "/rom/boards/esp32.mpy",
+                   "/rom/drivers/ssd1306.mpy", "/rom/shared/wire.mpy",
+                   "/rom/shared/__init__.mpy", ":boot.py", ":main.py"):
+        assert target in out
+    assert ":gun/journal.mpy" not in out and ":gun/journal.py" not in out
+    assert ".pyc" not in out and "missing" not in out
+    assert "erase-flash" in out and "write-flash" in out and "0x1000" in out
+    assert "connect /dev/ttyUSB9 romfs deploy" in out
+    assert "firmware 9.8.7" in out.lower()
+    assert "/rom/gun/__init__.mpy" in out
+    assert (root / "build/firmware.romfs").is_file()
+
+    # --mpy: the modules as .mpy files on the filesystem.
+    result = CliRunner().invoke(flash_command, [
+        "--port", "/dev/ttyUSB9", "--firmware-bin", str(image),
+        "--source", str(root), "--mpy", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    out = result.output
     for target in (":boot.py", ":main.py", ":gun/journal.mpy",
                    ":boards/esp32.mpy", ":drivers/ssd1306.mpy",
                    ":shared/wire.mpy", ":shared/__init__.mpy"):
         assert target in out
-    assert ":gun/journal.py" not in out
-    assert ".pyc" not in out and "missing" not in out
-    assert "erase-flash" in out and "write-flash" in out and "0x1000" in out
+    assert ":gun/journal.py" not in out and "romfs deploy" not in out
     assert "connect /dev/ttyUSB9" in out
-    assert "firmware 9.8.7" in out and ":gun/__init__.mpy" in out
     assert (root / "build/firmware-mpy/gun/journal.mpy").is_file()
 
     result = CliRunner().invoke(flash_command, [
