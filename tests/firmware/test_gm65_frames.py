@@ -5,6 +5,7 @@ CRC rule: CRC-16/XMODEM, which CPython's binascii.crc_hqx(data, 0)
 computes apart from the firmware's own code."""
 import asyncio
 import binascii
+import concurrent.futures
 import importlib.util
 import sys
 import types
@@ -98,8 +99,15 @@ class Module:
         return self.reply
 
 
+def run(coro):
+    # In a thread of its own: a session's browser keeps an event loop
+    # running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def ask(module, kind, index, value):
-    return asyncio.run(gm65.send(module, module, kind, index, value))
+    return run(gm65.send(module, module, kind, index, value))
 
 
 def test_read_write_and_save_frames_are_the_manuals():
@@ -162,6 +170,6 @@ def test_setup_frames_for_a_factory_module():
     frames.append(frame(9, 0, 0))
     replies.append(reply(0))
     m = Module(replies)
-    assert asyncio.run(gm65.setup(m, m)) == ""
+    assert run(gm65.setup(m, m)) == ""
     assert m.sent == frames
     assert m.sent[-1] == SAVE
