@@ -54,7 +54,7 @@ boards.load()
 from gun import picks, app, scanner, journal, store, config, sync, mqtt
 from gun import screens
 from shared import wire
-from drivers import png
+from drivers import png, gm65
 """
 
 CODE = """

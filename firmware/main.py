@@ -19,6 +19,8 @@ import boards                       # noqa: E402
 from shared import wire             # noqa: E402
 from gun.app import App             # noqa: E402
 from gun.scanner import Scanner     # noqa: E402
+from drivers import gm65            # noqa: E402
+from micropython import const       # noqa: E402
 
 # Checking a code's check character indexes wire.CHECK_SYMBOLS, and
 # MicroPython interns every one-character string it makes that way.
@@ -30,6 +32,7 @@ for _c in wire.CHECK_SYMBOLS:
 
 WIFI_RETRY_MS = 10000
 SYNC_RESTART_MS = 5000
+_DECODER_RETRY_MS = const(10000)
 
 
 def storage(board):
@@ -82,6 +85,29 @@ async def _wifi_task(board):
         except Exception as e:      # the radio: try again later
             _log("wifi", e)
         await asyncio.sleep_ms(WIFI_RETRY_MS)
+
+
+async def _decoder(app, port, scanner):
+    """Set the decoder up (drivers/gm65.py), then handle its codes.  One
+    that does not answer is named on the idle screen and asked again
+    every 10 s while nothing comes from it; its codes are handled
+    meanwhile, and once they come it is asked no more (a try would drop
+    the codes that came during it)."""
+    while True:
+        app.decoder = await gm65.setup(port, scanner)
+        app._changed()
+        if not app.decoder:
+            break
+        print("pickgun: decoder failed:", app.decoder)
+        scans = app.scans
+        try:
+            await asyncio.wait_for_ms(app.input_task(scanner),
+                                      _DECODER_RETRY_MS)
+        except asyncio.TimeoutError:
+            pass
+        if app.scans != scans:
+            break
+    await app.input_task(scanner)
 
 
 async def _until_fails(coro, stop, where):
@@ -144,8 +170,9 @@ async def run(board, errors=None):
     asyncio.create_task(app.display_task(board.display))
     asyncio.create_task(_sync_task(sync))
     asyncio.create_task(_wifi_task(board))
+    port = board.uart()
     asyncio.create_task(_until_fails(
-        app.input_task(Scanner(board.uart(), ticks_ms=board.ticks_ms)),
+        _decoder(app, port, Scanner(port, ticks_ms=board.ticks_ms)),
         stop, "scanner"))
     asyncio.create_task(_until_fails(app.input_task(board.keys(), True),
                                      stop, "keys"))

@@ -1,6 +1,8 @@
 """Run the real gun firmware under the MicroPython unix port, with its
 hardware simulated (boards/host.py): a decoder UART and a panel, each a TCP
-connection to this harness.
+connection to this harness.  On the UART the harness shows the gun's
+decoder module (boards/host_gm65.py) labels, one a line; the module scans
+them as the gun set it up at boot.
 
     gun = SimulatedGun(workdir, "G01", "secret", "127.0.0.1", 1883)
     gun.scan("PGO:1042:Q")               # as the decoder would send it
@@ -116,10 +118,13 @@ class SimulatedGun:
     def __init__(self, workdir, device_id, password, broker_host, broker_port,
                  micropython=None, heapsize="110k", firmware=None,
                  extra_config=None, boot_timeout=15,
-                 code_allowance_k=None, precompiled=False, romfs=False):
+                 code_allowance_k=None, precompiled=False, romfs=False,
+                 decoder=True):
         """precompiled: run the mpy-cross build of `firmware` (as `pickgun
         flash --mpy` installs it) instead of its sources; romfs: its ROMFS
-        image, as `pickgun flash` installs it (install_romfs)."""
+        image, as `pickgun flash` installs it (install_romfs).  decoder:
+        False for a gun with no GM65 module on its UART (nothing answers
+        its commands; the labels reach it as sent)."""
         self.workdir = Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.micropython = micropython or default_micropython()
@@ -166,6 +171,8 @@ class SimulatedGun:
                "port": broker_port, "ssid": "simulated",
                "wifi_password": "", "board": "host",
                "host": {k: s.getsockname()[1] for k, s in self._lsn.items()}}
+        if not decoder:
+            cfg["host"]["gm65"] = False
         cfg.update(extra_config or {})
         (self.workdir / "config.json").write_text(json.dumps(cfg, indent=1))
         self.power_on()
@@ -210,7 +217,12 @@ class SimulatedGun:
             self._reader = threading.Thread(target=self._read_panel,
                                             args=(self._panel,), daemon=True)
             self._reader.start()
-            self.wait_for(lambda s: "screen" in s, self.boot_timeout)
+            # Up once its decoder is set up (or known not to answer):
+            # before that, a label shown would find it in its factory
+            # settings, which scan nothing.
+            self.wait_for(lambda s: "screen" in s and
+                          s.get("decoder", "") is not None,
+                          self.boot_timeout)
         except BaseException:
             self.power_cut()            # never leave a half-booted gun behind
             raise
@@ -277,10 +289,11 @@ class SimulatedGun:
 
     # ----------------------------------------------------------- inputs
     def scan(self, text, wait=True, timeout=10):
-        """Send a code as the decoder does (text + CR LF).  wait: until the
-        app has handled it; returns the state.  (An identical code within
-        0.8 s is dropped by the firmware, as decoders repeat: don't wait
-        for those.)"""
+        """Show the decoder a label with this text (a line: text + CR LF;
+        without a decoder module, the gun gets those bytes as they are).
+        wait: until the app has handled it; returns the state.  (An
+        identical code within 0.8 s is dropped by the firmware, as
+        decoders repeat: don't wait for those.)"""
         n = self._state.get("scans", 0)
         _send(self._uart, text.encode() + b"\r\n")
         if wait:

@@ -5,7 +5,8 @@
 #                            "board", the fleet page)
 #   mount()                  mount the flash filesystem at DATA_DIR
 #   config() -> dict         config.json ({"id", "password", "broker", ...})
-#   uart() -> stream         decoder UART: await stream.readinto(buf) -> n
+#   uart() -> stream         decoder UART: await stream.readinto(buf) -> n,
+#                            stream.write(buf) (its commands)
 #   display() -> FrameBuffer 128x64 subclass with .show()
 #   report(rows, state)      text of the screen and app state (tests/sim)
 #   beep(pattern)            "ok", "err", "warn", "done", "note",
@@ -21,6 +22,9 @@
 # <PICKGUN_HOST_DIR>/flash.bin; the decoder and the panel (keys, WiFi
 # switch, screen text, beeps) are two TCP connections to a harness on
 # 127.0.0.1, ports from config["host"] = {"uart": PORT, "panel": PORT}.
+# The decoder is a GM65 module (boards/host_gm65.py: its serial commands,
+# settings and flash <PICKGUN_HOST_DIR>/gm65-flash.bin) that scans the
+# labels the harness shows it, one a line.
 # Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON;
 # gun -> harness: SCREEN <json rows> | STATE <json> | BEEP <pattern> |
 # FRAME <n> (screen.png rewritten).
@@ -139,6 +143,13 @@ def uart():
     global _uart
     if _uart is None:
         _uart = asyncio.StreamReader(_connect("uart"))
+        if config()["host"].get("gm65", True):
+            # The decoder module between the harness's labels and the gun
+            # (boards/host_gm65.py); without it ("gm65": false) the
+            # harness's bytes reach the gun as they are and nothing
+            # answers its commands.
+            from boards import host_gm65
+            _uart = host_gm65.GM65(_uart, path("gm65-flash.bin"))
     return _uart
 
 

@@ -117,6 +117,9 @@ class App(UI):
         # order -> note ids this gun has recorded as acknowledged
         self.acked = {}
         self.scanner = None
+        # The decoder's set-up (main.py): None until it is done, then ""
+        # or what is wrong with it (shown on the idle screen)
+        self.decoder = None
         self.scans = 0            # scans and key presses handled (tests)
         self.keys = 0
         self.rows = None
@@ -493,7 +496,7 @@ class App(UI):
         return {"screen": s, "order": self.oid,
                 "pending": self.journal.pending_count(), "link": self.link,
                 "msg": self.msg,
-                "reason": self.reason,
+                "reason": self.reason, "decoder": self.decoder,
                 "scans": self.scans, "keys": self.keys,
                 "notes": len(self.todo_notes) - self.note_i
                 if self.todo_notes else 0,

@@ -5,23 +5,37 @@
 # continuous mode repeat a code while it stays in view: an identical code
 # within `repeat_ms` of the previous sighting is dropped (each repeat
 # extends the window, so holding the gun on a label scans it once).
+#
+# The same line carries the decoder's replies to its commands
+# (drivers/gm65.py): 02 00 00 len data... CRC, binary, with no line end.
+# One that starts a line is framed by its length, so its bytes (CR and LF
+# among them) never reach a code: it is kept in `reply` for the driver
+# when the driver waits for one (reply[0] == 0), else dropped.  A code
+# the decoder sends with no line end (its factory setting) ends after
+# `gap_ms` with no byte, and so does a reply cut short.
+import asyncio
 import time
+from micropython import const
 
 MISREAD = "\x00misread"     # read() result for an overlong/garbled line
 
-_CR = 13
-_LF = 10
+_CR = const(13)
+_LF = const(10)
+_STX = const(2)             # first byte of a decoder reply
 
 
 class Scanner:
     def __init__(self, stream, maxlen=96, repeat_ms=800, ticks_ms=None,
-                 chunk=32):
+                 chunk=32, gap_ms=80):
         self._s = stream
         self._ticks = ticks_ms or time.ticks_ms
         self.repeat_ms = repeat_ms
+        self.gap_ms = gap_ms
         self._line = bytearray(maxlen)
         self._n = 0
         self._over = False
+        self._rep = False       # the line is a decoder reply
+        self.reply = bytearray(b"\xff" * 7)
         self._last = bytearray(maxlen)
         self._last_n = 0
         self._last_t = 0
@@ -31,12 +45,23 @@ class Scanner:
 
     async def read(self):
         """Next code as a str (printable ASCII; other bytes become '?'),
-        or MISREAD.  Raises EOFError if the stream ends."""
+        or MISREAD; `reply` itself when the reply awaited has come.
+        Raises EOFError if the stream ends."""
         while True:
             r = self.poll()
             if r is not None:
                 return r
-            n = await self._s.readinto(self._chunk)
+            if self._n:             # a line under way: ends when idle
+                try:
+                    n = await asyncio.wait_for_ms(
+                        self._s.readinto(self._chunk), self.gap_ms)
+                except asyncio.TimeoutError:
+                    r = self._end()
+                    if r is not None:
+                        return r
+                    continue
+            else:
+                n = await self._s.readinto(self._chunk)
             if n is None:
                 continue            # nothing yet (a UART with no data)
             if not n:
@@ -63,13 +88,29 @@ class Scanner:
         while self._pos < self._len:
             b = chunk[self._pos]
             self._pos += 1
+            n = self._n
+            if self._rep:
+                if n < 3 and b:     # not 02 00 00: a garbled line, then
+                    self._rep = False
+                else:
+                    if n < cap:
+                        line[n] = b
+                    n += 1
+                    self._n = n
+                    # 02 00 00 len, len bytes of data (0: 256), the CRC
+                    if n > 3 and n == (line[3] or 256) + 6:
+                        r = self._end()
+                        if r is not None:
+                            return r
+                    continue
             if b == _CR or b == _LF:
                 r = self._end()
                 if r is not None:
                     return r
-            elif self._n < cap:
-                line[self._n] = b
-                self._n += 1
+            elif n < cap:
+                line[n] = b
+                self._n = n + 1
+                self._rep = not n and b == _STX
             else:
                 self._over = True
         return None
@@ -77,6 +118,16 @@ class Scanner:
     def _end(self):
         n = self._n
         self._n = 0
+        line = self._line
+        if self._rep:           # a decoder reply: never a code
+            self._rep = self._over = False
+            r = self.reply
+            want = not r[0]
+            for i in range(7):
+                r[i] = line[i]
+            if n < 4 or n != (line[3] or 256) + 6:
+                r[0] = 0xFF     # cut short (the idle gap): no reply
+            return r if want else None
         if self._over:
             self._over = False
             self._last_n = 0
@@ -84,7 +135,6 @@ class Scanner:
         if n == 0:
             return None             # second half of CR LF, blank line
         now = self._ticks()
-        line = self._line
         if n == self._last_n and time.ticks_diff(now, self._last_t) \
                 < self.repeat_ms:
             last = self._last

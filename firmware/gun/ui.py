@@ -95,13 +95,15 @@ class UI:
 # Each returns (rows, big): 8 text rows (gun/screens.py: row 0 the status
 # bar) and the index of a row drawn at double size (-1: none).
 def idle(app, ok):
-    """OK does nothing.  The last row: why the link is down ("TLS: not
-    trusted")."""
+    """OK does nothing.  Below "Scan an order": what is wrong with the
+    decoder, if anything ("No decoder reply"); the last row: why the link
+    is down ("TLS: not trusted")."""
     if ok:
         return
     link = app.link
     pending = app.journal.pending_count()
-    rows = [status(link, pending), "", center("Scan an order"), "",
+    rows = [status(link, pending), "", center("Scan an order"),
+            center(app.decoder) if app.decoder else "",
             center(str(pending) + " waiting") if pending else ""]
     rows.extend(wrap(app.msg)[:2])
     rows = fit(rows)

@@ -75,7 +75,7 @@ import asyncio, boards
 b = boards.load()
 from shared import wire
 from gun import journal, store, screens, app, scanner, picks, sync, config
-from drivers import png
+from drivers import png, gm65
 gc.collect()
 print(gc.mem_alloc() - base)
 """

@@ -40,3 +40,21 @@ def test_a_read_with_nothing_is_not_the_end():
     # An ESP32 UART's readinto() returns None when it has nothing (its RX
     # buffer flushed after an overflow, say): read on, it is no EOF.
     check(script("scanner_a_read_with_nothing_is_not_the_end"))
+
+
+# The decoder's replies to its commands (drivers/gm65.py) come on the same
+# line as its codes: never a code, never glued to one.
+
+
+def test_decoder_replies_never_become_codes():
+    check(script("scanner_decoder_replies_never_become_codes"))
+
+
+def test_code_without_line_end_ends_when_idle():
+    # The decoder's factory setting sends no CR: the code ends after an
+    # idle gap, and a reply cut short is dropped.
+    check(script("scanner_code_without_line_end_ends_when_idle"))
+
+
+def test_hostile_decoder_frames_never_give_a_wrong_code():
+    check(script("scanner_hostile_decoder_frames"), timeout=300)
