@@ -38,6 +38,14 @@ class GunTimeout(AssertionError):
     pass
 
 
+# How the firmware's process ends when the gun restarts
+# (firmware/boards/host_wdt.py): reset() exits with RESET_EXIT, the
+# watchdog kills it with SIGALRM.
+RESET_EXIT = 3
+RESET = "reset"
+WATCHDOG = "watchdog"
+
+
 # On the ESP32 the firmware's modules are frozen into flash, so their
 # bytecode costs no heap; the unix port loads it into the heap.  The
 # harness adds this much to `heapsize` so that heapsize stays the device's
@@ -108,11 +116,13 @@ class SimulatedGun:
             s.bind(("127.0.0.1", 0))
             s.listen(2)
             self._lsn[kind] = s
+        host = {k: s.getsockname()[1] for k, s in self._lsn.items()}
         cfg = {"id": device_id, "password": password, "broker": broker_host,
                "port": broker_port, "ssid": "simulated",
-               "wifi_password": "", "board": "host",
-               "host": {k: s.getsockname()[1] for k, s in self._lsn.items()}}
-        cfg.update(extra_config or {})
+               "wifi_password": "", "board": "host", "host": host}
+        extra = dict(extra_config or {})
+        host.update(extra.pop("host", {}))  # e.g. "display": False
+        cfg.update(extra)
         (self.workdir / "config.json").write_text(json.dumps(cfg, indent=1))
         self.power_on()
 
@@ -239,6 +249,20 @@ class SimulatedGun:
 
     def wifi(self, on):
         _send(self._panel, b"WIFI ON\n" if on else b"WIFI OFF\n")
+
+    def hang(self):
+        """Make the firmware block its event loop for good (as a driver
+        stuck in a blocking call would): its watchdog should reset it."""
+        _send(self._panel, b"HANG\n")
+
+    def wait_exit(self, timeout=10):
+        """Wait for the firmware's process to end; returns RESET (it reset
+        itself), WATCHDOG (its watchdog reset it) or the exit status."""
+        if self.proc is None:
+            raise RuntimeError("the simulated gun was never started")
+        code = self.proc.wait(timeout)
+        self._close_conns()
+        return {RESET_EXIT: RESET, -signal.SIGALRM: WATCHDOG}.get(code, code)
 
     # ---------------------------------------------------------- outputs
     def _read_panel(self, conn):
