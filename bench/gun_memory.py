@@ -70,9 +70,10 @@ print("CODE", gc.mem_alloc() - base)
 # time: micropython.qstr_info() before each says when the pool grows.
 # (Names the script itself uses are interned when it is compiled: these
 # are built-in ones, and the format string is too long to be interned.)
+NAMES_PROBE = 1500      # names interned to find where the next block starts
 NAMES = CODE + """
 import micropython
-for i in range(300):
+for i in range(""" + str(NAMES_PROBE) + """):
     micropython.qstr_info()
     setattr(wire, "bench_probe_%d" % i, 0)
 """
@@ -416,11 +417,17 @@ def main():
     pools = [tuple(int(x) for x in m) for m in re.findall(
         r"n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=\d+, "
         r"n_total_bytes=(\d+)", run(NAMES, mpy_path, 512).stdout)]
-    grows = next(i for i, p in enumerate(pools) if p[0] > pools[0][0])
-    print("  interned names after the .mpy import: %d in %d pool blocks; "
-          "%d more fit,\n  the next one starts block %d (%s)"
-          % (pools[0][1], pools[0][0], grows - 1, pools[0][0] + 1,
-             kb(pools[grows][2] - pools[grows - 1][2])))
+    grows = next((i for i, p in enumerate(pools) if p[0] > pools[0][0]),
+                 None)
+    if grows is None:
+        print("  interned names after the .mpy import: %d in %d pool "
+              "blocks; more than %d more fit" % (pools[0][1], pools[0][0],
+                                                  len(pools) - 1))
+    else:
+        print("  interned names after the .mpy import: %d in %d pool blocks; "
+              "%d more fit,\n  the next one starts block %d (%s)"
+              % (pools[0][1], pools[0][0], grows - 1, pools[0][0] + 1,
+                 kb(pools[grows][2] - pools[grows - 1][2])))
 
     print("\n(b) data heap during a day's workload (.mpy build)")
     proc = run(WORKLOAD, mpy_path, 1024)

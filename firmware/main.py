@@ -3,6 +3,7 @@
 # PICKGUN_BOARD=host, on the MicroPython unix port.
 import gc
 import sys
+import time
 
 from gun.picks import PickSet
 
@@ -33,14 +34,36 @@ for _c in wire.CHECK_SYMBOLS:
 WIFI_RETRY_MS = 10000
 SYNC_RESTART_MS = 5000
 _DECODER_RETRY_MS = const(10000)
+WDT_MS = 30000          # a loop stuck this long is reset by the watchdog
+WDT_FEED_MS = 500       # well within any timeout (the simulator's are
+                        # short)
+RESET_DELAY_MS = 5000   # after a crash: time to read the console, or to
+                        # interrupt it (Ctrl-C), before the gun restarts
+PANEL_RETRY_MS = 10000
+IDLE_WDT_MS = 3600000   # the watchdog at the REPL (Ctrl-C): it cannot be
+                        # stopped, only slowed
+CRASH_MAX = 1024        # crash.txt: the end of the traceback, the error
+
+
+class FlashIsFat(OSError):
+    pass
 
 
 def storage(board):
-    """Mount the flash and open the journal and the order store."""
+    """Mount the flash and open the journal and the order store.
+    FlashIsFat if the flash is FAT: its rename removes the target first,
+    so a power cut between the two loses the journal's beeped picks."""
+    import vfs
     from gun.journal import Journal
     from gun.store import OrderStore
     gc.collect()
     board.mount()
+    fs, at = None, ""
+    for f, where in vfs.mount():        # the mount DATA_DIR is on
+        if board.DATA_DIR.startswith(where) and len(where) > len(at):
+            fs, at = f, where
+    if isinstance(fs, vfs.VfsFat):
+        raise FlashIsFat()
     journal = Journal(board.DATA_DIR)      # journal.st, journal.log
     store = OrderStore(board.DATA_DIR)     # orders/
     return journal, store
@@ -120,6 +143,73 @@ async def _until_fails(coro, stop, where):
     stop.set()
 
 
+_panel_failed = None     # ticks_ms of the panel's last failure to open
+
+
+def _panel(board):
+    """board.display(), or None while the panel does not answer: the gun
+    runs headless (it scans, beeps and syncs; the app still reports its
+    screen) and tries the panel again at a screen change once
+    PANEL_RETRY_MS have passed.  The first failure is logged and said
+    with the error beep."""
+    global _panel_failed
+    if _panel_failed is not None and time.ticks_diff(
+            time.ticks_ms(), _panel_failed) < PANEL_RETRY_MS:
+        return None
+    try:
+        return board.display()
+    except Exception as e:
+        if _panel_failed is None:
+            _log("panel", e)
+            _try(board.beep, "err")
+        _panel_failed = time.ticks_ms()
+
+
+_wdt = None             # the watchdog, once started
+
+
+async def _watchdog(board, tasks):
+    """Start the hardware watchdog and feed it while the gun is healthy:
+    the event loop turns (this task runs) and none of `tasks`, which run
+    for as long as the gun does, has ended.  Otherwise the watchdog
+    resets the gun."""
+    global _wdt
+    _wdt = dog = board.wdt(WDT_MS)
+    while True:
+        for t in tasks:
+            if t.done():
+                _log("watchdog", RuntimeError("a task ended"))
+                return
+        dog.feed()
+        await asyncio.sleep_ms(WDT_FEED_MS)
+
+
+def crashed(board, e):
+    """Log an error that ended run() on the console and, kept short, in
+    DATA_DIR/crash.txt (written only when it says something new, so a gun
+    that crashes at every boot does not wear its flash out)."""
+    _log("gun", e)
+    try:
+        import io
+        buf = io.StringIO()
+        # The device prints to any stream; the stubs want their IOBase_mp,
+        # and their StringIO lacks the device's getvalue().
+        sys.print_exception(e, buf)  # pyright: ignore[reportArgumentType]
+        text = buf.getvalue()[-CRASH_MAX:]  # pyright: ignore[reportAttributeAccessIssue]
+        board.mount()
+        name = board.DATA_DIR + "/crash.txt"
+        try:
+            with open(name) as f:
+                if f.read() == text:
+                    return
+        except OSError:
+            pass
+        with open(name, "w") as f:
+            f.write(text)
+    except Exception as e2:         # a flash or heap that fails too
+        _log("crash log", e2)
+
+
 def _try(fn, *args):
     """fn(*args), or None if it fails (logged): a stopped gun still shows
     why, whatever part of its hardware fails too."""
@@ -129,15 +219,10 @@ def _try(fn, *args):
         _log("stopped gun", e)
 
 
-async def config_error(board, errors, message="Config error",
-                       todo="Re-provision gun"):
-    """Show why the gun cannot start and stay there: re-provisioning (a new
-    config.json and a restart) is the way out; for a flash that fails at
-    start-up, a restart or a lead.  Never raises: a crash would only restart
-    the gun into the same stop, over and over."""
+def show_stop(board, errors, message, todo, screen="stopped"):
+    """Paint a stop screen (screens.config_error), beep, report it.  Never
+    raises: the hardware that shows why may fail too."""
     from gun import screens
-    _try(board.uart)                # bring the hardware up as usual
-    _try(board.keys)
     rows = screens.config_error(errors, message, todo)
     fb = _try(board.display)
     if fb is not None:
@@ -145,9 +230,20 @@ async def config_error(board, errors, message="Config error",
         _try(fb.show)
     _try(board.beep, "err")
     _try(board.report, rows, {
-        "screen": "config_error" if message == "Config error" else "stopped",
-        "msg": "; ".join(errors), "pending": 0, "link": "offline",
-        "scans": 0, "keys": 0})
+        "screen": screen, "msg": "; ".join(errors), "pending": 0,
+        "link": "offline", "scans": 0, "keys": 0})
+
+
+async def config_error(board, errors, message="Config error",
+                       todo="Re-provision gun"):
+    """Show why the gun cannot start and stay there: re-provisioning (a new
+    config.json and a restart) is the way out; for a flash that fails at
+    start-up, a restart or a lead.  Never raises: a crash would only restart
+    the gun into the same stop, over and over."""
+    _try(board.uart)                # bring the hardware up as usual
+    _try(board.keys)
+    show_stop(board, errors, message, todo,
+              "config_error" if message == "Config error" else "stopped")
     while True:
         await asyncio.sleep_ms(60000)
 
@@ -162,20 +258,25 @@ async def run(board, errors=None):
         return await config_error(board, errors)
     try:
         journal, store, app, sync = start(board, cfg)
+    except FlashIsFat:
+        return await config_error(
+            board, ["A power cut would lose scans.", "Erase, reflash."],
+            "Flash is FAT", "See hardware.md")
     except Exception as e:          # the flash: mount, journal, orders
         _log("start", e)
         return await config_error(board, [repr(e), "Restart the gun."],
                                   "Flash error", "If again: a lead")
     stop = asyncio.Event()
-    asyncio.create_task(app.display_task(board.display))
-    asyncio.create_task(_sync_task(sync))
-    asyncio.create_task(_wifi_task(board))
+    tasks = [asyncio.create_task(app.display_task(lambda: _panel(board))),
+             asyncio.create_task(_sync_task(sync)),
+             asyncio.create_task(_wifi_task(board))]
     port = board.uart()
     asyncio.create_task(_until_fails(
         _decoder(app, port, Scanner(port, ticks_ms=board.ticks_ms)),
         stop, "scanner"))
     asyncio.create_task(_until_fails(app.input_task(board.keys(), True),
                                      stop, "keys"))
+    asyncio.create_task(_watchdog(board, tasks))
     await stop.wait()
 
 
@@ -191,11 +292,21 @@ def main():
         errors = ["unknown board " + boards.name()[:24]]
     try:
         asyncio.run(run(board, errors))
+    except KeyboardInterrupt:
+        # Ctrl-C at the USB console (mpremote, a technician): the REPL
+        # must not be reset under them by a watchdog nothing feeds now.
+        if _wdt is not None:
+            _try(board.wdt, IDLE_WDT_MS)
+        raise
+    except Exception as e:          # a bug, or hardware that fails at start
+        crashed(board, e)
+        show_stop(board, [repr(e)[:32]], "Gun error", "Restarting...")
+        time.sleep_ms(RESET_DELAY_MS)
+        board.reset()               # a device never stays at the REPL
     finally:
         asyncio.new_event_loop()
     if sys.platform not in ("linux", "darwin"):
-        import machine              # a device never just stops
-        machine.reset()
+        board.reset()               # a device never just stops
 
 
 if __name__ == "__main__":

@@ -292,7 +292,7 @@ def test_provision_port_copies_the_config_and_resets(gun, tmp_path):
     out = tmp_path / "config-G09.json"
     result = invoke(provision_command, [
         "G09", "--db", tmp_path / "p.db", "--out", out, "--ssid", "shop",
-        "--broker-host", "10.0.0.5", "--no-tls", "--board", "host",
+        "--broker-host", "10.0.0.5", "--no-tls", "--board", "esp32_wroom",
         "--port", "sim:%s" % gun])
     assert result.exit_code == 0, result.output
     assert (gun / "config.json").read_bytes() == out.read_bytes()

@@ -56,19 +56,28 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
 fi
 
-# The test set-up checks the firmware against MicroPython's ESP32 stubs.
-# They go to a folder of their own, outside .venv's site-packages: they
-# define modules CPython has (time, socket, requests, ...) and would
-# shadow them there.  firmware/pyrightconfig.json points at this folder.
-if [ "$want" = test ]; then
-    stubs_want="micropython-esp32-esp32-generic-stubs==1.29.0.post1 micropython-stdlib-stubs==1.29.0.post2"
-    stubs=".venv/firmware-stubs"
-    if [ "$(cat "$stubs/.installed" 2>/dev/null)" != "$stubs_want" ]; then
-        echo "Installing the MicroPython ESP32 stubs into $stubs"
+# The test set-up checks the firmware against MicroPython's ESP32 and
+# ESP32-S3 stubs.  Each set goes to a folder of its own, outside .venv's
+# site-packages: they define modules CPython has (time, socket, requests,
+# ...) and would shadow them there.  firmware/pyrightconfig.json points at
+# .venv/firmware-stubs, firmware/pyrightconfig-s3.json at
+# .venv/firmware-stubs-s3.
+install_stubs() {           # folder, then the requirements
+    local stubs="$1"
+    shift
+    if [ "$(cat "$stubs/.installed" 2>/dev/null)" != "$*" ]; then
+        echo "Installing MicroPython stubs into $stubs: $*"
         rm -rf "$stubs"
-        # shellcheck disable=SC2086  # one argument per requirement
         .venv/bin/python -m pip install -q --disable-pip-version-check \
-            --target "$stubs" $stubs_want
-        echo "$stubs_want" > "$stubs/.installed"
+            --target "$stubs" "$@"
+        echo "$*" > "$stubs/.installed"
     fi
+}
+if [ "$want" = test ]; then
+    install_stubs .venv/firmware-stubs \
+        micropython-esp32-esp32-generic-stubs==1.29.0.post1 \
+        micropython-stdlib-stubs==1.29.0.post2
+    install_stubs .venv/firmware-stubs-s3 \
+        micropython-esp32-esp32-generic-s3-stubs==1.29.0.post1 \
+        micropython-stdlib-stubs==1.29.0.post2
 fi

@@ -10,6 +10,7 @@ file to copy to the gun)."""
 import base64
 import json
 import os
+from pathlib import Path
 
 import click
 
@@ -19,7 +20,17 @@ from server.gunlink.broker import lan_address
 
 PLAIN_PORT = 1883
 TLS_PORT = 8883
-DEFAULT_BOARD = "esp32_gm65"
+BOARDS_DIR = Path(__file__).resolve().parent.parent / "firmware" / "boards"
+DEFAULT_BOARD = "esp32_wroom"
+
+
+def board_names(folder=BOARDS_DIR):
+    """The device boards the firmware has: firmware/boards/<name>.py but
+    the shared code (_esp32.py) and the simulator's (host*.py).  Their
+    pin tables and wiring: docs/hardware.md; esp32_gm65 is the first
+    board's name, kept: the ESP32-WROOM board."""
+    return sorted(p.stem for p in Path(folder).glob("*.py")
+                  if not p.stem.startswith(("_", "host")))
 
 
 def gun_config(device_id, password, broker_host, broker_port=None,
@@ -128,7 +139,10 @@ def copy_to_gun(port, config_path):
               default=None, help="The broker's CA certificate (DER or PEM).")
 @click.option("--ssid", default="", envvar="PICKGUN_WIFI_SSID")
 @click.option("--wifi-password", default="", envvar="PICKGUN_WIFI_PASSWORD")
-@click.option("--board", default=DEFAULT_BOARD, show_default=True)
+@click.option("--board", default=DEFAULT_BOARD, show_default=True,
+              type=click.Choice(board_names()),
+              help="The ESP32 module the gun is built on (its pins: "
+              "docs/hardware.md).")
 @click.option("--port", "serial_port", default=None,
               help="Serial port of a plugged-in gun: copy the config to it "
               "with mpremote and restart it (sim:FOLDER: a simulated gun's "

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run Pickgun's checks and test suite: ruff, basedpyright over the CPython
-# side and over the firmware (against MicroPython's ESP32 stubs), then
-# pytest.  Extra arguments go to pytest, e.g. `tools/test.sh -m browser`
-# runs one lane (README.md, Tests).
+# side and over the firmware (against MicroPython's ESP32 stubs, then its
+# ESP32-S3 stubs), then pytest.  Extra arguments go to pytest, e.g.
+# `tools/test.sh -m browser` runs one lane (README.md, Tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh test
 .venv/bin/ruff check
 .venv/bin/basedpyright --warnings
 .venv/bin/basedpyright --warnings -p firmware/pyrightconfig.json
+.venv/bin/basedpyright --warnings -p firmware/pyrightconfig-s3.json
 exec .venv/bin/python -m pytest "$@"

@@ -5,7 +5,7 @@
 # the "board" key of /config.json, then the default.
 import sys
 
-DEFAULT_DEVICE_BOARD = "esp32_gm65"
+DEFAULT_DEVICE_BOARD = "esp32_wroom"
 
 
 def _device_choice():

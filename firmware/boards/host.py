@@ -17,17 +17,30 @@
 #                            if no link; ssl: an ssl.SSLContext (TLS, the
 #                            certificate checked against host)
 #   clock() -> int seconds (0 if unknown), ticks_ms()
+#   wdt(timeout_ms) -> object  the hardware watchdog, started (or given a
+#                            new timeout): .feed() it in time or the gun
+#                            resets
+#   reset()                  restart the gun (never returns)
+#   pin_problems(pins) -> [str]  config.json "pins" checked against the
+#                            board's pin table; None: no pins to check
+#                            (a device board's table: boards/_esp32.py)
 #
-# Here: flash is littlefs on a file-backed block device
-# <PICKGUN_HOST_DIR>/flash.bin; the decoder and the panel (keys, WiFi
-# switch, screen text, beeps) are two TCP connections to a harness on
-# 127.0.0.1, ports from config["host"] = {"uart": PORT, "panel": PORT}.
+# Here: flash is a file-backed block device <PICKGUN_HOST_DIR>/flash.bin,
+# mounted as the ESP32's _boot.py does (littlefs, or FAT if it holds
+# FAT); the decoder and the panel (keys, WiFi switch, screen text, beeps)
+# are two TCP connections to a harness on 127.0.0.1, ports from
+# config["host"] = {"uart": PORT, "panel": PORT}; there "display": false
+# is a gun whose panel does not answer, "wdt_ms" the watchdog's timeout
+# in place of the firmware's (boards/host_wdt.py: reset and watchdog).
+# A config whose "board" names a device board has its "pins" checked
+# against that board's table.
 # The decoder is a GM65 module (boards/host_gm65.py: its serial commands,
 # settings and flash <PICKGUN_HOST_DIR>/gm65-flash.bin) that scans the
 # labels the harness shows it, one a line.
-# Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON;
-# gun -> harness: SCREEN <json rows> | STATE <json> | BEEP <pattern> |
-# FRAME <n> (screen.png rewritten).
+# Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON |
+# HANG (the firmware blocks its event loop for good, as a driver stuck
+# in a blocking call would); gun -> harness: SCREEN <json rows> | STATE
+# <json> | BEEP <pattern> | FRAME <n> (screen.png rewritten).
 import asyncio
 import errno
 import framebuf
@@ -38,6 +51,7 @@ import time
 
 NAME = "simulated"          # what a simulated gun reports (PICKGUN_BOARD=host)
 DATA_DIR = "/flash"
+pin_problems = None         # no pins (unless config() takes a board's)
 WIDTH = 128
 HEIGHT = 64
 BLOCK_SIZE = 4096
@@ -106,8 +120,8 @@ def mount():
     _bdev = FileBlockDev(path("flash.bin"))
     # The stubs make vfs.AbstractBlockDev a class to inherit from; the
     # device has no such class, only the block protocol FileBlockDev keeps.
-    try:
-        vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)  # pyright: ignore[reportArgumentType]
+    try:                # littlefs or FAT, whichever the flash holds
+        vfs.mount(_bdev, DATA_DIR)  # pyright: ignore[reportArgumentType]
     except OSError:
         vfs.VfsLfs2.mkfs(_bdev)  # pyright: ignore[reportArgumentType]
         vfs.mount(vfs.VfsLfs2(_bdev), DATA_DIR)  # pyright: ignore[reportArgumentType]
@@ -123,10 +137,15 @@ def unmount():
 
 
 def config():
-    global _cfg
+    global _cfg, pin_problems
     if _cfg is None:
         with open(path("config.json")) as f:
             _cfg = json.load(f)
+        try:        # a device board's config: its pins checked as there
+            pin_problems = __import__("boards." + _cfg["board"], None, None,
+                                      [NAME]).pin_problems
+        except Exception:
+            pass
     return _cfg
 
 
@@ -203,6 +222,9 @@ _display = None
 def display():
     global _display
     if _display is None:
+        if config()["host"].get("display") is False:
+            # what the SSD1306 driver gets when nothing answers on I2C
+            raise OSError(errno.ENODEV)
         _display = Display()
     return _display
 
@@ -240,6 +262,9 @@ class Keys:
                 wifi_set(False)
             elif line == b"WIFI ON":
                 wifi_set(True)
+            elif line == b"HANG":
+                while True:
+                    time.sleep_ms(100)
 
     async def _readline(self):
         line = self._line
@@ -396,3 +421,14 @@ def clock():
 
 def ticks_ms():
     return time.ticks_ms()
+
+
+# -------------------------------------------------------- watchdog, reset
+def wdt(timeout):
+    from boards.host_wdt import wdt
+    return wdt(config()["host"].get("wdt_ms", timeout))
+
+
+def reset():
+    from boards.host_wdt import reset
+    reset()

@@ -3,8 +3,9 @@
 from shared import wire
 
 
-def problems(cfg):
-    """A list of short messages; empty when the config is usable."""
+def problems(cfg, board=None):
+    """A list of short messages; empty when the config is usable.  With a
+    board that has a pin table, its "pins" too."""
     if not isinstance(cfg, dict):
         return ["config.json is not a JSON object"]
     out = []
@@ -41,6 +42,11 @@ def problems(cfg):
                    lo <= n <= hi for n in (v.values() if key == "pins" and
                                            isinstance(v, dict) else (v,))):
             out.append("bad broker port" if key == "port" else "bad " + key)
+    # The pins against the board's pin table (boards/_esp32.py), once
+    # they are numbers; a board without pins (the simulator) has no check.
+    check = getattr(board, "pin_problems", None)
+    if check and "pins" in cfg and not out:
+        out.extend(check(cfg["pins"]))
     return out
 
 
@@ -64,4 +70,4 @@ def load(board):
         return None, ["no config.json: provision the gun"]
     except ValueError:
         return None, ["config.json is not valid JSON"]
-    return cfg, problems(cfg)
+    return cfg, problems(cfg, board)

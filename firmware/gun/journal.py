@@ -119,8 +119,8 @@ class Journal:
             self._load()
 
     def _read(self):
-        _remove(self._st + ".tmp")
-        _remove(self._log + ".tmp")
+        self._settle(self._st)
+        self._settle(self._log)
         st = self._read_state()
         hdr_ep, size = self._scan()
         n = self._n
@@ -146,6 +146,26 @@ class Journal:
             n = self._n
         last = self._first + n - 1 if n else 0
         self.next_seq = (last if last > self.upto else self.upto) + 1
+
+    def _settle(self, path):
+        """Drop path.tmp, a rewrite of path that never finished.  But at
+        the first load, with path gone, take path.tmp back: a rename that
+        removes its target first (FAT's) was cut between the two, and the
+        rewrite had finished (what it holds is checked as path's is)."""
+        tmp = path + ".tmp"
+        if not self.ep:
+            try:
+                open(path, "rb").close()
+            except OSError as e:
+                if e.errno != errno.ENOENT:
+                    raise
+                try:
+                    os.rename(tmp, path)
+                    return
+                except OSError as e:
+                    if e.errno != errno.ENOENT:
+                        raise
+        _remove(tmp)
 
     def _read_state(self):
         """(ep, upto), or None if there is no state file or it is not a

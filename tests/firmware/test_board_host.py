@@ -14,7 +14,7 @@ from server.gunlink.broker import free_port  # noqa: E402
 
 API = ("NAME", "DATA_DIR", "mount", "config", "uart", "display", "report",
        "beep", "keys", "wifi_up", "wifi_connect", "open_connection", "clock",
-       "ticks_ms")
+       "ticks_ms", "wdt", "reset", "pin_problems")
 
 
 def host_env(tmp_path):

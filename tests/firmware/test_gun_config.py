@@ -119,3 +119,54 @@ os.mkdir("/flash/journal.st")       # where the journal's state file goes
         assert gun.beeps[-1] == "err"
         assert "OSError" in st["msg"], st
         assert gun.alive
+
+
+def test_pins_checked_against_each_board_s_table():
+    """Each ESP32 module's pin table (boards/esp32_*.py): a GPIO its chip
+    lacks, the flash's or PSRAM's, USB's or the console's, a strapping
+    pin, an input-only one for an output or a button, the battery off
+    ADC1, two functions on one GPIO, an unknown function: each named."""
+    out = check("""
+from gun import config
+import boards.esp32_s3 as s3
+import boards.esp32_wroom as wroom
+import boards.esp32_wrover as wrover
+good = {"id": "G01", "password": "pw", "broker": "10.0.0.2"}
+cases = [
+    (wroom, {"uart_tx": 16, "uart_rx": 35, "battery": 36, "scl": 4}, []),
+    (wroom, {"ok": 0}, ["ok 0: strapping pin"]),
+    (wroom, {"buzzer": 12}, ["buzzer 12: strapping pin"]),
+    (wroom, {"sda": 6}, ["sda 6: flash/PSRAM pin"]),
+    (wroom, {"uart_rx": 3}, ["uart_rx 3: USB/serial pin"]),
+    (wroom, {"scl": 24}, ["scl 24: not a GPIO of ESP32"]),
+    (wroom, {"scl": 37}, ["scl 37: not a GPIO of ESP32"]),
+    (wroom, {"buzzer": 99}, ["buzzer 99: not a GPIO of ESP32"]),
+    (wroom, {"buzzer": 35}, ["buzzer 35: input-only pin"]),
+    (wroom, {"ok": 34, "back": 39}, ["back 39: input-only pin",
+                                     "ok 34: input-only pin"]),
+    (wroom, {"battery": 25}, ["battery 25: not an ADC1 pin"]),
+    (wroom, {"ok": 33}, ["ok 33: also used by back"]),
+    (wroom, {"trigger": 4}, ["unknown pin trigger"]),
+    (wroom, {"baud": 115200}, []),
+    (wrover, {"uart_tx": 17}, ["uart_tx 17: flash/PSRAM pin"]),
+    (wrover, {"uart_rx": 16}, ["uart_rx 16: flash/PSRAM pin"]),
+    (s3, {"scl": 22, "sda": 25}, ["scl 22: not a GPIO of ESP32-S3",
+                                  "sda 25: not a GPIO of ESP32-S3"]),
+    (s3, {"scl": 27}, ["scl 27: flash/PSRAM pin"]),
+    (s3, {"sda": 33}, ["sda 33: flash/PSRAM pin"]),
+    (s3, {"ok": 19}, ["ok 19: USB/serial pin"]),
+    (s3, {"uart_rx": 44}, ["uart_rx 44: USB/serial pin"]),
+    (s3, {"ok": 3, "back": 46}, ["back 46: strapping pin",
+                                 "ok 3: strapping pin"]),
+    (s3, {"battery": 11}, ["battery 11: not an ADC1 pin"]),
+    (s3, {"battery": 10, "buzzer": 48, "scl": 38, "sda": 21}, []),
+]
+for b, pins, want in cases:
+    got = config.problems(dict(good, board=b.NAME, pins=pins), b)
+    assert got == want, (b.NAME, pins, got)
+# checked once the rest is right (the screen shows two errors)
+assert config.problems(dict(good, port=0, pins={"ok": 0}), wroom) == [
+    "bad broker port"]
+print("ok")
+""")
+    assert out.strip() == "ok"

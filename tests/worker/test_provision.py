@@ -13,7 +13,7 @@ from server.gunlink.broker import Broker
 from tools.flash import flash_command
 from server.fleet.provisioning import (ProvisionError, device_hashes,
                                        provision_device)
-from tools.provision import gun_config, provision_command
+from tools.provision import board_names, gun_config, provision_command
 
 
 def broker_accepts(broker, user, password):
@@ -131,6 +131,19 @@ def test_provision_command_writes_config(db_path, db, tmp_path):
         == ("G07", "10.1.2.3", 1883, "warehouse")
     assert os.stat(out).st_mode & 0o077 == 0          # holds a password
     assert db["devices"].get("G07")["password_hash"]
+
+
+def test_provision_command_offers_the_firmware_s_boards(db_path, tmp_path):
+    assert board_names() == ["esp32_gm65", "esp32_s3", "esp32_wroom",
+                             "esp32_wrover"]
+    out = tmp_path / "config.json"
+    result = CliRunner().invoke(provision_command, [
+        "G07", "--db", db_path, "--out", str(out), "--board", "esp32_s3"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["board"] == "esp32_s3"
+    result = CliRunner().invoke(provision_command, [
+        "G08", "--db", db_path, "--out", str(out), "--board", "esp32"])
+    assert result.exit_code != 0 and "esp32_wroom" in result.output
 
 
 def test_provision_command_bad_id(db_path, tmp_path):

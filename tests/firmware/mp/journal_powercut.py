@@ -10,6 +10,28 @@ NB = 65536 // BS  # 64 KiB of simulated NOR flash
 CAP = 10
 COMPACT = 3
 
+if len(sys.argv) > 4 and sys.argv[4] == "fat":
+    # FAT's rename over an existing file (extmod/vfs_fat.c): the target is
+    # removed, then the file renamed, two steps a power cut can come
+    # between; littlefs keeps each step whole, so only that gap is new.
+    import os
+    import gun.journal
+
+    class FatRename:
+        remove = os.remove
+        mkdir = os.mkdir
+        urandom = os.urandom
+
+        @staticmethod
+        def rename(old, new):
+            try:
+                os.remove(new)
+            except OSError:
+                pass
+            os.rename(old, new)
+
+    gun.journal.os = FatRename
+
 
 def fail(msg):
     print("FAIL", msg)
