@@ -15,7 +15,10 @@ _picks = PickSet(400)
 _mqtt_rx = bytearray(8192)          # the MQTT receive buffer (gun/sync.py)
 
 import asyncio                      # noqa: E402
+import socket                       # noqa: E402
 import boards                       # noqa: E402
+from micropython import const       # noqa: E402
+from time import ticks_add, ticks_diff  # noqa: E402
 from shared import wire             # noqa: E402
 from gun.app import App             # noqa: E402
 from gun.scanner import Scanner     # noqa: E402
@@ -30,6 +33,8 @@ for _c in wire.CHECK_SYMBOLS:
 
 WIFI_RETRY_MS = 10000
 SYNC_RESTART_MS = 5000
+_CLOCK_EVERY_MS = const(21600000)   # NTP again every 6 h: the RTC drifts
+_CLOCK_RETRY_MS = const(2000)       # then doubling, up to 5 min
 
 
 def storage(board):
@@ -74,14 +79,47 @@ async def _sync_task(sync):
         await asyncio.sleep_ms(SYNC_RESTART_MS)
 
 
-async def _wifi_task(board):
+async def _wifi_task(board, cfg):
+    """Keep the station connected; once it is, set the clock by SNTP
+    (gun/sntp.py) from cfg ntp (default: the broker's host), before the
+    sync session's TLS handshake needs it, and again every 6 hours."""
+    from gun import sntp
+    addr = None                     # the NTP server's, resolved once
+    due = board.ticks_ms()          # next NTP query
+    wait = _CLOCK_RETRY_MS
+    tried = None                    # ticks of the last connect()
     while True:
+        now = board.ticks_ms()
+        up = False
         try:
-            if not board.wifi_up():
+            up = board.wifi_up()
+            if not up and (tried is None or
+                           ticks_diff(now, tried) >= WIFI_RETRY_MS):
+                tried = now
                 board.wifi_connect()
         except Exception as e:      # the radio: try again later
             _log("wifi", e)
-        await asyncio.sleep_ms(WIFI_RETRY_MS)
+        if not up:
+            if ticks_diff(now, due) > 0:
+                due = now           # held due: ticks wrap after 6 days
+        elif ticks_diff(now, due) >= 0:
+            due = ticks_add(now, wait)
+            wait = min(wait * 2, 300000)
+            try:
+                if addr is None:    # blocks on DNS when cfg ntp is a name
+                    addr = socket.getaddrinfo(
+                        cfg.get("ntp") or cfg["broker"],
+                        cfg.get("ntp_port", 123))[0][-1]
+                t = await sntp.query(addr)
+                if not t:
+                    raise OSError("no answer from " + str(addr))
+                board.clock(t)
+                due = ticks_add(board.ticks_ms(), _CLOCK_EVERY_MS)
+                wait = _CLOCK_RETRY_MS
+            except Exception as e:  # DNS, the network, the NTP server
+                print("pickgun: ntp failed:", repr(e))   # (no traceback)
+                addr = None
+        await asyncio.sleep_ms(1000)
 
 
 async def _until_fails(coro, stop, where):
@@ -143,7 +181,7 @@ async def run(board, errors=None):
     stop = asyncio.Event()
     asyncio.create_task(app.display_task(board.display))
     asyncio.create_task(_sync_task(sync))
-    asyncio.create_task(_wifi_task(board))
+    asyncio.create_task(_wifi_task(board, cfg))
     asyncio.create_task(_until_fails(
         app.input_task(Scanner(board.uart(), ticks_ms=board.ticks_ms)),
         stop, "scanner"))

@@ -378,7 +378,8 @@ def simulate_command(config_path, device, password, broker, port, workdir,
         password = password or cfg.get("password")
         broker = broker or cfg.get("broker")
         port = port or cfg.get("port")
-        extra = {k: cfg[k] for k in ("tls", "ca") if k in cfg}
+        extra = {k: cfg[k] for k in ("tls", "ca", "ntp", "ntp_port")
+                 if k in cfg}
     if not device or not password:
         raise click.UsageError("give --config FILE, or --device and "
                                "--password")

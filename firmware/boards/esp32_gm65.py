@@ -161,7 +161,14 @@ async def open_connection(host, port, ssl=None):
 _EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 
-def clock():
+def clock(t=None):
+    """Unix seconds, 0 while the RTC has not been set (it reads 2000-01-01
+    after power-on); clock(t) sets it, as ntptime.settime() does."""
+    if t is not None:
+        from machine import RTC
+        tm = time.gmtime(t - _EPOCH)
+        RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4],
+                        tm[5], 0))
     t = time.time()
     if time.gmtime(t)[0] < 2024:
         return 0                    # never set (no NTP yet)

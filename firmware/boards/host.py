@@ -15,7 +15,8 @@
 #   await open_connection(host, port, ssl=None) -> (reader, writer); OSError
 #                            if no link; ssl: an ssl.SSLContext (TLS, the
 #                            certificate checked against host)
-#   clock() -> int seconds (0 if unknown), ticks_ms()
+#   clock(t=None) -> int   Unix seconds, 0 until set; clock(t) sets it
+#   ticks_ms()
 #
 # Here: flash is littlefs on a file-backed block device
 # <PICKGUN_HOST_DIR>/flash.bin; the decoder and the panel (keys, WiFi
@@ -268,14 +269,21 @@ class _Link:
 
     POLL_MS = 200
 
-    def __init__(self, sock):
+    def __init__(self, sock, tap=None):
         self.s = sock
         self.st = asyncio.StreamReader(sock)
         self.dead = False
+        self.tap = tap          # boards/host_tls.py: the dates' verdict
 
     def _check(self):
         if self.dead:
             raise OSError(errno.ECONNRESET)
+
+    def _failed(self):
+        # The tap failed the handshake on the certificate's dates: what
+        # mbedTLS raises for them on a device.
+        if self.tap is not None and self.tap.why:
+            raise ValueError(self.tap.why)
 
     async def _wait(self, make):
         while True:
@@ -284,6 +292,9 @@ class _Link:
                 return await asyncio.wait_for_ms(make(), self.POLL_MS)
             except asyncio.TimeoutError:
                 pass
+            except OSError:
+                self._failed()
+                raise
 
     async def read(self, n=-1):
         return await self._wait(lambda: self.st.read(n))
@@ -313,11 +324,19 @@ class _Link:
     # and writing; the stubs give it only CPython's reading half.
     def write(self, buf):
         self._check()
-        self.st.write(buf)  # pyright: ignore[reportAttributeAccessIssue]
+        try:
+            self.st.write(buf)  # pyright: ignore[reportAttributeAccessIssue]
+        except OSError:         # (it writes at once if it can)
+            self._failed()
+            raise
 
     async def drain(self):
         self._check()
-        await self.st.drain()  # pyright: ignore[reportAttributeAccessIssue]
+        try:
+            await self.st.drain()  # pyright: ignore[reportAttributeAccessIssue]
+        except OSError:
+            self._failed()
+            raise
 
     async def awrite(self, buf, off=0, sz=-1):
         if off or sz != -1:
@@ -365,22 +384,42 @@ async def open_connection(host, port, ssl=None):
         s.settimeout(3)
         s.connect(socket.getaddrinfo(host, port)[0][-1])
         s.setblocking(False)
+        tap = None
         if ssl is not None:
             # The handshake then runs inside the first reads and writes, in
-            # the event loop, as asyncio.open_connection does on the device.
-            s = ssl.wrap_socket(s, server_hostname=host,
+            # the event loop, as asyncio.open_connection does on the device;
+            # the tap checks the certificate's dates by the board's clock.
+            from boards.host_tls import Tap
+            tap = Tap(s, _rtc)
+            s = ssl.wrap_socket(tap, server_hostname=host,
                                 do_handshake_on_connect=False)
     except Exception:
         s.close()
         raise
-    link = _Link(s)
+    link = _Link(s, tap)
     _links.append(link)
     return link, link
 
 
 # ------------------------------------------------------------------ time
-def clock():
-    return int(time.time())
+# The board's clock behaves as a device's RTC: 2000-01-01 at power-on,
+# running from there until clock(t) sets it (NTP: main.py), and clock()
+# says 0 while it reads a year before 2024, as the ESP32 board's does.
+# The computer's own clock is always right, so the board keeps an offset
+# from it.  TLS links check certificates by it (boards/host_tls.py).
+_skew = 946684800 - time.time()
+
+
+def _rtc():
+    return int(time.time() + _skew)
+
+
+def clock(t=None):
+    global _skew
+    if t is not None:
+        _skew = t - time.time()
+    t = _rtc()
+    return t if t >= 1704067200 else 0
 
 
 def ticks_ms():

@@ -23,8 +23,10 @@
 # of scans is not a burst of statuses, except that reaching 0 is told at once.
 #
 # TLS (cfg tls true): the broker's certificate must be signed by cfg ca
-# (DER, base64) and name cfg broker.  The board opens the link; this module
-# only builds the ssl context, once, and names TLS failures in last_error.
+# (DER, base64) and name cfg broker, and its dates hold by the gun's clock.
+# The board opens the link; this module only builds the ssl context, once,
+# names TLS failures in last_error, and waits for the clock to be set
+# (by NTP, main.py) before it tries: "Clock not set".
 #
 # Why the link is down goes to the screen (`why`, 16 characters: "No
 # WiFi", "TLS: not trusted", "Bad broker login"...) and to the log, each
@@ -162,11 +164,13 @@ class Sync:
     def _set_link(self, state):
         why = e = None
         if state != ONLINE:
-            if self.board.wifi_up():
+            if not self.board.wifi_up():
+                why = "No WiFi"
+            elif self._tls and not self.board.clock():
+                why = "Clock not set"
+            else:
                 e = self.last_error
                 why = reason(e)
-            else:
-                why = "No WiFi"
         if why != self.why and why:
             print("pickgun: link:", why, "-", repr(e) if e else "")
         if state != self._link or why != self.why:
@@ -182,10 +186,14 @@ class Sync:
         backoff = self.backoff_ms
         while not self._stop:
             self._set_link(OFFLINE)
-            while not self.board.wifi_up():
+            # A device checks the certificate's dates by its clock: TLS
+            # waits until NTP has set it (main.py).
+            while not self.board.wifi_up() or \
+                    self._tls and not self.board.clock():
                 await asyncio.sleep_ms(500)
                 if self._stop:
                     return
+                self._set_link(OFFLINE)
             self._set_link(CONNECTING)
             self._online = False
             try:

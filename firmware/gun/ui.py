@@ -96,7 +96,7 @@ class UI:
 # bar) and the index of a row drawn at double size (-1: none).
 def idle(app, ok):
     """OK does nothing.  The last row: why the link is down ("TLS: not
-    trusted")."""
+    trusted"), else that the clock is not set (scans then carry at 0)."""
     if ok:
         return
     link = app.link
@@ -107,6 +107,8 @@ def idle(app, ok):
     rows = fit(rows)
     if link != "online" and app.sync is not None and app.sync.why:
         rows[7] = app.sync.why[:COLS]
+    elif not app.board.clock():
+        rows[7] = "Clock not set"
     return rows, -1
 
 
