@@ -31,8 +31,12 @@ from gun.scanner import Scanner     # noqa: E402
 for _c in wire.CHECK_SYMBOLS:
     pass
 
-WIFI_RETRY_MS = 10000
 SYNC_RESTART_MS = 5000
+# network.WLAN statuses (the ESP32 port's values; boards/host.py models
+# them), and how long an association may take before connect() again.
+_STAT_CONNECTING = const(1001)
+_STAT_GOT_IP = const(1010)
+_ASSOCIATE_MS = const(30000)
 _CLOCK_EVERY_MS = const(21600000)   # NTP again every 6 h: the RTC drifts
 _CLOCK_RETRY_MS = const(2000)       # then doubling, up to 5 min
 
@@ -80,9 +84,18 @@ async def _sync_task(sync):
 
 
 async def _wifi_task(board, cfg):
-    """Keep the station connected; once it is, set the clock by SNTP
-    (gun/sntp.py) from cfg ntp (default: the broker's host), before the
-    sync session's TLS handshake needs it, and again every 6 hours."""
+    """Keep the station connected, by its status: connect() at start, and
+    again when it is idle or has failed for a whole association time
+    since (the station tries again by itself meanwhile, and connect()
+    while it associates would start that over), never while it is
+    connecting.  Once it is, set the clock by SNTP (gun/sntp.py) from cfg
+    ntp (default: the broker's host), before the sync session's TLS
+    handshake needs it, and again every 6 hours.  No ssid: nothing to
+    join; the log and the idle screen say so."""
+    if not cfg.get("ssid"):
+        print("pickgun: wifi: no ssid in config.json: provision the gun "
+              "with --ssid")
+        return
     from gun import sntp
     addr = None                     # the NTP server's, resolved once
     due = board.ticks_ms()          # next NTP query
@@ -90,16 +103,16 @@ async def _wifi_task(board, cfg):
     tried = None                    # ticks of the last connect()
     while True:
         now = board.ticks_ms()
-        up = False
+        st = 0
         try:
-            up = board.wifi_up()
-            if not up and (tried is None or
-                           ticks_diff(now, tried) >= WIFI_RETRY_MS):
+            st = board.wifi_status()
+            if st != _STAT_GOT_IP and st != _STAT_CONNECTING and (
+                    tried is None or ticks_diff(now, tried) >= _ASSOCIATE_MS):
                 tried = now
                 board.wifi_connect()
         except Exception as e:      # the radio: try again later
             _log("wifi", e)
-        if not up:
+        if st != _STAT_GOT_IP:
             if ticks_diff(now, due) > 0:
                 due = now           # held due: ticks wrap after 6 days
         elif ticks_diff(now, due) >= 0:
@@ -119,7 +132,7 @@ async def _wifi_task(board, cfg):
             except Exception as e:  # DNS, the network, the NTP server
                 print("pickgun: ntp failed:", repr(e))   # (no traceback)
                 addr = None
-        await asyncio.sleep_ms(1000)
+        await asyncio.sleep_ms(500)
 
 
 async def _until_fails(coro, stop, where):

@@ -5,6 +5,7 @@ import asyncio
 import errno
 import json
 import os
+import socket
 import time
 
 NAME = "esp32_gm65"
@@ -123,6 +124,12 @@ def keys():
 
 
 # ---------------------------------------------------------------- WiFi
+# The station, as network.WLAN reports it.  Once connect() has been
+# called the ESP32 port associates again by itself after a drop or a
+# failure (status() then says CONNECTING, or why the last try failed):
+# main.py calls wifi_connect() only when the station is idle, or has
+# failed for a whole association time, since connect() while it is
+# associating starts that over.
 def _sta():
     global _wlan
     if _wlan is None:
@@ -136,25 +143,40 @@ def wifi_up():
     return _sta().isconnected()
 
 
+def wifi_status():
+    """network.WLAN.status(): STAT_IDLE 1000, STAT_CONNECTING 1001,
+    STAT_GOT_IP 1010, STAT_NO_AP_FOUND 201, STAT_WRONG_PASSWORD 202..."""
+    return _sta().status()
+
+
 def wifi_connect():
-    w = _sta()
+    """Start an association with config.json's ssid (main.py checks that
+    there is one)."""
     cfg = config()
-    ssid = cfg.get("ssid")
-    if ssid and not w.isconnected():    # no ssid: no WiFi, said on screen
-        try:
-            w.connect(ssid, cfg.get("wifi_password", ""))
-        except OSError:
-            pass                    # already connecting
+    _sta().connect(cfg["ssid"], cfg.get("wifi_password", ""))
 
 
-async def open_connection(host, port, ssl=None):
+def resolve(host):
+    """host's IPv4 address as text (an address comes back as it is).  A
+    name means a DNS query, and getaddrinfo blocks the whole event loop
+    until it is answered: gun/sync.py asks once, and again only after a
+    failed connection."""
+    try:
+        return socket.getaddrinfo(host, 0)[0][-1][0]
+    except OSError as e:            # lwIP or mDNS: a negative number
+        raise OSError("[addrinfo error %s]" % e.errno) from None
+
+
+async def open_connection(host, port, ssl=None, name=None):
+    """host: an address (resolve()); name: what the certificate must
+    name (default host)."""
     if not wifi_up():
         raise OSError(errno.EHOSTUNREACH)
     if ssl is None:
         return await asyncio.open_connection(host, port)
     # Non-blocking handshake: the screen and the scanner keep running.
     return await asyncio.open_connection(host, port, ssl=ssl,
-                                         server_hostname=host)
+                                         server_hostname=name or host)
 
 
 # ---------------------------------------------------------------- time

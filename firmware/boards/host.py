@@ -11,10 +11,13 @@
 #   beep(pattern)            "ok", "err", "warn", "done", "note",
 #                            "info" (non-blocking)
 #   keys() -> object         await keys.get() -> "OK" | "BACK"
-#   wifi_up() -> bool, wifi_connect()
-#   await open_connection(host, port, ssl=None) -> (reader, writer); OSError
-#                            if no link; ssl: an ssl.SSLContext (TLS, the
-#                            certificate checked against host)
+#   wifi_up() -> bool, wifi_status() -> int (network.WLAN's status),
+#   wifi_connect()           start an association
+#   resolve(host) -> str     its address (DNS: blocks)
+#   await open_connection(host, port, ssl=None, name=None) -> (reader,
+#                            writer); OSError if no link; ssl: an
+#                            ssl.SSLContext (TLS, the certificate checked
+#                            against name, default host)
 #   clock(t=None) -> int   Unix seconds, 0 until set; clock(t) sets it
 #   ticks_ms()
 #
@@ -44,7 +47,7 @@ _dir = os.getenv("PICKGUN_HOST_DIR") or "."
 _cfg = None
 _uart = None
 _panel = None
-_wifi = True
+_wifi = True               # the harness's access point is on
 _links = []
 
 
@@ -360,7 +363,24 @@ class _Link:
         return None
 
 
+# The radio, as the ESP32 port's network.WLAN behaves: connect() starts
+# an association, which takes ASSOCIATE_MS (config "host" "assoc_ms")
+# while status() says CONNECTING; a new connect() starts it over.  It
+# ends in GOT_IP, or NO_AP_FOUND (the access point is off or has another
+# name), or WRONG_PASSWORD; once asked, the station tries again by itself,
+# every association time, after a failure or a drop (a lost beacon: the
+# station says CONNECTING again).  The access point is the harness's:
+# WIFI OFF / WIFI ON switch it, and its name and password are config
+# "host" "ap": [ssid, password] (default: the gun's own, so it joins).
+IDLE, CONNECTING, GOT_IP = 1000, 1001, 1010
+NO_AP_FOUND, WRONG_PASSWORD = 201, 202
+ASSOCIATE_MS = 300
+_sta = [IDLE, 0, False]     # status, ticks its attempt began, asked
+connects = 0                # connect() calls (tests)
+
+
 def wifi_set(on):
+    """The harness's access point on or off; off drops every link."""
     global _wifi
     _wifi = bool(on)
     if not _wifi:
@@ -368,16 +388,50 @@ def wifi_set(on):
             _links[-1].close()
 
 
+def wifi_status():
+    st, began, asked = _sta
+    host = config().get("host", {})
+    now = time.ticks_ms()
+    if st == GOT_IP and not _wifi:
+        st, began = CONNECTING, now         # beacon lost: it reconnects
+    elif asked and st != GOT_IP and time.ticks_diff(now, began) >= \
+            host.get("assoc_ms", ASSOCIATE_MS):
+        cfg = config()
+        ap = host.get("ap") or (cfg.get("ssid"), cfg.get("wifi_password",
+                                                          ""))
+        if not _wifi or cfg.get("ssid") != ap[0]:
+            st = NO_AP_FOUND
+        elif cfg.get("wifi_password", "") != ap[1]:
+            st = WRONG_PASSWORD
+        else:
+            st = GOT_IP
+        began = now                         # the next try starts now
+    _sta[0], _sta[1] = st, began
+    return st
+
+
 def wifi_up():
-    return _wifi
+    return wifi_status() == GOT_IP
 
 
 def wifi_connect():
-    pass
+    global connects
+    connects += 1
+    _sta[0], _sta[1], _sta[2] = CONNECTING, time.ticks_ms(), True
 
 
-async def open_connection(host, port, ssl=None):
-    if not _wifi:
+def resolve(host):
+    """host's IPv4 address as text, by getaddrinfo as on a device."""
+    a = socket.getaddrinfo(host, 0)[0][-1]
+    # The unix port answers a struct sockaddr_in (bytes: the address in
+    # 4-7), not the device's (address, port) the stubs describe.
+    return "%d.%d.%d.%d" % tuple(a[4:8])  # pyright: ignore[reportGeneralTypeIssues]
+
+
+async def open_connection(host, port, ssl=None, name=None):
+    """host: an address (resolve()); name: what the certificate must
+    name (default host)."""
+    if not wifi_up():
         raise OSError(errno.EHOSTUNREACH)
     s = socket.socket()
     try:
@@ -391,7 +445,7 @@ async def open_connection(host, port, ssl=None):
             # the tap checks the certificate's dates by the board's clock.
             from boards.host_tls import Tap
             tap = Tap(s, _rtc)
-            s = ssl.wrap_socket(tap, server_hostname=host,
+            s = ssl.wrap_socket(tap, server_hostname=name or host,
                                 do_handshake_on_connect=False)
     except Exception:
         s.close()

@@ -28,9 +28,13 @@
 # names TLS failures in last_error, and waits for the clock to be set
 # (by NTP, main.py) before it tries: "Clock not set".
 #
-# Why the link is down goes to the screen (`why`, 16 characters: "No
-# WiFi", "TLS: not trusted", "Bad broker login"...) and to the log, each
-# time it changes.
+# Why the link is down goes to the screen (`why`, 16 characters: "WiFi:
+# wrong pass", "TLS: not trusted", "Bad broker login"...) and to the log,
+# each time it changes.
+#
+# The broker's host name is resolved (board.resolve: a DNS query blocks
+# the event loop) once, and again only after a connection to its address
+# failed; an address in cfg broker costs no query at all.
 #
 # A snapshot the order store could not keep (flash full or failing, heap
 # full: store.missed) is asked for again: the session subscribes to the
@@ -95,6 +99,22 @@ def reason(e):
     return "Link dropped"
 
 
+def wifi_reason(cfg, status):
+    """What the idle screen says while the station is not connected, by
+    network.WLAN's status (the ESP32 port's values)."""
+    if not cfg.get("ssid"):
+        return "WiFi: no ssid"
+    if status == 1001:
+        return "WiFi: joining"
+    if status == 202:
+        return "WiFi: wrong pass"
+    if status == 201 or 210 <= status <= 212:
+        return "WiFi: no AP"
+    if status == 1000 or status == 1010:
+        return "No WiFi"
+    return "WiFi: error " + str(status)
+
+
 def _log(name, e):
     print("pickgun: %s failed: %r" % (name, e))
 
@@ -129,6 +149,7 @@ class Sync:
             will=(self._status_topic, wire.encode(wire.status(False)), True,
                   1))
         self._tls = self._tls_error = None
+        self._addr = None       # the broker's address, while it works
         if cfg.get("tls"):
             from gun import tls      # only TLS guns pay for its code
             self._tls, self._tls_error = tls.context(cfg.get("ca"))
@@ -165,7 +186,7 @@ class Sync:
         why = e = None
         if state != ONLINE:
             if not self.board.wifi_up():
-                why = "No WiFi"
+                why = wifi_reason(self.cfg, self.board.wifi_status())
             elif self._tls and not self.board.clock():
                 why = "Clock not set"
             else:
@@ -232,10 +253,20 @@ class Sync:
         tls = self._tls
         if self._tls_error is not None:
             raise self._tls_error
+        host = cfg["broker"]
         try:
-            r, w = await asyncio.wait_for_ms(self.board.open_connection(
-                cfg["broker"], cfg.get("port", 8883 if tls else 1883),
-                ssl=tls), 10000)
+            if self._addr is None:
+                # getaddrinfo blocks the event loop (screen, scanner) while
+                # DNS answers: once, and again only after a failed connect.
+                self._addr = self.board.resolve(host)
+                print("pickgun: broker", host, "at", self._addr)
+            try:
+                r, w = await asyncio.wait_for_ms(self.board.open_connection(
+                    self._addr, cfg.get("port", 8883 if tls else 1883),
+                    ssl=tls, name=host), 10000)
+            except Exception:
+                self._addr = None       # it may have moved: ask DNS again
+                raise
             present = await c.connect(r, w)    # TLS handshake happens here
         except Exception as e:
             if tls:

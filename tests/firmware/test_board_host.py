@@ -68,6 +68,8 @@ def test_display_writes_png_and_panel_lines(tmp_path):
 
 
 def test_wifi_off_drops_broker_link(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"id": "G01", "ssid": "sim", "wifi_password": ""}))
     check(script("board_wifi_off"), args=[free_port()],
           env=host_env(tmp_path))
 

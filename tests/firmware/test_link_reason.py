@@ -107,12 +107,12 @@ def test_broker_unreachable_and_wifi_off(tmp_path):
     with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1", free_port(),
                       extra_config=FAST) as gun:
         shown(gun, "Broker: no reply")
-        gun.wifi(False)
-        shown(gun, "No WiFi")
+        gun.wifi(False)     # the access point goes: the station tries on
+        shown(gun, "WiFi: no AP")
         # the reason is for the idle screen only
         st = gun.scan(wire.order_code(1042))
         assert st["screen"] == "refused"
-        assert "No WiFi" not in gun.screen_text()
+        assert "no AP" not in gun.screen_text()
         gun.press("OK")
         gun.wifi(True)
         shown(gun, "Broker: no reply")

@@ -28,6 +28,9 @@ async def handshake():
 
 
 async def main():
+    b.wifi_connect()
+    while not b.wifi_up():                 # the association takes a while
+        await asyncio.sleep_ms(50)
     try:
         print(await handshake())
     except Exception as e:
