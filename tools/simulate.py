@@ -5,7 +5,8 @@ connection to this harness.
     gun = SimulatedGun(workdir, "G01", "secret", "127.0.0.1", 1883)
     gun.scan("PGO:1042:Q")               # as the decoder would send it
     gun.wait_for(lambda s: s["screen"] == "order")
-    gun.press("OK"); gun.wifi(False); gun.power_cut(); gun.power_on()
+    gun.press("OK"); gun.wifi(False); gun.battery(3400)
+    gun.power_cut(); gun.power_on()
     gun.stop()
 
 `pickgun simulate` (simulate_command) drives one from the terminal.
@@ -240,6 +241,10 @@ class SimulatedGun:
     def wifi(self, on):
         _send(self._panel, b"WIFI ON\n" if on else b"WIFI OFF\n")
 
+    def battery(self, mv):
+        """Set the stand-in battery's voltage (mV; 0: no battery)."""
+        _send(self._panel, b"BAT %d\n" % int(mv))
+
     # ---------------------------------------------------------- outputs
     def _read_panel(self, conn):
         buf = b""
@@ -317,7 +322,8 @@ def draw(gun):
 
 LINK_WAIT = 15      # seconds to wait for the broker before taking input
 HELP = ("Type or pipe scanned codes, one per line.  Commands: :ok  :back  "
-        ":wifi off  :wifi on  :cut (power cut)  :on (power on)  :quit")
+        ":wifi off  :wifi on  :bat MV (battery)  :cut (power cut)  "
+        ":on (power on)  :quit")
 
 
 def apply_console_line(gun, cmd):
@@ -332,6 +338,8 @@ def apply_console_line(gun, cmd):
         elif low in (":wifi off", ":wifi on"):
             gun.wifi(low.endswith("on"))
             time.sleep(0.3)
+        elif low.startswith(":bat ") and low[5:].strip().isdigit():
+            gun.battery(int(low[5:]))
         elif low == ":cut":
             gun.power_cut()
         elif low == ":on":

@@ -314,8 +314,8 @@ def print_picking_list(stack):
 
 
 CONSOLE_HELP = ("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
-                ":wifi on|:cut|:on', e.g. 'G01 PGO:1042:V'; 'list' prints the "
-                "codes of the picking list.  Ctrl-C stops.")
+                ":wifi on|:bat MV|:cut|:on', e.g. 'G01 PGO:1042:V'; 'list' "
+                "prints the codes of the picking list.  Ctrl-C stops.")
 
 
 def console(stack):

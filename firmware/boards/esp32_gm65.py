@@ -13,7 +13,7 @@ DATA_DIR = "/data"
 CONFIG = "/config.json"
 
 PINS = {"uart_tx": 17, "uart_rx": 16, "baud": 9600, "scl": 22, "sda": 21,
-        "buzzer": 25, "ok": 32, "back": 33}
+        "buzzer": 25, "ok": 32, "back": 33, "bat": 35}
 
 _cfg = None
 _wlan = None
@@ -179,18 +179,60 @@ async def open_connection(host, port, ssl=None, name=None):
                                          server_hostname=name or host)
 
 
+# -------------------------------------------------------------- vitals
+# The battery through a divider of two equal resistors (100k + 100k) to
+# ADC1 pin "bat" (35: input only, and ADC1 works while WiFi is on, ADC2
+# does not); the ADC reads up to about 3.1 V at 11 dB, the battery up to
+# 4.2 V.  A reading under 2.5 V is no battery at all (a pin without the
+# divider floats or reads 0): not reported.
+_adc = None
+# esp32.idf_heap_info's capabilities: internal RAM (MALLOC_CAP_INTERNAL
+# 0x800) that holds bytes (MALLOC_CAP_8BIT 4, esp32.HEAP_DATA), where
+# WiFi and mbedTLS allocate; HEAP_DATA alone would add a WROVER's PSRAM.
+_INTERNAL = 0x804
+
+
+def _battery():
+    global _adc
+    if _adc is None:
+        from machine import ADC, Pin
+        _adc = ADC(Pin(_pin("bat")), atten=ADC.ATTN_11DB)
+    mv = _adc.read_uv() // 500          # microvolts x 2 / 1000
+    return mv if mv >= 2500 else None
+
+
+def vitals():
+    """(battery mV, WiFi RSSI dBm, largest free block of internal RAM in
+    bytes, seconds since boot); None for what the gun cannot tell."""
+    import esp32
+    blk = 0
+    for region in esp32.idf_heap_info(_INTERNAL):
+        blk = max(blk, region[2])       # (total, free, largest, min free)
+    w = _sta()
+    try:
+        bat = _battery()
+    except (OSError, ValueError):       # no ADC on that pin
+        bat = None
+    return (bat, w.status("rssi") if w.isconnected() else None, blk,
+            time.time() - _boot)
+
+
 # ---------------------------------------------------------------- time
 _EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
+_boot = time.time()                 # by the RTC: clock(t) moves it along
 
 
 def clock(t=None):
     """Unix seconds, 0 while the RTC has not been set (it reads 2000-01-01
     after power-on); clock(t) sets it, as ntptime.settime() does."""
+    global _boot
     if t is not None:
         from machine import RTC
+        was = time.time()
         tm = time.gmtime(t - _EPOCH)
         RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4],
                         tm[5], 0))
+        _boot += time.time() - was      # the uptime does not jump
     t = time.time()
     if time.gmtime(t)[0] < 2024:
         return 0                    # never set (no NTP yet)

@@ -18,6 +18,8 @@
 #                            writer); OSError if no link; ssl: an
 #                            ssl.SSLContext (TLS, the certificate checked
 #                            against name, default host)
+#   vitals() -> (battery mV, RSSI dBm, largest free internal RAM block,
+#                uptime s), None for what the board cannot tell
 #   clock(t=None) -> int   Unix seconds, 0 until set; clock(t) sets it
 #   ticks_ms()
 #
@@ -210,10 +212,10 @@ def beep(pattern):
 
 
 class Keys:
-    """Reads panel lines; handles WIFI lines itself, returns key names.
-    Lines are framed in a fixed buffer (an overlong one is dropped whole);
-    anything but the four commands is ignored.  EOFError when the harness
-    has gone: the simulated gun then stops."""
+    """Reads panel lines; handles WIFI and BAT lines itself, returns key
+    names.  Lines are framed in a fixed buffer (an overlong one is dropped
+    whole); anything but the five commands is ignored.  EOFError when the
+    harness has gone: the simulated gun then stops."""
 
     def __init__(self):
         self._s = asyncio.StreamReader(_panel_sock())
@@ -223,6 +225,7 @@ class Keys:
         self._pos = self._len = 0
 
     async def get(self):
+        global battery_mv
         while True:
             line = await self._readline()
             if line == b"KEY OK":
@@ -233,6 +236,8 @@ class Keys:
                 wifi_set(False)
             elif line == b"WIFI ON":
                 wifi_set(True)
+            elif line.startswith(b"BAT ") and line[4:].isdigit():
+                battery_mv = int(line[4:]) or None
 
     async def _readline(self):
         line = self._line
@@ -453,6 +458,20 @@ async def open_connection(host, port, ssl=None, name=None):
     link = _Link(s, tap)
     _links.append(link)
     return link, link
+
+
+# ---------------------------------------------------------------- vitals
+battery_mv = 3900           # the stand-in battery: BAT <mV> sets it
+_start = time.time()
+
+
+def vitals():
+    """(battery mV, RSSI dBm, largest free internal block, seconds since
+    start): the battery as the harness sets it, a steady -55 dBm while
+    joined; the unix port has no internal RAM apart from its heap
+    (None)."""
+    return (battery_mv, -55 if wifi_up() else None, None,
+            int(time.time() - _start))
 
 
 # ------------------------------------------------------------------ time

@@ -482,7 +482,7 @@ class App(UI):
         """(rows, big) of the screen on top (gun/ui.py SCREENS); the idle
         screen when what it shows is gone (no order, no notes)."""
         s = self.screen
-        if s != "idle" and s != "refused" and (
+        if s != "idle" and s != "refused" and s != "diag" and (
                 self.snap is None or s == "note" and not self.todo_notes
                 or s == "info" and not self.items):
             s = "idle"

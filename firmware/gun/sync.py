@@ -17,10 +17,12 @@
 # then is the ack recorded: after a power cut in between the events go
 # out again and the server lists their rejections again.
 #
-# The retained status (with the firmware's version, gun.VERSION, and the
-# board's NAME) is published at every connection and again when the
-# number of waiting events changes, at most once per `status_ms` so a burst
-# of scans is not a burst of statuses, except that reaching 0 is told at once.
+# The retained status (with the firmware's version, gun.VERSION, the
+# board's NAME and the gun's vitals: battery, RSSI, free heap, largest
+# internal block, uptime) is published at every connection, again when
+# the number of waiting events changes, at most once per `status_ms` so a
+# burst of scans is not a burst of statuses, except that reaching 0 is
+# told at once, and every minute for the vitals.
 #
 # TLS (cfg tls true): the broker's certificate must be signed by cfg ca
 # (DER, base64) and name cfg broker, and its dates hold by the gun's clock.
@@ -56,7 +58,9 @@
 # (1000), backoff_max_ms (30000), max_packet (8192), status_ms (2000).
 import asyncio
 import errno
+import gc
 import os
+from micropython import const
 from time import ticks_ms, ticks_diff, ticks_add
 
 from shared import wire
@@ -68,6 +72,7 @@ CONNECTING = "connecting"
 ONLINE = "online"
 
 _ORDER_PREFIX = wire.ROOT + "/order/"
+_VITALS_MS = const(60000)       # the status again, for its vitals
 
 
 def reason(e):
@@ -237,14 +242,16 @@ class Sync:
         await self.client.disconnect()
 
     async def _tell(self, wait=True):
-        """Publish the retained status."""
+        """Publish the retained status, with the gun's vitals."""
         j = self.journal
         self._told = n = j.pending_count()
         self._told_at = ticks_ms()
+        bat, rssi, blk, up = self.board.vitals()
         await self.client.publish(
             self._status_topic,
             wire.encode(wire.status(True, VERSION, n, j.ep, j.upto,
-                                    self.board.NAME)),
+                                    self.board.NAME,
+                                    (bat, rssi, gc.mem_free(), blk, up))),
             retain=True, qos=1, wait=wait)
 
     async def _session(self):
@@ -254,6 +261,10 @@ class Sync:
         if self._tls_error is not None:
             raise self._tls_error
         host = cfg["broker"]
+        if tls:
+            # The handshake allocates tens of KB outside the Python heap:
+            # a collection gives the heap's empty areas back (ESP32).
+            gc.collect()
         try:
             if self._addr is None:
                 # getaddrinfo blocks the event loop (screen, scanner) while
@@ -319,8 +330,9 @@ class Sync:
                                     wait=False)
                 self._sent = seq if seq > j.upto else j.upto
             n = j.pending_count()
-            if n != self._told and c.connected and (not n or ticks_diff(
-                    ticks_ms(), self._told_at) >= self.status_ms):
+            told = ticks_diff(ticks_ms(), self._told_at)
+            if c.connected and (n != self._told and (
+                    not n or told >= self.status_ms) or told >= _VITALS_MS):
                 await self._tell(wait=False)
             again = store.missed and store.left() >= store.missed
             self._wake.clear()

@@ -13,8 +13,8 @@ sys.path.insert(0, str(REPO))
 from server.gunlink.broker import free_port  # noqa: E402
 
 API = ("NAME", "DATA_DIR", "mount", "config", "uart", "display", "report",
-       "beep", "keys", "wifi_up", "wifi_connect", "open_connection", "clock",
-       "ticks_ms")
+       "beep", "keys", "wifi_up", "wifi_status", "wifi_connect", "resolve",
+       "open_connection", "vitals", "clock", "ticks_ms")
 
 
 def host_env(tmp_path):

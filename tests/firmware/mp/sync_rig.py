@@ -31,6 +31,9 @@ class Board:
     def resolve(self, host):
         return host
 
+    def vitals(self):
+        return 3900, -60, None, 5
+
     async def open_connection(self, host, port, ssl=None, name=None):
         if not self.wifi_up():
             raise OSError(113)
