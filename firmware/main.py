@@ -193,6 +193,7 @@ async def run(board, errors=None):
                                   "Flash error", "If again: a lead")
     stop = asyncio.Event()
     asyncio.create_task(app.display_task(board.display))
+    asyncio.create_task(app.power_task(cfg))
     asyncio.create_task(_sync_task(sync))
     asyncio.create_task(_wifi_task(board, cfg))
     asyncio.create_task(_until_fails(

@@ -65,8 +65,9 @@ def _kib(size):
 
 class SimulatedGun:
     """One simulated gun.  Attributes: workdir, beeps (patterns, in order),
-    frames (PNG frames written), screen_png (path), proc (the firmware
-    process), log_path (its stdout/stderr)."""
+    frames (PNG frames written), panel (the panel's contrast as it
+    changes: 255 full, 16 dimmed, 0 off), screen_png (path), proc (the
+    firmware process), log_path (its stdout/stderr)."""
 
     def __init__(self, workdir, device_id, password, broker_host, broker_port,
                  micropython=None, heapsize="110k", firmware=None,
@@ -96,6 +97,7 @@ class SimulatedGun:
         self.log_path = self.workdir / "gun.log"
         self.beeps = []
         self.frames = 0
+        self.panel = []
         self.rows = []
         self._state = {}
         self._cond = threading.Condition()
@@ -273,6 +275,8 @@ class SimulatedGun:
                 self.beeps.append(rest)
             elif kind == "FRAME":
                 self.frames = int(rest)
+            elif kind == "PANEL":
+                self.panel.append(int(rest))
             self._cond.notify_all()
 
     def state(self):

@@ -6,7 +6,8 @@
 #   mount()                  mount the flash filesystem at DATA_DIR
 #   config() -> dict         config.json ({"id", "password", "broker", ...})
 #   uart() -> stream         decoder UART: await stream.readinto(buf) -> n
-#   display() -> FrameBuffer 128x64 subclass with .show()
+#   display() -> FrameBuffer 128x64 subclass with .show(), .contrast(0-255),
+#                            .poweroff(), .poweron() (the SSD1306's)
 #   report(rows, state)      text of the screen and app state (tests/sim)
 #   beep(pattern)            "ok", "err", "warn", "done", "note",
 #                            "info" (non-blocking)
@@ -27,9 +28,10 @@
 # <PICKGUN_HOST_DIR>/flash.bin; the decoder and the panel (keys, WiFi
 # switch, screen text, beeps) are two TCP connections to a harness on
 # 127.0.0.1, ports from config["host"] = {"uart": PORT, "panel": PORT}.
-# Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON;
+# Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON |
+# BAT <mV> (the battery's voltage, 0: none);
 # gun -> harness: SCREEN <json rows> | STATE <json> | BEEP <pattern> |
-# FRAME <n> (screen.png rewritten).
+# FRAME <n> (screen.png rewritten) | PANEL <contrast> (0: off).
 import asyncio
 import errno
 import framebuf
@@ -181,15 +183,30 @@ class Display(framebuf.FrameBuffer):
         self.buf = bytearray(WIDTH * HEIGHT // 8)
         super().__init__(self.buf, WIDTH, HEIGHT, framebuf.MONO_HLSB)
         self.frames = 0
+        self.dark = None
 
     def show(self):
         from drivers import png
         tmp = path("screen.png.tmp")
         with open(tmp, "wb") as f:
-            png.encode(f, self.buf, WIDTH, HEIGHT)
+            png.encode(f, self.dark or self.buf, WIDTH, HEIGHT)
         os.rename(tmp, path("screen.png"))
         self.frames += 1
         _send("FRAME", str(self.frames))
+
+    # The SSD1306's power, as the harness sees it: PANEL <contrast>, 0 off
+    # (screen.png goes black; on again, the same picture).
+    def contrast(self, value):
+        _send("PANEL", str(value))
+
+    def poweroff(self):
+        self.dark = bytes(len(self.buf))    # what an unlit panel shows
+        self.show()
+        _send("PANEL", "0")
+
+    def poweron(self):
+        self.dark = None
+        self.show()
 
 
 _display = None

@@ -34,6 +34,7 @@ def problems(cfg):
                         ("backoff_ms", 10, 86400000),
                         ("backoff_max_ms", 10, 86400000),
                         ("status_ms", 0, 86400000),
+                        ("dim_ms", 0, 86400000), ("blank_ms", 0, 86400000),
                         ("max_packet", 1024, 16384), ("pins", 0, 1000000)):
         if key not in cfg:
             continue

@@ -26,6 +26,8 @@ cases = [
     (dict(good, ntp=["pool.ntp.org"]), "bad ntp"),
     (dict(good, ntp_port=0), "bad ntp_port"),
     (dict(good, ntp_port=True), "bad ntp_port"),
+    (dict(good, dim_ms=-1), "bad dim_ms"),
+    (dict(good, blank_ms="2 min"), "bad blank_ms"),
 ]
 assert config.problems(dict(good, ntp="pool.ntp.org", ntp_port=10123)) == []
 for cfg, want in cases:
