@@ -52,6 +52,7 @@ IMPORTS = """
 import asyncio, boards
 boards.load()
 from gun import picks, app, scanner, journal, store, config, sync, mqtt
+from gun import sntp
 from gun import screens
 from shared import wire
 from drivers import png, gm65
@@ -419,13 +420,13 @@ def main():
         r"n_total_bytes=(\d+)", run(NAMES, mpy_path, 512).stdout)]
     grows = next((i for i, p in enumerate(pools) if p[0] > pools[0][0]),
                  None)
-    if grows is None:
+    if grows is None:           # a block just begun: room beyond the probe
         print("  interned names after the .mpy import: %d in %d pool "
-              "blocks; more than %d more fit" % (pools[0][1], pools[0][0],
-                                                  len(pools) - 1))
+              "blocks; over %d more fit" % (pools[0][1], pools[0][0],
+                                            len(pools) - 1))
     else:
-        print("  interned names after the .mpy import: %d in %d pool blocks; "
-              "%d more fit,\n  the next one starts block %d (%s)"
+        print("  interned names after the .mpy import: %d in %d pool "
+              "blocks; %d more fit,\n  the next one starts block %d (%s)"
               % (pools[0][1], pools[0][0], grows - 1, pools[0][0] + 1,
                  kb(pools[grows][2] - pools[grows - 1][2])))
 

@@ -16,12 +16,14 @@ _picks = PickSet(400)
 _mqtt_rx = bytearray(8192)          # the MQTT receive buffer (gun/sync.py)
 
 import asyncio                      # noqa: E402
+import socket                       # noqa: E402
 import boards                       # noqa: E402
+from micropython import const       # noqa: E402
+from time import ticks_add, ticks_diff  # noqa: E402
 from shared import wire             # noqa: E402
 from gun.app import App             # noqa: E402
 from gun.scanner import Scanner     # noqa: E402
 from drivers import gm65            # noqa: E402
-from micropython import const       # noqa: E402
 
 # Checking a code's check character indexes wire.CHECK_SYMBOLS, and
 # MicroPython interns every one-character string it makes that way.
@@ -31,7 +33,6 @@ from micropython import const       # noqa: E402
 for _c in wire.CHECK_SYMBOLS:
     pass
 
-WIFI_RETRY_MS = 10000
 SYNC_RESTART_MS = 5000
 _DECODER_RETRY_MS = const(10000)
 WDT_MS = 30000          # a loop stuck this long is reset by the watchdog
@@ -47,6 +48,13 @@ CRASH_MAX = 1024        # crash.txt: the end of the traceback, the error
 
 class FlashIsFat(OSError):
     pass
+# network.WLAN statuses (the ESP32 port's values; boards/host.py models
+# them), and how long an association may take before connect() again.
+_STAT_CONNECTING = const(1001)
+_STAT_GOT_IP = const(1010)
+_ASSOCIATE_MS = const(30000)
+_CLOCK_EVERY_MS = const(21600000)   # NTP again every 6 h: the RTC drifts
+_CLOCK_RETRY_MS = const(2000)       # then doubling, up to 5 min
 
 
 def storage(board):
@@ -100,14 +108,58 @@ async def _sync_task(sync):
         await asyncio.sleep_ms(SYNC_RESTART_MS)
 
 
-async def _wifi_task(board):
+async def _wifi_task(board, cfg):
+    """Keep the station connected, by its status: connect() at start, and
+    again when it is idle or has failed for a whole association time
+    since (the station tries again by itself meanwhile, and connect()
+    while it associates would start that over), never while it is
+    connecting.  Once it is, set the clock by SNTP (gun/sntp.py) from cfg
+    ntp (default: the broker's host), before the sync session's TLS
+    handshake needs it, and again every 6 hours.  No ssid: nothing to
+    join; the log and the idle screen say so, and the task stays alive
+    (the watchdog's feeder counts it among the tasks that must run)."""
+    if not cfg.get("ssid"):
+        print("pickgun: wifi: no ssid in config.json: provision the gun "
+              "with --ssid")
+        while True:
+            await asyncio.sleep_ms(60000)
+    from gun import sntp
+    addr = None                     # the NTP server's, resolved once
+    due = board.ticks_ms()          # next NTP query
+    wait = _CLOCK_RETRY_MS
+    tried = None                    # ticks of the last connect()
     while True:
+        now = board.ticks_ms()
+        st = 0
         try:
-            if not board.wifi_up():
+            st = board.wifi_status()
+            if st != _STAT_GOT_IP and st != _STAT_CONNECTING and (
+                    tried is None or ticks_diff(now, tried) >= _ASSOCIATE_MS):
+                tried = now
                 board.wifi_connect()
         except Exception as e:      # the radio: try again later
             _log("wifi", e)
-        await asyncio.sleep_ms(WIFI_RETRY_MS)
+        if st != _STAT_GOT_IP:
+            if ticks_diff(now, due) > 0:
+                due = now           # held due: ticks wrap after 6 days
+        elif ticks_diff(now, due) >= 0:
+            due = ticks_add(now, wait)
+            wait = min(wait * 2, 300000)
+            try:
+                if addr is None:    # blocks on DNS when cfg ntp is a name
+                    addr = socket.getaddrinfo(
+                        cfg.get("ntp") or cfg["broker"],
+                        cfg.get("ntp_port", 123))[0][-1]
+                t = await sntp.query(addr)
+                if not t:
+                    raise OSError("no answer from " + str(addr))
+                board.clock(t)
+                due = ticks_add(board.ticks_ms(), _CLOCK_EVERY_MS)
+                wait = _CLOCK_RETRY_MS
+            except Exception as e:  # DNS, the network, the NTP server
+                print("pickgun: ntp failed:", repr(e))   # (no traceback)
+                addr = None
+        await asyncio.sleep_ms(500)
 
 
 async def _decoder(app, port, scanner):
@@ -269,7 +321,8 @@ async def run(board, errors=None):
     stop = asyncio.Event()
     tasks = [asyncio.create_task(app.display_task(lambda: _panel(board))),
              asyncio.create_task(_sync_task(sync)),
-             asyncio.create_task(_wifi_task(board))]
+             asyncio.create_task(_wifi_task(board, cfg))]
+    asyncio.create_task(app.power_task(cfg))
     port = board.uart()
     asyncio.create_task(_until_fails(
         _decoder(app, port, Scanner(port, ticks_ms=board.ticks_ms)),

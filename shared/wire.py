@@ -344,17 +344,27 @@ def check_ack(obj):
     return obj
 
 
-def status(online, fw=None, pending=0, ep=0, upto=0, board=None):
+# A status's vitals, in the order status() takes them: battery (mV),
+# WiFi signal (RSSI, dBm), free heap and the largest free block of the
+# internal RAM TLS needs (bytes), uptime (s).  Each is optional.
+VITALS = ("bat", "rssi", "mem", "blk", "up")
+
+
+def status(online, fw=None, pending=0, ep=0, upto=0, board=None, vitals=()):
     """Gun presence.  Retained; the broker publishes the online=false
     version as the gun's last will.  fw: the firmware's version; board:
     the board it runs on ("simulated" on the unix port), left out when
-    None (as guns before it did)."""
+    None (as guns before it did); vitals: values in VITALS' order, None
+    for one the gun cannot tell (left out)."""
     obj = {"v": VERSION, "online": bool(online)}
     if online:
         obj.update({"fw": fw or "", "pending": pending, "ep": ep,
                     "upto": upto})
         if board is not None:
             obj["board"] = board
+        for i in range(len(vitals)):
+            if vitals[i] is not None:
+                obj[VITALS[i]] = vitals[i]
     return obj
 
 

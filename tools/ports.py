@@ -20,9 +20,13 @@ from pathlib import Path
 from tools.provision import instance_broker_port
 
 RECORD = "ports.json"
-DEFAULTS = {"web": 5000, "mqtt": 1883, "mqtt_tls": 8883}
-LABELS = {"web": "web", "mqtt": "MQTT", "mqtt_tls": "MQTT TLS"}
-OPTIONS = {"web": "--port", "mqtt": "--mqtt-port", "mqtt_tls": "--tls-port"}
+# ntp, the guns' SNTP server (UDP), is recorded only when it is not 123
+# (tools/up.py chooses it), so `pickgun provision` can tell the guns.
+DEFAULTS = {"web": 5000, "mqtt": 1883, "mqtt_tls": 8883, "ntp": 123}
+LABELS = {"web": "web", "mqtt": "MQTT", "mqtt_tls": "MQTT TLS",
+          "ntp": "SNTP"}
+OPTIONS = {"web": "--port", "mqtt": "--mqtt-port", "mqtt_tls": "--tls-port",
+           "ntp": "--ntp-port"}
 NEAR = 100                    # how far above a held default to look
 LISTEN = "0A"                 # TCP_LISTEN in /proc/net/tcp
 

@@ -6,7 +6,11 @@ replaces its password.
 
 A gun talks TLS to the broker when its config carries the broker's CA
 certificate ("tls": true, "ca": DER in base64: config.json stays the one
-file to copy to the gun)."""
+file to copy to the gun).
+
+A gun sets its clock by SNTP from its broker's host unless "ntp" names
+another server; "ntp_port" is written only when the `pickgun up` beside
+the database answers on a port other than 123 (ports.json)."""
 import base64
 import json
 import os
@@ -20,6 +24,7 @@ from server.gunlink.broker import lan_address
 
 PLAIN_PORT = 1883
 TLS_PORT = 8883
+NTP_PORT = 123
 BOARDS_DIR = Path(__file__).resolve().parent.parent / "firmware" / "boards"
 DEFAULT_BOARD = "esp32_wroom"
 
@@ -34,14 +39,18 @@ def board_names(folder=BOARDS_DIR):
 
 
 def gun_config(device_id, password, broker_host, broker_port=None,
-               ssid="", wifi_password="", board=DEFAULT_BOARD, ca=None):
+               ssid="", wifi_password="", board=DEFAULT_BOARD, ca=None,
+               ntp_port=None):
     """The gun's config.json contents; ca: the broker's CA certificate
-    (DER bytes) for TLS, whose port is then the default."""
+    (DER bytes) for TLS, whose port is then the default; ntp_port: the
+    SNTP port on the broker's host, when not 123."""
     cfg = {"id": device_id, "password": password, "broker": broker_host,
            "port": int(broker_port or (TLS_PORT if ca else PLAIN_PORT)),
            "ssid": ssid, "wifi_password": wifi_password, "board": board}
     if ca:
         cfg.update(tls=True, ca=base64.b64encode(ca).decode())
+    if ntp_port and ntp_port != NTP_PORT:
+        cfg["ntp_port"] = int(ntp_port)
     return cfg
 
 
@@ -86,6 +95,19 @@ def instance_broker_port(db_path, tls):
     except (OSError, ValueError):
         return None
     return ports.get(bool(tls))
+
+
+def instance_ntp_port(db_path):
+    """The SNTP port of the `pickgun up` beside this database, when it
+    recorded one (not 123), else None."""
+    path = os.path.join(os.path.dirname(os.path.abspath(db_path)),
+                        "ports.json")
+    try:
+        with open(path) as f:
+            port = json.load(f).get("ntp")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return port if isinstance(port, int) else None
 
 
 def cert_names(ca_path, host):
@@ -170,7 +192,8 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
     broker_port = broker_port or instance_broker_port(path, ca is not None)
     config = gun_config(device_id, password, broker_host,
                         broker_port, ssid=ssid, wifi_password=wifi_password,
-                        board=board, ca=ca)
+                        board=board, ca=ca,
+                        ntp_port=instance_ntp_port(path))
     if ca and not cert_names(ca_path, broker_host):
         click.echo("warning: the broker's certificate does not name %s; "
                    "the gun will refuse it (pickgun up --tls-name %s)"

@@ -9,7 +9,12 @@ the real firmware under MicroPython.  Everything lives in one instance folder
 Guns talk TLS to the broker (the demo guns too); the plain port is bound to
 127.0.0.1 for the worker on this machine.  --no-tls puts everything on the
 plain port, on --mqtt-host.  The ports, once used, are kept
-(tools/ports.py)."""
+(tools/ports.py).
+
+Beside the broker, on --mqtt-host, a small SNTP server (UDP, port 123 by
+default: server/gunlink/sntp.py) gives the guns the time, which a gun
+needs before its first TLS handshake; it is optional: if the port cannot
+be had, the guns need another NTP server (config.json "ntp")."""
 import os
 import secrets
 import signal
@@ -25,6 +30,7 @@ import click
 from server.core import db as dbmod
 from server.fleet.provisioning import device_hashes, provision_device
 from server.gunlink.broker import Broker, BrokerError
+from server.gunlink.sntp import DEFAULT_PORT as NTP_PORT, SNTPServer
 from server.orders.picking import picking_list
 from server.demo_data import DEMO_PASSWORD, STAFF
 from server.seed import seed_demo
@@ -71,9 +77,9 @@ class Stack:
     def __init__(self, instance, web_port=None, mqtt_port=None,
                  mqtt_host="127.0.0.1", demo=False, guns=DEMO_GUNS,
                  gun_config=None, log=print, tls=True, tls_port=None,
-                 tls_names=(), trusted_proxy=None):
+                 tls_names=(), trusted_proxy=None, ntp=True, ntp_port=None):
         """Ports left None are those recorded in the instance folder, else
-        the defaults (tools/ports.py)."""
+        the defaults (tools/ports.py); ntp_port 0 takes a free one."""
         self.instance = Path(instance).resolve()
         self.db_path = self.instance / "pickgun.db"
         self.web_port = web_port
@@ -83,6 +89,9 @@ class Stack:
         self.tls_port = tls_port if tls else None
         self.tls_names = tls_names
         self.trusted_proxy = trusted_proxy
+        self.ntp = ntp
+        self.ntp_port = ntp_port
+        self.sntp = None
         self.demo = demo
         self.gun_ids = guns if demo else ()
         self.gun_config = gun_config or {}
@@ -164,6 +173,8 @@ class Stack:
         self.broker.start()
         self.mqtt_port = self.broker.port
         self.tls_port = self.broker.tls_port
+        if self.ntp:
+            self._start_sntp()
         self.worker = self._spawn([
             "worker", "--db", str(self.db_path),
             "--broker-host", "127.0.0.1", "--broker-port", str(self.mqtt_port),
@@ -181,6 +192,29 @@ class Stack:
         for gun_id in self.gun_ids:
             self.start_gun(gun_id)
         return self
+
+    def _start_sntp(self):
+        """The guns' time server, on the address guns reach the broker at.
+        Optional: a port that cannot be had is said, and the stack runs
+        on; demo guns then get a free port of their own.  A port other
+        than 123 is recorded, for `pickgun provision` to put in configs."""
+        port = self.ntp_port
+        if port is None:
+            port = ports.recorded(self.instance).get("ntp", NTP_PORT)
+        try:
+            self.sntp = SNTPServer(self.mqtt_host, port).start()
+        except OSError as e:
+            self.log("SNTP port %d (UDP) on %s: %s; guns need another time "
+                     "server (config.json \"ntp\")." % (
+                         port, self.mqtt_host, e.strerror or e))
+            if not self.gun_ids:
+                return
+            self.sntp = SNTPServer(self.mqtt_host, 0).start()
+            self.log("The demo guns' SNTP server is on port %d."
+                     % self.sntp.port)
+        if self.sntp.port != ports.recorded(self.instance).get(
+                "ntp", NTP_PORT):
+            ports.record(self.instance, {"ntp": self.sntp.port})
 
     def _running_broker(self):
         if self.broker is None:
@@ -211,6 +245,8 @@ class Stack:
         if self.tls:
             extra = dict(tls_config(self._running_broker().ca_der_path,
                                     self.tls_port), **extra)
+        if self.sntp is not None and self.sntp.port != NTP_PORT:
+            extra.setdefault("ntp_port", self.sntp.port)
         try:
             gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id,
                                password, "127.0.0.1",
@@ -247,6 +283,9 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         self.web = self.worker = None
+        if self.sntp is not None:
+            self.sntp.stop()
+            self.sntp = None
         if self.broker is not None:
             self.broker.stop()
 
@@ -275,8 +314,8 @@ def print_picking_list(stack):
 
 
 CONSOLE_HELP = ("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
-                ":wifi on|:cut|:on', e.g. 'G01 PGO:1042:V'; 'list' prints the "
-                "codes of the picking list.  Ctrl-C stops.")
+                ":wifi on|:bat MV|:cut|:on', e.g. 'G01 PGO:1042:V'; 'list' "
+                "prints the codes of the picking list.  Ctrl-C stops.")
 
 
 def console(stack):
@@ -329,8 +368,14 @@ PORT = click.IntRange(1, 65535)
 @click.option("--trusted-proxy", metavar="ADDRESS",
               help="The reverse proxy in front of the web pages (see "
               "`pickgun web --help`).")
+@click.option("--ntp/--no-ntp", default=True, show_default=True,
+              help="Answer the guns' SNTP requests for the time (UDP, on "
+              "--mqtt-host).")
+@click.option("--ntp-port", type=click.IntRange(0, 65535),
+              help="The SNTP port [default: 123, or the one recorded in "
+              "INSTANCE/ports.json]; 0: a free one.")
 def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
-               tls_names, trusted_proxy):
+               tls_names, trusted_proxy, ntp, ntp_port):
     """Run the web server, MQTT worker and broker until Ctrl-C.
 
     A port, once used, is kept for every later start (guns know it): one
@@ -340,7 +385,7 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
     stack = Stack(instance, web_port=web_port, mqtt_port=mqtt_port,
                   mqtt_host=mqtt_host, demo=demo, log=click.echo, tls=tls,
                   tls_port=tls_port, tls_names=tls_names,
-                  trusted_proxy=trusted_proxy)
+                  trusted_proxy=trusted_proxy, ntp=ntp, ntp_port=ntp_port)
     # Closing the terminal (SIGHUP) or a service manager's SIGTERM stops
     # everything as Ctrl-C does.
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -377,6 +422,9 @@ def _announce(stack, demo):
     else:
         click.echo("MQTT broker (no TLS) on %s:%d" % (stack.mqtt_host,
                                                       b.port))
+    if stack.sntp is not None:
+        click.echo("SNTP (the guns' clock) on %s:%d (UDP)"
+                   % (stack.mqtt_host, stack.sntp.port))
     click.echo("Logs in %s" % stack.instance)
     _sign_in_hint(stack, demo)
     for gun_id, gun in stack.guns.items():

@@ -9,6 +9,7 @@ import asyncio
 import errno
 import json
 import os
+import socket
 import time
 
 DATA_DIR = "/data"
@@ -179,6 +180,12 @@ def keys():
 
 
 # ---------------------------------------------------------------- WiFi
+# The station, as network.WLAN reports it.  Once connect() has been
+# called the ESP32 port associates again by itself after a drop or a
+# failure (status() then says CONNECTING, or why the last try failed):
+# main.py calls wifi_connect() only when the station is idle, or has
+# failed for a whole association time, since connect() while it is
+# associating starts that over.
 def _sta():
     global _wlan
     if _wlan is None:
@@ -192,32 +199,96 @@ def wifi_up():
     return _sta().isconnected()
 
 
+def wifi_status():
+    """network.WLAN.status(): STAT_IDLE 1000, STAT_CONNECTING 1001,
+    STAT_GOT_IP 1010, STAT_NO_AP_FOUND 201, STAT_WRONG_PASSWORD 202..."""
+    return _sta().status()
+
+
 def wifi_connect():
-    w = _sta()
+    """Start an association with config.json's ssid (main.py checks that
+    there is one)."""
     cfg = config()
-    ssid = cfg.get("ssid")
-    if ssid and not w.isconnected():    # no ssid: no WiFi, said on screen
-        try:
-            w.connect(ssid, cfg.get("wifi_password", ""))
-        except OSError:
-            pass                    # already connecting
+    _sta().connect(cfg["ssid"], cfg.get("wifi_password", ""))
 
 
-async def open_connection(host, port, ssl=None):
+def resolve(host):
+    """host's IPv4 address as text (an address comes back as it is).  A
+    name means a DNS query, and getaddrinfo blocks the whole event loop
+    until it is answered: gun/sync.py asks once, and again only after a
+    failed connection."""
+    try:
+        return socket.getaddrinfo(host, 0)[0][-1][0]
+    except OSError as e:            # lwIP or mDNS: a negative number
+        raise OSError("[addrinfo error %s]" % e.errno) from None
+
+
+async def open_connection(host, port, ssl=None, name=None):
+    """host: an address (resolve()); name: what the certificate must
+    name (default host)."""
     if not wifi_up():
         raise OSError(errno.EHOSTUNREACH)
     if ssl is None:
         return await asyncio.open_connection(host, port)
     # Non-blocking handshake: the screen and the scanner keep running.
     return await asyncio.open_connection(host, port, ssl=ssl,
-                                         server_hostname=host)
+                                         server_hostname=name or host)
+
+
+# -------------------------------------------------------------- vitals
+# The battery through a divider of two equal resistors (100k + 100k) to
+# the board's ADC1 pin "battery" (ADC1 works while WiFi is on, ADC2 does
+# not); the ADC reads up to about 3.1 V at 11 dB, the battery up to
+# 4.2 V.  A reading under 2.5 V is no battery at all (a pin without the
+# divider floats or reads 0): not reported.
+_adc = None
+# esp32.idf_heap_info's capabilities: internal RAM (MALLOC_CAP_INTERNAL
+# 0x800) that holds bytes (MALLOC_CAP_8BIT 4, esp32.HEAP_DATA), where
+# WiFi and mbedTLS allocate; HEAP_DATA alone would add a WROVER's PSRAM.
+_INTERNAL = 0x804
+
+
+def _battery():
+    global _adc
+    if _adc is None:
+        from machine import ADC, Pin
+        _adc = ADC(Pin(_pin("battery")), atten=ADC.ATTN_11DB)
+    mv = _adc.read_uv() // 500          # microvolts x 2 / 1000
+    return mv if mv >= 2500 else None
+
+
+def vitals():
+    """(battery mV, WiFi RSSI dBm, largest free block of internal RAM in
+    bytes, seconds since boot); None for what the gun cannot tell."""
+    import esp32
+    blk = 0
+    for region in esp32.idf_heap_info(_INTERNAL):
+        blk = max(blk, region[2])       # (total, free, largest, min free)
+    w = _sta()
+    try:
+        bat = _battery()
+    except (OSError, ValueError):       # no ADC on that pin
+        bat = None
+    return (bat, w.status("rssi") if w.isconnected() else None, blk,
+            time.time() - _boot)
 
 
 # ---------------------------------------------------------------- time
 _EPOCH = 946684800 if time.gmtime(0)[0] == 2000 else 0
+_boot = time.time()                 # by the RTC: clock(t) moves it along
 
 
-def clock():
+def clock(t=None):
+    """Unix seconds, 0 while the RTC has not been set (it reads 2000-01-01
+    after power-on); clock(t) sets it, as ntptime.settime() does."""
+    global _boot
+    if t is not None:
+        from machine import RTC
+        was = time.time()
+        tm = time.gmtime(t - _EPOCH)
+        RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4],
+                        tm[5], 0))
+        _boot += time.time() - was      # the uptime does not jump
     t = time.time()
     if time.gmtime(t)[0] < 2024:
         return 0                    # never set (no NTP yet)

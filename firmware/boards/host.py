@@ -7,16 +7,23 @@
 #   config() -> dict         config.json ({"id", "password", "broker", ...})
 #   uart() -> stream         decoder UART: await stream.readinto(buf) -> n,
 #                            stream.write(buf) (its commands)
-#   display() -> FrameBuffer 128x64 subclass with .show()
+#   display() -> FrameBuffer 128x64 subclass with .show(), .contrast(0-255),
+#                            .poweroff(), .poweron() (the SSD1306's)
 #   report(rows, state)      text of the screen and app state (tests/sim)
 #   beep(pattern)            "ok", "err", "warn", "done", "note",
 #                            "info" (non-blocking)
 #   keys() -> object         await keys.get() -> "OK" | "BACK"
-#   wifi_up() -> bool, wifi_connect()
-#   await open_connection(host, port, ssl=None) -> (reader, writer); OSError
-#                            if no link; ssl: an ssl.SSLContext (TLS, the
-#                            certificate checked against host)
-#   clock() -> int seconds (0 if unknown), ticks_ms()
+#   wifi_up() -> bool, wifi_status() -> int (network.WLAN's status),
+#   wifi_connect()           start an association
+#   resolve(host) -> str     its address (DNS: blocks)
+#   await open_connection(host, port, ssl=None, name=None) -> (reader,
+#                            writer); OSError if no link; ssl: an
+#                            ssl.SSLContext (TLS, the certificate checked
+#                            against name, default host)
+#   vitals() -> (battery mV, RSSI dBm, largest free internal RAM block,
+#                uptime s), None for what the board cannot tell
+#   clock(t=None) -> int   Unix seconds, 0 until set; clock(t) sets it
+#   ticks_ms()
 #   wdt(timeout_ms) -> object  the hardware watchdog, started (or given a
 #                            new timeout): .feed() it in time or the gun
 #                            resets
@@ -38,9 +45,10 @@
 # settings and flash <PICKGUN_HOST_DIR>/gm65-flash.bin) that scans the
 # labels the harness shows it, one a line.
 # Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON |
-# HANG (the firmware blocks its event loop for good, as a driver stuck
-# in a blocking call would); gun -> harness: SCREEN <json rows> | STATE
-# <json> | BEEP <pattern> | FRAME <n> (screen.png rewritten).
+# BAT <mV> (the battery's voltage, 0: none) | HANG (the firmware blocks
+# its event loop for good, as a driver stuck in a blocking call would);
+# gun -> harness: SCREEN <json rows> | STATE <json> | BEEP <pattern> |
+# FRAME <n> (screen.png rewritten) | PANEL <contrast> (0: off).
 import asyncio
 import errno
 import framebuf
@@ -61,7 +69,7 @@ _dir = os.getenv("PICKGUN_HOST_DIR") or "."
 _cfg = None
 _uart = None
 _panel = None
-_wifi = True
+_wifi = True               # the harness's access point is on
 _links = []
 
 
@@ -205,15 +213,30 @@ class Display(framebuf.FrameBuffer):
         self.buf = bytearray(WIDTH * HEIGHT // 8)
         super().__init__(self.buf, WIDTH, HEIGHT, framebuf.MONO_HLSB)
         self.frames = 0
+        self.dark = None
 
     def show(self):
         from drivers import png
         tmp = path("screen.png.tmp")
         with open(tmp, "wb") as f:
-            png.encode(f, self.buf, WIDTH, HEIGHT)
+            png.encode(f, self.dark or self.buf, WIDTH, HEIGHT)
         os.rename(tmp, path("screen.png"))
         self.frames += 1
         _send("FRAME", str(self.frames))
+
+    # The SSD1306's power, as the harness sees it: PANEL <contrast>, 0 off
+    # (screen.png goes black; on again, the same picture).
+    def contrast(self, value):
+        _send("PANEL", str(value))
+
+    def poweroff(self):
+        self.dark = bytes(len(self.buf))    # what an unlit panel shows
+        self.show()
+        _send("PANEL", "0")
+
+    def poweron(self):
+        self.dark = None
+        self.show()
 
 
 _display = None
@@ -239,10 +262,10 @@ def beep(pattern):
 
 
 class Keys:
-    """Reads panel lines; handles WIFI lines itself, returns key names.
-    Lines are framed in a fixed buffer (an overlong one is dropped whole);
-    anything but the four commands is ignored.  EOFError when the harness
-    has gone: the simulated gun then stops."""
+    """Reads panel lines; handles WIFI and BAT lines itself, returns key
+    names.  Lines are framed in a fixed buffer (an overlong one is dropped
+    whole); anything but the five commands is ignored.  EOFError when the
+    harness has gone: the simulated gun then stops."""
 
     def __init__(self):
         self._s = asyncio.StreamReader(_panel_sock())
@@ -252,6 +275,7 @@ class Keys:
         self._pos = self._len = 0
 
     async def get(self):
+        global battery_mv
         while True:
             line = await self._readline()
             if line == b"KEY OK":
@@ -265,6 +289,8 @@ class Keys:
             elif line == b"HANG":
                 while True:
                     time.sleep_ms(100)
+            elif line.startswith(b"BAT ") and line[4:].isdigit():
+                battery_mv = int(line[4:]) or None
 
     async def _readline(self):
         line = self._line
@@ -304,14 +330,21 @@ class _Link:
 
     POLL_MS = 200
 
-    def __init__(self, sock):
+    def __init__(self, sock, tap=None):
         self.s = sock
         self.st = asyncio.StreamReader(sock)
         self.dead = False
+        self.tap = tap          # boards/host_tls.py: the dates' verdict
 
     def _check(self):
         if self.dead:
             raise OSError(errno.ECONNRESET)
+
+    def _failed(self):
+        # The tap failed the handshake on the certificate's dates: what
+        # mbedTLS raises for them on a device.
+        if self.tap is not None and self.tap.why:
+            raise ValueError(self.tap.why)
 
     async def _wait(self, make):
         while True:
@@ -320,6 +353,9 @@ class _Link:
                 return await asyncio.wait_for_ms(make(), self.POLL_MS)
             except asyncio.TimeoutError:
                 pass
+            except OSError:
+                self._failed()
+                raise
 
     async def read(self, n=-1):
         return await self._wait(lambda: self.st.read(n))
@@ -349,11 +385,19 @@ class _Link:
     # and writing; the stubs give it only CPython's reading half.
     def write(self, buf):
         self._check()
-        self.st.write(buf)  # pyright: ignore[reportAttributeAccessIssue]
+        try:
+            self.st.write(buf)  # pyright: ignore[reportAttributeAccessIssue]
+        except OSError:         # (it writes at once if it can)
+            self._failed()
+            raise
 
     async def drain(self):
         self._check()
-        await self.st.drain()  # pyright: ignore[reportAttributeAccessIssue]
+        try:
+            await self.st.drain()  # pyright: ignore[reportAttributeAccessIssue]
+        except OSError:
+            self._failed()
+            raise
 
     async def awrite(self, buf, off=0, sz=-1):
         if off or sz != -1:
@@ -377,7 +421,24 @@ class _Link:
         return None
 
 
+# The radio, as the ESP32 port's network.WLAN behaves: connect() starts
+# an association, which takes ASSOCIATE_MS (config "host" "assoc_ms")
+# while status() says CONNECTING; a new connect() starts it over.  It
+# ends in GOT_IP, or NO_AP_FOUND (the access point is off or has another
+# name), or WRONG_PASSWORD; once asked, the station tries again by itself,
+# every association time, after a failure or a drop (a lost beacon: the
+# station says CONNECTING again).  The access point is the harness's:
+# WIFI OFF / WIFI ON switch it, and its name and password are config
+# "host" "ap": [ssid, password] (default: the gun's own, so it joins).
+IDLE, CONNECTING, GOT_IP = 1000, 1001, 1010
+NO_AP_FOUND, WRONG_PASSWORD = 201, 202
+ASSOCIATE_MS = 300
+_sta = [IDLE, 0, False]     # status, ticks its attempt began, asked
+connects = 0                # connect() calls (tests)
+
+
 def wifi_set(on):
+    """The harness's access point on or off; off drops every link."""
     global _wifi
     _wifi = bool(on)
     if not _wifi:
@@ -385,38 +446,106 @@ def wifi_set(on):
             _links[-1].close()
 
 
+def wifi_status():
+    st, began, asked = _sta
+    host = config().get("host", {})
+    now = time.ticks_ms()
+    if st == GOT_IP and not _wifi:
+        st, began = CONNECTING, now         # beacon lost: it reconnects
+    elif asked and st != GOT_IP and time.ticks_diff(now, began) >= \
+            host.get("assoc_ms", ASSOCIATE_MS):
+        cfg = config()
+        ap = host.get("ap") or (cfg.get("ssid"), cfg.get("wifi_password",
+                                                          ""))
+        if not _wifi or cfg.get("ssid") != ap[0]:
+            st = NO_AP_FOUND
+        elif cfg.get("wifi_password", "") != ap[1]:
+            st = WRONG_PASSWORD
+        else:
+            st = GOT_IP
+        began = now                         # the next try starts now
+    _sta[0], _sta[1] = st, began
+    return st
+
+
 def wifi_up():
-    return _wifi
+    return wifi_status() == GOT_IP
 
 
 def wifi_connect():
-    pass
+    global connects
+    connects += 1
+    _sta[0], _sta[1], _sta[2] = CONNECTING, time.ticks_ms(), True
 
 
-async def open_connection(host, port, ssl=None):
-    if not _wifi:
+def resolve(host):
+    """host's IPv4 address as text, by getaddrinfo as on a device."""
+    a = socket.getaddrinfo(host, 0)[0][-1]
+    # The unix port answers a struct sockaddr_in (bytes: the address in
+    # 4-7), not the device's (address, port) the stubs describe.
+    return "%d.%d.%d.%d" % tuple(a[4:8])  # pyright: ignore[reportGeneralTypeIssues]
+
+
+async def open_connection(host, port, ssl=None, name=None):
+    """host: an address (resolve()); name: what the certificate must
+    name (default host)."""
+    if not wifi_up():
         raise OSError(errno.EHOSTUNREACH)
     s = socket.socket()
     try:
         s.settimeout(3)
         s.connect(socket.getaddrinfo(host, port)[0][-1])
         s.setblocking(False)
+        tap = None
         if ssl is not None:
             # The handshake then runs inside the first reads and writes, in
-            # the event loop, as asyncio.open_connection does on the device.
-            s = ssl.wrap_socket(s, server_hostname=host,
+            # the event loop, as asyncio.open_connection does on the device;
+            # the tap checks the certificate's dates by the board's clock.
+            from boards.host_tls import Tap
+            tap = Tap(s, _rtc)
+            s = ssl.wrap_socket(tap, server_hostname=name or host,
                                 do_handshake_on_connect=False)
     except Exception:
         s.close()
         raise
-    link = _Link(s)
+    link = _Link(s, tap)
     _links.append(link)
     return link, link
 
 
+# ---------------------------------------------------------------- vitals
+battery_mv = 3900           # the stand-in battery: BAT <mV> sets it
+_start = time.time()
+
+
+def vitals():
+    """(battery mV, RSSI dBm, largest free internal block, seconds since
+    start): the battery as the harness sets it, a steady -55 dBm while
+    joined; the unix port has no internal RAM apart from its heap
+    (None)."""
+    return (battery_mv, -55 if wifi_up() else None, None,
+            int(time.time() - _start))
+
+
 # ------------------------------------------------------------------ time
-def clock():
-    return int(time.time())
+# The board's clock behaves as a device's RTC: 2000-01-01 at power-on,
+# running from there until clock(t) sets it (NTP: main.py), and clock()
+# says 0 while it reads a year before 2024, as the ESP32 board's does.
+# The computer's own clock is always right, so the board keeps an offset
+# from it.  TLS links check certificates by it (boards/host_tls.py).
+_skew = 946684800 - time.time()
+
+
+def _rtc():
+    return int(time.time() + _skew)
+
+
+def clock(t=None):
+    global _skew
+    if t is not None:
+        _skew = t - time.time()
+    t = _rtc()
+    return t if t >= 1704067200 else 0
 
 
 def ticks_ms():

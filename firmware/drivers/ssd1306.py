@@ -51,8 +51,13 @@ class SSD1306_I2C(framebuf.FrameBuffer):
         self.fill(0)
         self.show()
 
+    # Power (gun/app.py's power_task): display off keeps the panel's RAM,
+    # so poweron() shows the same picture again; contrast 0-255 dims it.
     def poweroff(self):
         self.write_cmd(_DISP)
+
+    def poweron(self):
+        self.write_cmd(_DISP | 1)
 
     def contrast(self, value):
         self.write_cmd(_SET_CONTRAST)

@@ -60,6 +60,7 @@ import asyncio
 import gc
 import sys
 from micropython import const
+from time import ticks_diff, ticks_ms
 
 from shared import wire
 from gun import rules, screens
@@ -92,6 +93,7 @@ BUSY_KEY = "Busy - press again"
 # const() and a leading underscore: folded into the code, no name kept.
 _MAX_REJECTIONS = const(8)
 _ACKED_ORDERS = const(32)   # orders whose note acknowledgements are kept
+_DIM = const(16)            # the panel's contrast when dimmed (of 255)
 
 
 class App(UI):
@@ -134,6 +136,11 @@ class App(UI):
         self.commit_c = None
         self.commit_n = 0
         self._ev = asyncio.Event()
+        # The panel's power (power_task): its FrameBuffer once open, lit
+        # 0 full, 1 dimmed, 2 off, and when the last input came.
+        self.fb = None
+        self.lit = 0
+        self.touched = ticks_ms()
         # The pick table and note acks from unsynced journal events (the
         # rest is in the snapshots' "bot" lists), a page at a time.
         start = None
@@ -468,8 +475,10 @@ class App(UI):
 
     # ----------------------------------------------------------- output
     def _beep(self, pattern):
-        """board.beep(pattern).  A buzzer that fails is logged and the gun
-        goes on (a MemoryError goes on to handle(), which retries)."""
+        """board.beep(pattern), the panel lit to be read.  A buzzer that
+        fails is logged and the gun goes on (a MemoryError goes on to
+        handle(), which retries)."""
+        self.wake()
         try:
             self.board.beep(pattern)
         except MemoryError:
@@ -485,7 +494,7 @@ class App(UI):
         """(rows, big) of the screen on top (gun/ui.py SCREENS); the idle
         screen when what it shows is gone (no order, no notes)."""
         s = self.screen
-        if s != "idle" and s != "refused" and (
+        if s != "idle" and s != "refused" and s != "diag" and (
                 self.snap is None or s == "note" and not self.todo_notes
                 or s == "info" and not self.items):
             s = "idle"
@@ -573,6 +582,42 @@ class App(UI):
         return reason
 
     # ------------------------------------------------------------ tasks
+    # ------------------------------------------------------------ power
+    def wake(self):
+        """An input (or an alert): the panel at full brightness at once."""
+        self.touched = ticks_ms()
+        if self.lit:
+            self._light(0)
+
+    def _light(self, level):
+        """The panel at full contrast (0), dimmed (1) or off (2).  A panel
+        that fails (I2C) is logged and tried again at the next step."""
+        fb = self.fb
+        if fb is None or level == self.lit:
+            return
+        try:
+            if level == 2:
+                fb.poweroff()
+            else:
+                if self.lit == 2:
+                    fb.poweron()
+                fb.contrast(255 if level == 0 else _DIM)
+            self.lit = level
+        except Exception as e:
+            sys.print_exception(e)
+
+    async def power_task(self, cfg):
+        """Dim the panel after cfg dim_ms without input (default 30 s),
+        switch it off after blank_ms (2 min; 0: never); a scan, a key or
+        an alert lights it again."""
+        dim_ms = cfg.get("dim_ms", 30000)
+        off_ms = cfg.get("blank_ms", 120000)
+        while True:
+            await asyncio.sleep_ms(500)
+            idle = ticks_diff(ticks_ms(), self.touched)
+            self._light(2 if off_ms and idle >= off_ms else
+                        1 if dim_ms and idle >= dim_ms else 0)
+
     async def display_task(self, display):
         """Paint the screen whenever it changes, on the FrameBuffer that
         display() returns (board.display).  A failure (the panel's I2C, a
@@ -584,7 +629,8 @@ class App(UI):
         while True:
             try:
                 if fb is None:
-                    fb = display()
+                    fb = self.fb = display()
+                    self.lit = 0        # a panel starts lit
                 self.refresh(fb)
                 wait = 50
             except Exception as e:
@@ -620,6 +666,10 @@ class App(UI):
                 sys.print_exception(e)
                 await asyncio.sleep_ms(200)
                 continue
+            if keys and self.lit == 2:
+                self.wake()             # a key on a dark panel only wakes it
+                continue
+            self.wake()                 # a scan counts (and beeps) as ever
             if keys:
                 self.handle(self.on_key, got, BUSY_KEY)
             else:

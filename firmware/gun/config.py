@@ -23,17 +23,19 @@ def problems(cfg, board=None):
         out.append("bad tls flag")
     elif tls and not _der(cfg.get("ca")):
         out.append("tls: no CA certificate")
-    for key in ("ssid", "wifi_password", "board"):
+    for key in ("ssid", "wifi_password", "board", "ntp"):
         if key in cfg and not isinstance(cfg[key], str):
             out.append("bad " + key)
     # Numbers (pins: each value): name, lowest, highest.  A wrong type
     # would otherwise fail deep in the MQTT session, over and over, or
     # (max_packet, allocated at start-up) stop the gun at every boot.
-    for key, lo, hi in (("port", 1, 65535), ("keepalive", 0, 65535),
+    for key, lo, hi in (("port", 1, 65535), ("ntp_port", 1, 65535),
+                        ("keepalive", 0, 65535),
                         ("window", 1, 64), ("resend_ms", 100, 86400000),
                         ("backoff_ms", 10, 86400000),
                         ("backoff_max_ms", 10, 86400000),
                         ("status_ms", 0, 86400000),
+                        ("dim_ms", 0, 86400000), ("blank_ms", 0, 86400000),
                         ("max_packet", 1024, 16384), ("pins", 0, 1000000)):
         if key not in cfg:
             continue

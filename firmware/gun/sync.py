@@ -17,18 +17,26 @@
 # then is the ack recorded: after a power cut in between the events go
 # out again and the server lists their rejections again.
 #
-# The retained status (with the firmware's version, gun.VERSION, and the
-# board's NAME) is published at every connection and again when the
-# number of waiting events changes, at most once per `status_ms` so a burst
-# of scans is not a burst of statuses, except that reaching 0 is told at once.
+# The retained status (with the firmware's version, gun.VERSION, the
+# board's NAME and the gun's vitals: battery, RSSI, free heap, largest
+# internal block, uptime) is published at every connection, again when
+# the number of waiting events changes, at most once per `status_ms` so a
+# burst of scans is not a burst of statuses, except that reaching 0 is
+# told at once, and every minute for the vitals.
 #
 # TLS (cfg tls true): the broker's certificate must be signed by cfg ca
-# (DER, base64) and name cfg broker.  The board opens the link; this module
-# only builds the ssl context, once, and names TLS failures in last_error.
+# (DER, base64) and name cfg broker, and its dates hold by the gun's clock.
+# The board opens the link; this module only builds the ssl context, once,
+# names TLS failures in last_error, and waits for the clock to be set
+# (by NTP, main.py) before it tries: "Clock not set".
 #
-# Why the link is down goes to the screen (`why`, 16 characters: "No
-# WiFi", "TLS: not trusted", "Bad broker login"...) and to the log, each
-# time it changes.
+# Why the link is down goes to the screen (`why`, 16 characters: "WiFi:
+# wrong pass", "TLS: not trusted", "Bad broker login"...) and to the log,
+# each time it changes.
+#
+# The broker's host name is resolved (board.resolve: a DNS query blocks
+# the event loop) once, and again only after a connection to its address
+# failed; an address in cfg broker costs no query at all.
 #
 # A snapshot the order store could not keep (flash full or failing, heap
 # full: store.missed) is asked for again: the session subscribes to the
@@ -50,7 +58,9 @@
 # (1000), backoff_max_ms (30000), max_packet (8192), status_ms (2000).
 import asyncio
 import errno
+import gc
 import os
+from micropython import const
 from time import ticks_ms, ticks_diff, ticks_add
 
 from shared import wire
@@ -62,6 +72,7 @@ CONNECTING = "connecting"
 ONLINE = "online"
 
 _ORDER_PREFIX = wire.ROOT + "/order/"
+_VITALS_MS = const(60000)       # the status again, for its vitals
 
 
 def reason(e):
@@ -91,6 +102,22 @@ def reason(e):
     if isinstance(e, OSError) and e.errno in (5, 28):
         return "Flash is full" if e.errno == 28 else "Flash failing"
     return "Link dropped"
+
+
+def wifi_reason(cfg, status):
+    """What the idle screen says while the station is not connected, by
+    network.WLAN's status (the ESP32 port's values)."""
+    if not cfg.get("ssid"):
+        return "WiFi: no ssid"
+    if status == 1001:
+        return "WiFi: joining"
+    if status == 202:
+        return "WiFi: wrong pass"
+    if status == 201 or 210 <= status <= 212:
+        return "WiFi: no AP"
+    if status == 1000 or status == 1010:
+        return "No WiFi"
+    return "WiFi: error " + str(status)
 
 
 def _log(name, e):
@@ -127,6 +154,7 @@ class Sync:
             will=(self._status_topic, wire.encode(wire.status(False)), True,
                   1))
         self._tls = self._tls_error = None
+        self._addr = None       # the broker's address, while it works
         if cfg.get("tls"):
             from gun import tls      # only TLS guns pay for its code
             self._tls, self._tls_error = tls.context(cfg.get("ca"))
@@ -162,11 +190,13 @@ class Sync:
     def _set_link(self, state):
         why = e = None
         if state != ONLINE:
-            if self.board.wifi_up():
+            if not self.board.wifi_up():
+                why = wifi_reason(self.cfg, self.board.wifi_status())
+            elif self._tls and not self.board.clock():
+                why = "Clock not set"
+            else:
                 e = self.last_error
                 why = reason(e)
-            else:
-                why = "No WiFi"
         if why != self.why and why:
             print("pickgun: link:", why, "-", repr(e) if e else "")
         if state != self._link or why != self.why:
@@ -182,10 +212,14 @@ class Sync:
         backoff = self.backoff_ms
         while not self._stop:
             self._set_link(OFFLINE)
-            while not self.board.wifi_up():
+            # A device checks the certificate's dates by its clock: TLS
+            # waits until NTP has set it (main.py).
+            while not self.board.wifi_up() or \
+                    self._tls and not self.board.clock():
                 await asyncio.sleep_ms(500)
                 if self._stop:
                     return
+                self._set_link(OFFLINE)
             self._set_link(CONNECTING)
             self._online = False
             try:
@@ -208,14 +242,16 @@ class Sync:
         await self.client.disconnect()
 
     async def _tell(self, wait=True):
-        """Publish the retained status."""
+        """Publish the retained status, with the gun's vitals."""
         j = self.journal
         self._told = n = j.pending_count()
         self._told_at = ticks_ms()
+        bat, rssi, blk, up = self.board.vitals()
         await self.client.publish(
             self._status_topic,
             wire.encode(wire.status(True, VERSION, n, j.ep, j.upto,
-                                    self.board.NAME)),
+                                    self.board.NAME,
+                                    (bat, rssi, gc.mem_free(), blk, up))),
             retain=True, qos=1, wait=wait)
 
     async def _session(self):
@@ -224,10 +260,24 @@ class Sync:
         tls = self._tls
         if self._tls_error is not None:
             raise self._tls_error
+        host = cfg["broker"]
+        if tls:
+            # The handshake allocates tens of KB outside the Python heap:
+            # a collection gives the heap's empty areas back (ESP32).
+            gc.collect()
         try:
-            r, w = await asyncio.wait_for_ms(self.board.open_connection(
-                cfg["broker"], cfg.get("port", 8883 if tls else 1883),
-                ssl=tls), 10000)
+            if self._addr is None:
+                # getaddrinfo blocks the event loop (screen, scanner) while
+                # DNS answers: once, and again only after a failed connect.
+                self._addr = self.board.resolve(host)
+                print("pickgun: broker", host, "at", self._addr)
+            try:
+                r, w = await asyncio.wait_for_ms(self.board.open_connection(
+                    self._addr, cfg.get("port", 8883 if tls else 1883),
+                    ssl=tls, name=host), 10000)
+            except Exception:
+                self._addr = None       # it may have moved: ask DNS again
+                raise
             present = await c.connect(r, w)    # TLS handshake happens here
         except Exception as e:
             if tls:
@@ -280,8 +330,9 @@ class Sync:
                                     wait=False)
                 self._sent = seq if seq > j.upto else j.upto
             n = j.pending_count()
-            if n != self._told and c.connected and (not n or ticks_diff(
-                    ticks_ms(), self._told_at) >= self.status_ms):
+            told = ticks_diff(ticks_ms(), self._told_at)
+            if c.connected and (n != self._told and (
+                    not n or told >= self.status_ms) or told >= _VITALS_MS):
                 await self._tell(wait=False)
             again = store.missed and store.left() >= store.missed
             self._wake.clear()

@@ -4,6 +4,7 @@
 #   note | info      the open order's notes: must-acknowledge ones to
 #                    confirm (note), information ones to read (info)
 #   idle | order | picking | complete      the base
+#   (diag, the diagnostics: a base screen too, from OK on idle)
 #
 # The top of the stack is the screen (what the panel shows and the state
 # reports).  A refusal covers the rest until OK dismisses it; notes
@@ -21,7 +22,9 @@
 #
 # Nothing here allocates to change screens: the refusal's fields are
 # filled in place, so a full heap can still show "Busy".
-from gun import rules
+import gc
+
+from gun import VERSION, rules
 from gun.screens import (COLS, center, fit, note_pages, status,
                          wrap)
 
@@ -95,11 +98,12 @@ class UI:
 # Each returns (rows, big): 8 text rows (gun/screens.py: row 0 the status
 # bar) and the index of a row drawn at double size (-1: none).
 def idle(app, ok):
-    """OK does nothing.  Below "Scan an order": what is wrong with the
+    """OK: the diagnostics.  Below "Scan an order": what is wrong with the
     decoder, if anything ("No decoder reply"); the last row: why the link
-    is down ("TLS: not trusted")."""
+    is down ("TLS: not trusted"), else that the clock is not set (scans
+    then carry at 0)."""
     if ok:
-        return
+        return app.show("diag")
     link = app.link
     pending = app.journal.pending_count()
     rows = [status(link, pending), "", center("Scan an order"),
@@ -109,7 +113,31 @@ def idle(app, ok):
     rows = fit(rows)
     if link != "online" and app.sync is not None and app.sync.why:
         rows[7] = app.sync.why[:COLS]
+    elif not app.board.clock():
+        rows[7] = "Clock not set"
     return rows, -1
+
+
+def diag(app, ok):
+    """For a technician: the firmware, free heap and the largest free
+    block of internal RAM (what a TLS handshake needs), battery, WiFi
+    signal, clock (UTC) and uptime.  OK reads them again; BACK or a scan
+    leaves."""
+    if ok:
+        return              # (App.on_key repaints: read again)
+    bat, rssi, blk, up = app.board.vitals()
+    t = app.board.clock()
+    return fit([
+        status(app.link, app.journal.pending_count()), "FW " + VERSION,
+        "Heap " + str(gc.mem_free() // 1024) + "K free",
+        "Block " + (str(blk // 1024) + "K" if blk is not None else "n/a"),
+        "Bat " + ("%d.%02dV" % (bat // 1000, bat % 1000 // 10) +
+                  (" LOW" if bat < 3500 else "") if bat else "n/a"),
+        "WiFi " + (str(rssi) + "dBm" if rssi is not None else "off"),
+        "UTC %02d:%02d:%02d" % (t // 3600 % 24, t // 60 % 60, t % 60)
+        if t else "Clock not set",
+        "Up %dd %02dh %02dm" % (up // 86400, up // 3600 % 24, up // 60 % 60)
+        if up is not None else ""]), -1
 
 
 def order(app, ok):
@@ -244,4 +272,5 @@ def complete(app, ok):
 
 
 SCREENS = {"idle": idle, "order": order, "note": notes, "info": notes,
-           "picking": picking, "refused": refused, "complete": complete}
+           "picking": picking, "refused": refused, "complete": complete,
+           "diag": diag}

@@ -649,3 +649,13 @@ def _retire_remembered(conn, table):
     if cur.rowcount == 0:
         conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
                      [table, highest])
+
+
+@migrations()
+def m017_device_vitals(db):
+    # What each gun's status last said about itself (wire.VITALS): NULL
+    # where it did not say (firmware before them, or a board that cannot
+    # tell); the fleet page shows them, with a low-battery warning.
+    devices = db["devices"]
+    for column in ("bat_mv", "rssi", "mem_free", "mem_block", "uptime"):
+        devices.add_column(column, int)

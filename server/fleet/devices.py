@@ -5,17 +5,38 @@ server.gunlink.broker)."""
 from server.fleet.credentials import HASH_ROUNDS, hash_rounds
 from server.fleet.presence import SIMULATED_BOARD
 
+# Below this a gun's 1-cell Li-ion battery (3.0-4.2 V) has little left
+# under WiFi's load: the fleet page warns.
+LOW_BATTERY_MV = 3500
+
+
+def uptime_text(seconds):
+    """"3 d 4 h", "5 h 12 min", "12 min", "40 s"; None for None."""
+    if seconds is None:
+        return None
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return "%d d %d h" % (days, hours)
+    if hours:
+        return "%d h %d min" % (hours, minutes)
+    return "%d min" % minutes if minutes else "%d s" % rest
+
 
 def list_devices(db):
     """Guns with their presence and how much each has recorded today, the
     firmware version and board each last reported (`simulated`: a
-    simulated gun).  Never their password hash: only whether it is weaker
-    than new ones (`credentials_outdated`: provision the gun again to
-    strengthen it)."""
+    simulated gun), and the vitals of its last status (battery `bat_mv`,
+    `rssi`, `mem_free`, `mem_block`, `uptime`: None where it did not
+    say; `low_battery` below LOW_BATTERY_MV).  Never their password hash:
+    only whether it is weaker than new ones (`credentials_outdated`:
+    provision the gun again to strengthen it)."""
     devices = []
     for r in db.execute(
             "SELECT d.id, d.name, d.board, d.created_at, d.last_seen, "
-            " d.online, d.fw, d.pending, d.ep, d.upto, "
+            " d.online, d.fw, d.pending, d.ep, d.upto, d.bat_mv, d.rssi, "
+            " d.mem_free, d.mem_block, d.uptime, "
             " d.password_hash AS secret, "
             " (SELECT count(*) FROM picks k WHERE k.device_id = d.id "
             " AND k.status = 'accepted' AND k.recorded_at >= date('now')) "
@@ -26,5 +47,8 @@ def list_devices(db):
         device["credentials_outdated"] = bool(r["secret"]) and \
             hash_rounds(r["secret"]) < HASH_ROUNDS
         device["simulated"] = r["board"] == SIMULATED_BOARD
+        device["low_battery"] = r["bat_mv"] is not None and \
+            r["bat_mv"] < LOW_BATTERY_MV
+        device["uptime_text"] = uptime_text(r["uptime"])
         devices.append(device)
     return devices

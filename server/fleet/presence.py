@@ -1,5 +1,6 @@
 """Where each gun is, as its own status messages say: the fleet page's
-online, last seen, firmware, board and scans waiting.  The worker's ingest
+online, last seen, firmware, board, scans waiting and vitals (battery,
+WiFi signal, memory, uptime).  The worker's ingest
 (server.gunlink.ingest) calls these inside its batch's transaction; the
 sync ledger beside them (devices.ep and upto: what the gun was last told)
 is the ack protocol's, kept by server.gunlink.ingest_acks."""
@@ -7,6 +8,10 @@ is the ack protocol's, kept by server.gunlink.ingest_acks."""
 # The board a simulated gun reports (firmware/boards/host.py NAME): the
 # MicroPython unix port under `pickgun simulate` or `pickgun up --demo`.
 SIMULATED_BOARD = "simulated"
+
+# devices' column for each of a status's vitals (shared.wire.VITALS).
+VITAL_COLUMNS = {"bat": "bat_mv", "rssi": "rssi", "mem": "mem_free",
+                 "blk": "mem_block", "up": "uptime"}
 
 
 def ensure_device(sql, device, at):
@@ -22,12 +27,15 @@ def record_status(sql, device, status, at):
     online with what it reports, or offline by its last will."""
     if status["online"]:
         # A gun that does not say its board (firmware before the field)
-        # keeps the one its provisioning recorded.
+        # keeps the one its provisioning recorded.  A vital it does not
+        # say is unknown now: NULL, not the last value it sent.
         sql("UPDATE devices SET online = 1, fw = ?, pending = ?, "
-            "last_seen = ?, board = coalesce(nullif(?, ''), board) "
-            "WHERE id = ?",
+            "last_seen = ?, board = coalesce(nullif(?, ''), board), "
+            + ", ".join("%s = ?" % c for c in VITAL_COLUMNS.values())
+            + " WHERE id = ?",
             [status.get("fw") or "", status["pending"], at,
-             status.get("board") or "", device])
+             status.get("board") or ""]
+            + [status.get(k) for k in VITAL_COLUMNS] + [device])
     else:
         # The gun's last will: the broker lost it just now.
         sql("UPDATE devices SET online = 0, last_seen = ? WHERE id = ?",

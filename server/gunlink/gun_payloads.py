@@ -20,6 +20,15 @@ EVENT_BYTES_MAX = 4096         # an event payload (the gun's are under 480)
 ACK_BYTES_MAX = 4096           # an ack payload (guns read up to 8192)
 FW_MAX = 40                    # characters of a status's firmware version
 BOARD_MAX = 40                 # characters of a status's board
+# A status's vitals (wire.VITALS), each optional: the lowest and highest
+# integer.  Beyond them a gun is broken or hostile, not reporting.
+VITAL_LIMITS = {
+    "bat": (0, 20000),         # mV: a 1-cell battery reads 3000-4200
+    "rssi": (-127, 0),         # dBm
+    "mem": (0, 1 << 30),       # bytes of free heap
+    "blk": (0, 1 << 30),       # bytes: largest free internal block
+    "up": (0, U32_MAX),        # seconds since boot
+}
 
 
 def is_int(value):
@@ -84,4 +93,7 @@ def check_status(obj):
             _text_field(obj, "fw", 0, FW_MAX)
         if "board" in obj:      # guns before it leave it out
             _text_field(obj, "board", 0, BOARD_MAX)
+        for key, (low, high) in VITAL_LIMITS.items():
+            if key in obj:      # each optional: a gun may not tell
+                int_field(obj, key, low, high)
     return obj

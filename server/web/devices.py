@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, send_file
 
 from server.core.db import get_db
-from server.fleet.devices import list_devices
+from server.fleet.devices import LOW_BATTERY_MV, list_devices
 from server.web.pages import View, page
 from shared import wire
 
@@ -16,7 +16,8 @@ def index():
     """The fleet: every gun, its presence, sync backlog and credentials
     (never the secret itself)."""
     return View({"devices": list_devices(get_db())},
-                {"screens": bool(current_app.config.get("GUN_SCREENS"))})
+                {"screens": bool(current_app.config.get("GUN_SCREENS")),
+                 "low_battery_mv": LOW_BATTERY_MV})
 
 
 @bp.get("/<device_id>/screen.png")

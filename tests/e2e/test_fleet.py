@@ -58,3 +58,20 @@ def test_simulated_gun_on_the_fleet_page(stack):
     api = {d["id"]: d for d in get(stack, "/api/devices")["devices"]}
     assert (api["G01"]["fw"], api["G01"]["board"], api["G01"]["simulated"]) \
         == (version, "simulated", True)
+
+
+def test_vitals_and_a_low_battery_on_the_fleet_page(stack):
+    gun = stack.guns["G02"]
+    gun.wait_for(lambda s: s["link"] == "online", TIMEOUT)
+    gun.battery(3400)                   # the stand-in battery runs low
+    gun.wifi(False)
+    gun.wait_for(lambda s: s["link"] != "online", TIMEOUT)
+    gun.wifi(True)                      # its next status says so
+    row = wait_row(stack, "G02", lambda r: r["online"] == 1
+                   and r["bat_mv"] == 3400)
+    assert row["rssi"] == -55 and row["mem_free"] > 0
+    assert row["uptime"] >= 0 and row["mem_block"] is None
+    html = get(stack, "/devices/")
+    g02 = re.search(r'<td class="mono">G02</td>(.*?)</tr>', html, re.S)
+    text = " ".join(re.sub(r"<[^>]+>", " ", g02.group(1)).split())
+    assert "3.40 V Low battery WiFi -55 dBm" in text, text

@@ -75,6 +75,7 @@ import asyncio, boards
 b = boards.load()
 from shared import wire
 from gun import journal, store, screens, app, scanner, picks, sync, config
+from gun import sntp
 from drivers import png, gm65
 gc.collect()
 print(gc.mem_alloc() - base)

@@ -13,8 +13,9 @@ sys.path.insert(0, str(REPO))
 from server.gunlink.broker import free_port  # noqa: E402
 
 API = ("NAME", "DATA_DIR", "mount", "config", "uart", "display", "report",
-       "beep", "keys", "wifi_up", "wifi_connect", "open_connection", "clock",
-       "ticks_ms", "wdt", "reset", "pin_problems")
+       "beep", "keys", "wifi_up", "wifi_status", "wifi_connect", "resolve",
+       "open_connection", "vitals", "clock", "ticks_ms", "wdt", "reset",
+       "pin_problems")
 
 
 def host_env(tmp_path):
@@ -68,6 +69,8 @@ def test_display_writes_png_and_panel_lines(tmp_path):
 
 
 def test_wifi_off_drops_broker_link(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"id": "G01", "ssid": "sim", "wifi_password": ""}))
     check(script("board_wifi_off"), args=[free_port()],
           env=host_env(tmp_path))
 

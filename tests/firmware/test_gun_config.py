@@ -23,7 +23,13 @@ cases = [
     (dict(good, port="1883"), "bad broker port"),
     (dict(good, port=70000), "bad broker port"),
     (dict(good, ssid=5), "bad ssid"),
+    (dict(good, ntp=["pool.ntp.org"]), "bad ntp"),
+    (dict(good, ntp_port=0), "bad ntp_port"),
+    (dict(good, ntp_port=True), "bad ntp_port"),
+    (dict(good, dim_ms=-1), "bad dim_ms"),
+    (dict(good, blank_ms="2 min"), "bad blank_ms"),
 ]
+assert config.problems(dict(good, ntp="pool.ntp.org", ntp_port=10123)) == []
 for cfg, want in cases:
     got = config.problems(cfg)
     assert want in got[0], (cfg, got)

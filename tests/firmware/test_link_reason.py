@@ -41,9 +41,11 @@ def misnamed_broker(tmp_path):
     b.stop()
 
 
-def tls(broker, ca_der):
+def tls(broker, ca_der, sntp):
+    """A TLS gun's config; its clock from the sntp fixture's server (it
+    connects only once its clock is set)."""
     return dict(FAST, tls=True, port=broker.tls_port,
-                ca=base64.b64encode(ca_der).decode())
+                ca=base64.b64encode(ca_der).decode(), ntp_port=sntp.port)
 
 
 def shown(gun, text, timeout=20):
@@ -60,35 +62,40 @@ def shown(gun, text, timeout=20):
     return gun.rows
 
 
-def test_untrusted_broker_certificate(tmp_path, broker):
+def test_untrusted_broker_certificate(tmp_path, broker, sntp):
     other = Authority(tmp_path / "other")
     other.ensure(["127.0.0.1", "localhost"])
     with SimulatedGun(tmp_path / "g", "G01", "pw-g01", "127.0.0.1", 0,
-                      extra_config=tls(broker, other.ca_der.read_bytes())) \
+                      extra_config=tls(broker, other.ca_der.read_bytes(),
+                                       sntp)) \
             as gun:
         rows = shown(gun, "TLS: not trusted")
         assert "Scan an order" in rows[2]
 
 
-def test_broker_name_not_on_its_certificate(tmp_path, misnamed_broker):
+def test_broker_name_not_on_its_certificate(tmp_path, misnamed_broker,
+                                            sntp):
     b = misnamed_broker
     with SimulatedGun(tmp_path / "g", "G01", "pw-g01", "127.0.0.1", 0,
-                      extra_config=tls(b, b.ca_der_path.read_bytes())) as gun:
+                      extra_config=tls(b, b.ca_der_path.read_bytes(), sntp)) \
+            as gun:
         shown(gun, "TLS: wrong name")
 
 
-def test_refused_login_then_online(tmp_path, broker):
+def test_refused_login_then_online(tmp_path, broker, sntp):
     with SimulatedGun(tmp_path / "g", "G01", "wrong", "127.0.0.1",
                       broker.tls_port,
                       extra_config=tls(broker,
-                                       broker.ca_der_path.read_bytes())) \
+                                       broker.ca_der_path.read_bytes(),
+                                       sntp)) \
             as gun:
         shown(gun, "Bad broker login")
     # the same gun with the right password: online, and nothing to say
     broker.add_device("G02", "pw-g02")
     with SimulatedGun(tmp_path / "g2", "G02", "pw-g02", "127.0.0.1", 0,
                       extra_config=tls(broker,
-                                       broker.ca_der_path.read_bytes())) \
+                                       broker.ca_der_path.read_bytes(),
+                                       sntp)) \
             as gun:
         gun.wait_for(lambda s: s["link"] == "online", 20)
         gun.wait_for(lambda s: True)
@@ -100,12 +107,12 @@ def test_broker_unreachable_and_wifi_off(tmp_path):
     with SimulatedGun(tmp_path / "g", "G01", "pw", "127.0.0.1", free_port(),
                       extra_config=FAST) as gun:
         shown(gun, "Broker: no reply")
-        gun.wifi(False)
-        shown(gun, "No WiFi")
+        gun.wifi(False)     # the access point goes: the station tries on
+        shown(gun, "WiFi: no AP")
         # the reason is for the idle screen only
         st = gun.scan(wire.order_code(1042))
         assert st["screen"] == "refused"
-        assert "No WiFi" not in gun.screen_text()
+        assert "no AP" not in gun.screen_text()
         gun.press("OK")
         gun.wifi(True)
         shown(gun, "Broker: no reply")

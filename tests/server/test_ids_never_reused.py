@@ -21,7 +21,7 @@ from server.staff import accounts as staff
 from server.documents import store as documents
 from server.orders import recurring, recurring_run
 from server.core import schema
-from server.core.db import connect, migrate, now, transaction
+from server.core.db import connect, now, transaction
 from server.core.schema import NEVER_REUSED, migrations
 from server.demo_data import FIRST_ORDER_ID
 from server.seed import seed_demo
@@ -251,9 +251,20 @@ def old(m015_template, tmp_path):
     path = tmp_path / "old.db"
     shutil.copyfile(m015_template, path)
     conn = connect(str(path))
-    assert [m.name for m in migrations.pending(conn)] == [M016]
+    assert migrations.pending(conn)[0].name == M016
     yield conn
     conn.conn.close()
+
+
+def migrate(db):
+    """Migrate an m015 database through m016, which these tests are
+    about; a later migration changes the schema in its own way."""
+    names = [m.name for m in migrations.pending(db)]
+    later = names[names.index(M016) + 1:] if M016 in names else names[:1]
+    if later:
+        migrations.apply(db, stop_before=later[0])
+    else:
+        migrations.apply(db)
 
 
 def schema_of(db):
@@ -315,7 +326,7 @@ def test_migration_keeps_everything_and_retires_remembered_numbers(
 
     migrate(db)
 
-    assert migrations.pending(db) == []
+    assert M016 not in [m.name for m in migrations.pending(db)]
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert {tuple(r) for r in db.execute(
@@ -391,7 +402,7 @@ def test_migration_refuses_to_run_inside_a_transaction(old):
             schema.m016_ids_never_reused(old)
     finally:
         old.conn.execute("ROLLBACK")
-    assert [m.name for m in migrations.pending(old)] == [M016]
+    assert migrations.pending(old)[0].name == M016
 
 
 # How a number of each kind is forgotten at m015 while the database

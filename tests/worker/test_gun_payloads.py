@@ -79,6 +79,35 @@ def test_status_with_or_without_board_is_accepted(obj):
     assert payloads.check_status(obj) is obj
 
 
+VITALS = wire.status(True, "0.1.0", 3, 7, 2, "esp32_gm65",
+                     (3712, -61, 41000, 12288, 3600))
+
+
+def test_status_with_vitals_is_accepted_and_each_may_be_left_out():
+    assert {k: VITALS[k] for k in wire.VITALS} == {
+        "bat": 3712, "rssi": -61, "mem": 41000, "blk": 12288, "up": 3600}
+    assert payloads.check_status(VITALS) is VITALS
+    some = wire.status(True, "0.1.0", 3, 7, 2, "simulated",
+                       (None, -61, 41000, None, 0))
+    assert "bat" not in some and "blk" not in some
+    assert payloads.check_status(some) is some
+    assert set(payloads.VITAL_LIMITS) == set(wire.VITALS)
+
+
+def _hostile_vitals():
+    for key, (low, high) in payloads.VITAL_LIMITS.items():
+        for value in (low - 1, high + 1, 2 ** 64, -2 ** 70, 3.5, 1e308,
+                      True, False, None, "3700", [3700], {"mV": 1}):
+            yield key, value
+
+
+@pytest.mark.parametrize("key,value", list(_hostile_vitals()))
+def test_hostile_vitals_are_refused_naming_the_field(key, value):
+    with pytest.raises(wire.WireError, match="field %s must be an integer"
+                       % key):
+        payloads.check_status(dict(VITALS, **{key: value}))
+
+
 def test_limits_the_gun_checks_are_the_same_numbers():
     assert (payloads.U32_MAX, payloads.ORDER_MAX, payloads.CODE_MAX,
             payloads.ACK_REJ_MAX) == (U32, 10 ** wire.ORDER_ID_MAX_DIGITS - 1,

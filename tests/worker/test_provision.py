@@ -146,6 +146,20 @@ def test_provision_command_offers_the_firmware_s_boards(db_path, tmp_path):
     assert result.exit_code != 0 and "esp32_wroom" in result.output
 
 
+def test_provision_names_the_sntp_port_pickgun_up_recorded(db_path,
+                                                           tmp_path):
+    """A gun asks its broker's host for the time, on port 123 unless the
+    `pickgun up` beside the database recorded another (ports.json)."""
+    out = tmp_path / "config.json"
+    args = ["G08", "--db", db_path, "--out", str(out), "--broker-host",
+            "10.1.2.3", "--ssid", "warehouse"]
+    assert CliRunner().invoke(provision_command, args).exit_code == 0
+    assert "ntp_port" not in json.loads(out.read_text())
+    (tmp_path / "ports.json").write_text('{"ntp": 10123}')
+    assert CliRunner().invoke(provision_command, args).exit_code == 0
+    assert json.loads(out.read_text())["ntp_port"] == 10123
+
+
 def test_provision_command_bad_id(db_path, tmp_path):
     result = CliRunner().invoke(provision_command, [
         "g07", "--db", db_path, "--out", str(tmp_path / "c.json")])

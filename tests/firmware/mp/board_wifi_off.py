@@ -13,7 +13,14 @@ async def serve(r, w):
     await asyncio.sleep(3)
 
 
+async def joined():
+    b.wifi_connect()
+    while not b.wifi_up():
+        await asyncio.sleep_ms(20)
+
+
 async def go():
+    await joined()
     srv = await asyncio.start_server(serve, "127.0.0.1", PORT)
     try:
         await b.open_connection("127.0.0.1", 1)
@@ -38,6 +45,8 @@ async def go():
     except OSError:
         done.append("no wifi")
     b.wifi_set(True)
+    while not b.wifi_up():          # the station joins again by itself
+        await asyncio.sleep_ms(20)
     r, w = await b.open_connection("127.0.0.1", PORT)
     w.write(b"x")
     await w.drain()

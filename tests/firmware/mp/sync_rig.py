@@ -25,7 +25,16 @@ class Board:
     def wifi_up(self):
         return not exists("wifi_off")
 
-    async def open_connection(self, host, port, ssl=None):
+    def wifi_status(self):
+        return 1010 if self.wifi_up() else 201
+
+    def resolve(self, host):
+        return host
+
+    def vitals(self):
+        return 3900, -60, None, 5
+
+    async def open_connection(self, host, port, ssl=None, name=None):
         if not self.wifi_up():
             raise OSError(113)
         return await asyncio.open_connection(host, port)
