@@ -6,7 +6,12 @@ replaces its password.
 
 A gun talks TLS to the broker when its config carries the broker's CA
 certificate ("tls": true, "ca": DER in base64: config.json stays the one
-file to copy to the gun)."""
+file to copy to the gun).
+
+For updates over the air the config carries the public half of the
+server's release key ("ota_key", server/fleet/releases.py: made here if
+no release has made it yet), which only provisioning sets, and, with
+--fw-url, where the gun downloads releases from ("fw_url")."""
 import base64
 import json
 import os
@@ -14,6 +19,7 @@ import os
 import click
 
 from server.core import db as dbm
+from server.fleet import releases
 from server.fleet.provisioning import ProvisionError, provision_device
 from server.gunlink.broker import lan_address
 
@@ -23,14 +29,21 @@ DEFAULT_BOARD = "esp32_gm65"
 
 
 def gun_config(device_id, password, broker_host, broker_port=None,
-               ssid="", wifi_password="", board=DEFAULT_BOARD, ca=None):
+               ssid="", wifi_password="", board=DEFAULT_BOARD, ca=None,
+               ota_key=None, fw_url=None):
     """The gun's config.json contents; ca: the broker's CA certificate
-    (DER bytes) for TLS, whose port is then the default."""
+    (DER bytes) for TLS, whose port is then the default; ota_key: the
+    release key's modulus (base64) and fw_url: where releases are
+    downloaded from, for updates over the air."""
     cfg = {"id": device_id, "password": password, "broker": broker_host,
            "port": int(broker_port or (TLS_PORT if ca else PLAIN_PORT)),
            "ssid": ssid, "wifi_password": wifi_password, "board": board}
     if ca:
         cfg.update(tls=True, ca=base64.b64encode(ca).decode())
+    if ota_key:
+        cfg["ota_key"] = ota_key
+    if fw_url:
+        cfg["fw_url"] = fw_url.rstrip("/")
     return cfg
 
 
@@ -129,13 +142,19 @@ def copy_to_gun(port, config_path):
 @click.option("--ssid", default="", envvar="PICKGUN_WIFI_SSID")
 @click.option("--wifi-password", default="", envvar="PICKGUN_WIFI_PASSWORD")
 @click.option("--board", default=DEFAULT_BOARD, show_default=True)
+@click.option("--fw-url", default=None, envvar="PICKGUN_FW_URL",
+              help="Where the gun downloads firmware releases: the web "
+              "server as the gun reaches it, https://HOST[:PORT] (a reverse "
+              "proxy using the broker's certificate, which guns trust; "
+              "docs/firmware.md).  Without it the gun is not updated over "
+              "the air.")
 @click.option("--port", "serial_port", default=None,
               help="Serial port of a plugged-in gun: copy the config to it "
               "with mpremote and restart it (sim:FOLDER: a simulated gun's "
               "folder).")
 def provision_command(device_id, db_path, out_path, name, broker_host,
                       broker_port, tls, ca_path, ssid, wifi_password, board,
-                      serial_port):
+                      fw_url, serial_port):
     """Give a gun (DEVICE_ID, like G03) a new broker password and write its
     config.json.  A running `pickgun up` lets it log in within seconds."""
     path = db_path or dbm.default_database()
@@ -154,9 +173,13 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
         db.conn.close()
     broker_host = broker_host or lan_address()
     broker_port = broker_port or instance_broker_port(path, ca is not None)
+    try:
+        ota_key = releases.public_key(releases.folder(path))
+    except releases.ReleaseError as e:
+        raise click.ClickException(str(e)) from e
     config = gun_config(device_id, password, broker_host,
                         broker_port, ssid=ssid, wifi_password=wifi_password,
-                        board=board, ca=ca)
+                        board=board, ca=ca, ota_key=ota_key, fw_url=fw_url)
     if ca and not cert_names(ca_path, broker_host):
         click.echo("warning: the broker's certificate does not name %s; "
                    "the gun will refuse it (pickgun up --tls-name %s)"
