@@ -146,6 +146,37 @@ def back(d, st, why):
     save(d, st)
 
 
+def stage(d, st):
+    """Make the complete, checked download in fw/dl (st "dl") the image
+    boot.py installs on trial at the next boot."""
+    cur = st.get("rom")
+    new = "a" if cur == "b" else "b"
+    img = st.get("img") or {}
+    # The slot is freed before its file is replaced, so the state never
+    # names a file that is not what it says.
+    img[new] = None
+    st["img"] = img
+    save(d, st)
+    os.rename(d + "dl", d + new)
+    img[new] = st.pop("dl")
+    if cur is None:
+        # The image `pickgun flash` installed: boot.py saves it into the
+        # other slot before it overwrites the partition.
+        img["a"] = [VERSION, 0, ""]
+        st["save"] = "a"
+    st.pop("no", None)
+    st["rom"] = new
+    st["copy"] = st["trial"] = 1
+    st["boots"] = 0
+    save(d, st)
+
+
+def confirm(d, st):
+    """The version on trial passed its checks: it stays."""
+    st["trial"] = st["boots"] = 0
+    save(d, st)
+
+
 def stopped(board, why):
     """A version on trial whose start-up stops on an error screen goes
     back to the one before at once (main.py)."""
@@ -229,8 +260,7 @@ class Ota:
                 "no display" if app.rows is None else \
                 "no decoder" if app.scanner is None else None
             if why is None:
-                self.st["trial"] = self.st["boots"] = 0
-                save(self.d, self.st)
+                confirm(self.d, self.st)
                 print("pickgun: ota: version", VERSION, "confirmed")
                 self._say(VERSION, "ok", 0)
                 return
@@ -424,27 +454,6 @@ class Ota:
                 break
             self._say(o["fw"], "wait", n)
             await asyncio.sleep_ms(1000)
-        d = self.d
-        st = self.st
-        cur = st.get("rom")
-        new = "a" if cur == "b" else "b"
-        img = st.get("img") or {}
-        # The slot is freed before its file is replaced, so the state
-        # never names a file that is not what it says.
-        img[new] = None
-        st["img"] = img
-        save(d, st)
-        os.rename(d + "dl", d + new)
-        img[new] = st.pop("dl")
-        if cur is None:
-            # The image `pickgun flash` installed: boot.py saves it into
-            # the other slot before it overwrites the partition.
-            img["a"] = [VERSION, 0, ""]
-            st["save"] = "a"
-        st.pop("no", None)
-        st["rom"] = new
-        st["copy"] = st["trial"] = 1
-        st["boots"] = 0
-        save(d, st)
+        stage(self.d, self.st)
         print("pickgun: ota: installing", o["fw"])
         reset()
