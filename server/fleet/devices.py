@@ -9,13 +9,15 @@ from server.fleet.presence import SIMULATED_BOARD
 def list_devices(db):
     """Guns with their presence and how much each has recorded today, the
     firmware version and board each last reported (`simulated`: a
-    simulated gun).  Never their password hash: only whether it is weaker
-    than new ones (`credentials_outdated`: provision the gun again to
-    strengthen it)."""
+    simulated gun), and how its last update over the air stood (`ota_*`,
+    server.fleet.releases).  Never their password hash: only whether it
+    is weaker than new ones (`credentials_outdated`: provision the gun
+    again to strengthen it)."""
     devices = []
     for r in db.execute(
             "SELECT d.id, d.name, d.board, d.created_at, d.last_seen, "
-            " d.online, d.fw, d.pending, d.ep, d.upto, "
+            " d.online, d.fw, d.pending, d.ep, d.upto, d.ota_version, "
+            " d.ota_state, d.ota_detail, d.ota_at, "
             " d.password_hash AS secret, "
             " (SELECT count(*) FROM picks k WHERE k.device_id = d.id "
             " AND k.status = 'accepted' AND k.recorded_at >= date('now')) "

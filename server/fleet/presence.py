@@ -1,8 +1,9 @@
 """Where each gun is, as its own status messages say: the fleet page's
-online, last seen, firmware, board and scans waiting.  The worker's ingest
-(server.gunlink.ingest) calls these inside its batch's transaction; the
-sync ledger beside them (devices.ep and upto: what the gun was last told)
-is the ack protocol's, kept by server.gunlink.ingest_acks."""
+online, last seen, firmware, board, scans waiting and update over the
+air.  The worker's ingest (server.gunlink.ingest) calls these inside its
+batch's transaction; the sync ledger beside them (devices.ep and upto:
+what the gun was last told) is the ack protocol's, kept by
+server.gunlink.ingest_acks."""
 
 # The board a simulated gun reports (firmware/boards/host.py NAME): the
 # MicroPython unix port under `pickgun simulate` or `pickgun up --demo`.
@@ -28,6 +29,13 @@ def record_status(sql, device, status, at):
             "WHERE id = ?",
             [status.get("fw") or "", status["pending"], at,
              status.get("board") or "", device])
+        ota = status.get("ota")
+        if ota:
+            # How its update over the air stands (server.fleet.releases):
+            # kept until it says something else.
+            sql("UPDATE devices SET ota_version = ?, ota_state = ?, "
+                "ota_detail = ?, ota_at = ? WHERE id = ?",
+                [ota[0], ota[1], str(ota[2]), at, device])
     else:
         # The gun's last will: the broker lost it just now.
         sql("UPDATE devices SET online = 0, last_seen = ? WHERE id = ?",

@@ -259,18 +259,18 @@ def describe(state, detail):
 
 def progress(db, devices):
     """The roll-out and how far each gun (devices: server.fleet.devices'
-    list, each given its "update") has got; None before the first
-    release."""
+    list, each given its "ota": state, detail and text) has got; None
+    before the first release."""
     r = rollout(db)
     if r is None:
         for device in devices:
-            device["update"] = None
+            device["ota"] = None
         return None
     counts = dict.fromkeys(STATES, 0)
     for device in devices:
         state, detail = gun_state(device, r["version"])
         counts[state] = counts.get(state, 0) + 1
-        device["update"] = {"state": state, "detail": detail,
+        device["ota"] = {"state": state, "detail": detail,
                             "text": describe(state, detail)}
     return {"version": r["version"], "paused": bool(r["paused"]),
             "size": r["size"], "sha256": r["sha256"],

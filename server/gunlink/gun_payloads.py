@@ -20,6 +20,8 @@ EVENT_BYTES_MAX = 4096         # an event payload (the gun's are under 480)
 ACK_BYTES_MAX = 4096           # an ack payload (guns read up to 8192)
 FW_MAX = 40                    # characters of a status's firmware version
 BOARD_MAX = 40                 # characters of a status's board
+OTA_WHAT_MAX = 16              # a status's `ota`: how the update stands
+OTA_DETAIL_MAX = 40            # ... and its detail, when a text
 
 
 def is_int(value):
@@ -84,4 +86,20 @@ def check_status(obj):
             _text_field(obj, "fw", 0, FW_MAX)
         if "board" in obj:      # guns before it leave it out
             _text_field(obj, "board", 0, BOARD_MAX)
+        if "ota" in obj:        # guns that update over the air
+            check_ota(obj["ota"])
     return obj
+
+
+def check_ota(ota):
+    """A status's `ota`: [version, what, detail] (docs/protocol.md)."""
+    if not (isinstance(ota, list) and len(ota) == 3
+            and isinstance(ota[0], str) and 0 < len(ota[0]) <= FW_MAX
+            and isinstance(ota[1], str)
+            and 0 < len(ota[1]) <= OTA_WHAT_MAX
+            and set(ota[1]) <= set("abcdefghijklmnopqrstuvwxyz_")
+            and (is_int(ota[2]) and 0 <= ota[2] <= U32_MAX
+                 or isinstance(ota[2], str)
+                 and len(ota[2]) <= OTA_DETAIL_MAX)):
+        raise WireError("field ota must be [version, what, detail]")
+    return ota

@@ -105,7 +105,7 @@ def test_progress_of_the_guns(db, where):
                                                             5)
     assert {k: v for k, v in out["counts"].items() if v} == {
         "dl": 1, "trial": 1, "back": 1, "ok": 1, "offered": 1}
-    assert [g["update"]["text"] for g in guns] == [
+    assert [g["ota"]["text"] for g in guns] == [
         "Downloading 40 %", "Installed, on trial", "Rolled back: no broker",
         "Confirmed", "Offered"]
 
@@ -131,3 +131,101 @@ def test_release_command_builds_and_publishes_the_image(db_path, where):
     assert result.exit_code == 0 and "resumed" in result.output
     result = CliRunner().invoke(release_command, ["--db", db_path, "--pause"])
     assert result.exit_code == 0 and "paused" in result.output
+
+
+def retained_offer(broker, device, password, timeout=10):
+    """What a gun subscribing to the roll-out gets: (payload, retained),
+    or None; and whether the broker let it publish there."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from shared import wire
+    from worker_support import wait_until
+    got = []
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=device,
+                    protocol=mqtt.MQTTv311)
+    c.username_pw_set(device, password)
+    c.on_message = lambda c, u, m: got.append((m.payload, m.retain))
+    c.connect(broker.host, broker.port)
+    c.loop_start()
+    try:
+        c.subscribe(wire.FW_TOPIC, 1)
+        try:
+            wait_until(lambda: got, timeout)
+        except AssertionError:
+            return None
+        return got[-1]
+    finally:
+        c.disconnect()
+        c.loop_stop()
+
+
+def test_the_worker_retains_the_rollout_for_every_gun(db, db_path, where,
+                                                      broker, worker):
+    from worker_support import GUN_PASSWORDS, wait_until
+    releases.publish(db, where, IMAGE, "0.2.0")
+    def retained_now(device):
+        got = retained_offer(broker, device, GUN_PASSWORDS[device], 1)
+        return got if got and got[1] else None     # retained, not live
+    payload, _ = wait_until(lambda: retained_now("G01"))
+    assert json.loads(payload) == json.loads(releases.offer(db)[1])
+    # Paused: the retained message says so, for guns already there and
+    # those that come later.
+    releases.set_paused(db, True)
+
+    def paused():
+        got = retained_now("G02")
+        return got and json.loads(got[0])["pause"] is True
+    wait_until(paused)
+
+
+def test_a_gun_cannot_publish_a_rollout(broker):
+    """The broker's ACL: guns read the roll-out, only the worker writes
+    it."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from shared import wire
+    from worker_support import GUN_PASSWORDS
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="G01",
+                    protocol=mqtt.MQTTv311)
+    c.username_pw_set("G01", GUN_PASSWORDS["G01"])
+    c.connect(broker.host, broker.port)
+    c.loop_start()
+    c.publish(wire.FW_TOPIC, b'{"v": 1, "fw": "evil"}', qos=1,
+              retain=True).wait_for_publish(5)
+    c.disconnect()
+    c.loop_stop()
+    assert retained_offer(broker, "G02", GUN_PASSWORDS["G02"], 1) is None
+
+
+def test_a_guns_update_is_recorded_from_its_status(db):
+    from server.gunlink.ingest import ingest_batch
+    from shared import wire
+    topic = wire.dev_topic("G01", wire.STATUS)
+    ingest_batch(db, [(topic, wire.encode(wire.status(
+        True, "0.1.0", 0, 7, 0, "simulated", ["0.2.0", "dl", 40])))])
+    row = db["devices"].get("G01")
+    assert (row["ota_version"], row["ota_state"], row["ota_detail"]) == (
+        "0.2.0", "dl", "40")
+    ingest_batch(db, [(topic, wire.encode(wire.status(
+        True, "0.1.0", 0, 7, 0, "simulated", ["0.2.0", "back",
+                                              "no broker"])))])
+    assert db["devices"].get("G01")["ota_detail"] == "no broker"
+    # A status without it (a gun that does not update) keeps the last.
+    ingest_batch(db, [(topic, wire.encode(wire.status(
+        True, "0.1.0", 0, 7, 0, "simulated")))])
+    assert db["devices"].get("G01")["ota_state"] == "back"
+
+
+@pytest.mark.parametrize("ota", [
+    ["0.2.0", "dl"], "dl", ["", "dl", 1], ["0.2.0", "DL", 1],
+    ["0.2.0", "dl", 1.5], ["0.2.0", "dl", True], ["0.2.0", "dl", "x" * 41],
+    ["v" * 41, "dl", 1], ["0.2.0", "d l", 0]])
+def test_a_status_with_a_malformed_update_breaks_the_contract(ota):
+    from server.gunlink.gun_payloads import check_status
+    from shared.wire import WireError
+    status = {"v": 1, "online": True, "fw": "0.1.0", "pending": 0, "ep": 1,
+              "upto": 0, "ota": ota}
+    with pytest.raises(WireError):
+        check_status(status)
+    status["ota"] = ["0.2.0", "back", "no broker"]
+    assert check_status(status)
