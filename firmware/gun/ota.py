@@ -45,7 +45,7 @@ from gun import VERSION
 from shared import wire
 
 _E = const(65537)           # the release key's public exponent
-_CHUNK = const(1024)        # download buffer
+_CHUNK = const(2048)        # download buffer: the headers fit
 _SYNC = const(8192)         # bytes between two flushes of fw/dl
 _RETRY_MS = const(30000)
 _RESET = const(75)          # the unix port's exit status for a reset:
@@ -385,22 +385,35 @@ class Ota:
                      "Authorization: Basic %s\r\nConnection: close\r\n\r\n"
                      % (path, host, off, auth.decode().strip())).encode())
             await w.drain()
-            line = await r.readline()
-            code = int(line.split()[1])
+            # The status line and headers, read into the buffer in bulk
+            # (the body's first bytes may follow them there).
+            n = 0
+            while True:
+                k = await r.readinto(mv[n:])
+                if not k:
+                    raise OSError("download: no answer")
+                n += k
+                end = bytes(mv[:n]).find(b"\r\n\r\n")
+                if end >= 0:
+                    break
+                if n == len(mv):
+                    raise OSError("download: headers too long")
+            head = bytes(mv[:end]).split(b"\r\n")
+            code = int(head[0].split()[1])
             start = 0
             total = -1
-            while True:
-                line = await r.readline()
-                if not line.strip():
-                    break
+            for line in head[1:]:
                 k, _, v = line.partition(b":")
                 k = k.strip().lower()
                 if k == b"content-length" and code == 200:
                     total = int(v)
-                elif k == b"content-range":  # bytes a-b/total, bytes */total
+                elif k == b"content-range":  # a-b/total, */total
                     v = v.strip()[6:]
                     start = int(v[:v.find(b"-")]) if b"-" in v else -1
                     total = int(v[v.find(b"/") + 1:])
+            end += 4
+            n -= end
+            mv[:n] = bytes(mv[end:end + n])     # what came of the body
             if code == 200:
                 off = start = 0         # the server sent it whole
                 h = hashlib.sha256()
@@ -419,12 +432,15 @@ class Ota:
                     if now is None or now.get("pause") or \
                             now["sha"] != o["sha"]:
                         break           # paused or replaced: stop here
-                    n = await r.readinto(mv[:min(size - off, len(mv))])
                     if not n:
-                        break           # cut: resumed next time
+                        n = await r.readinto(mv[:min(size - off, len(mv))])
+                        if not n:
+                            break       # cut: resumed next time
+                    n = min(n, size - off)
                     f.write(mv[:n])
                     h.update(mv[:n])
                     off += n
+                    n = 0
                     if off - mark >= _SYNC:
                         f.flush()       # kept if the power goes now
                         mark = off
