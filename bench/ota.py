@@ -153,6 +153,8 @@ def steps(tree, image):
 
 
 def end_to_end(workdir):
+    import logging
+
     from werkzeug.serving import make_server
 
     from server.app import create_app
@@ -174,6 +176,7 @@ def end_to_end(workdir):
     init.write_text(init.read_text().replace('VERSION = "',
                                              'VERSION = "bench-'))
     version, image = build(src, simulated=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # its requests
     db_path = str(workdir / "pickgun.db")
     dbm.prepare_database(db_path)
     db = dbm.connect(db_path)
