@@ -234,7 +234,11 @@ class Ota:
     # ---------------------------------------------------------- the task
     async def task(self):
         if self.st.get("trial"):
-            await self._trial()
+            try:
+                await self._trial()
+            except Exception as e:
+                # (the flash): boot.py's count of boots decides then
+                print("pickgun: ota trial failed:", repr(e))
         while True:
             try:
                 await self._step()
@@ -375,7 +379,8 @@ class Ota:
                 from gun import tls as t
                 ctx, e = t.context(cfg.get("ca"))
                 if e is not None:
-                    raise e
+                    self._refuse(o, "https: no ca", False)
+                    return off, None
         size = o["size"]
         r, w = await asyncio.wait_for_ms(
             self.board.open_connection(host, port, ssl=ctx), 10000)
