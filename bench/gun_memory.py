@@ -8,7 +8,8 @@ modules in the MicroPython unix port.
     flash --mpy`), and executed in place from the ROMFS image `pickgun
     flash` installs (tools/romfs.py, mounted at /rom by
     boards/host_boot.py as a gun does: bytecode outside the heap,
-    function/class objects and names still in it); with the smallest
+    function/class objects and names still in it; with gun/ota.py, which
+    such a gun imports to update over the air); with the smallest
     heap each import fits in; the image's size; the headroom each
     SimulatedGun allowance leaves; and the interned names the import
     leaves, with how many more fit before the pool grows by another
@@ -66,6 +67,10 @@ base = gc.mem_alloc()
 gc.collect()
 print("CODE", gc.mem_alloc() - base)
 """
+# A gun running from its ROMFS image imports its update task too
+# (main.py: only such a gun can be updated over the air, gun/ota.py).
+ROMFS_CODE = CODE.replace("from drivers import png\n",
+                          "from drivers import png\nfrom gun import ota\n")
 
 # Interned names after CODE's import (.mpy build), then one new name at a
 # time: micropython.qstr_info() before each says when the pool grows.
@@ -394,9 +399,10 @@ def main():
     rom = build_image(tree, host=True)
     gun_image = build_image(tree).stat().st_size
     rom_k = image_heap_k(rom.stat().st_size)
-    code["romfs"] = int(value(run(CODE, ".frozen", 512, rom=rom).stdout,
-                              "CODE")[0])
-    need = smallest_heap(CODE, ".frozen", 32 + rom_k, 256 + rom_k, rom=rom)
+    code["romfs"] = int(value(run(ROMFS_CODE, ".frozen", 512,
+                                  rom=rom).stdout, "CODE")[0])
+    need = smallest_heap(ROMFS_CODE, ".frozen", 32 + rom_k, 256 + rom_k,
+                         rom=rom)
     print("  %-34s %10s %11s heap (+ the image, in flash on a gun)"
           % ("ROMFS image, executed in place", kb(code["romfs"]),
              "%dk" % (need - rom_k) if need else "?"))

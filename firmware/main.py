@@ -87,8 +87,29 @@ def start(board, cfg):
     sync = Sync(board, cfg, journal, store, app,
                 rxbuf=_mqtt_rx if "max_packet" not in cfg else None)
     app.sync = sync
+    if _updates():
+        from gun import ota
+        sync.ota = ota.Ota(board, cfg, journal, app, sync)
     gc.collect()
     return journal, store, app, sync
+
+
+def _updates():
+    """Whether the gun runs from a ROMFS image: only one can be updated
+    over the air (gun/ota.py, boot.py)."""
+    import gun
+    return getattr(gun, "__file__", "").startswith("/rom/")
+
+
+def _stopped(board, why):
+    """A version on trial that stops on an error screen goes back to the
+    one before (gun/ota.py)."""
+    try:
+        if _updates():
+            from gun import ota
+            ota.stopped(board, why)
+    except Exception as e:
+        _log("ota", e)
 
 
 def _log(where, e):
@@ -307,6 +328,7 @@ async def run(board, errors=None):
         cfg, errors = config.load(board)
     if errors:
         _log("config", ValueError("; ".join(errors)))
+        _stopped(board, "config error")
         return await config_error(board, errors)
     try:
         journal, store, app, sync = start(board, cfg)
@@ -316,6 +338,7 @@ async def run(board, errors=None):
             "Flash is FAT", "See hardware.md")
     except Exception as e:          # the flash: mount, journal, orders
         _log("start", e)
+        _stopped(board, "flash error")
         return await config_error(board, [repr(e), "Restart the gun."],
                                   "Flash error", "If again: a lead")
     stop = asyncio.Event()
@@ -324,6 +347,8 @@ async def run(board, errors=None):
              asyncio.create_task(_wifi_task(board, cfg))]
     asyncio.create_task(app.power_task(cfg))
     port = board.uart()
+    if sync.ota:
+        asyncio.create_task(sync.ota.task())
     asyncio.create_task(_until_fails(
         _decoder(app, port, Scanner(port, ticks_ms=board.ticks_ms)),
         stop, "scanner"))

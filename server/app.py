@@ -16,7 +16,8 @@ from server import seed
 from server.web import auth
 from server.core import db
 from server.core.db import DB_FILENAME, prepare_database
-from server.web import api, devices, fulfilment, json_body, orders, staff
+from server.web import (api, devices, firmware, fulfilment, json_body,
+                        orders, staff)
 from server.web import clients as client_views
 from server.web import documents as document_views
 from server.web import portal as portal_views
@@ -62,6 +63,7 @@ def create_app(test_config=None, instance_path=None, settings=None):
     app.register_blueprint(orders.bp)
     app.register_blueprint(fulfilment.bp)
     app.register_blueprint(devices.bp)
+    app.register_blueprint(firmware.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(record_views.bp)

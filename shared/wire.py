@@ -25,6 +25,8 @@ ROOT = "pickgun"
 # pickgun/dev/<device>/ack      server -> gun  QoS 1  cumulative acks
 # pickgun/dev/<device>/status   gun -> server  QoS 1  retained, last will
 # pickgun/order/<order>         server -> guns QoS 1  retained snapshots
+# pickgun/fw                    server -> guns QoS 1  retained roll-out
+#                                                     (firmware/gun/ota.py)
 
 EVT = "evt"
 ACK = "ack"
@@ -33,6 +35,7 @@ STATUS = "status"
 EVT_FILTER = ROOT + "/dev/+/evt"
 STATUS_FILTER = ROOT + "/dev/+/status"
 ORDER_FILTER = ROOT + "/order/+"
+FW_TOPIC = ROOT + "/fw"
 
 
 class WireError(ValueError):
@@ -350,12 +353,15 @@ def check_ack(obj):
 VITALS = ("bat", "rssi", "mem", "blk", "up")
 
 
-def status(online, fw=None, pending=0, ep=0, upto=0, board=None, vitals=()):
+def status(online, fw=None, pending=0, ep=0, upto=0, board=None, vitals=(),
+           ota=None):
     """Gun presence.  Retained; the broker publishes the online=false
     version as the gun's last will.  fw: the firmware's version; board:
     the board it runs on ("simulated" on the unix port), left out when
     None (as guns before it did); vitals: values in VITALS' order, None
-    for one the gun cannot tell (left out)."""
+    for one the gun cannot tell (left out); ota: how its over-the-air
+    update stands, [version, what, detail] (docs/protocol.md), left out
+    when None."""
     obj = {"v": VERSION, "online": bool(online)}
     if online:
         obj.update({"fw": fw or "", "pending": pending, "ep": ep,
@@ -365,6 +371,8 @@ def status(online, fw=None, pending=0, ep=0, upto=0, board=None, vitals=()):
         for i in range(len(vitals)):
             if vitals[i] is not None:
                 obj[VITALS[i]] = vitals[i]
+        if ota is not None:
+            obj["ota"] = ota
     return obj
 
 

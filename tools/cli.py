@@ -13,6 +13,7 @@ COMMANDS = {
     "seed-demo": ("server.seed", "seed_demo_command"),
     "provision": ("tools.provision", "provision_command"),
     "flash": ("tools.flash", "flash_command"),
+    "release": ("tools.release", "release_command"),
     "gun-info": ("tools.device", "gun_info_command"),
     "import-events": ("tools.unsent", "import_events_command"),
     "simulate": ("tools.simulate", "simulate_command"),

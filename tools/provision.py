@@ -10,7 +10,12 @@ file to copy to the gun).
 
 A gun sets its clock by SNTP from its broker's host unless "ntp" names
 another server; "ntp_port" is written only when the `pickgun up` beside
-the database answers on a port other than 123 (ports.json)."""
+the database answers on a port other than 123 (ports.json).
+
+For updates over the air the config carries the public half of the
+server's release key ("ota_key", server/fleet/releases.py: made here if
+no release has made it yet), which only provisioning sets, and, with
+--fw-url, where the gun downloads releases from ("fw_url")."""
 import base64
 import json
 import os
@@ -19,6 +24,7 @@ from pathlib import Path
 import click
 
 from server.core import db as dbm
+from server.fleet import releases
 from server.fleet.provisioning import ProvisionError, provision_device
 from server.gunlink.broker import lan_address
 
@@ -40,10 +46,12 @@ def board_names(folder=BOARDS_DIR):
 
 def gun_config(device_id, password, broker_host, broker_port=None,
                ssid="", wifi_password="", board=DEFAULT_BOARD, ca=None,
-               ntp_port=None):
+               ntp_port=None, ota_key=None, fw_url=None):
     """The gun's config.json contents; ca: the broker's CA certificate
     (DER bytes) for TLS, whose port is then the default; ntp_port: the
-    SNTP port on the broker's host, when not 123."""
+    SNTP port on the broker's host, when not 123; ota_key: the release
+    key's modulus (base64) and fw_url: where releases are downloaded
+    from, for updates over the air."""
     cfg = {"id": device_id, "password": password, "broker": broker_host,
            "port": int(broker_port or (TLS_PORT if ca else PLAIN_PORT)),
            "ssid": ssid, "wifi_password": wifi_password, "board": board}
@@ -51,6 +59,10 @@ def gun_config(device_id, password, broker_host, broker_port=None,
         cfg.update(tls=True, ca=base64.b64encode(ca).decode())
     if ntp_port and ntp_port != NTP_PORT:
         cfg["ntp_port"] = int(ntp_port)
+    if ota_key:
+        cfg["ota_key"] = ota_key
+    if fw_url:
+        cfg["fw_url"] = fw_url.rstrip("/")
     return cfg
 
 
@@ -165,13 +177,19 @@ def copy_to_gun(port, config_path):
               type=click.Choice(board_names()),
               help="The ESP32 module the gun is built on (its pins: "
               "docs/hardware.md).")
+@click.option("--fw-url", default=None, envvar="PICKGUN_FW_URL",
+              help="Where the gun downloads firmware releases: the web "
+              "server as the gun reaches it, https://HOST[:PORT] (a reverse "
+              "proxy using the broker's certificate, which guns trust; "
+              "docs/firmware.md).  Without it the gun is not updated over "
+              "the air.")
 @click.option("--port", "serial_port", default=None,
               help="Serial port of a plugged-in gun: copy the config to it "
               "with mpremote and restart it (sim:FOLDER: a simulated gun's "
               "folder).")
 def provision_command(device_id, db_path, out_path, name, broker_host,
                       broker_port, tls, ca_path, ssid, wifi_password, board,
-                      serial_port):
+                      fw_url, serial_port):
     """Give a gun (DEVICE_ID, like G03) a new broker password and write its
     config.json.  A running `pickgun up` lets it log in within seconds."""
     path = db_path or dbm.default_database()
@@ -190,10 +208,15 @@ def provision_command(device_id, db_path, out_path, name, broker_host,
         db.conn.close()
     broker_host = broker_host or lan_address()
     broker_port = broker_port or instance_broker_port(path, ca is not None)
+    try:
+        ota_key = releases.public_key(releases.folder(path))
+    except releases.ReleaseError as e:
+        raise click.ClickException(str(e)) from e
     config = gun_config(device_id, password, broker_host,
                         broker_port, ssid=ssid, wifi_password=wifi_password,
                         board=board, ca=ca,
-                        ntp_port=instance_ntp_port(path))
+                        ntp_port=instance_ntp_port(path), ota_key=ota_key,
+                        fw_url=fw_url)
     if ca and not cert_names(ca_path, broker_host):
         click.echo("warning: the broker's certificate does not name %s; "
                    "the gun will refuse it (pickgun up --tls-name %s)"

@@ -98,6 +98,19 @@ def build_image(tree=None, out=None, host=False):
     return out
 
 
+def image_size(head):
+    """The length of the ROMFS image whose first bytes are `head` (the
+    header's kind and length, the first 16 bytes are enough): a
+    partition may hold more.  0 if head starts no image."""
+    data = bytes(head)
+    if not data.startswith(MAGIC):
+        return 0
+    try:
+        return _record(data, 0, 1 << 62)[2]
+    except IndexError:
+        return 0
+
+
 def listing(image):
     """[(path, size)] of the files in a ROMFS image (bytes), in order: the
     format of MicroPython's extmod/vfs_rom.c, read back to show and check

@@ -42,12 +42,16 @@ class GunTimeout(AssertionError):
     pass
 
 
-# How the firmware's process ends when the gun restarts
-# (firmware/boards/host_wdt.py): reset() exits with RESET_EXIT, the
-# watchdog kills it with SIGALRM.
-RESET_EXIT = 3
+# How the firmware's process ends when the gun restarts: reset() exits
+# with RESET_EXIT (firmware/boards/host_wdt.py, boot.py and gun/ota.py
+# alike), which the harness answers by starting it again, as the device
+# restarts; the watchdog kills it with SIGALRM.
 RESET = "reset"
 WATCHDOG = "watchdog"
+
+
+class _Reset(Exception):
+    """The firmware reset itself (RESET_EXIT) while it started."""
 
 
 # A gun runs its modules from flash: executed in place from a ROMFS image
@@ -68,6 +72,10 @@ WATCHDOG = "watchdog"
 CODE_ALLOWANCE_K = 112
 MPY_CODE_ALLOWANCE_K = 112
 ROMFS_CODE_ALLOWANCE_K = 72
+# The firmware's exit status on the unix port for a reset (an update
+# installed or rolled back: firmware/boot.py, gun/ota.py): the harness
+# starts it again, as the device restarts.
+RESET_EXIT = 75
 
 
 def _send(conn, data):
@@ -119,11 +127,23 @@ def install_romfs(workdir, firmware=None):
     return image.stat().st_size
 
 
+def installed_image_size(workdir):
+    """The length of the ROMFS image in a simulated gun's romfs.bin (the
+    partition may hold more: an update's copy), 0 if it holds none."""
+    from tools.romfs import image_size
+    try:
+        with open(Path(workdir) / "romfs.bin", "rb") as f:
+            return image_size(f.read(16))
+    except OSError:
+        return 0
+
+
 class SimulatedGun:
     """One simulated gun.  Attributes: workdir, beeps (patterns, in order),
     frames (PNG frames written), panel (the panel's contrast as it
     changes: 255 full, 16 dimmed, 0 off), screen_png (path), proc (the
-    firmware process), log_path (its stdout/stderr)."""
+    firmware process), log_path (its stdout/stderr), resets (how often
+    the firmware reset itself: the harness then starts it again)."""
 
     def __init__(self, workdir, device_id, password, broker_host, broker_port,
                  micropython=None, heapsize="110k", firmware=None,
@@ -169,6 +189,9 @@ class SimulatedGun:
         self._state = {}
         self._cond = threading.Condition()
         self.proc = None
+        self.resets = 0
+        self._off = False           # stopped or cut: no restart
+        self._restarting = False
         self._uart = self._panel = None
         self._reader = None
         self._lsn = {}
@@ -195,6 +218,18 @@ class SimulatedGun:
         """Start the firmware (again) on the same flash.bin."""
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("gun is already on")
+        while True:
+            self._off = False
+            try:
+                return self._boot()
+            except _Reset:          # before it reached the harness (boot.py
+                self.resets += 1    # installing an update): again
+
+    def _boot(self):
+        if self.romfs:
+            # The image now in the partition (an update may have changed
+            # it): the heap the unix port needs to hold it.
+            self.image_k = image_heap_k(installed_image_size(self.workdir))
         env = dict(os.environ)
         env.update({"PICKGUN_BOARD": "host",
                     "PICKGUN_HOST_DIR": str(self.workdir),
@@ -230,15 +265,40 @@ class SimulatedGun:
             self._reader = threading.Thread(target=self._read_panel,
                                             args=(self._panel,), daemon=True)
             self._reader.start()
+            threading.Thread(target=self._watch, args=(proc,),
+                             daemon=True).start()
             # Up once its decoder is set up (or known not to answer):
             # before that, a label shown would find it in its factory
             # settings, which scan nothing.
             self.wait_for(lambda s: "screen" in s and
                           s.get("decoder", "") is not None,
                           self.boot_timeout)
+        except _Reset:
+            self._close_conns()
+            raise
         except BaseException:
             self.power_cut()            # never leave a half-booted gun behind
             raise
+
+    def _watch(self, proc):
+        """A firmware that resets itself (RESET_EXIT) is started again."""
+        proc.wait()
+        with self._cond:
+            if proc.returncode != RESET_EXIT or self._off or \
+                    self.proc is not proc:
+                return
+            self._restarting = True
+            self.resets += 1
+        try:
+            self._close_conns()
+            self.power_on()
+        except Exception as e:      # seen by whoever waits for it
+            with open(self.log_path, "a") as log:
+                log.write("harness: restart failed: %r\n" % e)
+        finally:
+            with self._cond:
+                self._restarting = False
+                self._cond.notify_all()
 
     def _accept(self, proc, kind):
         lsn = self._lsn[kind]
@@ -250,6 +310,8 @@ class SimulatedGun:
                 conn.settimeout(None)
                 return conn
             except socket.timeout:
+                if proc.poll() == RESET_EXIT:
+                    raise _Reset() from None
                 if proc.poll() is not None:
                     raise RuntimeError("firmware exited %s:\n%s" % (
                         proc.returncode, self.log_tail())) from None
@@ -259,12 +321,14 @@ class SimulatedGun:
 
     def power_cut(self):
         """Pull the battery: SIGKILL, no chance to flush anything."""
+        self._off = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
         self._close_conns()
 
     def stop(self):
+        self._off = True
         if self.proc is not None and self.proc.poll() is None:
             self._close_conns()     # the firmware exits when its panel goes
             try:
@@ -392,7 +456,9 @@ class SimulatedGun:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                if self.proc is not None and self.proc.poll() is not None:
+                if self.proc is not None and self.proc.poll() is not None \
+                        and not self._restarting and (
+                            self.proc.returncode != RESET_EXIT or self._off):
                     break
                 self._cond.wait(min(left, 0.5))
         raise GunTimeout("gun state %r\nscreen:\n%s\nlog:\n%s" % (

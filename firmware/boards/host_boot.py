@@ -17,21 +17,48 @@
 #
 # The ESP32 maps the partition into its address space: the bytecode runs
 # from flash and costs no heap.  This unix port has no ffi to map a file,
-# so the image is read into one buffer allocated before anything else
-# (the bottom of the heap: never freed, never moved, it fragments
-# nothing), and the harness adds its size to the heap
-# (tools/simulate.py), so the rest is the heap a gun has.
+# so the image (as long as its header says: the partition may hold more)
+# is read into one buffer allocated before anything else (the bottom of
+# the heap: never freed, never moved, it fragments nothing), and the
+# harness adds its size to the heap (tools/simulate.py), so the rest is
+# the heap a gun has.
+#
+# boot.py finishes or undoes over-the-air updates (gun/ota.py) before
+# anything runs from /rom, and writes the partition to do so: it runs
+# with the data flash mounted and the partition given to it as on the
+# device (boards/host_rom.py, imported from this folder, never from the
+# image, only when the gun starts: a snippet never needs it).  A reset
+# is the exit status 75: tools/simulate.py then starts the gun again, as
+# the device would.
 import sys
 import vfs
 
 _image = None
 
 
+def image_size(head):
+    """The length of the ROMFS image that starts with `head` (its header:
+    the kind, "RM1", then the length, each a varuint), 0 if none."""
+    if head[:3] != b"\xd2\xcd\x31":
+        return 0
+    p = 0
+    for _ in range(2):
+        size = 0
+        while True:
+            p += 1
+            size = size << 7 | head[p - 1] & 0x7F
+            if not head[p - 1] & 0x80:
+                break
+    return p + size             # pyright: ignore[reportPossiblyUnbound]
+
+
 def mount_romfs(name="romfs.bin"):
     global _image
     try:
         with open(name, "rb") as f:
-            size = f.seek(0, 2)
+            size = image_size(f.read(16))
+            if not size:
+                raise OSError(19)
             f.seek(0)
             _image = bytearray(size)
             f.readinto(_image)
@@ -45,6 +72,7 @@ def mount_romfs(name="romfs.bin"):
 
 
 def main():
+    here = sys.argv[0].rsplit("/", 1)[0] if "/" in sys.argv[0] else "."
     path = ["", ".frozen"]
     if mount_romfs():
         path += ["/rom", "/rom/lib"]
@@ -63,7 +91,14 @@ def main():
             continue                # the device skips a missing one too
         # The unix port's execfile compiles from the file, as the device
         # runs its scripts.
-        execfile(name, namespace)  # noqa: F821
+        if name == "boot.py" and len(scripts) > 1:
+            sys.path.insert(0, here)
+            import host_rom
+            del sys.path[0]
+            host_rom.run_boot(namespace)
+            del sys.modules["host_rom"], host_rom
+        else:
+            execfile(name, namespace)  # noqa: F821
 
 
 if __name__ == "__main__":

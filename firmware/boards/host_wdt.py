@@ -11,7 +11,8 @@ import _thread
 import os
 import time
 
-RESET_EXIT = 3
+# As boot.py and gun/ota.py: tools/simulate.py starts the gun again.
+RESET_EXIT = 75
 
 _dog = None
 

@@ -23,6 +23,11 @@
 # the number of waiting events changes, at most once per `status_ms` so a
 # burst of scans is not a burst of statuses, except that reaching 0 is
 # told at once, and every minute for the vitals.
+# A gun that updates over the air (`ota`, gun/ota.py, set by main.py)
+# reports how its update stands in it too, each time that changes, and
+# gets the retained roll-out (wire.FW_TOPIC): subscribed to at every
+# connection, since a session resumed from before the gun could update
+# lacks it.
 #
 # TLS (cfg tls true): the broker's certificate must be signed by cfg ca
 # (DER, base64) and name cfg broker, and its dates hold by the gun's clock.
@@ -131,8 +136,10 @@ def _jitter(ms):
 
 
 class Sync:
-    def __init__(self, board, cfg, journal, store, listener, rxbuf=None):
-        """rxbuf: the MQTT receive buffer, if allocated early."""
+    def __init__(self, board, cfg, journal, store, listener, rxbuf=None,
+                 ota=None):
+        """rxbuf: the MQTT receive buffer, if allocated early; ota: the
+        update task (gun/ota.py), set by main.py once both exist."""
         self.board = board
         self.cfg = cfg
         self.journal = journal
@@ -173,6 +180,7 @@ class Sync:
         self._online = False
         self._told = -1         # pending count in the last status sent
         self._told_at = 0
+        self.ota = ota
 
     # ------------------------------------------------------------ for the UI
     @property
@@ -247,11 +255,15 @@ class Sync:
         self._told = n = j.pending_count()
         self._told_at = ticks_ms()
         bat, rssi, blk, up = self.board.vitals()
+        ota = self.ota
+        if ota:
+            ota.dirty = False
         await self.client.publish(
             self._status_topic,
             wire.encode(wire.status(True, VERSION, n, j.ep, j.upto,
                                     self.board.NAME,
-                                    (bat, rssi, gc.mem_free(), blk, up))),
+                                    (bat, rssi, gc.mem_free(), blk, up),
+                                    ota and ota.state)),
             retain=True, qos=1, wait=wait)
 
     async def _session(self):
@@ -286,6 +298,8 @@ class Sync:
             raise e
         self.connects += 1
         await self._tell()
+        if self.ota:
+            await c.subscribe([(wire.FW_TOPIC, 1)])
         # A new session subscribes (the broker then sends the retained
         # snapshots).  A resumed one keeps its subscriptions and queue, and
         # subscribes to the snapshots again only if one was missed.
@@ -332,7 +346,8 @@ class Sync:
             n = j.pending_count()
             told = ticks_diff(ticks_ms(), self._told_at)
             if c.connected and (n != self._told and (
-                    not n or told >= self.status_ms) or told >= _VITALS_MS):
+                    not n or told >= self.status_ms) or told >= _VITALS_MS
+                    or self.ota and self.ota.dirty):
                 await self._tell(wait=False)
             again = store.missed and store.left() >= store.missed
             self._wake.clear()
@@ -350,6 +365,8 @@ class Sync:
                 self._on_ack(payload)
             elif topic.startswith(_ORDER_PREFIX):
                 self._on_snapshot(topic, payload)
+            elif topic == wire.FW_TOPIC and self.ota:
+                self.ota.offer(payload)
             else:
                 self.ignored += 1
         except (OSError, MemoryError):

@@ -659,3 +659,24 @@ def m017_device_vitals(db):
     devices = db["devices"]
     for column in ("bat_mv", "rssi", "mem_free", "mem_block", "uptime"):
         devices.add_column(column, int)
+
+
+@migrations()
+def m018_releases(db):
+    # Firmware releases guns install over the air, the one roll-out (its
+    # target, paused or not, and a revision the worker republishes the
+    # retained offer on), and how each gun's update stands as its status
+    # says (server.fleet.releases).  The images are files in the
+    # instance folder's releases/.
+    db["releases"].create({
+        "version": str, "size": int, "sha256": str, "signature": str,
+        "created_at": str, "created_by": str,
+    }, pk="version", not_null={"size", "sha256", "signature"})
+    db["rollout"].create({
+        "id": int, "version": str, "paused": int, "rev": int,
+        "started_at": str, "changed_at": str, "changed_by": str,
+    }, pk="id", foreign_keys=[("version", "releases", "version")],
+        not_null={"version", "paused", "rev"})
+    devices = db["devices"]
+    for column in ("ota_version", "ota_state", "ota_detail", "ota_at"):
+        devices.add_column(column, str)

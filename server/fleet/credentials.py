@@ -5,6 +5,7 @@ Mosquitto reads, with the worker's own account beside theirs.  Only the
 hash is ever stored."""
 import base64
 import hashlib
+import hmac
 import secrets
 
 # PBKDF2-SHA512 rounds of a broker password hash.  Mosquitto 2.0 reads
@@ -33,3 +34,20 @@ def hash_rounds(hashed):
     if len(parts) == 5 and parts[1] == "7" and parts[2].isdigit():
         return int(parts[2])
     return 0
+
+
+def password_matches(password, hashed):
+    """Whether `password` is the one `hashed` (a $7$ hash) was made of,
+    as Mosquitto checks it."""
+    parts = (hashed or "").split("$")
+    if len(parts) != 5 or parts[1] != "7" or not parts[2].isdigit() or \
+            not isinstance(password, str):
+        return False
+    try:
+        salt = base64.b64decode(parts[3], validate=True)
+        want = base64.b64decode(parts[4], validate=True)
+    except ValueError:
+        return False
+    got = hashlib.pbkdf2_hmac("sha512", password.encode(), salt,
+                              int(parts[2]))
+    return hmac.compare_digest(got, want)

@@ -27,16 +27,18 @@ def uptime_text(seconds):
 def list_devices(db):
     """Guns with their presence and how much each has recorded today, the
     firmware version and board each last reported (`simulated`: a
-    simulated gun), and the vitals of its last status (battery `bat_mv`,
+    simulated gun), the vitals of its last status (battery `bat_mv`,
     `rssi`, `mem_free`, `mem_block`, `uptime`: None where it did not
-    say; `low_battery` below LOW_BATTERY_MV).  Never their password hash:
-    only whether it is weaker than new ones (`credentials_outdated`:
-    provision the gun again to strengthen it)."""
+    say; `low_battery` below LOW_BATTERY_MV), and how its last update
+    over the air stood (`ota_*`, server.fleet.releases).  Never their
+    password hash: only whether it is weaker than new ones
+    (`credentials_outdated`: provision the gun again to strengthen it)."""
     devices = []
     for r in db.execute(
             "SELECT d.id, d.name, d.board, d.created_at, d.last_seen, "
             " d.online, d.fw, d.pending, d.ep, d.upto, d.bat_mv, d.rssi, "
-            " d.mem_free, d.mem_block, d.uptime, "
+            " d.mem_free, d.mem_block, d.uptime, d.ota_version, "
+            " d.ota_state, d.ota_detail, d.ota_at, "
             " d.password_hash AS secret, "
             " (SELECT count(*) FROM picks k WHERE k.device_id = d.id "
             " AND k.status = 'accepted' AND k.recorded_at >= date('now')) "

@@ -1,6 +1,6 @@
 """Where each gun is, as its own status messages say: the fleet page's
-online, last seen, firmware, board, scans waiting and vitals (battery,
-WiFi signal, memory, uptime).  The worker's ingest
+online, last seen, firmware, board, scans waiting vitals (battery,
+WiFi signal, memory, uptime) and update over the air.  The worker's ingest
 (server.gunlink.ingest) calls these inside its batch's transaction; the
 sync ledger beside them (devices.ep and upto: what the gun was last told)
 is the ack protocol's, kept by server.gunlink.ingest_acks."""
@@ -36,6 +36,13 @@ def record_status(sql, device, status, at):
             [status.get("fw") or "", status["pending"], at,
              status.get("board") or ""]
             + [status.get(k) for k in VITAL_COLUMNS] + [device])
+        ota = status.get("ota")
+        if ota:
+            # How its update over the air stands (server.fleet.releases):
+            # kept until it says something else.
+            sql("UPDATE devices SET ota_version = ?, ota_state = ?, "
+                "ota_detail = ?, ota_at = ? WHERE id = ?",
+                [ota[0], ota[1], str(ota[2]), at, device])
     else:
         # The gun's last will: the broker lost it just now.
         sql("UPDATE devices SET online = 0, last_seen = ? WHERE id = ?",

@@ -2,11 +2,12 @@
 only the Mosquitto hash (devices.password_hash); the clear text goes once
 into the gun's config.json (`pickgun provision`, tools/provision.py).
 Provisioning a gun again replaces its password.  The broker learns the
-guns it lets in from `device_hashes`."""
+guns it lets in from `device_hashes`; the web server checks a gun's
+password with `gun_login` when it downloads a firmware release."""
 import secrets
 
 from server.core import db as dbm
-from server.fleet.credentials import password_hash
+from server.fleet.credentials import password_hash, password_matches
 from shared import wire
 
 PASSWORD_BYTES = 18            # 24 URL-safe characters
@@ -45,3 +46,15 @@ def device_hashes(db) -> dict[str, str]:
     return {r["id"]: r["password_hash"] for r in db.execute(
         "SELECT id, password_hash FROM devices "
         "WHERE password_hash IS NOT NULL AND password_hash != ''")}
+
+
+def gun_login(db, device_id, password) -> bool:
+    """Whether a gun's credentials (its broker user name and password, as
+    in its config.json) are right: how a gun signs in to download a
+    firmware release (server.web.firmware)."""
+    if not isinstance(device_id, str) or not wire.is_device_id(device_id):
+        return False
+    row = db.execute("SELECT password_hash FROM devices WHERE id = ?",
+                     [device_id]).fetchone()
+    return row is not None and password_matches(password,
+                                                row["password_hash"])

@@ -32,11 +32,13 @@ user {worker}
 topic readwrite pickgun/#
 
 # A gun (user name = device id) publishes its own events and status only,
-# reads its own acks and the retained order snapshots.
+# reads its own acks, the retained order snapshots and the retained
+# firmware roll-out.
 pattern write pickgun/dev/%u/evt
 pattern write pickgun/dev/%u/status
 pattern read pickgun/dev/%u/ack
 pattern read pickgun/order/+
+pattern read pickgun/fw
 """
 
 CONF = """\

@@ -29,6 +29,8 @@ VITAL_LIMITS = {
     "blk": (0, 1 << 30),       # bytes: largest free internal block
     "up": (0, U32_MAX),        # seconds since boot
 }
+OTA_WHAT_MAX = 16              # a status's `ota`: how the update stands
+OTA_DETAIL_MAX = 40            # ... and its detail, when a text
 
 
 def is_int(value):
@@ -96,4 +98,20 @@ def check_status(obj):
         for key, (low, high) in VITAL_LIMITS.items():
             if key in obj:      # each optional: a gun may not tell
                 int_field(obj, key, low, high)
+        if "ota" in obj:        # guns that update over the air
+            check_ota(obj["ota"])
     return obj
+
+
+def check_ota(ota):
+    """A status's `ota`: [version, what, detail] (docs/protocol.md)."""
+    if not (isinstance(ota, list) and len(ota) == 3
+            and isinstance(ota[0], str) and 0 < len(ota[0]) <= FW_MAX
+            and isinstance(ota[1], str)
+            and 0 < len(ota[1]) <= OTA_WHAT_MAX
+            and set(ota[1]) <= set("abcdefghijklmnopqrstuvwxyz_")
+            and (is_int(ota[2]) and 0 <= ota[2] <= U32_MAX
+                 or isinstance(ota[2], str)
+                 and len(ota[2]) <= OTA_DETAIL_MAX)):
+        raise WireError("field ota must be [version, what, detail]")
+    return ota

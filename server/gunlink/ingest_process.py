@@ -8,7 +8,9 @@ outbox: it reads the orders whose revision has not been published, builds
 their retained snapshots for the MQTT side to publish
 (server.gunlink.snapshots), and records published_rev once the MQTT side
 reports the broker's PUBACK; after each (re)connection it hands over
-every snapshot that may be retained again, a page at a time.
+every snapshot that may be retained again, a page at a time.  It hands
+over the firmware roll-out to retain too (server.fleet.releases), at
+each (re)connection and whenever it changes.
 
 Two processes rather than two threads: paho's network handling and the
 ingest each cost about as much CPU per message, and in one process they
@@ -29,6 +31,7 @@ import sys
 import time
 
 from server.core import db as dbm
+from server.fleet import releases
 from server.gunlink import ingest
 from server.gunlink import protocol, snapshots
 from shared import wire
@@ -73,6 +76,7 @@ class Ingester:
         self._resync = None      # where republishing stands, None: done
         self._resync_out = set()     # its last page, not yet on the broker
         self._resync_at = 0.0
+        self._firmware = None    # the roll-out revision handed over
         self._handlers = {
             protocol.BATCH: self._on_batch,
             protocol.CONNECTED: self._on_connected,
@@ -161,15 +165,24 @@ class Ingester:
         broker has the one before, so the guns' acks go out in between."""
         self.connected = True
         self._resync = ("", 0)
+        self._firmware = None
         self._resync_page()
 
     def _on_disconnected(self):
         self.connected = False
         self._resync = None
         self._resync_out.clear()
+        self._firmware = None
 
     def _on_poll(self):
         self._offer(snapshots.unpublished(self.db))
+        # The firmware roll-out, retained for every gun: again after each
+        # (re)connection, since a broker may have lost or rolled back its
+        # retained copy, and whenever it changes (a release, a pause).
+        firmware = releases.offer(self.db)
+        if firmware is not None and firmware[0] != self._firmware:
+            self._firmware = firmware[0]
+            self.replies.send((protocol.FIRMWARE, firmware[1]))
         # Closed orders whose snapshot has been retained long enough: the
         # MQTT side publishes an empty retained message for each.
         stale = snapshots.clearable(self.db, snapshots.clear_cutoff())

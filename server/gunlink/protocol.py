@@ -8,7 +8,7 @@ the kind's arguments.
   CONNECTED                           DROPPED n
   DISCONNECTED                        SNAPSHOTS [(order, rev, payload)]
   PUBLISHED [(order, rev)]            CLEARS [(order, rev)]
-  CLEARED [(order, rev)]
+  CLEARED [(order, rev)]              FIRMWARE payload
   STOP
 
 Every BATCH gets exactly one ACKS or DROPPED.  POLL is the ingest
@@ -30,9 +30,10 @@ ACKS = "acks"
 DROPPED = "dropped"
 SNAPSHOTS = "snapshots"
 CLEARS = "clears"
+FIRMWARE = "firmware"   # the roll-out to retain (server.fleet.releases)
 
 TO_INGEST = (BATCH, CONNECTED, DISCONNECTED, PUBLISHED, CLEARED, STOP, POLL)
-TO_MQTT = (ACKS, DROPPED, SNAPSHOTS, CLEARS)
+TO_MQTT = (ACKS, DROPPED, SNAPSHOTS, CLEARS, FIRMWARE)
 
 
 def dispatch(handlers, message):

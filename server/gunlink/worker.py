@@ -184,6 +184,7 @@ class Worker:
             protocol.DROPPED: self._reply_dropped,
             protocol.SNAPSHOTS: self._reply_snapshots,
             protocol.CLEARS: self._reply_clears,
+            protocol.FIRMWARE: self._reply_firmware,
         }
 
     # ----------------------------------------------------------- lifecycle
@@ -522,6 +523,12 @@ class Worker:
             info = self.client.publish(wire.order_topic(order_id), b"",
                                        qos=1, retain=True)
             self._clearing[order_id] = (rev, info, None)
+
+    def _reply_firmware(self, payload):
+        # Lost with a connection that drops: the ingest process hands it
+        # over again after the next one.
+        if self.connected.is_set():
+            self.client.publish(wire.FW_TOPIC, payload, qos=1, retain=True)
 
     def _check_published(self):
         cleared = []

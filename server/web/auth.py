@@ -1,9 +1,10 @@
 """Staff sign-in, roles, CSRF protection, security headers, error pages.
 
 Every page needs a signed-in staff member except the login page, static
-files and the Client Portal (every URL under /portal/, known or not: it
-signs clients in on its own).  An unknown URL is a 404 for everyone,
-signed in or not.  Who is signed in, and when that ends, is
+files, the Client Portal (every URL under /portal/, known or not: it
+signs clients in on its own) and the firmware guns download (they sign
+in with their own credentials: server.web.firmware).  An unknown URL is
+a 404 for everyone, signed in or not.  Who is signed in, and when that ends, is
 server.staff.sessions; checking a password is server.staff.sign_in; the
 accounts themselves are server.staff.accounts.
 
@@ -33,6 +34,7 @@ from server.core import fields
 from server.core.db import (connect, default_database, get_db, now,
                             prepare_database, transaction)
 from server.web import pages
+from server.web.firmware import GUN_ENDPOINTS
 
 ROLES = staff.ROLES
 _RANK = {role: i for i, role in enumerate(ROLES)}
@@ -159,6 +161,8 @@ def _load_staff():
 def _before_request():
     if request.endpoint == "static" or _portal_request():
         return None         # the portal checks its own (views.portal)
+    if request.endpoint in GUN_ENDPOINTS:
+        return None         # guns sign in on their own (web.firmware)
     if isinstance(request.routing_exception, NotFound):
         # No such page, for anyone: nothing to sign in to.  (A session
         # still shows who is signed in on the 404 page.)

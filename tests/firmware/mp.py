@@ -81,6 +81,12 @@ gc.collect()
 print(gc.mem_alloc() - base)
 """
 
+# A gun running from its ROMFS image imports the update task too
+# (main.py, gun/ota.py): only such a gun can be updated over the air.
+ROMFS_CODE_HEAP_SCRIPT = CODE_HEAP_SCRIPT.replace(
+    "from drivers import png, gm65\n",
+    "from drivers import png, gm65\nfrom gun import ota\n")
+
 SOURCE_PATH = "%s:%s:.frozen" % (FIRMWARE, REPO)   # the .py files, no build
 
 

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 import sys
 
-from mp import CODE_HEAP_SCRIPT, FIRMWARE, MICROPYTHON, REPO, check
+from mp import (CODE_HEAP_SCRIPT, FIRMWARE, MICROPYTHON, REPO,
+                ROMFS_CODE_HEAP_SCRIPT, check)
 
 sys.path.insert(0, str(REPO))
 from server.gunlink.broker import free_port  # noqa: E402
@@ -81,7 +82,8 @@ def test_code_allowance_covers_the_romfs_code(tmp_path):
     what the same .mpy files take loaded into the heap: the bytecode runs
     in place."""
     folder = romfs_folder(tmp_path)
-    proc = boot(folder, CODE_HEAP_SCRIPT)
+    assert ROMFS_CODE_HEAP_SCRIPT != CODE_HEAP_SCRIPT
+    proc = boot(folder, ROMFS_CODE_HEAP_SCRIPT)
     assert proc.returncode == 0, proc.stderr
     used = int(proc.stdout.split()[-1])
     assert used < ROMFS_CODE_ALLOWANCE_K * 1024, used
