@@ -49,7 +49,8 @@ boards.load()
 from gun import picks, app, scanner, journal, store, config, sync, mqtt
 from gun import screens
 from shared import wire
-from drivers import png
+from gun import sntp
+from drivers import png, gm65
 %s
 gc.collect()
 print("CODE", gc.mem_alloc() - base)
@@ -162,6 +163,7 @@ def end_to_end(workdir):
     from server.fleet import releases
     from server.fleet.provisioning import device_hashes, provision_device
     from server.gunlink.broker import Broker
+    from server.gunlink.sntp import SNTPServer
     from server.gunlink.worker import Worker
     from tools.provision import tls_config
     from tools.release import build
@@ -184,6 +186,8 @@ def end_to_end(workdir):
     broker = Broker(workdir / "broker", device_hashes=device_hashes(db),
                     tls=True).start()
     worker = web = gun = None
+    # The gun's clock starts at 2000-01-01: TLS waits for SNTP.
+    ntp = SNTPServer("127.0.0.1", 0).start()
     try:
         worker = Worker(db_path, "127.0.0.1", broker.port,
                         broker.worker_user, broker.worker_password,
@@ -197,7 +201,7 @@ def end_to_end(workdir):
         cfg = dict(tls_config(broker.ca_der_path, broker.tls_port),
                    ota_key=releases.public_key(releases.folder(db_path)),
                    fw_url="https://127.0.0.1:%d" % web.server_port,
-                   ota_idle_s=0)
+                   ota_idle_s=0, ntp="127.0.0.1", ntp_port=ntp.port)
         gun = SimulatedGun(workdir / "G01", "G01", password, "127.0.0.1",
                            broker.tls_port, romfs=True, extra_config=cfg)
         gun.wait_for(lambda s: s["link"] == "online", 30)
@@ -223,6 +227,7 @@ def end_to_end(workdir):
             web.shutdown()
         if worker is not None:
             worker.stop()
+        ntp.stop()
         broker.stop()
         db.conn.close()
     if "ok" not in marks:
