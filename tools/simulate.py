@@ -392,6 +392,12 @@ class SimulatedGun:
         """Set the stand-in battery's voltage (mV; 0: no battery)."""
         _send(self._panel, b"BAT %d\n" % int(mv))
 
+    def internal_block(self, size):
+        """Set the largest free block of internal RAM the board reports
+        (bytes, as an ESP32's esp32.idf_heap_info; 0: none, the host's
+        own)."""
+        _send(self._panel, b"BLK %d\n" % int(size))
+
     def hang(self):
         """Make the firmware block its event loop for good (as a driver
         stuck in a blocking call would): its watchdog should reset it."""

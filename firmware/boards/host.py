@@ -45,8 +45,10 @@
 # settings and flash <PICKGUN_HOST_DIR>/gm65-flash.bin) that scans the
 # labels the harness shows it, one a line.
 # Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON |
-# BAT <mV> (the battery's voltage, 0: none) | HANG (the firmware blocks
-# its event loop for good, as a driver stuck in a blocking call would);
+# BAT <mV> (the battery's voltage, 0: none) | BLK <bytes> (the largest
+# free internal RAM block an ESP32 would have, 0: none) | HANG (the
+# firmware blocks its event loop for good, as a driver stuck in a
+# blocking call would);
 # gun -> harness: SCREEN <json rows> | STATE <json> | BEEP <pattern> |
 # FRAME <n> (screen.png rewritten) | PANEL <contrast> (0: off).
 import asyncio
@@ -275,7 +277,7 @@ class Keys:
         self._pos = self._len = 0
 
     async def get(self):
-        global battery_mv
+        global battery_mv, internal_blk
         while True:
             line = await self._readline()
             if line == b"KEY OK":
@@ -291,6 +293,8 @@ class Keys:
                     time.sleep_ms(100)
             elif line.startswith(b"BAT ") and line[4:].isdigit():
                 battery_mv = int(line[4:]) or None
+            elif line.startswith(b"BLK ") and line[4:].isdigit():
+                internal_blk = int(line[4:]) or None
 
     async def _readline(self):
         line = self._line
@@ -515,15 +519,18 @@ async def open_connection(host, port, ssl=None, name=None):
 
 # ---------------------------------------------------------------- vitals
 battery_mv = 3900           # the stand-in battery: BAT <mV> sets it
+# The unix port has no internal RAM apart from its heap (None); BLK
+# <bytes> stands in for an ESP32's largest free internal block.
+internal_blk = None
 _start = time.time()
 
 
 def vitals():
     """(battery mV, RSSI dBm, largest free internal block, seconds since
     start): the battery as the harness sets it, a steady -55 dBm while
-    joined; the unix port has no internal RAM apart from its heap
-    (None)."""
-    return (battery_mv, -55 if wifi_up() else None, None,
+    joined, the internal block as the harness sets it (None until
+    then)."""
+    return (battery_mv, -55 if wifi_up() else None, internal_blk,
             int(time.time() - _start))
 
 

@@ -78,6 +78,13 @@ ONLINE = "online"
 
 _ORDER_PREFIX = wire.ROOT + "/order/"
 _VITALS_MS = const(60000)       # the status again, for its vitals
+# A TLS handshake's largest single allocation in internal RAM is just
+# over 16 KB (docs/firmware.md, Memory budget): below this largest free
+# block it would fail, so the gun does not try, and after _STARVED such
+# attempts in a row, idle, it restarts for a fresh heap (everything is
+# on flash: nothing is lost).
+_TLS_BLOCK = const(24576)
+_STARVED = const(3)
 
 
 def reason(e):
@@ -91,6 +98,7 @@ def reason(e):
     for pattern, why in (("wifi down", None),
                          ("broker name", "TLS: wrong name"),
                          ("check clock", "TLS: check clock"),
+                         ("low memory", "TLS: low memory"),
                          ("CA certificate in", "TLS: bad CA"),
                          ("not trusted", "TLS: not trusted"),
                          ("TLS: ", "TLS: failed"),
@@ -177,6 +185,7 @@ class Sync:
         self.why = None         # ... for the screen, while not online
         self.ignored = 0        # malformed messages and bad acks dropped
         self.connects = 0
+        self.starved = 0        # TLS attempts in a row refused for memory
         self._online = False
         self._told = -1         # pending count in the last status sent
         self._told_at = 0
@@ -277,6 +286,16 @@ class Sync:
             # The handshake allocates tens of KB outside the Python heap:
             # a collection gives the heap's empty areas back (ESP32).
             gc.collect()
+            blk = self.board.vitals()[2]
+            if blk is not None and blk < _TLS_BLOCK:
+                self.starved += 1
+                if self.starved >= _STARVED and \
+                        getattr(self.listener, "base", "idle") == "idle":
+                    print("pickgun: TLS: largest free internal block",
+                          blk, "bytes: restarting for a fresh heap")
+                    self.board.reset()
+                raise MQTTError("TLS: low memory (%d bytes)" % blk)
+            self.starved = 0
         try:
             if self._addr is None:
                 # getaddrinfo blocks the event loop (screen, scanner) while

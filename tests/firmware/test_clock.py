@@ -128,3 +128,34 @@ def test_cold_boot_picks_offline_then_connects_only_after_ntp(
     assert key[0] == "G01"
     assert events[1]["at"] == 0             # picked before the clock was set
     assert abs(events[2]["at"] - time.time()) < 60, events[2]
+
+
+def test_tls_waits_for_internal_ram_and_restarts_idle_for_it(
+        tmp_path, broker):
+    """A TLS handshake needs a free internal block over 16 KB: with less
+    (a heap grown over a day) the gun does not try, says "TLS: low memory"
+    on the idle screen, and after three such attempts, idle, restarts for
+    a fresh heap; with enough it connects.  Scans stay journalled."""
+    server = FakeServer(broker)
+    cfg = {"tls": True, "port": broker.tls_port,
+           "ca": base64.b64encode(broker.ca_der_path.read_bytes()).decode(),
+           "backoff_ms": 200, "backoff_max_ms": 400}
+    sntp = SNTPServer("127.0.0.1", 0).start()
+    cfg.update(ntp="127.0.0.1", ntp_port=sntp.port)
+    try:
+        with SimulatedGun(tmp_path / "g", "G01", "pw-g01", "127.0.0.1", 0,
+                          extra_config=cfg) as gun:
+            gun.wait_for(lambda s: s["link"] == "online", 40)
+            gun.internal_block(12000)
+            gun.wifi(False)
+            gun.wifi(True)
+            wait(lambda: gun.rows[7:8] == ["TLS: low memory"], gun.rows)
+            wait(lambda: gun.resets >= 1, "a restart for a fresh heap")
+            log = gun.log_path.read_text()
+            assert "largest free internal block 12000 bytes" in log, log
+            # After the restart the board's internal RAM is its own
+            # again (a fresh heap): the gun connects.
+            gun.wait_for(lambda s: s["link"] == "online", 40)
+    finally:
+        sntp.stop()
+        server.close()
