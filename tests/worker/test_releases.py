@@ -202,13 +202,13 @@ def test_a_guns_update_is_recorded_from_its_status(db):
     from shared import wire
     topic = wire.dev_topic("G01", wire.STATUS)
     ingest_batch(db, [(topic, wire.encode(wire.status(
-        True, "0.1.0", 0, 7, 0, "simulated", ["0.2.0", "dl", 40])))])
+        True, "0.1.0", 0, 7, 0, "simulated", ota=["0.2.0", "dl", 40])))])
     row = db["devices"].get("G01")
     assert (row["ota_version"], row["ota_state"], row["ota_detail"]) == (
         "0.2.0", "dl", "40")
     ingest_batch(db, [(topic, wire.encode(wire.status(
-        True, "0.1.0", 0, 7, 0, "simulated", ["0.2.0", "back",
-                                              "no broker"])))])
+        True, "0.1.0", 0, 7, 0, "simulated",
+        ota=["0.2.0", "back", "no broker"])))])
     assert db["devices"].get("G01")["ota_detail"] == "no broker"
     # A status without it (a gun that does not update) keeps the last.
     ingest_batch(db, [(topic, wire.encode(wire.status(
