@@ -183,8 +183,19 @@ def lanes_of(item):
     return lanes
 
 
+# Lanes whose tests share what one machine has once: the firmware's build
+# folder (build/), the product's default ports (`pickgun up`), the
+# simulated guns.  Under pytest-xdist (tools/test.sh runs two workers,
+# --dist loadgroup) they all run on one worker, one after another; the
+# rest spread over both.
+SHARED_LANES = {"micropython", "e2e"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         lanes = lanes_of(item) or {"unit"}
         for lane in sorted(lanes):
             item.add_marker(lane)
+        at_top = Path(str(item.path)).parent == REPO / "tests"
+        if lanes & SHARED_LANES or at_top:
+            item.add_marker(pytest.mark.xdist_group("rig"))
