@@ -29,7 +29,7 @@ for b, chip, size in ((wroom, "ESP32", 40), (wrover, "ESP32", 40),
 assert wroom.pin_problems({"scl": 22}) == []
 assert s3.pin_problems({"scl": 22}) == ["scl 22: not a GPIO of ESP32-S3"]
 # The camera boards (and the host's, for a camera gun) have a camera.
-assert hasattr(s3cam, "camera")
+assert hasattr(s3cam, "camera") and hasattr(h, "camera")
 assert not hasattr(wroom, "camera") and not hasattr(s3, "camera")
 assert s3cam.GPIOS == s3.GPIOS
 assert gm65.NAME == "esp32_wroom" and gm65.PINS == wroom.PINS
