@@ -7,10 +7,10 @@ with the real one: test_camera_gun.py."""
 import ast
 import json
 
+from camera_support import viewfinder
 from mp import FIRMWARE, HERE, check, script
 
 CAMLIB = HERE / "camlib"
-BAYER = ((0, 8, 2, 10), (12, 4, 14, 6), (3, 11, 1, 9), (15, 7, 13, 5))
 
 
 def run(name, *args, **kw):
@@ -27,35 +27,15 @@ def test_continuous_trigger_and_its_repeat_guard():
     assert "pickgun: camera failed: OSError(19,)" in out
 
 
-def viewfinder(width, height):
-    """The panel (128 x 64, rows of 0/1) the viewfinder should show for
-    the frame camera_viewfinder.py draws: each panel pixel the frame's
-    pixel at its centre, one scale for both axes (the frame's height to
-    64 rows), centred; lit where its grey is above 16 * Bayer + 8; the
-    frame's centre marked by a cross of inverted pixels."""
-    w = min(width * 64 // height, 128)
-    x0 = (128 - w) // 2
-    panel = [[0] * 128 for _ in range(64)]
-    for y in range(64):
-        sy = (2 * y + 1) * height // 128
-        for x in range(w):
-            sx = min((2 * x + 1) * height // 128, width - 1)
-            grey = (7 * sx + 3 * sy) & 255
-            panel[y][x0 + x] = int(grey > 16 * BAYER[y % 4][x % 4] + 8)
-    cx, cy = x0 + w // 2, 32
-    for d in (-5, -4, -3, -2, 2, 3, 4, 5):
-        panel[cy][cx + d] ^= 1
-        panel[cy + d][cx] ^= 1
-    return panel
-
-
 def test_viewfinder_dithers_a_known_frame_to_a_known_bitmap():
     for width, height in ((320, 240), (240, 240)):
         data = bytes.fromhex(run("camera_viewfinder", width, height).strip())
         # The SSD1306's layout (MONO_VLSB): a byte is 8 rows of a column.
         got = [[(data[(y // 8) * 128 + x] >> (y % 8)) & 1
                 for x in range(128)] for y in range(64)]
-        assert got == viewfinder(width, height), (width, height)
+        want = viewfinder(lambda x, y: (7 * x + 3 * y) & 255, width,
+                          height)
+        assert got == want, (width, height)
 
 
 def test_the_host_camera_stands_in_for_the_driver(tmp_path):
