@@ -19,13 +19,18 @@
 # its last sighting is dropped, each sighting extending the window, so a
 # label held in view scans once; a new press (hold) or a key forgets it.
 #
-# While OK has been held for _CLICK_MS without a code, the panel shows
-# the viewfinder: the frame scaled to the panel's height (85 x 64 for
-# QVGA, centred), ordered-dithered to one bit with a 4 x 4 Bayer matrix,
-# the aiming point (the frame's centre, where the decoder looks first)
-# marked by a cross of inverted pixels.  It is drawn into a preallocated
-# bitmap and blitted onto the panel's FrameBuffer: nothing is allocated
-# per frame.  Released, or once a code is read, the usual screens return.
+# Nothing is decoded in a press's first _CLICK_MS: a decode holds the
+# event loop, and the keys' polling with it, so a release would be seen
+# late and the OK key taken for an aim.  (With the continuous trigger a
+# press that starts and ends within one decode is not seen at all: hold
+# OK a moment longer there.)  From then until a code or the release the
+# panel shows the viewfinder: the frame scaled to the panel's height (85
+# x 64 for QVGA, centred), ordered-dithered to one bit with a 4 x 4 Bayer
+# matrix, the aiming point (the frame's centre, where the decoder looks
+# first) marked by a cross of inverted pixels.  It is drawn into a
+# preallocated bitmap and blitted onto the panel's FrameBuffer: nothing
+# is allocated per frame.  Released, or once a code is read, the usual
+# screens return.
 #
 # A camera that does not start says "No camera" on the idle screen (the
 # app's decoder line) and is tried again every 10 s; one that fails
@@ -196,10 +201,20 @@ class Reader:
             await self._open()
         app = self.app
         while True:
-            if self.hold and (self.down is None or self.done):
+            down = self.down
+            if self.hold and (down is None or self.done):
                 self._go.clear()
                 await self._go.wait()
                 continue
+            if down is not None and not self.done:
+                young = _CLICK_MS - ticks_diff(self.ticks(), down)
+                if young > 0:
+                    # No decoding while a press may still be the OK key:
+                    # a decode holds the event loop, and with it the
+                    # keys' polling, so the release would be seen late
+                    # and a press taken for an aim.
+                    await asyncio.sleep_ms(young)
+                    continue
             try:
                 frame = await self.cam.frame()
             except OSError as e:
@@ -212,9 +227,9 @@ class Reader:
                 app.decoder = ""
                 app._changed()
             self.frames += 1
-            down = self.down
-            if down is not None and not self.done and ticks_diff(
-                    self.ticks(), down) >= _CLICK_MS and app.fb is not None:
+            # _open() has set decoder and vf before any frame is read.
+            if self.down is not None and not self.done and \
+                    app.fb is not None:
                 self.vf.draw(frame, app.fb)  # pyright: ignore[reportOptionalMemberAccess]
                 app.fb.show()
                 self.shown = True
