@@ -37,7 +37,10 @@ _BAND = const(16)           # rows scanned between candidate checks
 _MAXHITS = const(96)        # row hits per band
 _MINDYN = const(16)         # a block flatter than this is not an edge
 _TOL = const(5)             # run tolerance, eighths of a module
-_ATTEMPTS = const(24)       # samplings per frame at most
+_ATTEMPTS = const(40)       # samplings per frame at most
+# Offsets (quarter modules) of the fourth corner tried when the format
+# reads but the data does not.
+_JIGGLE = (4, 0, 0, 4, -4, 0, 0, -4, 4, 4, -4, -4, 4, -4, -4, 4)
 
 # Per version 1-10 and level L, M, Q, H: EC codewords per block, blocks
 # of the first group, their data codewords, blocks of the second group
@@ -192,6 +195,8 @@ class Decoder:
         self.version = 0
         self.level = 0
         self.errors = 0
+        self.hm = [0.0] * 9
+        self.attempts = 0
 
     # ---- the frame ----
 
@@ -349,9 +354,24 @@ class Decoder:
         for i in range(nt):
             text = self._try(frame, tri[4 * i], tri[4 * i + 1],
                              tri[4 * i + 2], tri[4 * i + 3])
-            if text is not None:
+            # a farther code only if the aim is on it (quiet zone
+            # included): never the neighbour of a code that failed
+            if text is not None and (i == 0 or self._covers(ax, ay)):
                 return text
         return None
+
+    def _covers(self, ax, ay):
+        # Whether the aim (1/8 pixel) is on the code last sampled.
+        a = _adjoint(self.hm)
+        x = ax / 8
+        y = ay / 8
+        d = a[6] * x + a[7] * y + a[8]
+        if not d:
+            return False
+        u = (a[0] * x + a[1] * y + a[2]) / d / 2
+        v = (a[3] * x + a[4] * y + a[5]) / d / 2
+        dim = self.prm[13]
+        return -4 <= u <= dim + 4 and -4 <= v <= dim + 4
 
     def _shape(self, a, b, c):
         # Whether a, b, c could be one code's finders: a right angle at one
@@ -404,14 +424,28 @@ class Decoder:
                 for way in (0, 1, 2):
                     if self.attempts >= _ATTEMPTS:
                         return None
-                    if self._sample(frame, tl, tr, bl, ver, way):
-                        text = self._read(ver)
-                        if text is not None:
-                            return text
+                    if not self._sample(frame, tl, tr, bl, ver, way, 0, 0):
+                        continue
+                    text = self._read(ver)
+                    if text is not None:
+                        return text
+                    if way == 0:
+                        break
+                    # the format reads, the data does not: move the
+                    # estimated corner around (perspective it missed)
+                    for j in range(0, len(_JIGGLE), 2):
+                        if self.attempts >= _ATTEMPTS:
+                            return None
+                        if self._sample(frame, tl, tr, bl, ver, way,
+                                        _JIGGLE[j], _JIGGLE[j + 1]):
+                            text = self._read(ver)
+                            if text is not None:
+                                return text
+                    break
             tr, bl = bl, tr
         return None
 
-    def _sample(self, frame, tl, tr, bl, ver, way):
+    def _sample(self, frame, tl, tr, bl, ver, way, ox, oy):
         # Sample the grid of version `ver` through the finders' centres
         # and a fourth point: the alignment pattern (way 0), the corner
         # estimated from the finders' module sizes (1), a parallelogram's
@@ -432,6 +466,10 @@ class Decoder:
             rb = cm[bl] / cm[tl]
             x2 = ((x1 + (x3 - x0) * rt) + (x3 + (x1 - x0) * rb)) / 2
             y2 = ((y1 + (y3 - y0) * rt) + (y3 + (y1 - y0) * rb)) / 2
+        if ox or oy:
+            # (ox, oy) quarter modules along the top and left edges
+            x2 += (ox * (x1 - x0) + oy * (x3 - x0)) / (4 * e)
+            y2 += (ox * (y1 - y0) + oy * (y3 - y0)) / (4 * e)
         c = dim - 3.5
         if way == 0:
             if ver < 2:
@@ -468,6 +506,7 @@ class Decoder:
         if not den:
             return False
         f = 65536 / den
+        self.hm = m
         coef = self.coef
         lim = 1 << 29
         for i in range(9):
