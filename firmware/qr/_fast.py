@@ -303,8 +303,9 @@ def cross(frame, thr, prm, x: int, y: int, dx: int, dy: int, runs) -> int:
 def sample(frame, thr, prm, grid, coef) -> int:
     # The module grid: each module's centre (u, v in half modules) mapped
     # to the frame by the projective transform x = (a u + b v + c) / D,
-    # y = (d u + e v + f) / D, D = g u + h v + i (coef, biased), read
-    # against its block's threshold. Returns the modules that fell
+    # y = (d u + e v + f) / D, D = g u + h v + i (coef, biased), its grey
+    # interpolated between the four pixels around it and read against its
+    # block's threshold. Returns the modules that fell
     # outside the frame (read as light).
     src = ptr8(frame)
     t = ptr8(thr)
@@ -337,13 +338,24 @@ def sample(frame, thr, prm, grid, coef) -> int:
         col = 0
         while col < dim:
             bit = 0
-            if nd > 0:
-                x = (nx + (nd >> 1)) // nd
-                y = (ny + (nd >> 1)) // nd
-                if x >= 0 and y >= 0 and x < w and y < h:
+            q = nd >> 4
+            if q > 0:
+                # sixteenths of a pixel; the grey interpolated bilinearly
+                x = nx // q
+                y = ny // q
+                if x >= 0 and y >= 0 and x < (w - 1) << 4 \
+                        and y < (h - 1) << 4:
+                    fx = x & 15
+                    fy = y & 15
+                    x >>= 4
+                    y >>= 4
+                    i = y * w + x
+                    g = ((int(src[i]) * (16 - fx) + int(src[i + 1]) * fx)
+                         * (16 - fy)
+                         + (int(src[i + w]) * (16 - fx)
+                            + int(src[i + w + 1]) * fx) * fy) >> 8
                     bit = pol
-                    if int(src[y * w + x]) < int(t[(y >> 3) * nbx
-                                                   + (x >> 3)]):
+                    if g < int(t[(y >> 3) * nbx + (x >> 3)]):
                         bit = 1 - pol
                 else:
                     outside += 1

@@ -165,12 +165,22 @@ def sample(frame, thr, prm, grid, coef):
         nd = cg + ch * v2 + ci
         for _ in range(dim):
             bit = 0
-            if nd > 0:
-                x = (nx + (nd >> 1)) // nd
-                y = (ny + (nd >> 1)) // nd
-                if 0 <= x < w and 0 <= y < h:
+            q = nd >> 4
+            if q > 0:
+                x = nx // q
+                y = ny // q
+                if 0 <= x < (w - 1) << 4 and 0 <= y < (h - 1) << 4:
+                    fx = x & 15
+                    fy = y & 15
+                    x >>= 4
+                    y >>= 4
+                    i = y * w + x
+                    g = ((frame[i] * (16 - fx) + frame[i + 1] * fx)
+                         * (16 - fy)
+                         + (frame[i + w] * (16 - fx)
+                            + frame[i + w + 1] * fx) * fy) >> 8
                     bit = pol
-                    if frame[y * w + x] < thr[(y >> 3) * nbx + (x >> 3)]:
+                    if g < thr[(y >> 3) * nbx + (x >> 3)]:
                         bit = 1 - pol
                 else:
                     outside += 1

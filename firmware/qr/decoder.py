@@ -37,7 +37,10 @@ _BAND = const(16)           # rows scanned between candidate checks
 _MAXHITS = const(96)        # row hits per band
 _MINDYN = const(16)         # a block flatter than this is not an edge
 _TOL = const(5)             # run tolerance, eighths of a module
-_ATTEMPTS = const(24)       # samplings per frame at most
+_ATTEMPTS = const(40)       # samplings per frame at most
+# Offsets (quarter modules) of the estimated fourth corner, tried in turn
+# when the format reads but the data does not.
+_JIGGLE = (0, 0, 4, 0, 0, 4, -4, 0, 0, -4, 4, 4, -4, -4, 4, -4, -4, 4)
 
 # Per version 1-10 and level L, M, Q, H: EC codewords per block, blocks
 # of the first group, their data codewords, blocks of the second group
@@ -80,14 +83,15 @@ def _isqrt(n):
     return x
 
 
-def _square_to_quad(q):
-    # The projective map of the unit square's corners (0,0) (1,0) (1,1)
-    # (0,1) onto q = [x0, y0, ..., x3, y3]: [m0..m8], x = (m0 u + m1 v +
-    # m2) / (m6 u + m7 v + m8), y = (m3 u + m4 v + m5) / the same.
-    x0, y0, x1, y1, x2, y2, x3, y3 = q
+def _square_to_quad(m, x0, y0, x1, y1, x2, y2, x3, y3):
+    # m (9 floats): the projective map of the unit square's corners (0,0)
+    # (1,0) (1,1) (0,1) onto the points given: x = (m0 u + m1 v + m2) /
+    # (m6 u + m7 v + m8), y = (m3 u + m4 v + m5) / the same. False if the
+    # points are degenerate.
     dx3 = x0 - x1 + x2 - x3
     dy3 = y0 - y1 + y2 - y3
-    g = h = 0.0
+    g = 0.0
+    h = 0.0
     if dx3 or dy3:
         dx1 = x1 - x2
         dx2 = x3 - x2
@@ -95,23 +99,40 @@ def _square_to_quad(q):
         dy2 = y3 - y2
         den = dx1 * dy2 - dx2 * dy1
         if not den:
-            return None
+            return False
         g = (dx3 * dy2 - dx2 * dy3) / den
         h = (dx1 * dy3 - dx3 * dy1) / den
-    return [x1 - x0 + g * x1, x3 - x0 + h * x3, x0,
-            y1 - y0 + g * y1, y3 - y0 + h * y3, y0, g, h, 1.0]
+    m[0] = x1 - x0 + g * x1
+    m[1] = x3 - x0 + h * x3
+    m[2] = x0
+    m[3] = y1 - y0 + g * y1
+    m[4] = y3 - y0 + h * y3
+    m[5] = y0
+    m[6] = g
+    m[7] = h
+    m[8] = 1.0
+    return True
 
 
-def _adjoint(m):
-    a, b, c, d, e, f, g, h, i = m
-    return [e * i - f * h, c * h - b * i, b * f - c * e,
-            f * g - d * i, a * i - c * g, c * d - a * f,
-            d * h - e * g, b * g - a * h, a * e - b * d]
+def _adjoint(m, out):
+    # out: m's adjugate (its inverse, up to scale)
+    out[0] = m[4] * m[8] - m[5] * m[7]
+    out[1] = m[2] * m[7] - m[1] * m[8]
+    out[2] = m[1] * m[5] - m[2] * m[4]
+    out[3] = m[5] * m[6] - m[3] * m[8]
+    out[4] = m[0] * m[8] - m[2] * m[6]
+    out[5] = m[2] * m[3] - m[0] * m[5]
+    out[6] = m[3] * m[7] - m[4] * m[6]
+    out[7] = m[1] * m[6] - m[0] * m[7]
+    out[8] = m[0] * m[4] - m[1] * m[3]
 
 
-def _times(m, n):
-    return [m[r] * n[c] + m[r + 1] * n[c + 3] + m[r + 2] * n[c + 6]
-            for r in (0, 3, 6) for c in (0, 1, 2)]
+def _times(a, b, out):
+    # out = a b (3 x 3, row-major)
+    for r in (0, 3, 6):
+        for c in (0, 1, 2):
+            out[r + c] = (a[r] * b[c] + a[r + 1] * b[c + 3]
+                          + a[r + 2] * b[c + 6])
 
 
 class Decoder:
@@ -192,6 +213,14 @@ class Decoder:
         self.version = 0
         self.level = 0
         self.errors = 0
+        # projective maps (3 x 3, row-major): scratch and result
+        self.hm = array.array("d", bytes(72))
+        self.hs = array.array("d", bytes(72))
+        self.hd = array.array("d", bytes(72))
+        self.ax = 0
+        self.ay = 0
+        self.hkey = 0
+        self.attempts = 0
 
     # ---- the frame ----
 
@@ -258,7 +287,10 @@ class Decoder:
         return tt
 
     def _hit(self, frame, x, y, tt):
-        cx, cy, cm, cn = self.cx, self.cy, self.cm, self.cn
+        cx = self.cx
+        cy = self.cy
+        cm = self.cm
+        cn = self.cn
         x8 = x << 3
         y8 = y << 3
         for j in range(self.nc):
@@ -305,7 +337,9 @@ class Decoder:
     # ---- triples of finders ----
 
     def _triples(self, frame, ax, ay):
-        cx, cy, cn = self.cx, self.cy, self.cn
+        cx = self.cx
+        cy = self.cy
+        cn = self.cn
         order = self.order
         nc = self.nc
         # candidates by hits, most first (insertion sort: no allocation)
@@ -349,16 +383,42 @@ class Decoder:
         for i in range(nt):
             text = self._try(frame, tri[4 * i], tri[4 * i + 1],
                              tri[4 * i + 2], tri[4 * i + 3])
-            if text is not None:
+            # a farther code only if the aim is on it (quiet zone
+            # included): never the neighbour of a code that failed
+            if text is not None and (i == 0 or self._covers(ax, ay)):
                 return text
         return None
+
+    def _covers(self, ax, ay):
+        # Whether the aim (1/8 pixel) is on the code last sampled (its
+        # quiet zone included): the aim mapped back to modules through
+        # the grid's map.
+        c = self.coef
+        a = self.hd
+        b = 1 << 30
+        for i in range(9):
+            a[i] = c[i] - b
+        s = self.hs
+        _adjoint(a, s)
+        x = ax / 8
+        y = ay / 8
+        d = s[6] * x + s[7] * y + s[8]
+        if not d:
+            return False
+        u = (s[0] * x + s[1] * y + s[2]) / d / 2
+        v = (s[3] * x + s[4] * y + s[5]) / d / 2
+        dim = self.prm[13]
+        return -4 <= u <= dim + 4 and -4 <= v <= dim + 4
 
     def _shape(self, a, b, c):
         # Whether a, b, c could be one code's finders: a right angle at one
         # of them between two legs of about equal length (loose, for
         # perspective), modules alike. Returns tl | tr << 5 | bl << 10 |
         # version << 15, or -1.
-        cx, cy, cm = self.cx, self.cy, self.cm
+
+        cx = self.cx
+        cy = self.cy
+        cm = self.cm
         ab = (cx[a] - cx[b]) ** 2 + (cy[a] - cy[b]) ** 2
         ac = (cx[a] - cx[c]) ** 2 + (cy[a] - cy[c]) ** 2
         bc = (cx[b] - cx[c]) ** 2 + (cy[b] - cy[c]) ** 2
@@ -395,135 +455,224 @@ class Decoder:
 
     def _try(self, frame, tl, tr, bl, v):
         # The triple as a code of version v (then v + 1, v - 1), mirrored
-        # if not read as it is; the text, or None.
+        # if not read as it is; the text, or None. A parallelogram through
+        # the three finders (integers only) must show the timing patterns
+        # and the format first; then the alignment pattern, the corner
+        # the finders' sizes suggest and that corner moved about give the
+        # perspective.
         for _ in (0, 1):
             for dv in (0, 1, -1):
                 ver = v + dv
                 if ver < 1 or ver > _MAXV:
                     continue
-                for way in (0, 1, 2):
+                if self.attempts >= _ATTEMPTS:
+                    return None
+                if not (self._affine(frame, tl, tr, bl, ver)
+                        or self._project(frame, tl, tr, bl, ver, 0, 0, 1)):
+                    continue
+                text = self._read(ver)
+                if text is not None:
+                    return text
+                for way in range(-2, len(_JIGGLE), 2):
                     if self.attempts >= _ATTEMPTS:
                         return None
-                    if self._sample(frame, tl, tr, bl, ver, way):
-                        text = self._read(ver)
-                        if text is not None:
-                            return text
-            tr, bl = bl, tr
+                    if way < 0:
+                        if ver < 2 or not self._aligned(frame, tl, tr, bl,
+                                                        ver):
+                            continue
+                    elif not self._project(frame, tl, tr, bl, ver,
+                                           _JIGGLE[way], _JIGGLE[way + 1], 0):
+                        continue
+                    text = self._read(ver)
+                    if text is not None:
+                        return text
+                return None
+            t = tr
+            tr = bl
+            bl = t
         return None
 
-    def _sample(self, frame, tl, tr, bl, ver, way):
-        # Sample the grid of version `ver` through the finders' centres
-        # and a fourth point: the alignment pattern (way 0), the corner
-        # estimated from the finders' module sizes (1), a parallelogram's
-        # (2). True if the format information reads.
-        cx, cy, cm = self.cx, self.cy, self.cm
+    def _affine(self, frame, tl, tr, bl, ver):
+        # Sample through the parallelogram of the finders' centres (1/8
+        # pixel; x = x0 + A (u - 7) + B (v - 7) in half modules, scaled by
+        # 2**16): whether the timing patterns and the format read.
+        cx = self.cx
+        cy = self.cy
         dim = 17 + 4 * ver
-        x0, y0 = cx[tl] / 8, cy[tl] / 8
-        x1, y1 = cx[tr] / 8, cy[tr] / 8
-        x3, y3 = cx[bl] / 8, cy[bl] / 8
-        e = dim - 7.0
-        if way == 2:
-            x2 = x1 + x3 - x0
-            y2 = y1 + y3 - y0
-        else:
-            # each leg scaled by the module-size ratio at its far end
-            # (first-order perspective)
-            rt = cm[tr] / cm[tl]
-            rb = cm[bl] / cm[tl]
-            x2 = ((x1 + (x3 - x0) * rt) + (x3 + (x1 - x0) * rb)) / 2
-            y2 = ((y1 + (y3 - y0) * rt) + (y3 + (y1 - y0) * rb)) / 2
-        c = dim - 3.5
-        if way == 0:
-            if ver < 2:
-                return False
-            f = (e - 3) / e
-            found = self._align(frame, x0 + (x2 - x0) * f,
-                                y0 + (y2 - y0) * f,
-                                (cm[tl] + cm[tr] + cm[bl]) / 24)
-            if found is None:
-                return False
-            x2, y2 = found
-            c = dim - 6.5
-        if not self._transform((3.5, 3.5, dim - 3.5, 3.5, c, c,
-                                3.5, dim - 3.5),
-                               (x0, y0, x1, y1, x2, y2, x3, y3), dim):
-            return False
+        e = dim - 7
+        coef = self.coef
+        b = 1 << 30
+        a = (cx[tr] - cx[tl]) * 4096 // e
+        c = (cx[bl] - cx[tl]) * 4096 // e
+        coef[0] = a + b
+        coef[1] = c + b
+        coef[2] = cx[tl] * 8192 - 7 * (a + c) + b
+        a = (cy[tr] - cy[tl]) * 4096 // e
+        c = (cy[bl] - cy[tl]) * 4096 // e
+        coef[3] = a + b
+        coef[4] = c + b
+        coef[5] = cy[tl] * 8192 - 7 * (a + c) + b
+        coef[6] = b
+        coef[7] = b
+        coef[8] = 65536 + b
+        return self._grid(frame, dim, 1)
+
+    def _grid(self, frame, dim, timing):
         self.attempts += 1
         self.prm[13] = dim
         out = self.k.sample(frame, self.thr, self.prm, self.grid, self.coef)
-        return out <= dim * dim // 4 and self._format(dim) >= 0
-
-    def _transform(self, src, dst, dim):
-        # coef: module grid (half modules) to frame, in fixed point
-        s = _square_to_quad(src)
-        d = _square_to_quad(dst)
-        if s is None or d is None:
+        if out > dim * dim // 4:
             return False
-        m = _times(d, _adjoint(s))
-        # half-module units, then the denominator scaled to 2**16 at the
-        # grid's centre
-        for i in (0, 1, 3, 4, 6, 7):
-            m[i] *= 0.5
-        den = m[6] * dim + m[7] * dim + m[8]
+        if timing:
+            g = self.grid
+            bad = 0
+            for i in range(8, dim - 8):
+                bad += (g[6 * dim + i] ^ i ^ 1) & 1
+                bad += (g[i * dim + 6] ^ i ^ 1) & 1
+            if 2 * bad > dim - 16:      # a quarter of them wrong
+                return False
+        return self._format(dim) >= 0
+
+    def _aligned(self, frame, tl, tr, bl, ver):
+        # Sample through the finders and the alignment pattern nearest
+        # where the parallelogram puts it.
+        cx = self.cx
+        cy = self.cy
+        cm = self.cm
+        dim = 17 + 4 * ver
+        e = dim - 7
+        # the alignment's centre is 3 modules in from the fourth corner,
+        # as the finders' sizes place it (_corner)
+        self._corner(tl, tr, bl)
+        px = cx[tl] + (self.ax - cx[tl]) * (e - 3) // e
+        py = cy[tl] + (self.ay - cy[tl]) * (e - 3) // e
+        if not self._align(frame, px, py, (cm[tl] + cm[tr] + cm[bl]) // 3):
+            return False
+        return self._corners(frame, tl, tr, bl, dim, self.ax, self.ay,
+                             dim - 6.5, 0)
+
+    def _project(self, frame, tl, tr, bl, ver, ox, oy, timing):
+        # Sample through the finders and the fourth corner _corner
+        # estimates, moved (ox, oy) quarter modules.
+        cx = self.cx
+        cy = self.cy
+        dim = 17 + 4 * ver
+        e = 4 * (dim - 7)
+        self._corner(tl, tr, bl)
+        x = self.ax
+        y = self.ay
+        x += (ox * (cx[tr] - cx[tl]) + oy * (cx[bl] - cx[tl])) // e
+        y += (ox * (cy[tr] - cy[tl]) + oy * (cy[bl] - cy[tl])) // e
+        return self._corners(frame, tl, tr, bl, dim, x, y, dim - 3.5,
+                             timing)
+
+    def _corner(self, tl, tr, bl):
+        # The fourth finder-centre corner into self.ax, self.ay (1/8
+        # pixel): each leg scaled by the module-size ratio at its far end
+        # (first-order perspective).
+        cx = self.cx
+        cy = self.cy
+        cm = self.cm
+        m = 2 * cm[tl]
+        self.ax = ((cx[tr] + cx[bl]) * cm[tl] + (cx[bl] - cx[tl]) * cm[tr]
+                   + (cx[tr] - cx[tl]) * cm[bl]) // m
+        self.ay = ((cy[tr] + cy[bl]) * cm[tl] + (cy[bl] - cy[tl]) * cm[tr]
+                   + (cy[tr] - cy[tl]) * cm[bl]) // m
+
+    def _corners(self, frame, tl, tr, bl, dim, x, y, c, timing):
+        # The projective map of module points (3.5, 3.5), (dim - 3.5,
+        # 3.5), (c, c), (3.5, dim - 3.5) onto the finders' centres and
+        # (x, y) (1/8 pixel), then the grid sampled through it.
+        cx = self.cx
+        cy = self.cy
+        d = self.hd
+        s = self.hs
+        if not _square_to_quad(d, cx[tl], cy[tl], cx[tr], cy[tr], x, y,
+                               cx[bl], cy[bl]):
+            return False
+        e = dim - 7
+        if c == dim - 3.5:
+            # modules to the unit square: (u - 3.5) / e
+            for i in (0, 3, 6):
+                s[i] = d[i] / e
+                s[i + 1] = d[i + 1] / e
+                s[i + 2] = d[i + 2] - 3.5 * (s[i] + s[i + 1])
+        else:
+            m = self.hm
+            if self.hkey != dim:
+                # the same for every code of this size: kept
+                _square_to_quad(s, 3.5, 3.5, dim - 3.5, 3.5, c, c, 3.5,
+                                dim - 3.5)
+                _adjoint(s, m)
+                self.hkey = dim
+            _times(d, m, s)
+        # s: module to 1/8 pixel; to half modules, then the denominator
+        # scaled to 2**16 at the grid's centre
+        den = (s[6] + s[7]) * dim / 2 + s[8]
         if not den:
             return False
-        f = 65536 / den
+        f = 8192 / den
         coef = self.coef
-        lim = 1 << 29
         for i in range(9):
-            c = int(m[i] * f)
-            if c >= lim or c <= -lim:
+            # half modules, and pixels out of 1/8 pixels (the
+            # denominator 8 times bigger)
+            v = s[i] * f * (0.5, 0.5, 1, 0.5, 0.5, 1, 4, 4, 8)[i]
+            if v >= 1 << 29 or v <= -(1 << 29):
                 return False
-            coef[i] = c + (1 << 30)
-        return True
+            coef[i] = int(v) + (1 << 30)
+        return self._grid(frame, dim, timing)
 
     def _align(self, frame, px, py, ms):
-        # The alignment pattern nearest (px, py), module ms pixels: its
-        # centre, or None.
+        # The alignment pattern nearest (px, py) (1/8 pixel), module ms
+        # (1/8 pixel), into self.ax, self.ay; False if none.
         k = self.k
         prm = self.prm
         hits = self.hits
         runs = self.runs
-        r = int(ms * 4 + 3)
-        ix = int(px + 0.5)
-        iy = int(py + 0.5)
+        r = (ms * 4 + 24) >> 3
+        ix = (px + 4) >> 3
+        iy = (py + 4) >> 3
         prm[4] = max(0, ix - r)
         prm[6] = min(self.w, ix + r + 1)
         prm[5] = max(0, iy - r)
         prm[7] = min(self.h, iy + r + 1)
         if prm[6] - prm[4] < 6 or prm[7] - prm[5] < 3:
-            return None
+            return False
         prm[8] = 1
         prm[9] = 1
         prm[10] = _TOL
         prm[11] = _MAXHITS
         n = k.scan(frame, self.thr, prm, hits)
-        best = None
+        found = False
         bd = 0
         m3 = 3 * ms
         for i in range(0, 3 * n, 3):
-            x, y, tt = hits[i], hits[i + 1], hits[i + 2]
+            x = hits[i]
+            y = hits[i + 1]
+            tt = hits[i + 2] << 3
             if tt * 2 < m3 or tt > m3 * 2:
                 continue
-            runs[7] = 2 * tt
+            runs[7] = 2 * hits[i + 2]
             if not k.cross(frame, self.thr, prm, x, y, 0, 1, runs):
                 continue
             vt = runs[1] + runs[2] + runs[3]
-            if vt * 2 < m3 or vt > m3 * 2:
+            if vt * 16 < m3 or vt * 4 > m3:
                 continue
             if 8 * abs(3 * runs[2] - vt) >= _TOL * vt:
                 continue
-            yc = y + (runs[6] - runs[5]) / 2
-            runs[7] = 2 * tt
-            if not k.cross(frame, self.thr, prm, x, int(yc + 0.5), 1, 0,
+            y8 = (y << 3) + ((runs[6] - runs[5]) << 2)
+            runs[7] = 2 * hits[i + 2]
+            if not k.cross(frame, self.thr, prm, x, (y8 + 4) >> 3, 1, 0,
                            runs):
                 continue
-            xc = x + (runs[6] - runs[5]) / 2
-            d = (xc - px) ** 2 + (yc - py) ** 2
-            if best is None or d < bd:
-                best = (xc, yc)
+            x8 = (x << 3) + ((runs[6] - runs[5]) << 2)
+            d = (x8 - px) ** 2 + (y8 - py) ** 2
+            if not found or d < bd:
+                self.ax = x8
+                self.ay = y8
                 bd = d
-        return best
+                found = True
+        return found
 
     # ---- format, version, codewords ----
 
