@@ -350,30 +350,12 @@ def keys():
 
 
 # ----------------------------------------------------------------- camera
-_cam = None
-
-
-def _sensor():
-    """The stand-in sensor, started as the camera board starts its
-    (boards/esp32_s3_cam.py: greyscale, config "camera" "size", one
-    frame buffer)."""
-    from boards import host_camera as api
-    host = config()["host"]
-    api.PRESENT = host.get("camera", True) is not False
-    api.FRAME_MS = host.get("frame_ms", api.FRAME_MS)
-    size = (config().get("camera") or {}).get("size", "QVGA")
-    return api.Camera(pixel_format=api.PixelFormat.GRAYSCALE,
-                      frame_size=getattr(api.FrameSize, size), fb_count=1,
-                      grab_mode=api.GrabMode.WHEN_EMPTY)
-
-
 def camera():
-    """A camera gun's camera (a config with "camera"), else None."""
-    global _cam
-    if _cam is None and "camera" in config():
-        from boards import _camera
-        _cam = _camera.Cam(_sensor)
-    return _cam
+    """A camera gun's camera (a config with "camera"), else None: the
+    stand-in's (boards/host_camera.py), imported only then."""
+    if "camera" in config():
+        from boards import host_camera
+        return host_camera.board_camera(config())
 
 
 # ------------------------------------------------------------------- WiFi

@@ -70,6 +70,34 @@ class GainCeiling:
     pass
 
 
+_cam = None
+
+
+def board_camera(cfg):
+    """The host board's camera() (boards/host.py): the camera, once,
+    behind the board layer (boards/_camera.py) as a device board's."""
+    global _cam
+    if _cam is None:
+        from boards import _camera
+        _cam = _camera.Cam(lambda: _sensor(cfg))
+    return _cam
+
+
+def _sensor(cfg):
+    """The sensor, started as the camera board starts its
+    (boards/esp32_s3_cam.py: greyscale, config "camera" "size", one
+    frame buffer); config "host" "camera": false, one that does not
+    answer, "frame_ms" its frame time."""
+    global PRESENT, FRAME_MS
+    host = cfg.get("host") or {}
+    PRESENT = host.get("camera", True) is not False
+    FRAME_MS = host.get("frame_ms", FRAME_MS)
+    size = (cfg.get("camera") or {}).get("size", "QVGA")
+    return Camera(pixel_format=PixelFormat.GRAYSCALE,
+                  frame_size=getattr(FrameSize, size), fb_count=1,
+                  grab_mode=GrabMode.WHEN_EMPTY)
+
+
 _SIZES = ((96, 96), (160, 120), (128, 128), (176, 144), (240, 176),
           (240, 240), (320, 240), (320, 320), (400, 296), (480, 320),
           (640, 480))
