@@ -31,8 +31,9 @@ import qrcode
 import qrcode.constants
 import qrcode.util
 import zxingcpp
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
+__all__ = ["Image", "ImageDraw", "ImageOps", "Code", "Shot", "FRAME"]
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "tests" / "firmware" / "mp" / "qr_frames.py"
 FRAME = (320, 240)
@@ -401,18 +402,32 @@ def write_frames(folder, frames):
     (folder / "index.txt").write_text("\n".join(lines) + "\n")
 
 
+def build_mpy(out):
+    """The decoder precompiled for this host (mpy-cross -march=x64, its
+    viper code as machine code), as a gun loads it: out/qr/*.mpy. Returns
+    out."""
+    from tools.mpy_build import mpy_cross_binary
+    target = Path(out) / "qr"
+    target.mkdir(parents=True, exist_ok=True)
+    for src in sorted((REPO / "firmware" / "qr").glob("*.py")):
+        subprocess.run([mpy_cross_binary(), "-march=x64", "-o",
+                        str(target / (src.stem + ".mpy")), str(src)],
+                       check=True, cwd=str(src.parent))
+    return Path(out)
+
+
 def micropython():
     """The MicroPython unix port beside this Python, else on PATH."""
     found = Path(sys.executable).with_name("micropython")
     return str(found) if found.exists() else shutil.which("micropython")
 
 
-def run_decoder(folder, slow=False, heap="512k", timeout=600):
+def run_decoder(folder, slow=False, heap="512k", timeout=600, path=None):
     """Run the firmware's decoder (MicroPython unix port) over a folder
     write_frames() made: {name: (text or None, ms, version, level,
-    errors)}."""
+    errors)}. path: where qr/ is (default firmware/, the sources)."""
     env = dict(os.environ)
-    env["MICROPYPATH"] = "%s:.frozen" % (REPO / "firmware")
+    env["MICROPYPATH"] = "%s:.frozen" % (path or REPO / "firmware")
     cmd = [micropython() or "micropython", "-X", "heapsize=" + heap,
            str(SCRIPT), str(folder)] + (["slow"] if slow else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env,

@@ -23,7 +23,7 @@ BIAS = 1 << 30
 
 @micropython.viper
 def thresholds(frame, avg, thr, prm, mindyn: int):
-    # One threshold per 8x8 block: the mean of the 5x5 blocks around it
+    # One threshold per 8x8 block: the mean of the 3x3 blocks around it
     # of each block's mean (a flat block: half its minimum, or its
     # neighbours' level when it is darker than them).
     src = ptr8(frame)
@@ -78,27 +78,27 @@ def thresholds(frame, avg, thr, prm, mindyn: int):
     by = 0
     while by < nby:
         cy = by
-        if cy < 2:
-            cy = 2
-        if cy > nby - 3:
-            cy = nby - 3
+        if cy < 1:
+            cy = 1
+        if cy > nby - 2:
+            cy = nby - 2
         bx = 0
         while bx < nbx:
             cx = bx
-            if cx < 2:
-                cx = 2
-            if cx > nbx - 3:
-                cx = nbx - 3
+            if cx < 1:
+                cx = 1
+            if cx > nbx - 2:
+                cx = nbx - 2
             s = 0
-            yy = cy - 2
-            while yy <= cy + 2:
-                i = yy * nbx + cx - 2
-                e = i + 5
+            yy = cy - 1
+            while yy <= cy + 1:
+                i = yy * nbx + cx - 1
+                e = i + 3
                 while i < e:
                     s += int(a[i])
                     i += 1
                 yy += 1
-            t[by * nbx + bx] = s // 25
+            t[by * nbx + bx] = s // 9
             bx += 1
         by += 1
 

@@ -35,14 +35,14 @@ def thresholds(frame, avg, thr, prm, mindyn):
                         v = nb
             avg[b] = v
     for by in range(nby):
-        cy = min(max(by, 2), nby - 3)
+        cy = min(max(by, 1), nby - 2)
         for bx in range(nbx):
-            cx = min(max(bx, 2), nbx - 3)
+            cx = min(max(bx, 1), nbx - 2)
             s = 0
-            for yy in range(cy - 2, cy + 3):
-                i = yy * nbx + cx - 2
-                s += sum(avg[i:i + 5])
-            thr[by * nbx + bx] = s // 25
+            for yy in range(cy - 1, cy + 2):
+                i = yy * nbx + cx - 1
+                s += sum(avg[i:i + 3])
+            thr[by * nbx + bx] = s // 9
 
 
 def _ok(kind, tol, r0, r1, r2, r3, r4):

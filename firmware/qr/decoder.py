@@ -383,32 +383,54 @@ class Decoder:
         for i in range(nt):
             text = self._try(frame, tri[4 * i], tri[4 * i + 1],
                              tri[4 * i + 2], tri[4 * i + 3])
-            # a farther code only if the aim is on it (quiet zone
-            # included): never the neighbour of a code that failed
-            if text is not None and (i == 0 or self._covers(ax, ay)):
+            if text is not None and self._aimed(ax, ay, i):
                 return text
         return None
 
-    def _covers(self, ax, ay):
-        # Whether the aim (1/8 pixel) is on the code last sampled (its
-        # quiet zone included): the aim mapped back to modules through
-        # the grid's map.
+    def _aimed(self, ax, ay, t):
+        # Whether the code just read (triple t) is the one aimed at: the
+        # aim is on it (quiet zone included), or no finder seen more than
+        # once lies off it and nearer the aim than its centre. Never the
+        # neighbour of an aimed code that failed.
+        tri = self.tri
+        cx = self.cx
+        cy = self.cy
+        cn = self.cn
+        self._unmap()
+        if self._on(ax, ay, 4):
+            return True
+        tr = tri[4 * t + 1]
+        bl = tri[4 * t + 2]
+        near = (((cx[tr] + cx[bl]) >> 1) - ax) ** 2 \
+            + (((cy[tr] + cy[bl]) >> 1) - ay) ** 2
+        for j in range(self.nc):
+            if cn[j] > 1 and (cx[j] - ax) ** 2 + (cy[j] - ay) ** 2 < near \
+                    and not self._on(cx[j], cy[j], 1):
+                return False
+        return True
+
+    def _unmap(self):
+        # hs: the frame to the last grid (the adjugate of its map)
         c = self.coef
         a = self.hd
         b = 1 << 30
         for i in range(9):
             a[i] = c[i] - b
+        _adjoint(a, self.hs)
+
+    def _on(self, x8, y8, margin):
+        # Whether (x8, y8) (1/8 pixel) is on the last grid, `margin`
+        # modules around it included.
         s = self.hs
-        _adjoint(a, s)
-        x = ax / 8
-        y = ay / 8
+        x = x8 / 8
+        y = y8 / 8
         d = s[6] * x + s[7] * y + s[8]
         if not d:
             return False
         u = (s[0] * x + s[1] * y + s[2]) / d / 2
         v = (s[3] * x + s[4] * y + s[5]) / d / 2
         dim = self.prm[13]
-        return -4 <= u <= dim + 4 and -4 <= v <= dim + 4
+        return -margin <= u <= dim + margin and -margin <= v <= dim + margin
 
     def _shape(self, a, b, c):
         # Whether a, b, c could be one code's finders: a right angle at one
@@ -486,7 +508,7 @@ class Decoder:
                     text = self._read(ver)
                     if text is not None:
                         return text
-                return None
+                break
             t = tr
             tr = bl
             bl = t

@@ -1,7 +1,7 @@
 # Format information with bit errors: every one of the 32 formats, both
-# copies written into the grid, then 0 to 3 bits of each copy flipped
-# must still read as that format; a copy pair with 4 or more errors
-# whose words are 4 or more bits from every valid word reads as nothing.
+# copies written into the grid, up to 3 bits of either copy flipped (the
+# other copy as damaged or ruined) must still read as that format; a pair
+# of copies 4 or more bits from every valid word reads as nothing.
 # Prints "ok", or the first failure.
 import random
 
@@ -51,17 +51,29 @@ def ones(x):
     return n
 
 
+def nearest(x):
+    return min(ones(x ^ w) for w in d.fwords)
+
+
 fail = None
 for fmt in range(32):
     word = d.fwords[fmt]
     for n in range(4):
         for _ in range(20):
-            put(word, flips(n), flips(random.getrandbits(3) + 4))
+            # both copies damaged up to 3 bits
+            put(word, flips(n), flips(random.getrandbits(2)))
             if d._format(DIM) != fmt:
-                fail = fail or ("fmt", fmt, n)
-            put(word, flips(random.getrandbits(3) + 4), flips(n))
-            if d._format(DIM) != fmt:
-                fail = fail or ("second copy", fmt, n)
+                fail = fail or ("both", fmt, n)
+            # one copy up to 3 bits, the other ruined (but no nearer to
+            # another format than the first is to its own)
+            for ruined in (0, 1):
+                bad = flips(4 + random.getrandbits(3))
+                a, b = put(word, bad if ruined == 0 else flips(n),
+                           flips(n) if ruined == 0 else bad)
+                if nearest(a if ruined == 0 else b) <= n:
+                    continue
+                if d._format(DIM) != fmt:
+                    fail = fail or ("one copy", fmt, n, ruined)
 refused = 0
 for _ in range(3000):
     a = random.getrandbits(15)

@@ -37,7 +37,7 @@ for i in range(nec):
     gen = nxt
 random.seed(k * 100 + nec)
 cases = 0
-for trial in range(40):
+for _ in range(40):
     code = bytearray(n)
     for i in range(k):
         code[i] = random.getrandbits(8)
