@@ -5,7 +5,7 @@ label's, server.documents.pdfkit), photographed at a camera's
 resolution (tools/camframes.py), read by the firmware's own decoder
 (firmware/qr) in the real interpreter, driven through tools/simulate.py's
 SimulatedGun.  The same gun with a broker, the worker and the web
-server: tests/e2e/test_camera_gun.py."""
+server: tests/e2e/test_camera_sync.py."""
 import sys
 import time
 
