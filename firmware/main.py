@@ -346,13 +346,24 @@ async def run(board, errors=None):
              asyncio.create_task(_sync_task(sync)),
              asyncio.create_task(_wifi_task(board, cfg))]
     asyncio.create_task(app.power_task(cfg))
-    port = board.uart()
+    # A camera board reads codes with its camera (gun/camera.py), the
+    # others with their serial decoder; either way into App.input_task.
+    cam = board.camera() if hasattr(board, "camera") else None
+    port = board.uart() if cam is None else None
     if sync.ota:
         asyncio.create_task(sync.ota.task())
-    asyncio.create_task(_until_fails(
-        _decoder(app, port, Scanner(port, ticks_ms=board.ticks_ms)),
-        stop, "scanner"))
-    asyncio.create_task(_until_fails(app.input_task(board.keys(), True),
+    keys = board.keys()
+    if cam is None:
+        asyncio.create_task(_until_fails(
+            _decoder(app, port, Scanner(port, ticks_ms=board.ticks_ms)),
+            stop, "scanner"))
+    else:
+        from gun import camera
+        reader = camera.Reader(app, cam, cfg, board.ticks_ms)
+        keys = camera.Trigger(reader, keys)
+        asyncio.create_task(_until_fails(app.input_task(reader), stop,
+                                         "camera"))
+    asyncio.create_task(_until_fails(app.input_task(keys, True),
                                      stop, "keys"))
     asyncio.create_task(_watchdog(board, tasks))
     await stop.wait()

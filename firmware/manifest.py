@@ -8,8 +8,8 @@
 # these lists against it).
 include("$(PORT_DIR)/boards/manifest.py")
 package("boards", base_path=".", files=(
-    "__init__.py", "_esp32.py", "esp32_gm65.py", "esp32_s3.py",
-    "esp32_wroom.py", "esp32_wrover.py"))
+    "__init__.py", "_camera.py", "_esp32.py", "esp32_gm65.py",
+    "esp32_s3.py", "esp32_s3_cam.py", "esp32_wroom.py", "esp32_wrover.py"))
 package("drivers", base_path=".", files=("gm65.py", "ssd1306.py"))
 package("gun", base_path=".")
 package("shared", base_path="..", files=("__init__.py", "wire.py"))

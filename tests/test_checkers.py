@@ -115,3 +115,39 @@ def test_a_call_only_the_esp32_has_fails_the_s3_check(tmp_path):
     errors = check_firmware_file(tmp_path, source, "esp32s3")
     assert [line for line, _ in errors] == [3], errors
     assert "raw_temperature" in errors[0][1]
+
+
+@pytest.mark.parametrize("chip", CHIPS)
+def test_a_wrong_camera_call_fails_the_firmware_check(tmp_path, chip):
+    # The camera module (micropython-camera-API) has no stubs of its own
+    # in the ESP32 packages: firmware/stubs/camera.pyi describes it.
+    errors = check_firmware_file(tmp_path, """\
+from camera import Camera, FrameSize, PixelFormat
+
+cam = Camera(data_pins=(11, 9, 8, 10, 12, 18, 17, 16), pclk=13)
+cam.capture()[0]
+cam.frame_size = FrameSize.QVGAA
+cam.pixel_format = PixelFormat.GRAYSCALE
+""", chip)
+    lines = sorted({line for line, _ in errors})
+    assert lines == [3, 4, 5, 6], errors
+
+
+@pytest.mark.parametrize("chip", CHIPS)
+def test_the_camera_calls_spelt_right_pass(tmp_path, chip):
+    assert check_firmware_file(tmp_path, """\
+from camera import Camera, FrameSize, GrabMode, PixelFormat
+
+cam = Camera(data_pins=[11, 9, 8, 10, 12, 18, 17, 16], pclk_pin=13,
+             vsync_pin=6, href_pin=7, sda_pin=4, scl_pin=5, xclk_pin=15,
+             xclk_freq=20000000, powerdown_pin=-1, reset_pin=-1,
+             pixel_format=PixelFormat.GRAYSCALE, frame_size=FrameSize.QVGA,
+             fb_count=1, grab_mode=GrabMode.WHEN_EMPTY)
+cam.free_buffer()
+if cam.frame_available():
+    frame = cam.capture()
+    if frame is not None:
+        print(len(frame), cam.pixel_width * cam.pixel_height)
+cam.reconfigure(frame_size=FrameSize.R240X240)
+cam.deinit()
+""", chip) == []

@@ -19,6 +19,9 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "$want" = test ]; then
     [ -x /usr/bin/chromium ] || need+=(chromium)
+    # zbar, for pyzbar: bench/camera.py reads the QR decoder's frames
+    # with it too.
+    ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || need+=(libzbar0)
 fi
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""

@@ -11,6 +11,14 @@ them as the gun set it up at boot.
     gun.power_cut(); gun.power_on()
     gun.stop()
 
+A camera gun (camera={"trigger": "hold"}: config.json "camera") reads
+codes from the frames the harness shows its camera
+(boards/host_camera.py), with the firmware's own QR decoder:
+
+    gun.aim(frame, ...)                  # show, hold OK until a code
+    gun.show(frame, ...); gun.hold(); gun.release()
+    gun.scan("PGO:1042:Q")               # its label, photographed
+
 `pickgun simulate` (simulate_command) drives one from the terminal.
 """
 import json
@@ -72,6 +80,13 @@ class _Reset(Exception):
 CODE_ALLOWANCE_K = 112
 MPY_CODE_ALLOWANCE_K = 112
 ROMFS_CODE_ALLOWANCE_K = 72
+# A camera gun's board has PSRAM (boards/esp32_s3_cam.py): the camera's
+# frame buffer is there, outside the heap, and MicroPython's heap grows
+# into PSRAM too.  The harness keeps `heapsize` for the gun's data as on
+# any gun, and adds the stand-in's frame buffer (twice: it is made by
+# copying) and what the camera's code and the QR decoder's buffers take
+# (CAMERA_ALLOWANCE_K; tests/firmware/test_camera_gun.py checks it).
+CAMERA_ALLOWANCE_K = 96
 # The firmware's exit status on the unix port for a reset (an update
 # installed or rolled back: firmware/boot.py, gun/ota.py): the harness
 # starts it again, as the device restarts.
@@ -96,6 +111,14 @@ def image_heap_k(image_bytes):
     (boards/host_boot.py): the buffer and its object in 32-byte blocks,
     and the allocation table that much more heap brings, rounded up."""
     return (image_bytes + 64 + 1023) // 1024 + 1
+
+
+def camera_heap_k(camera):
+    """KiB the harness adds to a camera gun's heap (CAMERA_ALLOWANCE_K):
+    its frame buffer, twice, and the camera's code and decoder."""
+    from tools.camframes import SIZES
+    w, h = SIZES[(camera or {}).get("size", "QVGA")]
+    return 2 * (w * h + 1023) // 1024 + CAMERA_ALLOWANCE_K
 
 
 def romfs_heap_k(heapsize, image_bytes):
@@ -149,12 +172,15 @@ class SimulatedGun:
                  micropython=None, heapsize="110k", firmware=None,
                  extra_config=None, boot_timeout=15,
                  code_allowance_k=None, precompiled=False, romfs=False,
-                 decoder=True):
+                 decoder=True, camera=None):
         """precompiled: run the mpy-cross build of `firmware` (as `pickgun
         flash --mpy` installs it) instead of its sources; romfs: its ROMFS
         image, as `pickgun flash` installs it (install_romfs).  decoder:
         False for a gun with no GM65 module on its UART (nothing answers
-        its commands; the labels reach it as sent)."""
+        its commands; the labels reach it as sent).  camera: a camera
+        gun, config.json "camera" ({} for the defaults: trigger "hold",
+        QVGA frames), which reads codes from what show() and aim() put
+        before its camera."""
         self.workdir = Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.micropython = micropython or default_micropython()
@@ -167,6 +193,10 @@ class SimulatedGun:
         self.firmware = Path(firmware or FIRMWARE).resolve()
         self.precompiled = precompiled
         self.romfs = romfs
+        self.camera = None if camera is None else dict(camera)
+        if self.camera is not None:
+            self.code_allowance_k += camera_heap_k(self.camera)
+        self._scenes = 0
         # Heap holding the ROMFS image (romfs=True): on a gun, flash.
         self.image_k = 0
         if romfs:
@@ -209,6 +239,8 @@ class SimulatedGun:
             host["gm65"] = False
         extra = dict(extra_config or {})
         host.update(extra.pop("host", {}))  # e.g. "display": False
+        if self.camera is not None:
+            cfg["camera"] = self.camera
         cfg.update(extra)
         (self.workdir / "config.json").write_text(json.dumps(cfg, indent=1))
         self.power_on()
@@ -260,7 +292,8 @@ class SimulatedGun:
         finally:
             log.close()
         try:
-            self._uart = self._accept(proc, "uart")
+            if self.camera is None:     # a camera gun has no decoder UART
+                self._uart = self._accept(proc, "uart")
             self._panel = self._accept(proc, "panel")
             self._reader = threading.Thread(target=self._read_panel,
                                             args=(self._panel,), daemon=True)
@@ -370,11 +403,65 @@ class SimulatedGun:
         without a decoder module, the gun gets those bytes as they are).
         wait: until the app has handled it; returns the state.  (An
         identical code within 0.8 s is dropped by the firmware, as
-        decoders repeat: don't wait for those.)"""
+        decoders repeat: don't wait for those.)  A camera gun is shown
+        the code's label (as server.documents prints it; a text the
+        labels cannot carry, as the web pages show it), photographed,
+        and aims at it (aim())."""
+        if self.camera is not None:
+            from tools.camframes import label_qr, page_qr, photograph
+            try:
+                qr = label_qr(text)
+            except Exception:       # not alphanumeric: a foreign code
+                qr = page_qr(text)
+            frame = photograph(qr, self.camera.get("size", "QVGA"))
+            if wait:
+                return self.aim(frame, timeout=timeout)
+            self.show(frame)
+            return None
         n = self._state.get("scans", 0)
         _send(self._uart, text.encode() + b"\r\n")
         if wait:
             return self.wait_for(lambda s: s.get("scans", 0) > n, timeout)
+
+    # ---------------------------------------------------- camera gun
+    def show(self, *frames):
+        """Put frames before a camera gun's camera: "L" images (made the
+        camera's frame size: tools/camframes.py to_frame), a sequence
+        taken one a frame time (80 ms), the last held; none: an empty
+        scene.  Written as PGM files in the gun's folder (scene/N/), then
+        FRAMES tells the camera."""
+        from tools.camframes import SIZES, to_frame, write_pgm
+        size = (self.camera or {}).get("size", "QVGA")
+        scene = self.workdir / "scene"
+        if self._scenes:        # the last scene goes
+            shutil.rmtree(scene / str(self._scenes), ignore_errors=True)
+        self._scenes += 1
+        folder = scene / str(self._scenes)
+        folder.mkdir(parents=True)
+        for n, frame in enumerate(frames):
+            if frame.size != SIZES[size] or frame.mode != "L":
+                frame = to_frame(frame, size)
+            write_pgm(folder / ("%03d.pgm" % n), frame)
+        _send(self._panel, b"FRAMES %s\n" % str(folder).encode()
+              if frames else b"FRAMES\n")
+
+    def hold(self):
+        """Press OK and keep it pressed (a camera gun's trigger)."""
+        _send(self._panel, b"KEY OK DOWN\n")
+
+    def release(self):
+        _send(self._panel, b"KEY OK UP\n")
+
+    def aim(self, *frames, timeout=10):
+        """Show a camera gun frames and hold OK until it has read a code
+        (or timeout: GunTimeout), then let go; returns the state."""
+        n = self._state.get("scans", 0)
+        self.show(*frames)
+        self.hold()
+        try:
+            return self.wait_for(lambda s: s.get("scans", 0) > n, timeout)
+        finally:
+            self.release()
 
     def press(self, key, wait=True, timeout=10):
         key = key.upper()
@@ -495,14 +582,52 @@ LINK_WAIT = 15      # seconds to wait for the broker before taking input
 HELP = ("Type or pipe scanned codes, one per line.  Commands: :ok  :back  "
         ":wifi off  :wifi on  :bat MV (battery)  :cut (power cut)  "
         ":on (power on)  :quit")
+CAMERA_HELP = ("A camera gun: type an image file or a folder of them (a "
+               "sequence, one a frame) to aim at it, or a code to aim at "
+               "its label; :hold and :release press and let go of OK "
+               "(screen.png shows the viewfinder), :empty shows nothing.")
+AIM_WAIT = 5        # seconds a camera gun aims at what it is shown
+
+
+def camera_line(gun, cmd):
+    """A camera gun's line: an image file or folder (aimed at: held OK
+    until a code is read, or shown to a continuous gun), :hold,
+    :release, :empty; None if it is none of those."""
+    from tools.camframes import frames_from
+    low = cmd.strip().lower()
+    if low == ":hold":
+        gun.hold()
+    elif low == ":release":
+        gun.release()
+    elif low == ":empty":
+        gun.show()
+    elif Path(cmd.strip()).expanduser().exists():
+        try:
+            frames = frames_from(Path(cmd.strip()).expanduser(),
+                                 gun.camera.get("size", "QVGA"))
+        except (OSError, ValueError) as e:
+            click.echo("Not a picture: %s" % e)
+            return True
+        if gun.camera.get("trigger") == "continuous":
+            n = gun.state().get("scans", 0)
+            gun.show(*frames)
+            gun.wait_for(lambda s: s.get("scans", 0) > n, AIM_WAIT)
+        else:
+            gun.aim(*frames, timeout=AIM_WAIT)
+    else:
+        return None
+    return True
 
 
 def apply_console_line(gun, cmd):
-    """Carry out one typed line: a scanned code or a :command.  Returns
-    False for an unknown command."""
+    """Carry out one typed line: a scanned code or a :command (on a
+    camera gun, an image too: camera_line).  Returns False for an
+    unknown command."""
     low = cmd.strip().lower()
     try:
-        if low == ":ok":
+        if gun.camera is not None and camera_line(gun, cmd):
+            pass
+        elif low == ":ok":
             gun.press("OK")
         elif low == ":back":
             gun.press("BACK")
@@ -543,8 +668,14 @@ def apply_console_line(gun, cmd):
               "copies it to a gun.")
 @click.option("--romfs", is_flag=True,
               help="Run the ROMFS image, as `pickgun flash` installs it.")
+@click.option("--camera", "trigger", flag_value="hold", default=None,
+              help="A camera gun (its QR codes read from pictures by the "
+                   "firmware's own decoder): give it image files or "
+                   "folders to aim at; OK is its trigger, held.")
+@click.option("--camera-continuous", "trigger", flag_value="continuous",
+              help="A camera gun that reads all the time.")
 def simulate_command(config_path, device, password, broker, port, workdir,
-                     heapsize, precompiled, romfs):
+                     heapsize, precompiled, romfs, trigger):
     """Run a simulated scanner gun in this terminal."""
     extra = {}
     if config_path:
@@ -571,10 +702,13 @@ def simulate_command(config_path, device, password, broker, port, workdir,
     interactive = sys.stdin.isatty()
     gun = SimulatedGun(workdir, device, password, broker, port,
                        heapsize=heapsize, precompiled=precompiled,
-                       romfs=romfs, extra_config=extra)
+                       romfs=romfs, extra_config=extra,
+                       camera={"trigger": trigger} if trigger else None)
     beeps = 0
     try:
         click.echo(HELP)
+        if trigger:
+            click.echo(CAMERA_HELP)
         try:
             # Codes piped in at once should meet a gun that has its orders.
             gun.wait_for(lambda s: s.get("link") == "online", LINK_WAIT)

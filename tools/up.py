@@ -41,6 +41,7 @@ from tools.simulate import (GunTimeout, SimulatedGun, apply_console_line,
                             draw)
 
 DEMO_GUNS = ("G01", "G02")
+DEMO_CAMERA_GUN = "G03"     # --camera-gun: a third, reading with a camera
 
 
 class StartError(RuntimeError):
@@ -77,9 +78,12 @@ class Stack:
     def __init__(self, instance, web_port=None, mqtt_port=None,
                  mqtt_host="127.0.0.1", demo=False, guns=DEMO_GUNS,
                  gun_config=None, log=print, tls=True, tls_port=None,
-                 tls_names=(), trusted_proxy=None, ntp=True, ntp_port=None):
+                 tls_names=(), trusted_proxy=None, ntp=True, ntp_port=None,
+                 camera_guns=()):
         """Ports left None are those recorded in the instance folder, else
-        the defaults (tools/ports.py); ntp_port 0 takes a free one."""
+        the defaults (tools/ports.py); ntp_port 0 takes a free one.
+        camera_guns: demo guns that read codes with a camera (config.json
+        "camera", trigger held), started after `guns`."""
         self.instance = Path(instance).resolve()
         self.db_path = self.instance / "pickgun.db"
         self.web_port = web_port
@@ -93,7 +97,8 @@ class Stack:
         self.ntp_port = ntp_port
         self.sntp = None
         self.demo = demo
-        self.gun_ids = guns if demo else ()
+        self.camera_ids = tuple(camera_guns) if demo else ()
+        self.gun_ids = tuple(guns) + self.camera_ids if demo else ()
         self.gun_config = gun_config or {}
         self.log = log
         self.broker = None
@@ -238,7 +243,7 @@ class Stack:
             self.log("Gun %s may now connect." % device_id)
         return changed
 
-    def start_gun(self, gun_id):
+    def start_gun(self, gun_id, camera=None):
         password = (self.instance / "guns" / gun_id / "password") \
             .read_text().strip()
         extra = dict(self.gun_config)
@@ -247,11 +252,13 @@ class Stack:
                                     self.tls_port), **extra)
         if self.sntp is not None and self.sntp.port != NTP_PORT:
             extra.setdefault("ntp_port", self.sntp.port)
+        if camera is None and gun_id in self.camera_ids:
+            camera = {}
         try:
             gun = SimulatedGun(self.instance / "guns" / gun_id, gun_id,
                                password, "127.0.0.1",
                                self.tls_port or self.mqtt_port,
-                               extra_config=extra)
+                               extra_config=extra, camera=camera)
         except (OSError, RuntimeError, GunTimeout) as e:
             raise StartError("Simulated gun %s did not start: %s"
                              % (gun_id, e)) from e
@@ -315,7 +322,8 @@ def print_picking_list(stack):
 
 CONSOLE_HELP = ("Type '<gun> <scanned code>' or '<gun> :ok|:back|:wifi off|"
                 ":wifi on|:bat MV|:cut|:on', e.g. 'G01 PGO:1042:V'; 'list' "
-                "prints the codes of the picking list.  Ctrl-C stops.")
+                "prints the codes of the picking list; a camera gun takes "
+                "'<gun> <image file or folder>' too.  Ctrl-C stops.")
 
 
 def console(stack):
@@ -347,6 +355,9 @@ PORT = click.IntRange(1, 65535)
 @click.command("up")
 @click.option("--demo", is_flag=True,
               help="Seed demo data and start two simulated guns.")
+@click.option("--camera-gun", is_flag=True,
+              help="With --demo, a third simulated gun, %s, that reads "
+              "codes with a camera." % DEMO_CAMERA_GUN)
 @click.option("--instance", default="instance", show_default=True,
               type=click.Path(file_okay=False), help="Data folder.")
 @click.option("--port", "web_port", type=PORT,
@@ -374,8 +385,8 @@ PORT = click.IntRange(1, 65535)
 @click.option("--ntp-port", type=click.IntRange(0, 65535),
               help="The SNTP port [default: 123, or the one recorded in "
               "INSTANCE/ports.json]; 0: a free one.")
-def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
-               tls_names, trusted_proxy, ntp, ntp_port):
+def up_command(demo, camera_gun, instance, web_port, mqtt_port, mqtt_host,
+               tls_port, tls, tls_names, trusted_proxy, ntp, ntp_port):
     """Run the web server, MQTT worker and broker until Ctrl-C.
 
     A port, once used, is kept for every later start (guns know it): one
@@ -385,7 +396,8 @@ def up_command(demo, instance, web_port, mqtt_port, mqtt_host, tls_port, tls,
     stack = Stack(instance, web_port=web_port, mqtt_port=mqtt_port,
                   mqtt_host=mqtt_host, demo=demo, log=click.echo, tls=tls,
                   tls_port=tls_port, tls_names=tls_names,
-                  trusted_proxy=trusted_proxy, ntp=ntp, ntp_port=ntp_port)
+                  trusted_proxy=trusted_proxy, ntp=ntp, ntp_port=ntp_port,
+                  camera_guns=(DEMO_CAMERA_GUN,) if camera_gun else ())
     # Closing the terminal (SIGHUP) or a service manager's SIGTERM stops
     # everything as Ctrl-C does.
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -428,8 +440,9 @@ def _announce(stack, demo):
     click.echo("Logs in %s" % stack.instance)
     _sign_in_hint(stack, demo)
     for gun_id, gun in stack.guns.items():
-        click.echo("Simulated gun %s: screen at %s" % (gun_id,
-                                                       gun.screen_png))
+        click.echo("Simulated %sgun %s: screen at %s" % (
+            "camera " if gun.camera is not None else "", gun_id,
+            gun.screen_png))
 
 
 def _sign_in_hint(stack, demo):

@@ -12,7 +12,9 @@
 #   report(rows, state)      text of the screen and app state (tests/sim)
 #   beep(pattern)            "ok", "err", "warn", "done", "note",
 #                            "info" (non-blocking)
-#   keys() -> object         await keys.get() -> "OK" | "BACK"
+#   keys() -> object         await keys.get() -> "OK" | "BACK"; a
+#                            camera gun's also "OK_DOWN" | "OK_UP" (OK
+#                            pressed, released: its trigger)
 #   wifi_up() -> bool, wifi_status() -> int (network.WLAN's status),
 #   wifi_connect()           start an association
 #   resolve(host) -> str     its address (DNS: blocks)
@@ -31,6 +33,11 @@
 #   pin_problems(pins) -> [str]  config.json "pins" checked against the
 #                            board's pin table; None: no pins to check
 #                            (a device board's table: boards/_esp32.py)
+# and a camera board (esp32_s3_cam):
+#   camera() -> object       the camera (boards/_camera.py), not started;
+#                            None on a gun without one (here: a config
+#                            without "camera"), which reads its codes
+#                            from uart()
 #
 # Here: flash is a file-backed block device <PICKGUN_HOST_DIR>/flash.bin,
 # mounted as the ESP32's _boot.py does (littlefs, or FAT if it holds
@@ -44,7 +51,14 @@
 # The decoder is a GM65 module (boards/host_gm65.py: its serial commands,
 # settings and flash <PICKGUN_HOST_DIR>/gm65-flash.bin) that scans the
 # labels the harness shows it, one a line.
-# Panel lines, harness -> gun: KEY OK | KEY BACK | WIFI OFF | WIFI ON |
+# With "camera" in config.json the gun is a camera gun: the camera is
+# boards/host_camera.py's stand-in for micropython-camera-API's, looking
+# at the pictures the harness shows it (FRAMES), and "camera": false in
+# config["host"] is a board whose sensor does not answer.
+# Panel lines, harness -> gun: KEY OK | KEY BACK | KEY OK DOWN | KEY OK UP
+# (OK pressed, released: a camera gun's trigger; KEY OK is both at once) |
+# FRAMES [<path>] (what the camera sees: a PGM picture or a folder of
+# them; nothing: an empty scene) | WIFI OFF | WIFI ON |
 # BAT <mV> (the battery's voltage, 0: none) | BLK <bytes> (the largest
 # free internal RAM block an ESP32 would have, 0: none) | HANG (the
 # firmware blocks its event loop for good, as a driver stuck in a
@@ -264,15 +278,16 @@ def beep(pattern):
 
 
 class Keys:
-    """Reads panel lines; handles WIFI and BAT lines itself, returns key
-    names.  Lines are framed in a fixed buffer (an overlong one is dropped
-    whole); anything but the five commands is ignored.  EOFError when the
-    harness has gone: the simulated gun then stops."""
+    """Reads panel lines; handles WIFI, BAT, BLK, HANG and FRAMES lines
+    itself, returns key names.  Lines are framed in a fixed buffer (an
+    overlong one is dropped whole); anything but those commands is
+    ignored.  EOFError when the harness has gone: the simulated gun then
+    stops."""
 
     def __init__(self):
         self._s = asyncio.StreamReader(_panel_sock())
         self._buf = bytearray(64)
-        self._line = bytearray(16)
+        self._line = bytearray(256)     # FRAMES carries a path
         self._n = 0
         self._pos = self._len = 0
 
@@ -284,6 +299,13 @@ class Keys:
                 return "OK"
             if line == b"KEY BACK":
                 return "BACK"
+            if line == b"KEY OK DOWN":
+                return "OK_DOWN"
+            if line == b"KEY OK UP":
+                return "OK_UP"
+            if line == b"FRAMES" or line.startswith(b"FRAMES "):
+                from boards import host_camera
+                host_camera.show(line[7:].decode())
             if line == b"WIFI OFF":
                 wifi_set(False)
             elif line == b"WIFI ON":
@@ -325,6 +347,15 @@ class Keys:
 
 def keys():
     return Keys()
+
+
+# ----------------------------------------------------------------- camera
+def camera():
+    """A camera gun's camera (a config with "camera"), else None: the
+    stand-in's (boards/host_camera.py), imported only then."""
+    if "camera" in config():
+        from boards import host_camera
+        return host_camera.board_camera(config())
 
 
 # ------------------------------------------------------------------- WiFi

@@ -44,6 +44,9 @@ def problems(cfg, board=None):
                    lo <= n <= hi for n in (v.values() if key == "pins" and
                                            isinstance(v, dict) else (v,))):
             out.append("bad broker port" if key == "port" else "bad " + key)
+    if "camera" in cfg:             # a camera gun's trigger and frames
+        from gun import camera
+        out.extend(camera.problems(cfg["camera"], board))
     # The pins against the board's pin table (boards/_esp32.py), once
     # they are numbers; a board without pins (the simulator) has no check.
     check = getattr(board, "pin_problems", None)

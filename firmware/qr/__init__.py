@@ -1,0 +1,3 @@
+from qr.decoder import Decoder
+
+__all__ = ["Decoder"]
