@@ -12,4 +12,6 @@ package("boards", base_path=".", files=(
     "esp32_s3.py", "esp32_s3_cam.py", "esp32_wroom.py", "esp32_wrover.py"))
 package("drivers", base_path=".", files=("gm65.py", "ssd1306.py"))
 package("gun", base_path=".")
+package("qr", base_path=".")    # the QR decoder (camera guns); its viper
+                                # loops frozen as the port's native code
 package("shared", base_path="..", files=("__init__.py", "wire.py"))

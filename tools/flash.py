@@ -35,6 +35,7 @@ FIRMWARE_ENTRIES = [("firmware/boot.py", "boot.py"),
                     ("firmware/gun", "gun"),
                     ("firmware/boards", "boards"),
                     ("firmware/drivers", "drivers"),
+                    ("firmware/qr", "qr"),
                     ("shared/__init__.py", "shared/__init__.py"),
                     ("shared/wire.py", "shared/wire.py")]
 VERSION_FILE = "firmware/gun/__init__.py"     # VERSION = "0.1.0"

@@ -10,6 +10,10 @@ lower heap peak (the parser's garbage), though the loaded bytecode still
 takes the same heap as compiled source (bench/gun_memory.py measures it).
 The .mpy files are bytecode only (no native code), so they load on any
 MicroPython that reads mpy version 6 (1.19 and later), ESP32 included.
+The QR decoder's pixel loops (qr/_fast.py, viper) stay source: the gun's
+own compiler emits them for its own chip (Xtensa on an ESP32-S3, x64 in
+the simulator), where an .mpy would have to be built per architecture
+(mpy-cross -march) and would not load on any other.
 """
 import fnmatch
 import hashlib
@@ -22,9 +26,10 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = PROJECT / "build" / "firmware-mpy"
-PACKAGES = ("gun", "boards", "drivers")     # under firmware/
+PACKAGES = ("gun", "boards", "drivers", "qr")     # under firmware/
 SHARED = ("__init__.py", "wire.py")         # under shared/
 SCRIPTS = ("main.py", "boot.py")            # copied as source
+NATIVE = ("qr/_fast.py",)   # viper: copied as source, compiled on the gun
 STAMP = ".stamp.json"
 # Modules only the simulator runs (paths on the gun, as .py, fnmatch
 # patterns): the host board and its stand-ins, and the PNG writer only
@@ -113,7 +118,7 @@ def build_firmware(out_dir=None, project=PROJECT, firmware=None):
     before = old.get("files", {})
     files = {}
     for src, rel in sources(project, firmware):
-        is_script = rel in SCRIPTS
+        is_script = rel in SCRIPTS or rel in NATIVE
         target = rel if is_script else rel[:-3] + ".mpy"
         digest = _digest(src)
         files[target] = digest

@@ -189,3 +189,19 @@ print(gc.mem_alloc() - base)
         FIRMWARE, REPO)})
     used = int(out.split()[-1])
     assert used < CAMERA_ALLOWANCE_K * 1024, used
+
+
+def test_camera_gun_reads_from_the_romfs_image(tmp_path):
+    """As `pickgun flash` installs it: the decoder's modules from the
+    image, its viper loops compiled by the gun itself (tools/mpy_build.py
+    NATIVE)."""
+    work = tmp_path / "g"
+    work.mkdir()
+    prestore(work, FIRMWARE, SNAP)
+    with camera_gun(work, romfs=True) as gun:
+        gun.wait_for(lambda s: s["screen"] == "idle")
+        st = gun.aim(order_page())
+        assert st["screen"] == "order" and st["order"] == ORDER, st
+        st = gun.aim(photograph(label_qr(B1), module_px=4, angle=-15,
+                                blur=1.0, noise=5, seed=1))
+        assert st["screen"] == "picking" and st["pending"] == 1, st

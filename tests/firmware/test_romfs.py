@@ -91,8 +91,9 @@ def test_code_allowance_covers_the_romfs_code(tmp_path):
                        env={"PICKGUN_BOARD": "host",
                             "MICROPYPATH": "%s:.frozen"
                             % build_firmware()}).split()[-1])
-    image = (folder / "romfs.bin").stat().st_size
-    assert used < loaded - image // 2, (used, loaded, image)
+    # The image also holds modules this import does not load (the QR
+    # decoder): compare with the loaded figure alone.
+    assert used < loaded * 3 // 4, (used, loaded)
 
 
 def test_the_image_fits_the_romfs_partition():
