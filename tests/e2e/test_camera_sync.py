@@ -27,7 +27,8 @@ GUN_CONFIG = {"backoff_ms": 300, "backoff_max_ms": 1500, "resend_ms": 4000}
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("pickgun") / "instance",
-              web_port=free_port(), mqtt_port=free_port(), demo=True,
+              web_port=free_port(), mqtt_port=free_port(),
+              tls_port=free_port(), demo=True,
               guns=("G01",), camera_guns=(CAMERA_GUN,),
               gun_config=GUN_CONFIG, log=lambda *a: None, ntp_port=0)
     s.start()

@@ -134,8 +134,8 @@ def test_provision_command_writes_config(db_path, db, tmp_path):
 
 
 def test_provision_command_offers_the_firmware_s_boards(db_path, tmp_path):
-    assert board_names() == ["esp32_gm65", "esp32_s3", "esp32_wroom",
-                             "esp32_wrover"]
+    assert board_names() == ["esp32_gm65", "esp32_s3", "esp32_s3_cam",
+                             "esp32_wroom", "esp32_wrover"]
     out = tmp_path / "config.json"
     result = CliRunner().invoke(provision_command, [
         "G07", "--db", db_path, "--out", str(out), "--board", "esp32_s3"])
