@@ -72,6 +72,16 @@ def _ones(x):
     return n
 
 
+def _fit(a, b, c, bits):
+    # The right shift bringing the largest of |a|, |b|, |c| below 2**bits
+    m = max(abs(a), abs(b), abs(c))
+    sh = 0
+    while m >= 1 << bits:
+        m >>= 1
+        sh += 1
+    return sh
+
+
 def _isqrt(n):
     if n <= 0:
         return 0
@@ -81,58 +91,6 @@ def _isqrt(n):
         x = y
         y = (x + n // x) >> 1
     return x
-
-
-def _square_to_quad(m, x0, y0, x1, y1, x2, y2, x3, y3):
-    # m (9 floats): the projective map of the unit square's corners (0,0)
-    # (1,0) (1,1) (0,1) onto the points given: x = (m0 u + m1 v + m2) /
-    # (m6 u + m7 v + m8), y = (m3 u + m4 v + m5) / the same. False if the
-    # points are degenerate.
-    dx3 = x0 - x1 + x2 - x3
-    dy3 = y0 - y1 + y2 - y3
-    g = 0.0
-    h = 0.0
-    if dx3 or dy3:
-        dx1 = x1 - x2
-        dx2 = x3 - x2
-        dy1 = y1 - y2
-        dy2 = y3 - y2
-        den = dx1 * dy2 - dx2 * dy1
-        if not den:
-            return False
-        g = (dx3 * dy2 - dx2 * dy3) / den
-        h = (dx1 * dy3 - dx3 * dy1) / den
-    m[0] = x1 - x0 + g * x1
-    m[1] = x3 - x0 + h * x3
-    m[2] = x0
-    m[3] = y1 - y0 + g * y1
-    m[4] = y3 - y0 + h * y3
-    m[5] = y0
-    m[6] = g
-    m[7] = h
-    m[8] = 1.0
-    return True
-
-
-def _adjoint(m, out):
-    # out: m's adjugate (its inverse, up to scale)
-    out[0] = m[4] * m[8] - m[5] * m[7]
-    out[1] = m[2] * m[7] - m[1] * m[8]
-    out[2] = m[1] * m[5] - m[2] * m[4]
-    out[3] = m[5] * m[6] - m[3] * m[8]
-    out[4] = m[0] * m[8] - m[2] * m[6]
-    out[5] = m[2] * m[3] - m[0] * m[5]
-    out[6] = m[3] * m[7] - m[4] * m[6]
-    out[7] = m[1] * m[6] - m[0] * m[7]
-    out[8] = m[0] * m[4] - m[1] * m[3]
-
-
-def _times(a, b, out):
-    # out = a b (3 x 3, row-major)
-    for r in (0, 3, 6):
-        for c in (0, 1, 2):
-            out[r + c] = (a[r] * b[c] + a[r + 1] * b[c + 3]
-                          + a[r + 2] * b[c + 6])
 
 
 class Decoder:
@@ -213,13 +171,10 @@ class Decoder:
         self.version = 0
         self.level = 0
         self.errors = 0
-        # projective maps (3 x 3, row-major): scratch and result
-        self.hm = array.array("d", bytes(72))
-        self.hs = array.array("d", bytes(72))
-        self.hd = array.array("d", bytes(72))
+        # the last grid's corners, margin included (1/8 pixel, x y)
+        self.quad = array.array("i", bytes(8 * 4))
         self.ax = 0
         self.ay = 0
-        self.hkey = 0
         self.attempts = 0
 
     # ---- the frame ----
@@ -396,7 +351,6 @@ class Decoder:
         cx = self.cx
         cy = self.cy
         cn = self.cn
-        self._unmap()
         if self._on(ax, ay, 4):
             return True
         tr = tri[4 * t + 1]
@@ -409,28 +363,36 @@ class Decoder:
                 return False
         return True
 
-    def _unmap(self):
-        # hs: the frame to the last grid (the adjugate of its map)
-        c = self.coef
-        a = self.hd
-        b = 1 << 30
-        for i in range(9):
-            a[i] = c[i] - b
-        _adjoint(a, self.hs)
-
     def _on(self, x8, y8, margin):
         # Whether (x8, y8) (1/8 pixel) is on the last grid, `margin`
-        # modules around it included.
-        s = self.hs
-        x = x8 / 8
-        y = y8 / 8
-        d = s[6] * x + s[7] * y + s[8]
-        if not d:
-            return False
-        u = (s[0] * x + s[1] * y + s[2]) / d / 2
-        v = (s[3] * x + s[4] * y + s[5]) / d / 2
-        dim = self.prm[13]
-        return -margin <= u <= dim + margin and -margin <= v <= dim + margin
+        # modules around it included: inside the quadrilateral its
+        # corners map to (the map keeps lines; all in small integers).
+        c = self.coef
+        q = self.quad
+        b = 1 << 30
+        # half modules
+        lo = -2 * margin
+        hi = 2 * (self.prm[13] + margin)
+        for i in range(4):
+            u2 = hi if 0 < i < 3 else lo
+            v2 = hi if i > 1 else lo
+            d = (c[6] - b) * u2 + (c[7] - b) * v2 + c[8] - b
+            if d <= 0:
+                return False
+            q[2 * i] = ((c[0] - b) * u2 + (c[1] - b) * v2 + c[2] - b) \
+                * 8 // d
+            q[2 * i + 1] = ((c[3] - b) * u2 + (c[4] - b) * v2 + c[5] - b) \
+                * 8 // d
+        turn = 0
+        for i in range(0, 8, 2):
+            j = (i + 2) & 7
+            t = ((q[j] - q[i]) * (y8 - q[i + 1])
+                 - (q[j + 1] - q[i + 1]) * (x8 - q[i]))
+            if t < 0 and turn > 0 or t > 0 and turn < 0:
+                return False
+            if t:
+                turn = t
+        return True
 
     def _shape(self, a, b, c):
         # Whether a, b, c could be one code's finders: a right angle at one
@@ -444,12 +406,16 @@ class Decoder:
         ab = (cx[a] - cx[b]) ** 2 + (cy[a] - cy[b]) ** 2
         ac = (cx[a] - cx[c]) ** 2 + (cy[a] - cy[c]) ** 2
         bc = (cx[b] - cx[c]) ** 2 + (cy[b] - cy[c]) ** 2
+        # (assignments of three at most: no tuple built)
         if bc >= ab and bc >= ac:
-            tl, p, q, hyp, l1, l2 = a, b, c, bc, ab, ac
+            tl, p, q = a, b, c
+            hyp, l1, l2 = bc, ab, ac
         elif ac >= ab:
-            tl, p, q, hyp, l1, l2 = b, a, c, ac, ab, bc
+            tl, p, q = b, a, c
+            hyp, l1, l2 = ac, ab, bc
         else:
-            tl, p, q, hyp, l1, l2 = c, a, b, ab, ac, bc
+            tl, p, q = c, a, b
+            hyp, l1, l2 = ab, ac, bc
         if l1 > 3 * l2 or l2 > 3 * l1:
             return -1
         if 10 * abs(hyp - l1 - l2) > 4 * (l1 + l2):
@@ -571,7 +537,7 @@ class Decoder:
         if not self._align(frame, px, py, (cm[tl] + cm[tr] + cm[bl]) // 3):
             return False
         return self._corners(frame, tl, tr, bl, dim, self.ax, self.ay,
-                             dim - 6.5, 0)
+                             dim - 10, 0)
 
     def _project(self, frame, tl, tr, bl, ver, ox, oy, timing):
         # Sample through the finders and the fourth corner _corner
@@ -585,7 +551,7 @@ class Decoder:
         y = self.ay
         x += (ox * (cx[tr] - cx[tl]) + oy * (cx[bl] - cx[tl])) // e
         y += (ox * (cy[tr] - cy[tl]) + oy * (cy[bl] - cy[tl])) // e
-        return self._corners(frame, tl, tr, bl, dim, x, y, dim - 3.5,
+        return self._corners(frame, tl, tr, bl, dim, x, y, dim - 7,
                              timing)
 
     def _corner(self, tl, tr, bl):
@@ -601,47 +567,81 @@ class Decoder:
         self.ay = ((cy[tr] + cy[bl]) * cm[tl] + (cy[bl] - cy[tl]) * cm[tr]
                    + (cy[tr] - cy[tl]) * cm[bl]) // m
 
-    def _corners(self, frame, tl, tr, bl, dim, x, y, c, timing):
+    def _corners(self, frame, tl, tr, bl, dim, x, y, n, timing):
         # The projective map of module points (3.5, 3.5), (dim - 3.5,
-        # 3.5), (c, c), (3.5, dim - 3.5) onto the finders' centres and
-        # (x, y) (1/8 pixel), then the grid sampled through it.
+        # 3.5), (3.5 + n, 3.5 + n), (3.5, dim - 3.5) onto the finders'
+        # centres and (x, y) (1/8 pixel), then the grid sampled through
+        # it. Small integers only (below 2**30): the map of the unit
+        # square is [w1 p1 - w0 p0 | w3 p3 - w0 p0 | w0 p0] (homogeneous
+        # columns, p the points relative to the top-left finder), the
+        # weights solving for the fourth point at (n / e, n / e).
         cx = self.cx
         cy = self.cy
-        d = self.hd
-        s = self.hs
-        if not _square_to_quad(d, cx[tl], cy[tl], cx[tr], cy[tr], x, y,
-                               cx[bl], cy[bl]):
+        x0 = cx[tl]
+        y0 = cy[tl]
+        x1 = cx[tr] - x0
+        y1 = cy[tr] - y0
+        x3 = cx[bl] - x0
+        y3 = cy[bl] - y0
+        x -= x0
+        y -= y0
+        lim = 1 << 12
+        if not (-lim < x < lim and -lim < y < lim and 0 <= x0 < lim
+                and 0 <= y0 < lim and -lim < x1 < lim and -lim < y1 < lim
+                and -lim < x3 < lim and -lim < y3 < lim):
             return False
+        w1 = x * y3 - y * x3
+        w3 = x1 * y - y1 * x
+        w0 = x1 * y3 - y1 * x3 - w1 - w3
+        if not w0 or not (x1 * y3 - y1 * x3):
+            return False
+        # weights to 10 bits, within 2**30 below (e < 51, x0 < 2**12)
+        sh = _fit(w0, w1, w3, 15)
         e = dim - 7
-        if c == dim - 3.5:
-            # modules to the unit square: (u - 3.5) / e
-            for i in (0, 3, 6):
-                s[i] = d[i] / e
-                s[i + 1] = d[i + 1] / e
-                s[i + 2] = d[i + 2] - 3.5 * (s[i] + s[i + 1])
-        else:
-            m = self.hm
-            if self.hkey != dim:
-                # the same for every code of this size: kept
-                _square_to_quad(s, 3.5, 3.5, dim - 3.5, 3.5, c, c, 3.5,
-                                dim - 3.5)
-                _adjoint(s, m)
-                self.hkey = dim
-            _times(d, m, s)
-        # s: module to 1/8 pixel; to half modules, then the denominator
-        # scaled to 2**16 at the grid's centre
-        den = (s[6] + s[7]) * dim / 2 + s[8]
+        k = e - 2 * n
+        w1 = (w1 >> sh) * k
+        w3 = (w3 >> sh) * k
+        w0 = (w0 >> sh) * n
+        sh = _fit(w0, w1, w3, 10)
+        w0 >>= sh
+        w1 >>= sh
+        w3 >>= sh
+        # rows x, y, denominator; columns u, v in half modules (the unit
+        # square's (u2 - 7) / 2e, the factor 2e taken to the constant)
+        c = self.coef
+        e *= 2
+        g = w1 - w0
+        h = w3 - w0
+        c[0] = w1 * x1 + x0 * g
+        c[1] = w3 * x3 + x0 * h
+        c[2] = e * w0 * x0 - 7 * (c[0] + c[1])
+        c[3] = w1 * y1 + y0 * g
+        c[4] = w3 * y3 + y0 * h
+        c[5] = e * w0 * y0 - 7 * (c[3] + c[4])
+        c[6] = g
+        c[7] = h
+        c[8] = e * w0 - 7 * (g + h)
+        # the denominator at the grid's centre to 2**13 .. 2**14, then 8
+        # times it (the map gives 1/8 pixels)
+        den = (c[6] + c[7]) * dim + c[8]
         if not den:
             return False
-        f = 8192 / den
-        coef = self.coef
+        sign = 1
+        if den < 0:
+            den = -den
+            sign = -1
+        sh = 0
+        while den >= 1 << 14:
+            den >>= 1
+            sh += 1
+        b = 1 << 30
         for i in range(9):
-            # half modules, and pixels out of 1/8 pixels (the
-            # denominator 8 times bigger)
-            v = s[i] * f * (0.5, 0.5, 1, 0.5, 0.5, 1, 4, 4, 8)[i]
+            v = (sign * c[i]) >> sh
+            if i > 5:
+                v *= 8
             if v >= 1 << 29 or v <= -(1 << 29):
                 return False
-            coef[i] = int(v) + (1 << 30)
+            c[i] = v + b
         return self._grid(frame, dim, timing)
 
     def _align(self, frame, px, py, ms):

@@ -143,4 +143,6 @@ def test_decoder_fits_beside_a_qvga_frame(qr_mpy, tmp_path):
     figures = dict(zip(out[::2], map(int, out[1::2]), strict=True))
     assert figures["decoder"] < 16 * 1024       # its buffers
     assert figures["code"] < 24 * 1024
-    assert figures["decode"] < 64 * 1024        # garbage, one frame
+    # garbage, one frame: the text and little else (the perspective
+    # map and the sampling allocate nothing; 544 bytes measured)
+    assert figures["decode"] < 1024
