@@ -183,11 +183,14 @@ def lanes_of(item):
     return lanes
 
 
-# Lanes whose tests share what one machine has once: the firmware's build
-# folder (build/), the product's default ports (`pickgun up`), the
-# simulated guns.  Under pytest-xdist (tools/test.sh runs two workers,
-# --dist loadgroup) they all run on one worker, one after another; the
-# rest spread over both.
+# Lanes whose tests share what one machine has once: the product's default
+# ports (`pickgun up`), the simulated guns and their many processes.
+# Under pytest-xdist (tools/test.sh runs two workers, --dist loadgroup)
+# the firmware's own tests (tests/firmware/) run on one worker, one after
+# another, and the whole-stack ones (e2e, the README's commands at the top
+# of tests/, other simulated guns) on one; the rest spread over both.  The
+# firmware's build folder (build/) is written by both, each file through a
+# temporary name of its own and os.replace.
 SHARED_LANES = {"micropython", "e2e"}
 
 
@@ -196,6 +199,8 @@ def pytest_collection_modifyitems(config, items):
         lanes = lanes_of(item) or {"unit"}
         for lane in sorted(lanes):
             item.add_marker(lane)
-        at_top = Path(str(item.path)).parent == REPO / "tests"
-        if lanes & SHARED_LANES or at_top:
-            item.add_marker(pytest.mark.xdist_group("rig"))
+        folder = Path(str(item.path)).parent
+        if folder == REPO / "tests" / "firmware":
+            item.add_marker(pytest.mark.xdist_group("firmware"))
+        elif lanes & SHARED_LANES or folder == REPO / "tests":
+            item.add_marker(pytest.mark.xdist_group("stack"))

@@ -22,6 +22,7 @@ simulator's image (host=True) is the same files plus the host-only
 ones, byte for byte the same otherwise.  The image is written with the
 ROMFS writer of the `mpremote` package, the tool that deploys it.
 """
+import os
 import sys
 from pathlib import Path
 
@@ -92,7 +93,8 @@ def build_image(tree=None, out=None, host=False):
     except OSError:
         pass
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
+    # Its own temporary name: two test workers may build it at once.
+    tmp = out.with_name("%s.%d.tmp" % (out.name, os.getpid()))
     tmp.write_bytes(data)
     tmp.replace(out)
     return out
