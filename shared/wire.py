@@ -27,13 +27,22 @@ ROOT = "pickgun"
 # pickgun/order/<order>         server -> guns QoS 1  retained snapshots
 # pickgun/fw                    server -> guns QoS 1  retained roll-out
 #                                                     (firmware/gun/ota.py)
+# pickgun/dev/<device>/get      gun -> server  QoS 1  an order it lacks
+# pickgun/dev/<device>/order    server -> gun  QoS 1  the answer to a get
+# pickgun/dev/<device>/hold     server -> gun  QoS 1  retained: the orders
+#                                                     it holds offline
 
 EVT = "evt"
 ACK = "ack"
 STATUS = "status"
+GET = "get"
+ANSWER = "order"
+HOLD = "hold"
+_DEV_KINDS = (EVT, ACK, STATUS, GET, ANSWER, HOLD)
 
 EVT_FILTER = ROOT + "/dev/+/evt"
 STATUS_FILTER = ROOT + "/dev/+/status"
+GET_FILTER = ROOT + "/dev/+/get"
 ORDER_FILTER = ROOT + "/order/+"
 FW_TOPIC = ROOT + "/fw"
 
@@ -56,7 +65,7 @@ def parse_topic(topic):
         topic = topic.decode()
     parts = topic.split("/")
     if len(parts) == 4 and parts[0] == ROOT and parts[1] == "dev" \
-            and parts[3] in (EVT, ACK, STATUS) and is_device_id(parts[2]):
+            and parts[3] in _DEV_KINDS and is_device_id(parts[2]):
         return parts[3], parts[2]
     if len(parts) == 3 and parts[0] == ROOT and parts[1] == "order" \
             and _is_digits(parts[2]):
@@ -350,7 +359,8 @@ def check_ack(obj):
 # A status's vitals, in the order status() takes them: battery (mV),
 # WiFi signal (RSSI, dBm), free heap and the largest free block of the
 # internal RAM TLS needs (bytes), uptime (s).  Each is optional.
-VITALS = ("bat", "rssi", "mem", "blk", "up")
+# Then how many placed orders it can open offline (held).
+VITALS = ("bat", "rssi", "mem", "blk", "up", "held")
 
 
 def status(online, fw=None, pending=0, ep=0, upto=0, board=None, vitals=(),
@@ -474,3 +484,67 @@ def check_snapshot(obj):
                 or not _only(serial, _FIELD_CLASSES):
             raise WireError("bad " + "serial")
     return obj
+
+
+# ------------------------------------------------------- orders on demand
+# A gun holds the snapshots of the orders its retained hold message names
+# (subscribing to each one's topic), and asks for any other by a get; the
+# server answers on the gun's answer topic with the snapshot, or with
+# {"o", "no": reason} when no such order exists (docs/protocol.md).
+HOLD_MAX = 40            # orders in a hold message
+
+
+def get(order):
+    return {"v": VERSION, "o": order}
+
+
+def _order(obj):
+    o = obj.get("o")
+    if type(o) is not int or not 0 < o <= _ORDER_MAX:
+        raise WireError("bad " + "o")
+    return o
+
+
+def check_get(obj):
+    """Validate a decoded get; return the order number.  Raises WireError."""
+    return _order(obj)
+
+
+def hold(orders):
+    """The orders a gun should hold offline, most needed first."""
+    return {"v": VERSION, "o": list(orders)}
+
+
+def check_hold(obj):
+    """Validate a decoded hold message; return its list of order numbers
+    (at most HOLD_MAX, each once).  Raises WireError."""
+    orders = obj.get("o")
+    if not isinstance(orders, list) or len(orders) > HOLD_MAX:
+        raise WireError("bad " + "o")
+    for i in range(len(orders)):
+        o = orders[i]
+        if type(o) is not int or not 0 < o <= _ORDER_MAX or o in orders[:i]:
+            raise WireError("bad " + "o")
+    return orders
+
+
+def no_order(order, why="unknown_order"):
+    """The answer to a get for an order the server does not have."""
+    return {"v": VERSION, "o": order, "no": why}
+
+
+def check_answer(obj):
+    """Validate a decoded answer: a snapshot, or a no_order().  Returns
+    the reason name for a no_order(), None for a snapshot (checked).
+    Raises WireError."""
+    if "no" not in obj:
+        check_snapshot(obj)
+        return None
+    _order(obj)
+    why = obj["no"]
+    if not isinstance(why, str) or not 0 < len(why) <= _WHY_MAX:
+        raise WireError("bad " + "no")
+    for b in why.encode():                              # a-z 0-9 _
+        if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95):
+            raise WireError("bad " + "no")
+    return why
