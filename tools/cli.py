@@ -17,6 +17,7 @@ COMMANDS = {
     "gun-info": ("tools.device", "gun_info_command"),
     "import-events": ("tools.unsent", "import_events_command"),
     "simulate": ("tools.simulate", "simulate_command"),
+    "site": ("tools.site", "site_group"),
     "labels": ("tools.labels", "labels_command"),
     "add-staff": ("server.web.auth", "add_staff_command"),
     "recurring-run": ("server.orders.recurring_run", "recurring_run_command"),

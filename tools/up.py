@@ -37,6 +37,7 @@ from server.seed import seed_demo
 from shared import wire
 from tools import ports
 from tools.provision import tls_config
+from tools.site import bridge_users
 from tools.simulate import (GunTimeout, SimulatedGun, apply_console_line,
                             draw)
 
@@ -174,7 +175,8 @@ class Stack:
                              host=self.mqtt_host, device_hashes=hashes,
                              worker_password=pw_file.read_text().strip(),
                              tls=self.tls, tls_port=self.tls_port,
-                             tls_names=self.tls_names)
+                             tls_names=self.tls_names,
+                             bridge_users=bridge_users(self.instance))
         self.broker.start()
         self.mqtt_port = self.broker.port
         self.tls_port = self.broker.tls_port
@@ -241,6 +243,11 @@ class Stack:
         for device_id, hashed in changed.items():
             broker.add_device(device_id, hashed=hashed)
             self.log("Gun %s may now connect." % device_id)
+        sites = bridge_users(self.instance)       # `pickgun site add`
+        if sites != broker.bridge_users:
+            broker.set_bridge_users(sites)
+            self.log("Site bridges allowed: %s" % (", ".join(sites) or
+                                                   "none"))
         return changed
 
     def start_gun(self, gun_id, camera=None):

@@ -5,7 +5,11 @@ package.
 The CA is made once and kept: every gun carries its certificate, so
 replacing it means re-provisioning the fleet.  The server certificate is
 reissued, by the same CA, whenever the names the broker answers to change.
-Keys are P-256: small, and handled by the mbedTLS in MicroPython."""
+Keys are P-256: small, and handled by the mbedTLS in MicroPython.
+
+A site broker's folder holds the CA's certificate without its key: its
+server certificate is issued on the server (`issue_into`, for `pickgun
+site add`), and there `ensure` only checks that it is in place."""
 import os
 import secrets
 import shutil
@@ -64,6 +68,8 @@ class Authority:
         """Make what is missing; return True if anything was (re)made."""
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o755)
+        if self.ca_pem.exists() and not self.ca_key.exists():
+            return self._check_issued()
         made = False
         if not (self.ca_key.exists() and self.ca_pem.exists()):
             self._make_ca()
@@ -74,9 +80,36 @@ class Authority:
         want = san(names)
         if made or not self.cert.exists() or not self.key.exists() or \
                 self._read(self.names_file) != want:
-            self._make_server(want, names[0])
+            self._make_server(want, names[0], into=self)
             made = True
         return made
+
+    def _check_issued(self):
+        """A folder whose certificate was issued elsewhere: nothing to
+        make here (no CA key), only to find."""
+        for path in (self.ca_der, self.cert, self.key):
+            if not path.exists():
+                raise TLSError("%s is missing and the CA's key is not here: "
+                               "issue it on the Pickgun server (pickgun "
+                               "site add)" % path)
+        return False
+
+    def issue_into(self, folder, names):
+        """Another broker's TLS folder (a site's): this CA's certificate,
+        and a server certificate and key for `names` signed by this CA,
+        never the CA's key.  Returns that folder's Authority."""
+        if not (self.ca_key.exists() and self.ca_der.exists()):
+            raise TLSError("no CA in %s: start the server's broker with TLS "
+                           "once (pickgun up)" % self.dir)
+        other = Authority(folder)
+        other.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(other.dir, 0o755)
+        for mine, theirs in ((self.ca_pem, other.ca_pem),
+                             (self.ca_der, other.ca_der)):
+            shutil.copyfile(mine, theirs)
+            os.chmod(theirs, 0o644)
+        self._make_server(san(names), names[0], into=other)
+        return other
 
     @staticmethod
     def _read(path):
@@ -102,8 +135,10 @@ class Authority:
         for stale in (self.cert, self.names_file):
             stale.unlink(missing_ok=True)
 
-    def _make_server(self, want, common_name):
-        with tempfile.TemporaryDirectory(dir=self.dir) as tmp:
+    def _make_server(self, want, common_name, into):
+        """A server certificate signed by this CA, installed in `into`'s
+        folder (this one, or a site's)."""
+        with tempfile.TemporaryDirectory(dir=into.dir) as tmp:
             Path(tmp, "ext.cnf").write_text(
                 "subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
                 "keyUsage=critical,digitalSignature\n"
@@ -119,8 +154,8 @@ class Authority:
             Path(tmp, "server.san").write_text(want + "\n")
             # The name stamp goes last: if we stop half-way, the next
             # start sees no stamp and reissues the pair.
-            self.names_file.unlink(missing_ok=True)
-            self._install(tmp, ("server.key", 0o600), ("server.pem", 0o644),
+            into.names_file.unlink(missing_ok=True)
+            into._install(tmp, ("server.key", 0o600), ("server.pem", 0o644),
                           ("server.san", 0o644))
 
     def _install(self, tmp, *files):

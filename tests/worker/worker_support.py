@@ -79,7 +79,10 @@ class FakeGun:
     until a cumulative ack covers it, and unacked events are resent."""
 
     def __init__(self, broker, device="G01", password=None, ep=4242,
-                 snapshots=False):
+                 snapshots=False, port=None, ca=None, topics=()):
+        """port, ca: another port of the broker, over TLS with that CA
+        certificate; topics: more topics to subscribe to at every
+        connection (what arrives on them goes to `other`)."""
         self.device, self.ep = device, ep
         self.seq = 0
         self.journal = {}                # seq -> payload bytes
@@ -88,6 +91,8 @@ class FakeGun:
         self.acks = []
         self.snapshots = {}              # order id -> [snapshot dicts]
         self.cleared = []                # order ids seen cleared
+        self.topics = list(topics)
+        self.other = []                  # (topic, payload) of `topics`
         self.on_ack = None               # hook: called with each ack
         self.lock = threading.Lock()
         self.want_snapshots = snapshots
@@ -97,10 +102,12 @@ class FakeGun:
         self.client.username_pw_set(
             device, password or GUN_PASSWORDS.get(device))
         self.client.reconnect_delay_set(0.1, 1)
+        if ca:
+            self.client.tls_set(ca_certs=str(ca))
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.connected = threading.Event()
-        self.client.connect(broker.host, broker.port, keepalive=10)
+        self.client.connect(broker.host, port or broker.port, keepalive=10)
         self.client.loop_start()
         assert self.connected.wait(5), "gun could not connect"
 
@@ -110,10 +117,13 @@ class FakeGun:
         subs = [(wire.dev_topic(self.device, wire.ACK), 1)]
         if self.want_snapshots:
             subs.append((wire.ORDER_FILTER, 1))
-        client.subscribe(subs)
+        client.subscribe(subs + [(t, 1) for t in self.topics])
         self.connected.set()
 
     def _on_message(self, client, userdata, msg):
+        if msg.topic in self.topics:
+            self.other.append((msg.topic, msg.payload))
+            return
         kind, ident = wire.parse_topic(msg.topic)
         if kind == "order" and not msg.payload:
             # A cleared retained snapshot: a gun ignores it (not JSON).
