@@ -17,6 +17,7 @@ server's release key ("ota_key", server/fleet/releases.py: made here if
 no release has made it yet), which only provisioning sets, and, with
 --fw-url, where the gun downloads releases from ("fw_url")."""
 import base64
+import glob
 import json
 import os
 from pathlib import Path
@@ -123,14 +124,20 @@ def instance_ntp_port(db_path):
 
 
 def cert_names(ca_path, host):
-    """False if the server certificate beside ca_path is known not to name
+    """False if no broker certificate beside ca_path, the central one's or
+    a site's (pickgun site add: INSTANCE/sites/*/tls/), is known to name
     host (the gun checks the name it dials)."""
-    try:
-        with open(os.path.join(os.path.dirname(ca_path), "server.san")) as f:
-            names = f.read().strip().split(",")
-    except OSError:
-        return True
-    return "DNS:" + host in names or "IP:" + host in names
+    tls = os.path.dirname(os.path.abspath(ca_path))
+    names = None
+    for path in [os.path.join(tls, "server.san")] + sorted(glob.glob(
+            os.path.join(tls, "..", "..", "sites", "*", "tls",
+                         "server.san"))):
+        try:
+            with open(path) as f:
+                names = (names or []) + f.read().strip().split(",")
+        except OSError:
+            continue
+    return names is None or "DNS:" + host in names or "IP:" + host in names
 
 
 def write_config(path, config):

@@ -11,6 +11,7 @@ from server.fleet.credentials import password_hash
 from server.gunlink import broker as brokermod
 from server.gunlink.broker import Broker
 from server.fleet.provisioning import provision_device
+from tools.provision import cert_names
 from tools.site import (SiteError, add_command, add_site, bridge_users,
                         guns_command)
 from worker_support import wait_until
@@ -141,3 +142,8 @@ def test_site_add_and_guns_commands(tmp_path, db_path, db):
         "north", "--instance", str(tmp_path), "--db", db_path])
     assert result.exit_code == 0 and "1 guns" in result.output
     assert (site / "passwd").read_text().count("G07:") == 1
+    # A gun provisioned for the site dials a name the site's certificate
+    # holds: no warning about the central one's.
+    ca = str(tmp_path / "broker" / "tls" / "ca.der")
+    assert cert_names(ca, "north.local") and cert_names(ca, "127.0.0.1")
+    assert not cert_names(ca, "elsewhere.example")
