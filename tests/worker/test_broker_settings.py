@@ -1,5 +1,6 @@
 """The broker's settings for hundreds of guns on TLS (server/gunlink/
 broker.py, docs/scale.md) and `pickgun site add`'s refusals (tools/site.py)."""
+import json
 import resource
 
 import paho.mqtt.client as mqtt
@@ -12,6 +13,7 @@ from server.gunlink import broker as brokermod
 from server.gunlink.broker import Broker
 from server.fleet.provisioning import provision_device
 from tools.provision import cert_names
+from tools.up import Stack
 from tools.site import (SiteError, add_command, add_site, bridge_users,
                         guns_command)
 from worker_support import wait_until
@@ -147,3 +149,21 @@ def test_site_add_and_guns_commands(tmp_path, db_path, db):
     ca = str(tmp_path / "broker" / "tls" / "ca.der")
     assert cert_names(ca, "north.local") and cert_names(ca, "127.0.0.1")
     assert not cert_names(ca, "elsewhere.example")
+
+
+def test_running_up_takes_in_sites_added_later(tmp_path, central, db_path):
+    said = []
+    stack = Stack(tmp_path, log=said.append)
+    stack.broker = central                   # as `pickgun up` has it
+    site = tmp_path / "sites" / "south"
+    site.mkdir(parents=True)
+    (site / "site.json").write_text(json.dumps(
+        {"name": "south", "bridge_hash": password_hash("pw-s")}))
+    stack.sync_devices()
+    # The instance's sites are the bridges now: south in, north (given
+    # to the fixture's broker by hand) out.
+    assert set(central.bridge_users) == {"pickgun-site-south"}
+    assert "pickgun-site-south:" in central.passwd.read_text()
+    assert "user pickgun-site-south" in central.acl.read_text()
+    assert said == ["Site bridges allowed: pickgun-site-south"]
+    assert central.running                    # reloaded, not restarted
