@@ -21,10 +21,10 @@ placed orders G times over, and never fewer than K_MIN (an order's other
 gun may be on its charger).
 
 Ranking every gun for every placed order costs G hashes an order (5,000
-orders and 500 guns: about a second), so Dealer keeps each order's
-ranking while the guns in service stay the same; a recomputation then
-reads the placed orders and touches and deals them, stopping once every
-gun is full (bench/holds.py)."""
+orders and 500 guns: about 2 s on a busy 2-core machine), so Dealer
+keeps each order's ranking while the guns in service stay the same; a
+recomputation then reads the placed orders and touches and deals them,
+stopping once every gun is full (about 10 ms; bench/holds.py)."""
 import hashlib
 import heapq
 import json
@@ -103,15 +103,18 @@ class Dealer:
         self._top = {}               # order id -> its highest-ranked guns
 
     def lists(self, db, now=None):
-        shares = in_service(db)
-        placed = picking_order_ids(db)
+        return self.deal(picking_order_ids(db), in_service(db),
+                         touched(db, now))
+
+    def deal(self, placed, shares, touched):
+        """deal(), with the rankings kept."""
         guns = tuple(shares)
         if guns != self._guns:
             self._guns, self._top = guns, {}
         elif len(self._top) > 2 * len(placed) + 1000:
             keep = set(placed)
             self._top = {o: r for o, r in self._top.items() if o in keep}
-        return deal(placed, shares, touched(db, now), self._ranked)
+        return deal(placed, shares, touched, self._ranked)
 
     def _ranked(self, order_id, k):
         cached = self._top.get(order_id)
