@@ -680,3 +680,21 @@ def m018_releases(db):
     devices = db["devices"]
     for column in ("ota_version", "ota_state", "ota_detail", "ota_at"):
         devices.add_column(column, str)
+
+
+@migrations()
+def m019_hold_lists(db):
+    # The orders each gun holds offline (server.fleet.holds): how many it
+    # says it can open (its status's `held`), its offline share (0-28
+    # orders of the picking list), when it was retired (NULL: in service),
+    # the hold list last handed to the broker for it (JSON, NULL: none),
+    # and the orders it touched (a get or an event) with when, last first.
+    devices = db["devices"]
+    devices.add_column("held", int)
+    devices.add_column("offline_share", int, not_null_default=24)
+    devices.add_column("retired_at", str)
+    devices.add_column("hold_sent", str)
+    db["device_touches"].create({
+        "device_id": str, "order_id": int, "at": str,
+    }, pk=("device_id", "order_id"), not_null={"at"})
+    db["device_touches"].create_index(["order_id"])

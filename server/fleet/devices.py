@@ -2,6 +2,8 @@
 each gun's presence (written by the worker, server.gunlink.ingest) and
 whether its credentials need renewing (the broker's password format,
 server.gunlink.broker)."""
+import json
+
 from server.fleet.credentials import HASH_ROUNDS, hash_rounds
 from server.fleet.presence import SIMULATED_BOARD
 
@@ -30,7 +32,11 @@ def list_devices(db):
     simulated gun), the vitals of its last status (battery `bat_mv`,
     `rssi`, `mem_free`, `mem_block`, `uptime`: None where it did not
     say; `low_battery` below LOW_BATTERY_MV), and how its last update
-    over the air stood (`ota_*`, server.fleet.releases).  Never their
+    over the air stood (`ota_*`, server.fleet.releases), the orders it
+    holds offline (`hold`: the hold list last sent to it, most needed
+    first; `held`: how many placed orders it says it can open;
+    `offline_share`; `retired_at`: None while in service,
+    server.fleet.holds).  Never their
     password hash: only whether it is weaker than new ones
     (`credentials_outdated`: provision the gun again to strengthen it)."""
     devices = []
@@ -38,14 +44,18 @@ def list_devices(db):
             "SELECT d.id, d.name, d.board, d.created_at, d.last_seen, "
             " d.online, d.fw, d.pending, d.ep, d.upto, d.bat_mv, d.rssi, "
             " d.mem_free, d.mem_block, d.uptime, d.ota_version, "
-            " d.ota_state, d.ota_detail, d.ota_at, "
+            " d.ota_state, d.ota_detail, d.ota_at, d.held, "
+            " d.offline_share, d.retired_at, d.hold_sent, "
             " d.password_hash AS secret, "
             " (SELECT count(*) FROM picks k WHERE k.device_id = d.id "
             " AND k.status = 'accepted' AND k.recorded_at >= date('now')) "
             " AS picks_today, (SELECT max(received_at) FROM device_events e "
             " WHERE e.device_id = d.id) AS last_event "
             "FROM devices d ORDER BY d.id"):
-        device = {k: r[k] for k in r.keys() if k != "secret"}
+        device = {k: r[k] for k in r.keys()
+                  if k not in ("secret", "hold_sent")}
+        device["hold"] = json.loads(r["hold_sent"]) \
+            if r["hold_sent"] is not None else []
         device["credentials_outdated"] = bool(r["secret"]) and \
             hash_rounds(r["secret"]) < HASH_ROUNDS
         device["simulated"] = r["board"] == SIMULATED_BOARD

@@ -1,6 +1,7 @@
 """Where each gun is, as its own status messages say: the fleet page's
 online, last seen, firmware, board, scans waiting vitals (battery,
-WiFi signal, memory, uptime) and update over the air.  The worker's ingest
+WiFi signal, memory, uptime, orders held
+offline) and update over the air.  The worker's ingest
 (server.gunlink.ingest) calls these inside its batch's transaction; the
 sync ledger beside them (devices.ep and upto: what the gun was last told)
 is the ack protocol's, kept by server.gunlink.ingest_acks."""
@@ -11,7 +12,7 @@ SIMULATED_BOARD = "simulated"
 
 # devices' column for each of a status's vitals (shared.wire.VITALS).
 VITAL_COLUMNS = {"bat": "bat_mv", "rssi": "rssi", "mem": "mem_free",
-                 "blk": "mem_block", "up": "uptime"}
+                 "blk": "mem_block", "up": "uptime", "held": "held"}
 
 
 def ensure_device(sql, device, at):

@@ -38,9 +38,10 @@ ACL = """\
 user {worker}
 topic readwrite pickgun/#
 
-# A gun (user name = device id) publishes its own events and status only,
-# reads its own acks, the retained order snapshots and the retained
-# firmware roll-out.
+# A gun (user name = device id) publishes its own events, status and
+# gets only, reads its own acks, hold list and answers, the retained
+# order snapshots (every one: guns before hold lists subscribe to them
+# all) and the retained firmware roll-out.
 pattern write pickgun/dev/%u/evt
 pattern write pickgun/dev/%u/status
 pattern write pickgun/dev/%u/get

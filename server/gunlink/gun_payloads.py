@@ -28,6 +28,7 @@ VITAL_LIMITS = {
     "mem": (0, 1 << 30),       # bytes of free heap
     "blk": (0, 1 << 30),       # bytes: largest free internal block
     "up": (0, U32_MAX),        # seconds since boot
+    "held": (0, 1000),         # placed orders it can open offline
 }
 OTA_WHAT_MAX = 16              # a status's `ota`: how the update stands
 OTA_DETAIL_MAX = 40            # ... and its detail, when a text

@@ -14,10 +14,14 @@ malformed_messages and skipped: one bad gun must not stop the others.
 Speed matters (a shift's backlog arrives at once when WiFi returns), so
 a batch is judged in memory against rows read up front and written with
 one executemany per table.  If anything unforeseen fails, the batch is
-undone and redone one message at a time, so only the culprit is lost."""
+undone and redone one message at a time, so only the culprit is lost.
+
+A get (a gun asking for an order it lacks) is answered with the order's
+snapshot, or no_order; a get and an event both count the order as
+touched by the gun (server.fleet.holds: it joins the gun's hold list)."""
 import logging
 
-from server.fleet import presence
+from server.fleet import holds, presence
 from server.gunlink import ingest_acks
 from server.gunlink.ingest_parse import Malformed, gun_time, parse
 from server.orders import states as order_states
@@ -32,11 +36,13 @@ KEEP_BYTES = 300       # how much of a malformed payload is kept to look at
 CHUNK = 500            # values per "IN (...)" query
 
 
-def ingest_batch(db, messages, received_at=None):
+def ingest_batch(db, messages, received_at=None, answers=None):
     """Record `messages` [(topic, payload bytes)] in one transaction.
 
     Returns {device_id: ack payload dict}: publish them only after this
-    returns, i.e. after the commit.  Never raises for a bad message."""
+    returns, i.e. after the commit.  The answers to gets, [(topic,
+    payload)], are appended to `answers` when given.  Never raises for a
+    bad message."""
     batch = _Batch(db, received_at or now())
     sql = db.conn.execute
     with transaction(db):
@@ -53,6 +59,8 @@ def ingest_batch(db, messages, received_at=None):
         sql("RELEASE batch")
         batch.finish()
         acks = batch.acks()
+        if answers is not None:
+            answers.extend(ingest_acks.answers(db, batch.gets))
     return acks
 
 
@@ -65,6 +73,8 @@ class _Batch:
         self.seen = {}             # device_id -> [(ep, seq)] in arrival order
         self.keys = set()          # (device, ep, seq) recorded by this batch
         self.changed_orders = set()
+        self.gets = []             # (device, order id) in arrival order
+        self.touched = set()       # (device, order id) of existing orders
         self._forget()
 
     def _forget(self):
@@ -77,7 +87,7 @@ class _Batch:
 
     # ------------------------------------------------------------ dispatch
     def apply(self, messages):
-        events = []
+        events, gets = [], []
         for topic, payload in messages:
             try:
                 kind, device, item = parse(topic, payload)
@@ -87,10 +97,17 @@ class _Batch:
             self._ensure_device(device)
             if kind == wire.STATUS:
                 self._status(device, item)
+            elif kind == wire.GET:
+                gets.append((device, item))
             else:
                 events.append(item)
         if events:
             self._events(events)
+        # Only once the messages are applied: a message redone alone
+        # (apply_isolated) that fails leaves nothing behind.
+        self.gets.extend(gets)
+        self.touched.update(g for g in gets
+                            if self._order_status(g[1]) is not None)
 
     def apply_isolated(self, message):
         self.sql("SAVEPOINT message")
@@ -163,6 +180,10 @@ class _Batch:
         self._write(rows)
         # Only now, with every row written, does the batch remember them.
         self.keys.update(staged)
+        self.touched.update(
+            (e.device, e.order) for e in events if e.key in staged
+            and e.order is not None
+            and self._order_status(e.order) is not None)
         for device, ident in seen:
             self.seen.setdefault(device, []).append(ident)
         self.changed_orders |= changed
@@ -304,6 +325,8 @@ class _Batch:
         # only compare revisions, and it is the same transaction.
         for order_id in sorted(self.changed_orders):
             bump_rev(self.db, order_id)
+        holds.touch(self.db, [(device, order_id, self.at) for device,
+                              order_id in sorted(self.touched)])
 
     # ---------------------------------------------------------------- acks
     def acks(self):

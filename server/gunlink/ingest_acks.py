@@ -1,4 +1,5 @@
-"""What the server tells a gun after a batch: its cumulative ack.
+"""What the server tells a gun after a batch: its cumulative ack, and
+the answers to its gets (answers()).
 
 The rule (docs/protocol.md, Ack) is built so that no rejection is lost,
 whatever was lost or reordered on the way:
@@ -20,6 +21,7 @@ is updated with the events it covers."""
 import logging
 
 from server.gunlink import gun_payloads as payloads
+from server.gunlink import snapshots
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -70,3 +72,16 @@ def _covered(db, device, ep, since):
             rejected.append(entry)
         upto = seq
     return upto, rejected
+
+
+def answers(db, gets):
+    """[(topic, payload)] answering gets [(device, order id)], once per
+    gun and order, with the order as it stands after the batch
+    (docs/protocol.md, Answer)."""
+    out, done = [], set()
+    for device, order_id in gets:
+        if (device, order_id) not in done:
+            done.add((device, order_id))
+            out.append((wire.dev_topic(device, wire.ANSWER),
+                        snapshots.answer_payload(db, order_id)))
+    return out

@@ -14,6 +14,7 @@ from shared import wire
 
 MAX_PAYLOAD = payloads.EVENT_BYTES_MAX   # a pick event is about 120 bytes
 READ_MAX = 65536       # larger payloads are not read at all
+GET_MAX = 256          # a get is about 20 bytes
 
 
 class Malformed(Exception):
@@ -55,17 +56,19 @@ class Event:
 
 
 def parse(topic, payload):
-    """(STATUS, device, payload dict) or (EVT, device, Event); raises
-    Malformed for a message with nothing to record or ack."""
+    """(STATUS, device, payload dict), (GET, device, order id) or (EVT,
+    device, Event); raises Malformed for a message with nothing to record,
+    answer or ack."""
     if isinstance(topic, bytes):
         topic = topic.decode("utf-8", "replace")
     try:
         kind, device = wire.parse_topic(topic)
     except wire.WireError as e:
         raise Malformed(str(e)) from e
-    if kind not in (wire.EVT, wire.STATUS):
+    if kind not in (wire.EVT, wire.STATUS, wire.GET):
         raise Malformed("the worker does not read %s topics" % kind)
-    limit = READ_MAX if kind == wire.EVT else MAX_PAYLOAD
+    limit = READ_MAX if kind == wire.EVT else \
+        GET_MAX if kind == wire.GET else MAX_PAYLOAD
     if len(payload) > limit:
         raise Malformed("payload too large: %d bytes (limit %d)"
                         % (len(payload), limit))
@@ -73,6 +76,8 @@ def parse(topic, payload):
         obj = wire.decode(payload)
         if kind == wire.STATUS:
             return kind, device, payloads.check_status(obj)
+        if kind == wire.GET:
+            return kind, device, wire.check_get(obj)
         payloads.event_identity(obj)
     except wire.WireError as e:
         raise Malformed(str(e)) from e

@@ -10,7 +10,10 @@ their retained snapshots for the MQTT side to publish
 reports the broker's PUBACK; after each (re)connection it hands over
 every snapshot that may be retained again, a page at a time.  It hands
 over the firmware roll-out to retain too (server.fleet.releases), at
-each (re)connection and whenever it changes.
+each (re)connection and whenever it changes, and each gun's hold list
+(server.fleet.holds): recomputed at most once every HOLD_SECONDS, only
+the lists that changed handed over, and every one after each
+(re)connection.  The answers to the guns' gets go with a batch's acks.
 
 Two processes rather than two threads: paho's network handling and the
 ingest each cost about as much CPU per message, and in one process they
@@ -31,7 +34,7 @@ import sys
 import time
 
 from server.core import db as dbm
-from server.fleet import releases
+from server.fleet import holds, releases
 from server.gunlink import ingest
 from server.gunlink import protocol, snapshots
 from shared import wire
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 BATCH_ATTEMPTS = 3       # a batch the database refuses this often is dropped
 RESYNC_WAIT = 10.0       # seconds for the broker to take a page of them
+HOLD_SECONDS = 1.0       # hold lists are recomputed at most this often
+TOUCHES_KEPT_SECONDS = 600   # how often touches too old to count go
 
 
 def main(requests, replies, db_path, poll_seconds, log_level):
@@ -77,6 +82,10 @@ class Ingester:
         self._resync_out = set()     # its last page, not yet on the broker
         self._resync_at = 0.0
         self._firmware = None    # the roll-out revision handed over
+        self._dealer = holds.Dealer()
+        self._holds_at = 0.0     # when hold lists were last recomputed
+        self._holds_all = False  # hand every list over (a reconnection)
+        self._touches_at = 0.0
         self._handlers = {
             protocol.BATCH: self._on_batch,
             protocol.CONNECTED: self._on_connected,
@@ -137,7 +146,8 @@ class Ingester:
         for attempt in range(1, BATCH_ATTEMPTS + 1):
             try:
                 started = time.monotonic()
-                acks = ingest.ingest_batch(self.db, batch)
+                answers = []
+                acks = ingest.ingest_batch(self.db, batch, answers=answers)
                 break
             except sqlite3.Error:
                 log.exception("database refused a batch of %d messages "
@@ -152,7 +162,7 @@ class Ingester:
         # Committed: now, and only now, may the guns be told.
         self.replies.send((protocol.ACKS, len(batch), [
             (wire.dev_topic(device, wire.ACK), wire.encode(payload))
-            for device, payload in acks.items()]))
+            for device, payload in acks.items()] + answers))
         log.debug("batch of %d messages, %d acks, %.1f ms", len(batch),
                   len(acks), (time.monotonic() - started) * 1000)
 
@@ -166,6 +176,7 @@ class Ingester:
         self.connected = True
         self._resync = ("", 0)
         self._firmware = None
+        self._holds_all, self._holds_at = True, 0.0
         self._resync_page()
 
     def _on_disconnected(self):
@@ -188,10 +199,39 @@ class Ingester:
         stale = snapshots.clearable(self.db, snapshots.clear_cutoff())
         if stale:
             self.replies.send((protocol.CLEARS, stale))
+        if time.monotonic() >= self._holds_at + HOLD_SECONDS:
+            self._send_holds()
         if self._resync is not None and (
                 not self._resync_out
                 or time.monotonic() > self._resync_at + RESYNC_WAIT):
             self._resync_page()
+
+    def _send_holds(self):
+        """Hand over the hold lists that changed (all of them after a
+        (re)connection: the broker may have lost retained ones), and an
+        empty one for each retired gun still holding a list.  A list is
+        recorded as sent when handed over; one lost with its connection
+        goes again with every other after the next one."""
+        self._holds_at = time.monotonic()
+        if self._holds_at >= self._touches_at + TOUCHES_KEPT_SECONDS:
+            self._touches_at = self._holds_at
+            with dbm.transaction(self.db):
+                holds.forget_old_touches(self.db)
+        self.db.conn.execute("BEGIN")    # one consistent read
+        try:
+            lists = self._dealer.lists(self.db)
+            out = holds.changes(self.db, lists, self._holds_all)
+        finally:
+            self.db.conn.execute("COMMIT")
+        self._holds_all = False
+        if not out:
+            return
+        with dbm.transaction(self.db):
+            holds.mark_sent(self.db, out)
+        self.replies.send((protocol.HOLDS, [
+            (wire.dev_topic(device, wire.HOLD),
+             wire.encode(wire.hold(orders)) if orders is not None else b"")
+            for device, orders in out]))
 
     def _resync_page(self):
         page = snapshots.retained(self.db, self._resync)

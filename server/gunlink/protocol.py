@@ -9,9 +9,11 @@ the kind's arguments.
   DISCONNECTED                        SNAPSHOTS [(order, rev, payload)]
   PUBLISHED [(order, rev)]            CLEARS [(order, rev)]
   CLEARED [(order, rev)]              FIRMWARE payload
-  STOP
+  STOP                                HOLDS [(topic, payload)]
 
-Every BATCH gets exactly one ACKS or DROPPED.  POLL is the ingest
+Every BATCH gets exactly one ACKS or DROPPED (ACKS' publishes are the
+acks and the answers to gets).  HOLDS: the guns' hold lists to retain
+(an empty payload clears one).  POLL is the ingest
 process's own timer, handled like a message.  Each side handles a kind by
 its dispatch table ({kind: handler}, `dispatch`), so a kind this module
 does not name is an error, not a silently missing method."""
@@ -31,9 +33,10 @@ DROPPED = "dropped"
 SNAPSHOTS = "snapshots"
 CLEARS = "clears"
 FIRMWARE = "firmware"   # the roll-out to retain (server.fleet.releases)
+HOLDS = "holds"         # the guns' hold lists to retain
 
 TO_INGEST = (BATCH, CONNECTED, DISCONNECTED, PUBLISHED, CLEARED, STOP, POLL)
-TO_MQTT = (ACKS, DROPPED, SNAPSHOTS, CLEARS, FIRMWARE)
+TO_MQTT = (ACKS, DROPPED, SNAPSHOTS, CLEARS, FIRMWARE, HOLDS)
 
 
 def dispatch(handlers, message):

@@ -235,6 +235,16 @@ def _payload(db, order_id):
     return wire.encode(snap)
 
 
+def answer_payload(db, order_id):
+    """The answer to a gun's get (docs/protocol.md): the order's snapshot
+    as its topic would carry it, in any status, or wire.no_order()."""
+    payload = None
+    if db.execute("SELECT 1 FROM orders WHERE id = ?",
+                  [order_id]).fetchone() is not None:
+        payload = _payload(db, order_id)
+    return payload or wire.encode(wire.no_order(order_id))
+
+
 def mark_offered(db, order_id, rev):
     """`rev` is about to be handed to the broker (see outgoing())."""
     db.execute("UPDATE orders SET offered_rev = ? WHERE id = ? "

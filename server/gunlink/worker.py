@@ -178,13 +178,14 @@ class Worker:
                                  # connection
         self._next_check = 0.0
         self.stats = {"messages": 0, "batches": 0, "acks": 0,
-                      "snapshots": 0, "connects": 0}
+                      "snapshots": 0, "connects": 0, "holds": 0}
         self._handlers = {
             protocol.ACKS: self._reply_acks,
             protocol.DROPPED: self._reply_dropped,
             protocol.SNAPSHOTS: self._reply_snapshots,
             protocol.CLEARS: self._reply_clears,
             protocol.FIRMWARE: self._reply_firmware,
+            protocol.HOLDS: self._reply_holds,
         }
 
     # ----------------------------------------------------------- lifecycle
@@ -348,7 +349,8 @@ class Worker:
         self.stats["connects"] += 1
         log.info("connected to broker %s:%d (session present: %s)",
                  self.host, self.port, flags.session_present)
-        client.subscribe([(wire.EVT_FILTER, 1), (wire.STATUS_FILTER, 1)])
+        client.subscribe([(wire.EVT_FILTER, 1), (wire.STATUS_FILTER, 1),
+                          (wire.GET_FILTER, 1)])
         self._pending.clear()        # publishes of the old connection
         self._clearing.clear()
         self._published.clear()
@@ -529,6 +531,14 @@ class Worker:
         # over again after the next one.
         if self.connected.is_set():
             self.client.publish(wire.FW_TOPIC, payload, qos=1, retain=True)
+
+    def _reply_holds(self, holds):
+        # Recorded as sent when handed over: a list lost with its
+        # connection goes again, with every other, after the next one.
+        if self.connected.is_set():
+            for topic, payload in holds:
+                self.client.publish(topic, payload, qos=1, retain=True)
+            self.stats["holds"] += len(holds)
 
     def _check_published(self):
         cleared = []

@@ -12,6 +12,19 @@ from server.orders.queries import order_lines
 from server.orders.queries import order_notes
 
 
+# The picking list's order: oldest placed first (server.fleet.holds deals
+# the guns' offline shares in the same order).
+PICKING_ORDER = "COALESCE(o.placed_at, o.created_at), o.id"
+
+
+def picking_order_ids(db):
+    """Ids of the orders awaiting fulfilment, in the picking list's order."""
+    wanted = list(states.FULFILMENT)
+    return [r[0] for r in db.execute(
+        "SELECT o.id FROM orders o WHERE o.status IN (%s) ORDER BY %s"
+        % (",".join("?" * len(wanted)), PICKING_ORDER), wanted)]
+
+
 def picking_list(db, today=None):
     """[{"order", "lines", "notes"}] oldest placed first; each line has
     "missing" (bottles still to pick), "suggested" (bottle dicts with
@@ -24,8 +37,8 @@ def picking_list(db, today=None):
         "SELECT o.id, o.status, o.archived, o.placed_at, o.carrier, "
         " c.name AS client_name FROM orders o "
         "JOIN clients c ON c.id = o.client_id WHERE o.status IN (%s) "
-        "ORDER BY COALESCE(o.placed_at, o.created_at), o.id"
-        % ",".join("?" * len(wanted)), wanted)
+        "ORDER BY %s" % (",".join("?" * len(wanted)), PICKING_ORDER),
+        wanted)
     stock = _Stock(db, today)
     out = []
     for row in [dict(r) for r in rows]:

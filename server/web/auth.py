@@ -54,6 +54,7 @@ ROLE_FOR = {
     "archive_all": "supervisor",
     "manage_staff": "admin",
     "manage_devices": "admin",
+    "set_offline_share": "supervisor",
 }
 DEFAULT_ROLE = "csr"
 

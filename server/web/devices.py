@@ -1,12 +1,13 @@
 """The scanner gun fleet page, with the firmware roll-out's progress and
-its Pause and Resume (administrators)."""
+its Pause and Resume (administrators), and each gun's hold list with its
+offline share (supervisors and administrators set it)."""
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, redirect, request,
-                   send_file, url_for)
+from flask import (Blueprint, abort, current_app, flash, redirect,
+                   render_template, request, send_file, url_for)
 
-from server.core.db import get_db
-from server.fleet import releases
+from server.core.db import get_db, transaction
+from server.fleet import holds, releases
 from server.fleet.devices import LOW_BATTERY_MV, list_devices
 from server.web import auth
 from server.web.pages import View, page
@@ -21,12 +22,17 @@ def index():
     (never the secret itself), and the firmware roll-out: its release,
     whether it is paused, how many guns stand where, and each gun's
     `ota` (server.fleet.releases.progress)."""
+    return _fleet()
+
+
+def _fleet():
     db = get_db()
     devices = list_devices(db)
     rollout = releases.progress(db, devices)
     return View({"devices": devices, "rollout": rollout},
                 {"screens": bool(current_app.config.get("GUN_SCREENS")),
                  "low_battery_mv": LOW_BATTERY_MV,
+                 "share_max": holds.SHARE_MAX,
                  "states": releases.STATES})
 
 
@@ -45,6 +51,33 @@ def rollout():
     flash("Roll-out of firmware %s %s." % (
         r["version"], "paused: no gun starts or goes on with a download or "
         "an install" if r["paused"] else "resumed"), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<device_id>/offline-share")
+def offline_share(device_id):
+    """Set how many orders of the picking list a gun holds offline
+    (0 to holds.SHARE_MAX, besides the ones it touched)."""
+    auth.require("set_offline_share")
+    db = get_db()
+    if not wire.is_device_id(device_id) or db.execute(
+            "SELECT 1 FROM devices WHERE id = ?", [device_id]).fetchone() \
+            is None:
+        abort(404)
+    text = (request.form.get("share") or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 2
+            and int(text) <= holds.SHARE_MAX):
+        flash("Offline share of %s: a whole number of orders from 0 to %d, "
+              "not \"%s\"." % (device_id, holds.SHARE_MAX, text[:20]),
+              "error")
+        view = _fleet()
+        return render_template("devices.html", **view.data,
+                               **view.display), 400
+    with transaction(db):
+        holds.set_share(db, device_id, int(text))
+    flash("%s now holds up to %d orders of the picking list offline, "
+          "besides the ones it scanned lately." % (device_id, int(text)),
+          "success")
     return redirect(url_for(".index"))
 
 

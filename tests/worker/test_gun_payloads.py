@@ -80,12 +80,13 @@ def test_status_with_or_without_board_is_accepted(obj):
 
 
 VITALS = wire.status(True, "0.1.0", 3, 7, 2, "esp32_gm65",
-                     (3712, -61, 41000, 12288, 3600))
+                     (3712, -61, 41000, 12288, 3600, 22))
 
 
 def test_status_with_vitals_is_accepted_and_each_may_be_left_out():
     assert {k: VITALS[k] for k in wire.VITALS} == {
-        "bat": 3712, "rssi": -61, "mem": 41000, "blk": 12288, "up": 3600}
+        "bat": 3712, "rssi": -61, "mem": 41000, "blk": 12288, "up": 3600,
+        "held": 22}
     assert payloads.check_status(VITALS) is VITALS
     some = wire.status(True, "0.1.0", 3, 7, 2, "simulated",
                        (None, -61, 41000, None, 0))
