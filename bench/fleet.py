@@ -71,6 +71,7 @@ PER_GUN = 200            # bottles set aside for each gun
 FANOUT_GUNS = 100
 FANOUT_NOTES = 5         # notes added one after the other: samples
 QUIET = 1.5              # seconds of silence that end an opening exchange
+FW_GUNS = ["F%02d" % (i + 1) for i in range(10)]   # firmware runs, one each
 GOALS = {"storm": 60.0, "steady_p99": 0.250, "ready": 2.0}
 
 
@@ -220,7 +221,7 @@ async def all_caught_up(guns, timeout):
         *(g.caught_up.wait() for g in guns)), timeout)
 
 
-async def steady(guns, seconds, orders, worker_pid):
+async def steady(guns, seconds, orders, worker_pid, broker_pid):
     lat = []
     for g in guns:
         g.latencies = lat
@@ -234,12 +235,14 @@ async def steady(guns, seconds, orders, worker_pid):
             await asyncio.sleep(PERIOD * random.uniform(0.75, 1.25))
 
     cpu0, own0 = ingest.process_tree_cpu(worker_pid), own_cpu()
+    b0 = ingest.process_tree_cpu(broker_pid)
     until = time.monotonic() + seconds
     await asyncio.gather(*(scanner(i, g, until)
                            for i, g in enumerate(guns)))
     await all_caught_up(guns, 120)
     cpu = ingest.process_tree_cpu(worker_pid) - cpu0
     return {"events": sum(counts), "lat": lat, "cpu": cpu,
+            "broker_cpu": ingest.process_tree_cpu(broker_pid) - b0,
             "own_cpu": own_cpu() - own0, "counts": counts}
 
 
@@ -254,6 +257,7 @@ async def storm(guns, orders, first, broker_pid, worker_pid):
     for g in guns:
         g.latencies = lat
     cpu0, own0 = ingest.process_tree_cpu(worker_pid), own_cpu()
+    b0 = ingest.process_tree_cpu(broker_pid)
     with RSSPeaks(broker_pid, worker_pid) as peaks:
         start = time.monotonic()
         connacks = await connect_all(guns)
@@ -262,6 +266,7 @@ async def storm(guns, orders, first, broker_pid, worker_pid):
     return {"elapsed": elapsed, "connected": max(connacks) - start,
             "peaks": peaks.peak, "lat": lat,
             "cpu": ingest.process_tree_cpu(worker_pid) - cpu0,
+            "broker_cpu": ingest.process_tree_cpu(broker_pid) - b0,
             "own_cpu": own_cpu() - own0}
 
 
@@ -437,13 +442,22 @@ async def firmware_gun(broker, workdir, device, password, heapsize,
         relay.close()
 
 
-async def smallest_heap(broker, workdir, device, password, lo, hi, step):
+async def smallest_heap(broker, workdir, devices, passwords, lo, hi, step):
     """Smallest data heap (KiB, to `step`) the gun gets ready in, known
-    to get ready in `hi` and not in `lo`."""
+    to get ready in `hi` and not in `lo`.  Each try is a gun never seen
+    before (`devices`, one each): a new session, so the broker sends it
+    every retained snapshot, as on the first connection measured."""
+    fresh = iter(devices)
     while hi - lo > step:
         mid = (lo + hi) // 2
-        if await firmware_gun(broker, workdir, device, password,
-                              "%dk" % mid, reconnect=False) is None:
+        device = next(fresh)
+        got = await firmware_gun(broker, workdir, device, passwords[device],
+                                 "%dk" % mid, reconnect=False)
+        print("    heap %dk: %s" % (mid, "did not get ready" if got is None
+                                    else "ready in %.1f s, %.0f KB received"
+                                    % (got["first"][1],
+                                       got["first"][2] / 1024)), flush=True)
+        if got is None:
             lo = mid
         else:
             hi = mid
@@ -465,7 +479,7 @@ async def scenarios(args, broker, db_path, worker, tmp, passwords, ep):
           flush=True)
 
     res["steady"] = await steady(guns, args.seconds, args.orders,
-                                 worker.pid)
+                                 worker.pid, broker.proc.pid)
     print("  steady: done", flush=True)
     first = res["steady"]["counts"]
     res["storm"] = await storm(guns, args.orders, first, broker.proc.pid,
@@ -482,14 +496,14 @@ async def scenarios(args, broker, db_path, worker, tmp, passwords, ep):
     print("  fan-out: done", flush=True)
     await asyncio.gather(*(g.close() for g in guns))
 
-    fw = "F01"
+    fw = FW_GUNS[0]
     res["fw"] = await firmware_gun(broker, tmp / "fw-gun", fw, passwords[fw],
                                    "110k")
     print("  firmware gun: done", flush=True)
     if not args.no_heap and res["fw"] is not None:
-        res["fw_heap"] = await smallest_heap(broker, tmp / "fw-gun", fw,
-                                             passwords[fw], 16, 110,
-                                             args.heap_step)
+        res["fw_heap"] = await smallest_heap(
+            broker, tmp / "fw-gun", FW_GUNS[1:], passwords, 16, 110,
+            args.heap_step)
     return res
 
 
@@ -507,9 +521,10 @@ def report(args, res, raw, raw_events, raw_guns, published):
           " %s)" % (ms(p50), ms(p99), ms(max(s["lat"])),
                     ms(GOALS["steady_p99"]),
                     goal(p99 < GOALS["steady_p99"])))
-    print("   worker CPU:         %.0f us per event (both processes); "
-          "bench clients %.0f us per event"
-          % (s["cpu"] / s["events"] * 1e6, s["own_cpu"] / s["events"] * 1e6))
+    print("   CPU per event:      worker %.0f us (both processes), broker "
+          "%.0f us, bench clients %.0f us" % (
+              s["cpu"] / s["events"] * 1e6, s["broker_cpu"] / s["events"]
+              * 1e6, s["own_cpu"] / s["events"] * 1e6))
     st = res["storm"]
     n = args.guns * STORM_SCANS
     print("\n2. reconnect storm: %d guns reconnect at once, %d offline "
@@ -520,8 +535,10 @@ def report(args, res, raw, raw_events, raw_guns, published):
                     goal(st["elapsed"] < GOALS["storm"])))
     print("   ack latency:        p50 %s  p99 %s (window 4 per gun)"
           % (ms(pct(st["lat"], 50)), ms(pct(st["lat"], 99))))
-    print("   worker CPU:         %.0f us per event; bench clients %.0f us"
-          % (st["cpu"] / n * 1e6, st["own_cpu"] / n * 1e6))
+    print("   CPU per event:      worker %.0f us, broker %.0f us (logins "
+          "and TLS handshakes too), bench clients %.0f us" % (
+              st["cpu"] / n * 1e6, st["broker_cpu"] / n * 1e6,
+              st["own_cpu"] / n * 1e6))
     print("   peak RSS:           broker %.1f MB, worker %.1f MB (both "
           "processes)" % (st["peaks"]["broker"] / 1024,
                           st["peaks"]["worker"] / 1024))
@@ -582,7 +599,7 @@ def main():
         raise SystemExit("open file limit %d: too low for %d guns"
                          % (limit, args.guns))
     tmp = Path(tempfile.mkdtemp(prefix="pickgun-fleet-"))
-    names = ["L%03d" % (i + 1) for i in range(args.guns)] + ["F01"]
+    names = ["L%03d" % (i + 1) for i in range(args.guns)] + FW_GUNS
     passwords = {g: "fleet-%s-password-%06d" % (g, random.randrange(10**6))
                  for g in names}
     t = time.monotonic()
