@@ -7,9 +7,9 @@
 #
 # Scope: CONNECT (user name, password, will, clean-session flag, keep-alive),
 # PUBLISH QoS 0/1 (PUBACKs tracked by packet id, a bounded number in
-# flight), SUBSCRIBE, UNSUBSCRIBE, PINGREQ keep-alive with a dead-link watchdog, incoming
-# PUBLISH QoS 0/1 (PUBACK sent after the callback returns, retained flag
-# passed on), DISCONNECT.  No QoS 2.
+# flight), SUBSCRIBE, UNSUBSCRIBE, PINGREQ keep-alive with a dead-link
+# watchdog, incoming PUBLISH QoS 0/1 (PUBACK sent after the callback
+# returns, retained flag passed on), DISCONNECT.  No QoS 2.
 #
 # The transport is whatever (reader, writer) asyncio stream pair the caller
 # opened: TLS is a matter of opening it with asyncio.open_connection(host,

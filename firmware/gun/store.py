@@ -25,10 +25,10 @@
 # get() returned: the app reads the order the associate has open through
 # get()).  A non-pickable snapshot of an order not cached yet is not
 # stored while that would evict a pickable one.  With `limit` above
-# wire.HOLD_MAX there is always room for the orders the gun asks for.  The victim's file is
-# removed before the newcomer's is written, so a power cut never leaves
-# more files than slots; a directory holding more anyway (a smaller limit)
-# is trimmed at start-up by the same rule.
+# wire.HOLD_MAX there is always room for the orders the gun asks for.
+# The victim's file is removed before the newcomer's is written, so a
+# power cut never leaves more files than slots; a directory holding more
+# anyway (a smaller limit) is trimmed at start-up by the same rule.
 # The index is three preallocated arrays (order, rev, gen) and a bytearray
 # (pickable), one slot per order: storing a snapshot allocates nothing that
 # outlives the call, so a stream of snapshots cannot pin small objects all
@@ -63,7 +63,8 @@ def parse(src):
         raise                   # the flash or the heap, not the snapshot
     except Exception:
         raise wire.WireError("payload is not JSON") from None
-    if not isinstance(obj, dict) or obj.get("v") != wire.VERSION:
+    v = obj.get("v") if isinstance(obj, dict) else None
+    if type(v) is not int or v != wire.VERSION:     # not true, not 1.0
         raise wire.WireError("not a snapshot of this version")
     return obj
 

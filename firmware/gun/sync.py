@@ -21,9 +21,9 @@
 # board's NAME and the gun's vitals: battery, RSSI, free heap, largest
 # internal block, uptime, and how many orders it can open offline:
 # store.held()) is published at every connection, again when the number
-# of waiting events changes, at most once per `status_ms` so a
-# burst of scans is not a burst of statuses, except that reaching 0 is
-# told at once, and every minute for the vitals.
+# of waiting events or of orders held changes, at most once per
+# `status_ms` so a burst of scans is not a burst of statuses, except that
+# reaching 0 waiting is told at once, and every minute for the vitals.
 # A gun that updates over the air (`ota`, gun/ota.py, set by main.py)
 # reports how its update stands in it too, each time that changes, and
 # gets the retained roll-out (wire.FW_TOPIC): subscribed to at every
@@ -214,6 +214,7 @@ class Sync:
         self._online = False
         self._told = -1         # pending count in the last status sent
         self._told_at = 0
+        self._held = 0          # store.held() in the last status sent
         self.ota = ota
 
     # ------------------------------------------------------------ for the UI
@@ -294,6 +295,7 @@ class Sync:
         self._told = n = j.pending_count()
         self._told_at = ticks_ms()
         bat, rssi, blk, up = self.board.vitals()
+        self._held = held = self.store.held()
         ota = self.ota
         if ota:
             ota.dirty = False
@@ -302,7 +304,7 @@ class Sync:
             wire.encode(wire.status(True, VERSION, n, j.ep, j.upto,
                                     self.board.NAME,
                                     (bat, rssi, gc.mem_free(), blk, up,
-                                     self.store.held()),
+                                     held),
                                     ota and ota.state)),
             retain=True, qos=1, wait=wait)
 
@@ -400,7 +402,8 @@ class Sync:
             told = ticks_diff(ticks_ms(), self._told_at)
             if c.connected and (n != self._told and (
                     not n or told >= self.status_ms) or told >= _VITALS_MS
-                    or self.ota and self.ota.dirty):
+                    or self.ota and self.ota.dirty or told >= self.status_ms
+                    and store.held() != self._held):
                 await self._tell(wait=False)
             again = store.missed and store.left() >= store.missed
             self._wake.clear()

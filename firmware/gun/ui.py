@@ -100,9 +100,9 @@ class UI:
 def idle(app, ok):
     """OK: the diagnostics.  Above "Scan an order": how many orders the
     gun can open offline ("24 held offline": store.held()); below it: what
-    is wrong with the decoder, if anything ("No decoder reply"); the last row: why the link
-    is down ("TLS: not trusted"), else that the clock is not set (scans
-    then carry at 0)."""
+    is wrong with the decoder, if anything ("No decoder reply"); the last
+    row: why the link is down ("TLS: not trusted"), else that the clock
+    is not set (scans then carry at 0)."""
     if ok:
         return app.show("diag")
     link = app.link
