@@ -5,6 +5,7 @@ then against a real Mosquitto, the gun subscribing to exactly the orders
 its hold list names (mp/sync_hold.py, on sync_rig), and the app asking
 for an order it lacks (mp/sync_get.py)."""
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from mp_run import MPProcess  # noqa: E402
 from sync_server import FakeServer  # noqa: E402
 from test_sync import _touch, _wait  # noqa: E402
 
-from server.gunlink.broker import mosquitto_binary  # noqa: E402
+from server.gunlink.broker import Broker, mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
 
 mosquitto_binary()
@@ -80,3 +81,135 @@ def test_hostile_hold_lists_and_answers_change_nothing(tmp_path):
     out = check(script("hold_offline"), cwd=str(tmp_path))
     assert "REFUSED %d %d" % (len(HOSTILE_HOLDS), len(HOSTILE_ANSWERS)) \
         in out and out.strip().endswith("OK"), out
+
+
+class Watcher(FakeServer):
+    """FakeServer that also records the "held" of the gun's statuses."""
+
+    def __init__(self, broker):
+        self.held = []
+        super().__init__(broker)
+        _wait(self.c.is_connected, 5)
+        self.c.subscribe(wire.STATUS_FILTER, 1)
+
+    def on_message(self, c, u, m):
+        if m.topic.endswith("/status"):
+            obj = json.loads(m.payload)
+            if obj.get("online"):
+                self.held.append(obj.get("held"))
+            return
+        super().on_message(c, u, m)
+
+
+def _state(gun, want, timeout=20):
+    """Wait for the STATE line `want` (the lines before it are dropped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        line = gun.expect("STATE", max(0.1, deadline - time.monotonic()))
+        if line == want:
+            return
+
+
+def _fields(line):
+    """A STATE line's cached orders, hold list, held count and revs."""
+    return [json.loads(f)
+            for f in re.findall(r"\[[^\]]*\]|\d+", line[len("STATE"):])]
+
+
+def _snap(o, rev=1):
+    return json.dumps(wire.snapshot(o, rev, "placed", "C", [], [], []))
+
+
+def test_the_gun_holds_exactly_the_orders_its_hold_list_names(tmp_path):
+    broker = Broker(tmp_path / "broker", devices={"G01": "pw-g01"},
+                    worker_password="pw-worker")
+    broker.start()
+    server = Watcher(broker)
+    for o in range(1, 61):
+        server.publish(wire.order_topic(o), _snap(o), retain=True)
+    server.hold_orders([1, 7, 20, 33, 60])
+    args = [str(tmp_path / "data"), str(broker.port), str(tmp_path)]
+    gun = MPProcess(tmp_path, script("sync_hold"), args=args)
+    try:
+        assert gun.expect("BOOT") == "BOOT []"
+        _state(gun, "STATE [1, 7, 20, 33, 60] [1, 7, 20, 33, 60] 5 "
+               "[1, 1, 1, 1, 1]")
+        _wait(lambda: server.held and server.held[-1] == 5, 10)
+        # A new list: one kept, two new, the rest dropped (and their
+        # snapshots with them); a dropped order's news no longer comes.
+        server.hold_orders([7, 2, 3])
+        _state(gun, "STATE [2, 3, 7] [7, 2, 3] 3 [1, 1, 1]")
+        _wait(lambda: server.held[-1] == 3, 10)     # told, in its time
+        server.publish(wire.order_topic(1), _snap(1, 2), retain=True)
+        server.publish(wire.order_topic(7), _snap(7, 2), retain=True)
+        server.publish(wire.order_topic(5), _snap(5, 2), retain=True)
+        server.publish(wire.order_topic(2), _snap(2, 2), retain=True)
+        _state(gun, "STATE [2, 3, 7] [7, 2, 3] 3 [2, 1, 2]")
+        time.sleep(0.3)
+        _touch(tmp_path, "stop")
+        assert gun.wait() == 0
+        lines = [x for x in gun.lines if x.startswith("STATE")]
+        assert lines[-1] == "STATE [2, 3, 7] [7, 2, 3] 3 [2, 1, 2]", lines
+    finally:
+        gun.kill()
+    (tmp_path / "stop").unlink()
+
+    # Rebooted: the list is on flash before any connection; the session
+    # is resumed, the held orders subscribed to again.
+    gun = MPProcess(tmp_path, script("sync_hold"), args=args)
+    try:
+        assert gun.expect("BOOT") == "BOOT [7, 2, 3]"
+        assert gun.expect("ONLINE") == "ONLINE True"
+        _state(gun, "STATE [2, 3, 7] [7, 2, 3] 3 [2, 1, 2]")
+        server.hold_orders(None)                # hold nothing
+        # (what the subscriptions made at boot bring may still be cached,
+        # held no more)
+        line = gun.expect("STATE")
+        while " [] 0 " not in line:
+            line = gun.expect("STATE")
+        server.publish(wire.order_topic(2), _snap(2, 3), retain=True)
+        time.sleep(0.5)
+        _touch(tmp_path, "stop")
+        assert gun.wait() == 0
+        lines = [x for x in gun.lines if x.startswith("STATE")]
+        ids, hold, held, revs = _fields(lines[-1])
+        assert (hold, held) == ([], 0) and 3 not in revs, lines
+    finally:
+        gun.kill()
+        server.close()
+        broker.stop()
+
+
+def test_a_resumed_session_unsubscribes_from_every_order(tmp_path, env):
+    # The session as firmware before the hold list left it: subscribed
+    # to every order's snapshot.
+    broker, server = env
+    server.publish(wire.order_topic(1), _snap(1), retain=True)
+    old = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="G01",
+                      clean_session=False)
+    old.username_pw_set("G01", "pw-g01")
+    old.connect(broker.host, broker.port)
+    old.loop_start()
+    _wait(old.is_connected, 5)
+    old.subscribe(wire.ORDER_FILTER, 1)
+    time.sleep(0.3)
+    old.disconnect()
+    old.loop_stop()
+    server.hold_orders([2])
+    server.publish(wire.order_topic(2), _snap(2), retain=True)
+    args = [str(tmp_path / "data"), str(broker.port), str(tmp_path)]
+    gun = MPProcess(tmp_path, script("sync_hold"), args=args)
+    try:
+        assert gun.expect("ONLINE") == "ONLINE True"
+        _state(gun, "STATE [2] [2] 1 [1]")
+        # nothing for order 1 any more, retained or new
+        server.publish(wire.order_topic(1), _snap(1, 2), retain=True)
+        server.publish(wire.order_topic(2), _snap(2, 2), retain=True)
+        _state(gun, "STATE [2] [2] 1 [2]")
+        time.sleep(0.3)
+        _touch(tmp_path, "stop")
+        assert gun.wait() == 0
+    finally:
+        gun.kill()
+    states = [x for x in gun.lines if x.startswith("STATE")]
+    assert states[-1] == "STATE [2] [2] 1 [2]", states
