@@ -20,6 +20,7 @@ from test_sync import _touch, _wait  # noqa: E402
 
 from server.gunlink.broker import Broker, mosquitto_binary  # noqa: E402
 from shared import wire  # noqa: E402
+from tools.simulate import MPY_CODE_ALLOWANCE_K  # noqa: E402
 
 mosquitto_binary()
 
@@ -213,3 +214,63 @@ def test_a_resumed_session_unsubscribes_from_every_order(tmp_path, env):
         gun.kill()
     states = [x for x in gun.lines if x.startswith("STATE")]
     assert states[-1] == "STATE [2] [2] 1 [2]", states
+
+
+class Answers(FakeServer):
+    """FakeServer that answers gets: the snapshot of order 70, no such
+    order 71, and nothing at all for any other."""
+
+    def __init__(self, broker):
+        self.gets = []
+        super().__init__(broker)
+        _wait(self.c.is_connected, 5)
+        self.c.subscribe(wire.GET_FILTER, 1)
+
+    def on_message(self, c, u, m):
+        if not m.topic.endswith("/get"):
+            return super().on_message(c, u, m)
+        o = wire.check_get(wire.decode(m.payload))
+        self.gets.append(o)
+        dev = wire.parse_topic(m.topic)[1]
+        answer = {70: wire.snapshot(70, 4, "placed", "Jane R.", [
+            {"sku": "CBD-OIL-30", "qty": 1, "got": 0}], [], []),
+            71: wire.no_order(71)}.get(o)
+        if answer is not None:
+            c.publish(wire.dev_topic(dev, wire.ANSWER), wire.encode(answer),
+                      qos=1)
+
+
+def test_an_order_the_gun_lacks_is_asked_for(tmp_path):
+    broker = Broker(tmp_path / "broker", devices={"G01": "pw-g01"},
+                    worker_password="pw-worker")
+    broker.start()
+    server = Answers(broker)
+    # the app's code in the heap too, as the other app tests have it
+    gun = MPProcess(tmp_path, script("sync_get"),
+                    heap="%dk" % (110 + MPY_CODE_ALLOWANCE_K), args=[
+        str(tmp_path / "data"), str(broker.port), str(tmp_path)])
+    try:
+        gun.expect("ONLINE")
+        assert gun.expect("ASKED") == \
+            "ASKED refused fetching | Fetching order | Wait a moment | " \
+            "WAIT info"
+        # the answer is the snapshot: the order opens
+        assert gun.expect("OPENED").startswith("OPENED order None |")
+        # no such order: said so, no waiting for the time-out
+        assert gun.expect("NO") == \
+            "NO refused unknown_order | Unknown order | Not a Pickgun " \
+            "order: ask a lead | REFUSED err"
+        assert gun.expect("TIMEOUT") == \
+            "TIMEOUT refused unknown_order | No answer: scan again | " \
+            "Server did not answer | REFUSED err"
+        assert gun.expect("AFTER") in ("AFTER 5", "AFTER 6")
+        # offline: refused at once, nothing asked
+        assert gun.expect("OFFLINE") == \
+            "OFFLINE refused unknown_order | Unknown order | Not on this " \
+            "gun: get WiFi | REFUSED err"
+        assert gun.wait() == 0
+        assert server.gets == [70, 71, 72]
+    finally:
+        gun.kill()
+        server.close()
+        broker.stop()
