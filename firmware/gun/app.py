@@ -30,6 +30,12 @@
 # recorded.  An accepted pick goes to the journal first; only when append()
 # has returned (the event is on flash) does the gun beep "ok".
 #
+# An order the store lacks, scanned while the link is up, is asked for (a
+# get, gun/sync.py): the gun shows "Fetching order" and opens it when its
+# snapshot arrives (on_snapshot), says "Unknown order" when the server has
+# none (on_answer), and "No answer" after _FETCH_MS without either
+# (checked by power_task).  Offline it is refused at once.
+#
 # Scanning another order while one is open switches at once: every pick
 # is already on flash, so nothing is lost, and the left order resumes
 # where it was when its code is scanned again.
@@ -74,7 +80,7 @@ TODO = {
     "check": "Scan it again",
     "format": "Label damaged: ask a lead",
     "no_order": "Scan the order QR first",
-    "unknown_order": "Sync? Get WiFi, then rescan",
+    "unknown_order": "Not on this gun: get WiFi",
     "not_pickable": "Order can't be picked now",
     "wrong_product": "Put it back",
     "over_pick": "Put it back",
@@ -94,6 +100,9 @@ BUSY_KEY = "Busy - press again"
 _MAX_REJECTIONS = const(8)
 _ACKED_ORDERS = const(32)   # orders whose note acknowledgements are kept
 _DIM = const(16)            # the panel's contrast when dimmed (of 255)
+_FETCH_MS = const(5000)     # a get's answer is waited for this long
+# An order scanned that may still open when its snapshot arrives.
+_WAITING = ("unknown_order", "fetching")
 
 
 class App(UI):
@@ -113,6 +122,7 @@ class App(UI):
         self.seen = []            # ids of the open order's info notes shown
         self.rejections = []      # server rejections still to show
         self.wanted = None        # unknown order scanned: open if it arrives
+        self.asked = 0            # ticks when it was asked for (a get)
         # This gun's picks the server has not rejected (nor counted yet)
         self.picks = picks if picks is not None else \
             PickSet(getattr(journal, "capacity", 400))
@@ -237,6 +247,12 @@ class App(UI):
         snap = self._load(oid)
         if snap is None:
             self.wanted = oid
+            sync = self.sync
+            if self.link == "online" and sync is not None:
+                sync.ask(oid)
+                self.asked = ticks_ms()
+                return self.refuse("fetching", "Order " + str(oid),
+                                   "Fetching order", "Wait a moment", "info")
             return self.refuse("unknown_order", "Order " + str(oid))
         self.wanted = None
         self.cur_sku = None
@@ -470,8 +486,25 @@ class App(UI):
                 self._beep("info")      # an info note added: no stop
             self._changed()
         elif order_id == self.wanted and self.screen == "refused" \
-                and self.reason == "unknown_order":
+                and self.reason in _WAITING:
             self.open_order(order_id)
+
+    def on_answer(self, order_id, why):
+        """The server has no such order (the answer to a get): why, a
+        reason name."""
+        if order_id == self.wanted and self.reason == "fetching":
+            self.wanted = None
+            self.refuse(why, "Order " + str(order_id),
+                        todo="Not a Pickgun order: ask a lead"
+                        if why == "unknown_order" else None)
+
+    def _fetched(self):
+        """A get not answered in time: say so (the order still opens if
+        its snapshot comes)."""
+        if self.reason == "fetching" and \
+                ticks_diff(ticks_ms(), self.asked) >= _FETCH_MS:
+            self.refuse("unknown_order", "Order " + str(self.wanted),
+                        "No answer: scan again", "Server did not answer")
 
     # ----------------------------------------------------------- output
     def _beep(self, pattern):
@@ -609,11 +642,12 @@ class App(UI):
     async def power_task(self, cfg):
         """Dim the panel after cfg dim_ms without input (default 30 s),
         switch it off after blank_ms (2 min; 0: never); a scan, a key or
-        an alert lights it again."""
+        an alert lights it again.  Also times out a get (_fetched)."""
         dim_ms = cfg.get("dim_ms", 30000)
         off_ms = cfg.get("blank_ms", 120000)
         while True:
             await asyncio.sleep_ms(500)
+            self._fetched()
             idle = ticks_diff(ticks_ms(), self.touched)
             self._light(2 if off_ms and idle >= off_ms else
                         1 if dim_ms and idle >= dim_ms else 0)

@@ -7,9 +7,9 @@
 #
 # Scope: CONNECT (user name, password, will, clean-session flag, keep-alive),
 # PUBLISH QoS 0/1 (PUBACKs tracked by packet id, a bounded number in
-# flight), SUBSCRIBE, PINGREQ keep-alive with a dead-link watchdog, incoming
-# PUBLISH QoS 0/1 (PUBACK sent after the callback returns, retained flag
-# passed on), DISCONNECT.  No QoS 2.
+# flight), SUBSCRIBE, UNSUBSCRIBE, PINGREQ keep-alive with a dead-link
+# watchdog, incoming PUBLISH QoS 0/1 (PUBACK sent after the callback
+# returns, retained flag passed on), DISCONNECT.  No QoS 2.
 #
 # The transport is whatever (reader, writer) asyncio stream pair the caller
 # opened: TLS is a matter of opening it with asyncio.open_connection(host,
@@ -283,22 +283,36 @@ class MQTTClient:
 
     async def subscribe(self, topics, timeout_ms=None):
         """topics: [(filter, qos)]; returns the granted qos list."""
+        granted = await self._sub(0x82, topics, timeout_ms)
+        if len(granted) != len(topics) or 0x80 in granted:
+            raise MQTTError("subscription refused: %r" % (granted,))
+        return list(granted)
+
+    async def unsubscribe(self, topics, timeout_ms=None):
+        """topics: [filter]; returns once the broker's UNSUBACK is in."""
+        await self._sub(0xA2, topics, timeout_ms)
+
+    async def _sub(self, op, topics, timeout_ms):
+        """SUBSCRIBE (op 0x82) or UNSUBSCRIBE (0xA2); waits for its ack
+        and returns the SUBACK's granted qos bytes (b"" after UNSUBACK)."""
         self._check()
         pid = self._next_pid()
         body = bytearray(struct.pack("!H", pid))
-        for t, qos in topics:
+        for t in topics:
+            qos = None
+            if op == 0x82:
+                t, qos = t
             t = t.encode() if isinstance(t, str) else t
-            body += struct.pack("!H", len(t)) + t + bytes((qos,))
+            body += struct.pack("!H", len(t)) + t
+            if qos is not None:
+                body.append(qos)
         head = bytearray(5)
-        head[0] = 0x82
+        head[0] = op
         n = self._varint(head, 1, len(body))
         ev = self._inflight[pid] = asyncio.Event()
         await self._send(head[:n], body)
         await self._wait(ev, timeout_ms)
-        granted = self._suback.pop(pid, b"")
-        if len(granted) != len(topics) or 0x80 in granted:
-            raise MQTTError("subscription refused: %r" % (granted,))
-        return list(granted)
+        return self._suback.pop(pid, b"")
 
     # ------------------------------------------------------------ receiving
     async def _rx(self):
@@ -314,8 +328,9 @@ class MQTTClient:
         mv = self._rmv
         if kind == 0x30:
             await self._publish_in(op, n)
-        elif op == 0x40 or op == 0x90:
-            if n < 2 or n > len(self._rbuf) or (op == 0x40 and n != 2):
+        elif op == 0x40 or op == 0x90 or op == 0xB0:
+            # PUBACK, SUBACK, UNSUBACK: the packet id first
+            if n < 2 or n > len(self._rbuf) or (op != 0x90 and n != 2):
                 raise MQTTError("malformed ack")
             await self._read(mv[0:n])
             pid = struct.unpack_from("!H", self._rbuf, 0)[0]

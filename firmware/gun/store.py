@@ -11,14 +11,24 @@
 # Orders that are no longer pickable (shipped, cancelled...) are kept, with
 # their pick=false snapshot, so the gun can say "Order not placed" rather
 # than "Unknown order"; they are the first to go when the store is full.
-# Beyond `limit` orders the least recently stored non-pickable order is
-# evicted, else the least recently stored one, never the open order (the
-# last one get() returned: the app reads the order the associate has open
-# through get()); a non-pickable snapshot of an order not cached yet is not
-# stored while that would evict a pickable one.  The victim's file is
-# removed before the newcomer's is written, so a power cut never leaves
-# more files than slots; a directory holding more anyway (a smaller limit)
-# is trimmed at start-up by the same rule.
+# The hold list (wire.check_hold: the orders the server wants the gun to
+# open offline, at most wire.HOLD_MAX) is kept in <root>/hold, the orders
+# as 32-bit integers, written to hold.t and renamed into place; a file that
+# cannot be read or holds anything but order numbers counts as an empty
+# list.  The sync session subscribes to the held orders' snapshots
+# (gun/sync.py).  When the list drops a pickable order, its cached
+# snapshot goes (no change to it would arrive any more), unless it is the
+# open order.
+# Beyond `limit` orders one is evicted: one not on the hold list before
+# any held one; among those, the least recently stored non-pickable order,
+# else the least recently stored one; never the open order (the last one
+# get() returned: the app reads the order the associate has open through
+# get()).  A non-pickable snapshot of an order not cached yet is not
+# stored while that would evict a pickable one.  With `limit` above
+# wire.HOLD_MAX there is always room for the orders the gun asks for.
+# The victim's file is removed before the newcomer's is written, so a
+# power cut never leaves more files than slots; a directory holding more
+# anyway (a smaller limit) is trimmed at start-up by the same rule.
 # The index is three preallocated arrays (order, rev, gen) and a bytearray
 # (pickable), one slot per order: storing a snapshot allocates nothing that
 # outlives the call, so a stream of snapshots cannot pin small objects all
@@ -39,11 +49,12 @@
 import json
 import os
 from array import array
+from micropython import const
 
 from shared import wire
 
 
-def _parse(src):
+def parse(src):
     """A snapshot's JSON object from a buffer or an open file; what
     wire.decode() accepts, without its copies."""
     try:
@@ -52,9 +63,14 @@ def _parse(src):
         raise                   # the flash or the heap, not the snapshot
     except Exception:
         raise wire.WireError("payload is not JSON") from None
-    if not isinstance(obj, dict) or obj.get("v") != wire.VERSION:
+    v = obj.get("v") if isinstance(obj, dict) else None
+    if type(v) is not int or v != wire.VERSION:     # not true, not 1.0
         raise wire.WireError("not a snapshot of this version")
     return obj
+
+
+_HOLD_BYTES = const(160)        # 4 * wire.HOLD_MAX
+_ORDER_END = const(1000000000)  # order numbers have at most 9 digits
 
 
 def _makedirs(path):
@@ -92,8 +108,57 @@ class OrderStore:
         self._last = 0          # the order of the last get(): the open one
         self.snap = None        # its snapshot, parsed (None: read it again)
         self.missed = 0         # free blocks + 1 when one was missed, or 0
+        self._hold_path = root.rstrip("/") + "/hold"
+        self.hold = []          # the orders on the hold list, in its order
         _makedirs(self.dir)
+        self._load_hold()
         self._load()
+
+    # ------------------------------------------------------------ hold list
+    def _load_hold(self):
+        a = array("I", bytes(_HOLD_BYTES))
+        try:
+            with open(self._hold_path, "rb") as f:
+                n = f.readinto(a) // 4
+        except Exception:       # no list yet, or unreadable: hold nothing
+            return
+        hold = [a[i] for i in range(n)]
+        for o in hold:
+            if not 0 < o < _ORDER_END:
+                return
+        self.hold = hold
+
+    def set_hold(self, orders):
+        """Take a new hold list (checked: wire.check_hold) and keep it on
+        flash; a pickable order it drops loses its cached snapshot unless
+        it is open.  Returns the previous list.  A flash error propagates
+        (the list in memory is then unchanged)."""
+        path = self._hold_path
+        with open(path + ".t", "wb") as f:
+            f.write(array("I", orders))
+        os.rename(path + ".t", path)
+        old = self.hold
+        self.hold = orders
+        for o in old:
+            if o not in orders and o != self._last:
+                i = self._slot(o)
+                if i >= 0 and self._pick[i]:
+                    self._drop_slot(i)
+        return old
+
+    def held(self):
+        """How many pickable orders on the hold list are cached: the
+        orders the gun can open offline."""
+        n = 0
+        hold = self.hold
+        for i in range(self._n):
+            if self._pick[i] and self._oid[i] in hold:
+                n += 1
+        return n
+
+    def _rank(self, oid, pick):
+        # what eviction spares most: held, then pickable
+        return (2 if oid in self.hold else 0) + pick
 
     def _name(self, oid, rev, gen, pick):
         return "%s/%d_%d_%d_%d" % (self.dir, oid, rev, gen, pick)
@@ -153,8 +218,9 @@ class OrderStore:
             elif self._n >= self.limit:
                 # More files than slots: the one offer() would evict goes.
                 v = self._victim(0)
-                if p < self._pick[v] or p == self._pick[v] and \
-                        gen < self._gen[v]:
+                r = self._rank(oid, p)
+                rv = self._rank(self._oid[v], self._pick[v])
+                if r < rv or r == rv and gen < self._gen[v]:
                     _remove(self._name(oid, rev, gen, p))
                     continue
                 _remove(self._slot_name(v))
@@ -182,18 +248,20 @@ class OrderStore:
         return st[3] if st[3] <= st[2] else 0
 
     def _victim(self, exclude):
-        """Slot to evict: the least recently stored non-pickable order,
-        else the least recently stored one, never `exclude` nor the open
-        order; -1 if none."""
+        """Slot to evict: of the orders ranked lowest (not held before
+        held, non-pickable before pickable) the least recently stored,
+        never `exclude` nor the open order; -1 if none."""
         v = -1
+        rv = 0
         g = self._gen
-        p = self._pick
         for i in range(self._n):
             o = self._oid[i]
             if o == exclude or o == self._last:
                 continue
-            if v < 0 or p[i] < p[v] or p[i] == p[v] and g[i] < g[v]:
+            r = self._rank(o, self._pick[i])
+            if v < 0 or r < rv or r == rv and g[i] < g[v]:
                 v = i
+                rv = r
         return v
 
     def offer(self, payload, order_id=None):
@@ -202,7 +270,7 @@ class OrderStore:
         try:
             if payload is None or len(payload) > wire.SNAPSHOT_MAX:
                 return None
-            obj = wire.check_snapshot(_parse(payload))
+            obj = wire.check_snapshot(parse(payload))
             oid = obj["o"]
             rev = obj["rev"]
             pick = 1 if obj["pick"] else 0
@@ -251,7 +319,7 @@ class OrderStore:
         # flash gone bad, is dropped rather than shown.
         try:
             with open(self._slot_name(i), "rb") as f:
-                obj = wire.check_snapshot(_parse(f))
+                obj = wire.check_snapshot(parse(f))
             bad = obj["o"] != order_id
         except wire.WireError:
             bad = True

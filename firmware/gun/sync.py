@@ -19,10 +19,11 @@
 #
 # The retained status (with the firmware's version, gun.VERSION, the
 # board's NAME and the gun's vitals: battery, RSSI, free heap, largest
-# internal block, uptime) is published at every connection, again when
-# the number of waiting events changes, at most once per `status_ms` so a
-# burst of scans is not a burst of statuses, except that reaching 0 is
-# told at once, and every minute for the vitals.
+# internal block, uptime, and how many orders it can open offline:
+# store.held()) is published at every connection, again when the number
+# of waiting events or of orders held changes, at most once per
+# `status_ms` so a burst of scans is not a burst of statuses, except that
+# reaching 0 waiting is told at once, and every minute for the vitals.
 # A gun that updates over the air (`ota`, gun/ota.py, set by main.py)
 # reports how its update stands in it too, each time that changes, and
 # gets the retained roll-out (wire.FW_TOPIC): subscribed to at every
@@ -43,13 +44,27 @@
 # the event loop) once, and again only after a connection to its address
 # failed; an address in cfg broker costs no query at all.
 #
+# Orders (docs/protocol.md, Orders a gun holds): at every connection the
+# session subscribes to its ack, answer and hold topics; the retained hold
+# list that then arrives (wire.check_hold: a malformed one is ignored
+# whole, an empty payload holds nothing) goes to the store, which keeps it
+# on flash (gun/store.py), and the session subscribes to the snapshot
+# topic of each order it adds and unsubscribes from each one it drops, ten
+# topics a packet, in the loop (the message callback cannot wait for a
+# SUBACK).  A new session, and the first after a boot, subscribes to every
+# held order; a resumed one unsubscribes from wire.ORDER_FILTER, which
+# firmware before the hold list subscribed to.  ask(order) publishes a get
+# for an order the store lacks; the answer is a snapshot (offered to the
+# store like any other, then the listener's on_snapshot) or a no_order()
+# (the listener's on_answer(order, why)); a malformed one is ignored.
+#
 # A snapshot the order store could not keep (flash full or failing, heap
 # full: store.missed) is asked for again: the session subscribes to the
-# order snapshots again at the next connection, even a resumed one, and
-# as soon as the flash has more free blocks than when it was missed.  A
-# SUBSCRIBE like an existing one replaces it and the broker sends the
+# held orders' snapshots again at the next connection, even a resumed one,
+# and as soon as the flash has more free blocks than when it was missed.
+# A SUBSCRIBE like an existing one replaces it and the broker sends the
 # retained messages again (MQTT 3.1.1, 3.8.4).
-#
+
 # Incoming messages: an error from the flash or the heap drops the link
 # without the PUBACK, so the broker delivers the message again; any other
 # error (a bug, a value nothing expected) is logged and the message
@@ -71,6 +86,7 @@ from time import ticks_ms, ticks_diff, ticks_add
 from shared import wire
 from gun import VERSION
 from gun.mqtt import MQTTClient, MQTTError
+from gun.store import parse
 
 OFFLINE = "offline"
 CONNECTING = "connecting"
@@ -78,6 +94,7 @@ ONLINE = "online"
 
 _ORDER_PREFIX = wire.ROOT + "/order/"
 _VITALS_MS = const(60000)       # the status again, for its vitals
+_PER_PACKET = const(10)         # order topics in a (UN)SUBSCRIBE
 # A TLS handshake's largest single allocation in internal RAM is just
 # over 16 KB (docs/firmware.md, Memory budget): below this largest free
 # block it would fail, so the gun does not try, and after _STARVED such
@@ -156,6 +173,14 @@ class Sync:
         dev = cfg["id"]
         self._evt_topic = wire.dev_topic(dev, wire.EVT).encode()
         self._ack_topic = wire.dev_topic(dev, wire.ACK)
+        self._answer_topic = wire.dev_topic(dev, wire.ANSWER)
+        self._hold_topic = wire.dev_topic(dev, wire.HOLD)
+        self._get_topic = wire.dev_topic(dev, wire.GET).encode()
+        # Held orders whose topics to subscribe to (all of them after a
+        # boot) and dropped ones to unsubscribe from; an order to ask for.
+        self._subs = list(store.hold)
+        self._unsubs = []
+        self.asked = 0
         self._status_topic = wire.dev_topic(dev, wire.STATUS).encode()
         self.window = cfg.get("window", 4)
         self.resend_ms = cfg.get("resend_ms", 15000)
@@ -189,6 +214,7 @@ class Sync:
         self._online = False
         self._told = -1         # pending count in the last status sent
         self._told_at = 0
+        self._held = 0          # store.held() in the last status sent
         self.ota = ota
 
     # ------------------------------------------------------------ for the UI
@@ -202,6 +228,11 @@ class Sync:
 
     def kick(self):
         """A new event is in the journal: send it now."""
+        self._wake.set()
+
+    def ask(self, order_id):
+        """Ask the server for an order the store lacks (a get), now."""
+        self.asked = order_id
         self._wake.set()
 
     def _set_link(self, state):
@@ -264,6 +295,7 @@ class Sync:
         self._told = n = j.pending_count()
         self._told_at = ticks_ms()
         bat, rssi, blk, up = self.board.vitals()
+        self._held = held = self.store.held()
         ota = self.ota
         if ota:
             ota.dirty = False
@@ -271,7 +303,8 @@ class Sync:
             self._status_topic,
             wire.encode(wire.status(True, VERSION, n, j.ep, j.upto,
                                     self.board.NAME,
-                                    (bat, rssi, gc.mem_free(), blk, up),
+                                    (bat, rssi, gc.mem_free(), blk, up,
+                                     held),
                                     ota and ota.state)),
             retain=True, qos=1, wait=wait)
 
@@ -317,16 +350,19 @@ class Sync:
             raise e
         self.connects += 1
         await self._tell()
-        if self.ota:
-            await c.subscribe([(wire.FW_TOPIC, 1)])
-        # A new session subscribes (the broker then sends the retained
-        # snapshots).  A resumed one keeps its subscriptions and queue, and
-        # subscribes to the snapshots again only if one was missed.
         store = self.store
-        topics = [(self._ack_topic, 1), (wire.ORDER_FILTER, 1)]
-        again = not present or store.missed
+        if not present:             # the broker holds no subscription
+            self._unsubs = []
+            self._subs = list(store.hold)
+        topics = [(self._ack_topic, 1), (self._answer_topic, 1),
+                  (self._hold_topic, 1)]
+        if self.ota:
+            topics.append((wire.FW_TOPIC, 1))
+        await c.subscribe(topics)
         if present:
-            topics = topics[1:]
+            await c.unsubscribe([wire.ORDER_FILTER])
+        # A snapshot missed: the held ones again (the broker resends them).
+        again = store.missed
         self._online = True
         self._set_link(ONLINE)
         j = self.journal
@@ -335,15 +371,15 @@ class Sync:
         while c.connected and not self._stop:
             if not self.board.wifi_up():
                 raise OSError("wifi down")
+            o = self.asked
+            if o:
+                self.asked = 0
+                await c.publish(self._get_topic, wire.encode(wire.get(o)),
+                                qos=1, wait=False)
             if again:
-                missed = store.missed
                 store.missed = 0     # one missed from now on counts again
-                try:
-                    await c.subscribe(topics)
-                except BaseException:
-                    store.missed = store.missed or missed
-                    raise
-                topics = topics[-1:]
+                self._subs = list(store.hold)
+            await self._follow(c)
             if self._sent < j.upto:
                 self._sent = j.upto
             if self._sent > j.upto and \
@@ -366,7 +402,8 @@ class Sync:
             told = ticks_diff(ticks_ms(), self._told_at)
             if c.connected and (n != self._told and (
                     not n or told >= self.status_ms) or told >= _VITALS_MS
-                    or self.ota and self.ota.dirty):
+                    or self.ota and self.ota.dirty or told >= self.status_ms
+                    and store.held() != self._held):
                 await self._tell(wait=False)
             again = store.missed and store.left() >= store.missed
             self._wake.clear()
@@ -377,6 +414,21 @@ class Sync:
         if not self._stop:
             raise c.error or MQTTError("connection closed")
 
+    async def _follow(self, c):
+        """Unsubscribe from the dropped orders' topics, subscribe to the
+        added ones', a packet at a time; each leaves its list once done."""
+        for todo in (self._unsubs, self._subs):
+            while todo and c.connected:
+                part = todo[:_PER_PACKET]
+                if todo is self._subs:
+                    await c.subscribe([(wire.order_topic(o), 1)
+                                       for o in part])
+                else:
+                    await c.unsubscribe([wire.order_topic(o) for o in part])
+                for o in part:       # (the hold list may have moved on)
+                    if o in todo:
+                        todo.remove(o)
+
     # ------------------------------------------------------------ incoming
     def _on_message(self, topic, payload, retained):
         try:
@@ -384,6 +436,10 @@ class Sync:
                 self._on_ack(payload)
             elif topic.startswith(_ORDER_PREFIX):
                 self._on_snapshot(topic, payload)
+            elif topic == self._hold_topic:
+                self._on_hold(payload)
+            elif topic == self._answer_topic:
+                self._on_answer(payload)
             elif topic == wire.FW_TOPIC and self.ota:
                 self.ota.offer(payload)
             else:
@@ -455,5 +511,61 @@ class Sync:
             return                       # stale, repeated or malformed
         try:
             self.listener.on_snapshot(order_id)
+        except Exception as e:
+            _log("on_snapshot", e)
+
+    def _on_hold(self, payload):
+        orders = []                 # an empty payload: hold nothing
+        if len(payload):
+            try:
+                orders = wire.check_hold(parse(payload))
+            except (OSError, MemoryError):
+                raise
+            except Exception:
+                self.ignored += 1   # malformed: the list it had stays
+                return
+        old = self.store.set_hold(orders)
+        subs = self._subs
+        unsubs = self._unsubs
+        for o in orders:
+            if o not in old:
+                if o in unsubs:
+                    unsubs.remove(o)
+                if o not in subs:
+                    subs.append(o)
+        for o in old:
+            if o not in orders:
+                if o in subs:
+                    subs.remove(o)
+                if o not in unsubs:
+                    unsubs.append(o)
+        self._wake.set()
+
+    def _on_answer(self, payload):
+        """The answer to a get: a snapshot, stored like any other, or the
+        server has no such order."""
+        oid = self.store.offer(payload)
+        if oid is None:
+            # Not stored: a no_order(), or a snapshot stale, malformed or
+            # missed (asked for again when the user scans again).
+            try:
+                obj = parse(payload)
+                why = wire.check_answer(obj)
+            except (OSError, MemoryError):
+                raise
+            except Exception:
+                self.ignored += 1
+                return
+            if why is None:
+                return
+            oid = obj["o"]
+            obj = None
+            try:
+                self.listener.on_answer(oid, why)
+            except Exception as e:
+                _log("on_answer", e)
+            return
+        try:
+            self.listener.on_snapshot(oid)
         except Exception as e:
             _log("on_snapshot", e)

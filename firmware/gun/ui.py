@@ -98,15 +98,19 @@ class UI:
 # Each returns (rows, big): 8 text rows (gun/screens.py: row 0 the status
 # bar) and the index of a row drawn at double size (-1: none).
 def idle(app, ok):
-    """OK: the diagnostics.  Below "Scan an order": what is wrong with the
-    decoder, if anything ("No decoder reply"); the last row: why the link
-    is down ("TLS: not trusted"), else that the clock is not set (scans
-    then carry at 0)."""
+    """OK: the diagnostics.  Above "Scan an order": how many orders the
+    gun can open offline ("24 held offline": store.held()); below it: what
+    is wrong with the decoder, if anything ("No decoder reply"); the last
+    row: why the link is down ("TLS: not trusted"), else that the clock
+    is not set (scans then carry at 0)."""
     if ok:
         return app.show("diag")
     link = app.link
     pending = app.journal.pending_count()
-    rows = [status(link, pending), "", center("Scan an order"),
+    held = app.store.held()
+    rows = [status(link, pending),
+            center(str(held) + " held offline") if held else "",
+            center("Scan an order"),
             center(app.decoder) if app.decoder else "",
             center(str(pending) + " waiting") if pending else ""]
     rows.extend(wrap(app.msg)[:2])
@@ -248,7 +252,8 @@ def refused(app, ok):
             # A server rejection may have reopened a full order.
             app.show("complete" if app.complete() else "picking")
         return
-    rows = [status(app.link, app.journal.pending_count()), "REFUSED", ""]
+    rows = [status(app.link, app.journal.pending_count()),
+            "WAIT" if app.reason == "fetching" else "REFUSED", ""]
     rows.extend(wrap(app.message)[:2])
     while len(rows) < 5:
         rows.append("")

@@ -73,6 +73,12 @@ class FakeServer:
         self.c.publish(topic, payload, qos=1,
                        retain=retain).wait_for_publish(10)
 
+    def hold_orders(self, orders, dev="G01"):
+        """Publish a gun's retained hold list (orders; None: clear it)."""
+        self.publish(wire.dev_topic(dev, wire.HOLD),
+                     b"" if orders is None else wire.encode(wire.hold(orders)),
+                     retain=True)
+
     def close(self):
         self.c.loop_stop()
         self.c.disconnect()

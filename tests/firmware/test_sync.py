@@ -43,6 +43,7 @@ def test_sync_end_to_end(tmp_path, env):
         return json.dumps(wire.snapshot(o, rev, "placed", "C", [], [], []))
 
     server.publish("pickgun/order/50", snap(50, 5), retain=True)
+    server.hold_orders([50, 51, 52, 53])
     args = [str(tmp_path / "data"), str(broker.port), str(tmp_path)]
     gun = MPProcess(tmp_path, script("sync_end_to_end"), args=args + ["crash"])
     try:

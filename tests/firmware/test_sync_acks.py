@@ -97,6 +97,7 @@ def test_hostile_acks_change_nothing_then_reboot(tmp_path):
 
 def test_hostile_acks_over_mqtt_then_power_cut(tmp_path, env):
     broker, server = env
+    server.hold_orders([52])
     args = [str(tmp_path / "data"), str(broker.port), str(tmp_path)]
     server.hold = True                       # commits, but acks nothing
     gun = MPProcess(tmp_path, script("sync_acks_reboot"),

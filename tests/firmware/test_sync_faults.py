@@ -31,6 +31,7 @@ def test_snapshot_missed_on_a_full_or_failing_flash_is_asked_for_again(
     broker, server = env
     topic = wire.order_topic(1042)
     server.publish(topic, _snapshot(1), retain=True)
+    server.hold_orders([1042])
     gun = MPProcess(tmp_path, script("sync_faults_missed"), heap="256k",
                     args=["/fl", str(broker.port), str(tmp_path)])
     try:
@@ -68,9 +69,11 @@ def test_errors_handling_messages_are_logged_and_the_session_goes_on(
     try:
         gun.expect("ONLINE")
         assert gun.expect("ACKED") == "ACKED 1"     # recorded all the same
+        server.hold_orders([66, 67, 68])
         for oid in (66, 67, 68):
             server.publish(wire.order_topic(oid), json.dumps(
-                wire.snapshot(oid, 1, "placed", "C", [], [], [])))
+                wire.snapshot(oid, 1, "placed", "C", [], [], [])),
+                retain=True)
         line = gun.expect("SNAPS").split(" ", 7)
         # 66 stored (only the app failed), 67 dropped, 68 after them, all
         # in the one session, which still says why it last ended: nothing

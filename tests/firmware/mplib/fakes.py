@@ -78,14 +78,21 @@ class Store:
     def get(self, order_id):
         return self.snaps.get(order_id)
 
+    def held(self):
+        return sum(1 for s in self.snaps.values() if s.get("pick"))
+
 
 class Sync:
     def __init__(self):
         self.kicks = 0
         self.why = None             # why the link is down (screen text)
+        self.asked = 0              # the order last asked for (a get)
 
     def kick(self):
         self.kicks += 1
+
+    def ask(self, order_id):
+        self.asked = order_id
 
 
 def snapshot(order=1042, rev=1, status="placed", lines=None, notes=None,
