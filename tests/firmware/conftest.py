@@ -7,19 +7,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync_server import FakeServer  # noqa: E402
 
-from server.gunlink import broker as _broker  # noqa: E402
 from server.gunlink.broker import Broker  # noqa: E402
 from server.gunlink.sntp import SNTPServer  # noqa: E402
-
-# A gun reads its own hold and answer topics and publishes gets
-# (docs/protocol.md, Topics): a broker whose ACL predates them would
-# refuse the gun's subscriptions, so these tests add the lines it lacks.
-_GUN_TOPICS = ("pattern read pickgun/dev/%u/hold\n"
-               "pattern read pickgun/dev/%u/order\n"
-               "pattern write pickgun/dev/%u/get\n")
-if "pickgun/dev/%u/hold" not in _broker.ACL:
-    _broker.ACL += _GUN_TOPICS
-
 
 @pytest.fixture
 def env(tmp_path):
