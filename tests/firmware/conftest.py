@@ -10,6 +10,7 @@ from sync_server import FakeServer  # noqa: E402
 from server.gunlink.broker import Broker  # noqa: E402
 from server.gunlink.sntp import SNTPServer  # noqa: E402
 
+
 @pytest.fixture
 def env(tmp_path):
     """A started broker and a FakeServer on it: (broker, server)."""
