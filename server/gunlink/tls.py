@@ -80,7 +80,7 @@ class Authority:
         want = san(names)
         if made or not self.cert.exists() or not self.key.exists() or \
                 self._read(self.names_file) != want:
-            self._make_server(want, names[0], into=self)
+            self._make_server(want, names[0])
             made = True
         return made
 
@@ -135,9 +135,10 @@ class Authority:
         for stale in (self.cert, self.names_file):
             stale.unlink(missing_ok=True)
 
-    def _make_server(self, want, common_name, into):
+    def _make_server(self, want, common_name, into=None):
         """A server certificate signed by this CA, installed in `into`'s
-        folder (this one, or a site's)."""
+        folder (a site's; this one when None)."""
+        into = into or self
         with tempfile.TemporaryDirectory(dir=into.dir) as tmp:
             Path(tmp, "ext.cnf").write_text(
                 "subjectAltName=%s\nbasicConstraints=CA:FALSE\n"

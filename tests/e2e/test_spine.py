@@ -17,6 +17,10 @@ def open_order(gun, order_id, timeout=30):
     deadline = time.monotonic() + timeout
     while True:
         st = gun.scan(code)
+        if st["screen"] == "refused" and st["reason"] == "fetching":
+            # Online, an order the gun does not hold is fetched
+            # (docs/protocol.md, orders on demand): it opens on arrival.
+            st = gun.wait_for(lambda s: s["reason"] != "fetching", 10)
         if st["screen"] != "refused":
             assert st["order"] == order_id
             return st
