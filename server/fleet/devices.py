@@ -1,15 +1,32 @@
 """The scanner guns as devices: the fleet page's and the API's list, with
 each gun's presence (written by the worker, server.gunlink.ingest) and
 whether its credentials need renewing (the broker's password format,
-server.gunlink.broker)."""
-import json
+server.gunlink.broker); and taking a gun out of service and back
+(devices.retired_at: a retired gun is dealt no orders, server.fleet.holds).
 
+Devices have no history table of their own: who retired a gun, or put it
+back, goes to the log."""
+import json
+import logging
+
+from server.core.db import now, transaction
 from server.fleet.credentials import HASH_ROUNDS, hash_rounds
 from server.fleet.presence import SIMULATED_BOARD
 
 # Below this a gun's 1-cell Li-ion battery (3.0-4.2 V) has little left
 # under WiFi's load: the fleet page warns.
 LOW_BATTERY_MV = 3500
+
+log = logging.getLogger(__name__)
+
+
+class DeviceNotFound(LookupError):
+    pass
+
+
+class ServiceError(ValueError):
+    """A gun already retired retired again, or one in service put back:
+    nothing changes."""
 
 
 def uptime_text(seconds):
@@ -64,3 +81,41 @@ def list_devices(db):
         device["uptime_text"] = uptime_text(r["uptime"])
         devices.append(device)
     return devices
+
+
+# ------------------------------------------------------- in and out of service
+def retire(db, device_id, actor="system"):
+    """Take a gun out of service: from now on it is dealt no orders, and
+    the worker clears its hold list at its next recomputation (its share
+    goes to the guns in service).  It may still connect and sync the
+    scans it recorded.  Returns when it was retired (retired_at)."""
+    with transaction(db):
+        retired_at = _retired_at(db, device_id)
+        if retired_at is not None:
+            raise ServiceError("%s has been retired since %s: nothing "
+                               "changed." % (device_id, retired_at))
+        at = now()
+        db.execute("UPDATE devices SET retired_at = ? WHERE id = ?",
+                   [at, device_id])
+    log.info("%s retired gun %s", actor, device_id)
+    return at
+
+
+def return_to_service(db, device_id, actor="system"):
+    """Put a retired gun back in service: it is dealt its share of the
+    orders again at the worker's next recomputation."""
+    with transaction(db):
+        if _retired_at(db, device_id) is None:
+            raise ServiceError("%s is already in service: nothing changed."
+                               % device_id)
+        db.execute("UPDATE devices SET retired_at = NULL WHERE id = ?",
+                   [device_id])
+    log.info("%s returned gun %s to service", actor, device_id)
+
+
+def _retired_at(db, device_id):
+    row = db.execute("SELECT retired_at FROM devices WHERE id = ?",
+                     [device_id]).fetchone()
+    if row is None:
+        raise DeviceNotFound(device_id)
+    return row[0]

@@ -1,7 +1,8 @@
 """Provisioning a gun: its own broker password, of which the server keeps
 only the Mosquitto hash (devices.password_hash); the clear text goes once
 into the gun's config.json (`pickgun provision`, tools/provision.py).
-Provisioning a gun again replaces its password.  The broker learns the
+Provisioning a gun again replaces its password, and puts a retired gun
+back in service (server.fleet.devices.retire).  The broker learns the
 guns it lets in from `device_hashes`; the web server checks a gun's
 password with `gun_login` when it downloads a firmware release."""
 import secrets
@@ -19,8 +20,9 @@ class ProvisionError(ValueError):
 
 def provision_device(db, device_id: str, name: str | None = None,
                      board: str | None = None) -> str:
-    """Create or update the device row with a new password; return the
-    clear-text password (not stored anywhere)."""
+    """Create or update the device row with a new password, in service
+    (a gun provisioned again is back); return the clear-text password
+    (not stored anywhere)."""
     if not isinstance(device_id, str) or not wire.is_device_id(device_id):
         raise ProvisionError(
             "Invalid device id %r: use 1-%d characters A-Z, 0-9 or '-', "
@@ -31,7 +33,7 @@ def provision_device(db, device_id: str, name: str | None = None,
     with dbm.transaction(db):
         db.execute("INSERT OR IGNORE INTO devices (id, created_at) "
                    "VALUES (?, ?)", [device_id, dbm.now()])
-        changes = {"password_hash": hashed}
+        changes = {"password_hash": hashed, "retired_at": None}
         if name is not None:
             changes["name"] = name
         if board is not None:

@@ -1,6 +1,9 @@
 """The scanner gun fleet page, with the firmware roll-out's progress and
-its Pause and Resume (administrators), and each gun's hold list with its
-offline share (supervisors and administrators set it)."""
+its Pause and Resume (administrators), each gun's hold list with its
+offline share (supervisors and administrators set it), and Retire and
+Return to service (administrators: which guns make up the fleet is
+theirs, as provisioning is; a supervisor with a broken gun in hand can
+set its share to 0 meanwhile)."""
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, redirect,
@@ -8,6 +11,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect,
 
 from server.core.db import get_db, transaction
 from server.fleet import holds, releases
+from server.fleet import devices as fleet
 from server.fleet.devices import LOW_BATTERY_MV, list_devices
 from server.web import auth
 from server.web.pages import View, page
@@ -78,6 +82,38 @@ def offline_share(device_id):
     flash("%s now holds up to %d orders of the picking list offline, "
           "besides the ones it scanned lately." % (device_id, int(text)),
           "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<device_id>/retire")
+def retire(device_id):
+    """Take a gun out of service: its orders are dealt to the others."""
+    auth.require("manage_devices")
+    return _service_change(device_id, fleet.retire, (
+        "%s is retired: it holds no orders now, and its share goes to the "
+        "guns in service. It can still connect and sync its scans."))
+
+
+@bp.post("/<device_id>/return")
+def return_to_service(device_id):
+    """Put a retired gun back in service."""
+    auth.require("manage_devices")
+    return _service_change(device_id, fleet.return_to_service, (
+        "%s is back in service: it is dealt its share of the orders "
+        "again."))
+
+
+def _service_change(device_id, change, done):
+    if not wire.is_device_id(device_id):
+        abort(404)
+    try:
+        change(get_db(), device_id, auth.actor())
+    except fleet.DeviceNotFound:
+        abort(404)
+    except fleet.ServiceError as e:
+        flash(str(e), "error")
+    else:
+        flash(done % device_id, "success")
     return redirect(url_for(".index"))
 
 
