@@ -67,7 +67,7 @@ def settled(stack, check=lambda row: True):
 
 def picking_list_ids(stack):
     twin = json.loads(get(stack, "/orders/picking-list.json"))
-    return [e["order"]["id"] for e in twin["data"]["entries"]]
+    return [e["order"]["id"] for e in twin["entries"]]
 
 
 def scan_order(gun, order_id):
