@@ -158,9 +158,10 @@ def _db(tmp_path):
                 (1001, "placed", "2024-01-03"), (1002, "placed",
                                                  "2024-01-01"),
                 (1003, "shipped", "2024-01-02"), (1004, "placed", None)):
-            db.table("orders").insert({"id": oid, "client_id": 1, "status": status,
-                                 "created_at": "2024-01-05",
-                                 "placed_at": placed_at})
+            db.table("orders").insert({"id": oid, "client_id": 1,
+                                       "status": status,
+                                       "created_at": "2024-01-05",
+                                       "placed_at": placed_at})
         for d in ("G01", "G02", "G03"):
             db.table("devices").insert({"id": d, "created_at": at})
         db.execute("UPDATE devices SET retired_at = ? WHERE id = 'G03'", [at])
