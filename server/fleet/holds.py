@@ -7,11 +7,13 @@ A gun's list, without repeats, at most wire.HOLD_MAX:
 2. its share of the picking list: the oldest placed orders (the picking
    list's order, server.orders.picking) dealt to it, up to its offline
    share (devices.offline_share, 0 to SHARE_MAX).  Each placed order is
-   dealt to the k guns in service that rank highest for it by
-   rendezvous hashing (blake2b of the order and device ids): a gun's
-   share depends only on the orders dealt to it, so an order placed or
-   shipped changes only its own guns' lists, and a gun added or retired
-   moves only the orders it ranks first for.  A gun that already holds
+   dealt to k guns in service by consistent hashing: every gun has
+   POINTS points on a ring (the blake2b of its id and the point's
+   number), an order sits at the blake2b of its number, and its guns
+   are the first k different guns clockwise from it.  A gun's share
+   depends only on the orders dealt to it, so an order placed or shipped
+   changes only its own guns' lists, and a gun added or retired moves
+   only the orders whose arcs it takes or leaves.  A gun that already holds
    a dealt order (it touched it) does not count it again; a full gun
    lets it go (the order goes to fewer guns).
 
@@ -20,13 +22,16 @@ their shares and P placed orders: every gun once the shares cover the
 placed orders G times over, and never fewer than K_MIN (an order's other
 gun may be on its charger).
 
-Ranking every gun for every placed order costs G hashes an order (5,000
-orders and 500 guns: about 2 s on a busy 2-core machine), so Dealer
-keeps each order's ranking while the guns in service stay the same; a
-recomputation then reads the placed orders and touches and deals them,
-stopping once every gun is full (about 10 ms; bench/holds.py)."""
+The ring costs G * POINTS hashes to build (500 guns: about 30 ms), and
+an order's guns a binary search and a short walk; Dealer keeps the ring
+while the guns in service stay the same.  (Rendezvous hashing, every gun
+ranked for every order, deals alike but costs G hashes an order: 2 s for
+5,000 orders and 500 guns, each time a gun is provisioned, with the
+guns' acks held up meanwhile.)  A recomputation reads the placed orders
+and touches and deals them, stopping once every gun is full
+(bench/holds.py)."""
+import bisect
 import hashlib
-import heapq
 import json
 import time
 
@@ -40,6 +45,7 @@ SHARE_MAX = 28
 TOUCHED_MAX = 12
 TOUCHED_DAYS = 7
 K_MIN = 2
+POINTS = 64             # points on the ring per gun
 
 
 def deal_size(guns, total_share, placed):
@@ -49,12 +55,35 @@ def deal_size(guns, total_share, placed):
     return min(guns, max(K_MIN, total_share // placed))
 
 
-def rank(order_id, devices, k):
-    """The k devices ranking highest for `order_id` (rendezvous hashing:
-    a stable hash of the pair, so every process ranks alike)."""
-    prefix = b"%d:" % order_id
-    return heapq.nlargest(k, devices, key=lambda d: hashlib.blake2b(
-        prefix + d.encode(), digest_size=8).digest())
+def _point(data):
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(),
+                          "big")
+
+
+class Ring:
+    """The guns' points on the hash ring, for dealing orders."""
+
+    def __init__(self, devices):
+        points = sorted((_point(b"%s#%d" % (d.encode(), i)), d)
+                        for d in devices for i in range(POINTS))
+        self._at = [p for p, _ in points]
+        self._gun = [d for _, d in points]
+        self.size = len(set(devices))
+
+    def top(self, order_id, k):
+        """The first k different guns clockwise from the order."""
+        out = []
+        n = len(self._at)
+        if not n:
+            return out
+        k = min(k, self.size)
+        i = bisect.bisect_right(self._at, _point(b"%d" % order_id))
+        while len(out) < k:
+            d = self._gun[i % n]
+            if d not in out:
+                out.append(d)
+            i += 1
+        return out
 
 
 def deal(placed, shares, touched, top=None):
@@ -63,8 +92,8 @@ def deal(placed, shares, touched, top=None):
     placed: placed order ids, oldest first; shares: {device: offline
     share}, every gun in service; touched: {device: [order ids it
     touched, most recent first]} (orders not placed are skipped);
-    top(order, k): the k guns ranking highest for the order (rank's)."""
-    top = top or (lambda o, k: rank(o, list(shares), k))
+    top(order, k): the order's k guns (Ring.top)."""
+    top = top or Ring(list(shares)).top
     placed_set = set(placed)
     lists = {}
     for device in shares:
@@ -95,32 +124,23 @@ def deal(placed, shares, touched, top=None):
 
 
 class Dealer:
-    """Hold lists from the database, keeping each order's ranking while
-    the guns in service stay the same (one per worker process)."""
+    """Hold lists from the database, keeping the ring while the guns in
+    service stay the same (one per worker process)."""
 
     def __init__(self):
         self._guns = ()
-        self._top = {}               # order id -> its highest-ranked guns
+        self._ring = Ring(())
 
     def lists(self, db, now=None):
         return self.deal(picking_order_ids(db), in_service(db),
                          touched(db, now))
 
     def deal(self, placed, shares, touched):
-        """deal(), with the rankings kept."""
+        """deal(), with the ring kept."""
         guns = tuple(shares)
         if guns != self._guns:
-            self._guns, self._top = guns, {}
-        elif len(self._top) > 2 * len(placed) + 1000:
-            keep = set(placed)
-            self._top = {o: r for o, r in self._top.items() if o in keep}
-        return deal(placed, shares, touched, self._ranked)
-
-    def _ranked(self, order_id, k):
-        cached = self._top.get(order_id)
-        if cached is None or len(cached) < k:
-            cached = self._top[order_id] = rank(order_id, self._guns, k)
-        return cached[:k]
+            self._guns, self._ring = guns, Ring(guns)
+        return deal(placed, shares, touched, self._ring.top)
 
 
 # ---------------------------------------------------------------- reads

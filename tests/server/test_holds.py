@@ -15,11 +15,21 @@ GUNS = ["G%02d" % i for i in range(1, 13)]
 
 
 def model_top(order, guns, k):
-    """Rendezvous hashing, spelled out: every gun ranked by the blake2b of
-    the order and its id, highest first."""
-    return sorted(guns, key=lambda d: hashlib.blake2b(
-        b"%d:%s" % (order, d.encode()), digest_size=8).digest(),
-        reverse=True)[:k]
+    """Consistent hashing, spelled out: 64 points a gun on a ring of
+    64-bit numbers (the blake2b of "<gun>#<i>"), the order at the blake2b
+    of its number, its guns the first k different ones clockwise."""
+    def at(text):
+        return int.from_bytes(hashlib.blake2b(
+            text.encode(), digest_size=8).digest(), "big")
+    ring = sorted((at("%s#%d" % (g, i)), g) for g in guns for i in range(64))
+    here = at(str(order))
+    clockwise = [g for p, g in ring if p > here] + [g for p, g in ring
+                                                   if p <= here]
+    out = []
+    for g in clockwise:
+        if g not in out:
+            out.append(g)
+    return out[:k]
 
 
 def model(placed, shares, touched):
