@@ -6,6 +6,8 @@
 # no CPython-only imports.  docs/protocol.md is the human-readable
 # specification of everything defined here.
 
+import binascii
+import hashlib
 import json
 
 # On the gun, micropython.const; CPython has no such module (so the checker
@@ -31,6 +33,9 @@ ROOT = "pickgun"
 # pickgun/dev/<device>/order    server -> gun  QoS 1  the answer to a get
 # pickgun/dev/<device>/hold     server -> gun  QoS 1  retained: the orders
 #                                                     it holds offline
+# pickgun/roster                server -> guns QoS 1  retained: badges
+# pickgun/lots                  server -> guns QoS 1  retained: lots a gun
+#                                                     must refuse
 
 EVT = "evt"
 ACK = "ack"
@@ -45,6 +50,8 @@ STATUS_FILTER = ROOT + "/dev/+/status"
 GET_FILTER = ROOT + "/dev/+/get"
 ORDER_FILTER = ROOT + "/order/+"
 FW_TOPIC = ROOT + "/fw"
+ROSTER_TOPIC = ROOT + "/roster"
+LOTS_TOPIC = ROOT + "/lots"
 
 
 class WireError(ValueError):
@@ -121,6 +128,7 @@ def is_device_id(text):
 # ---------------------------------------------------------------- QR codes
 # Order code:  PGO:<order number>:<check>
 # Bottle code: PGB:<serial>:<sku>:<lot>:<check>
+# Badge code:  PGS:<staff number>:<token>:<check>   (an associate's badge)
 #
 # Every character is in the QR alphanumeric set, so a bottle code fits a
 # version 2 symbol.  The check character follows the ISO 7064 pure-system
@@ -130,6 +138,9 @@ def is_device_id(text):
 
 ORDER_PREFIX = "PGO"
 BOTTLE_PREFIX = "PGB"
+BADGE_PREFIX = "PGS"
+TOKEN_LEN = 12           # a badge token: 12 of A-Z 0-9 (about 62 bits)
+STAFF_MAX_DIGITS = 9
 ORDER_ID_MAX_DIGITS = 9
 SERIAL_MAX = 12
 SKU_MAX = 16
@@ -179,13 +190,24 @@ def bottle_code(serial, sku, lot):
     return body + ":" + check_char(body)
 
 
+def badge_code(staff_id, token):
+    if not 0 < int(staff_id) < 10 ** STAFF_MAX_DIGITS:
+        raise CodeError("format", "staff number out of range")
+    if len(token) != TOKEN_LEN or not _only(token, _DIGIT | _LETTER):
+        raise CodeError("format", "bad badge token")
+    body = BADGE_PREFIX + ":" + str(int(staff_id)) + ":" + token
+    return body + ":" + check_char(body)
+
+
 def _check_field(name, value, limit):
     if not (0 < len(value) <= limit and _only(value, _FIELD_CLASSES)):
         raise CodeError("format", "bad " + name + ": " + repr(value))
 
 
 def parse_code(text):
-    """Return ("order", order_id) or ("bottle", serial, sku, lot).
+    """Return ("order", order_id), ("bottle", serial, sku, lot) or
+    ("badge", staff_id, body): body is the code without its check
+    character, what roster entries hold the hash of (badge_hash).
 
     Raises CodeError for anything else, so a foreign or misread code is
     refused, never guessed at."""
@@ -196,7 +218,8 @@ def parse_code(text):
             raise CodeError("foreign", "not a Pickgun code") from None
     text = text.strip()
     parts = text.split(":")
-    if parts[0] not in (ORDER_PREFIX, BOTTLE_PREFIX) or len(parts) < 3:
+    if parts[0] not in (ORDER_PREFIX, BOTTLE_PREFIX, BADGE_PREFIX) \
+            or len(parts) < 3:
         raise CodeError("foreign", "not a Pickgun code")
     body = text[:text.rfind(":")]
     if len(parts[-1]) != 1:
@@ -212,6 +235,14 @@ def parse_code(text):
                 or len(parts[1]) > ORDER_ID_MAX_DIGITS or int(parts[1]) == 0:
             raise CodeError("format", "malformed order code")
         return ("order", int(parts[1]))
+    if parts[0] == BADGE_PREFIX:
+        if len(parts) != 4 or not _is_digits(parts[1]) \
+                or len(parts[1]) > STAFF_MAX_DIGITS or int(parts[1]) == 0 \
+                or len(parts[2]) != TOKEN_LEN \
+                or not _only(parts[2], _DIGIT | _LETTER):
+            raise CodeError("format", "malformed badge code")
+        # The whole body: what the roster's hash is taken of.
+        return ("badge", int(parts[1]), body)
     if len(parts) != 5:
         raise CodeError("format", "malformed bottle code")
     # The body's characters are checked already and fields hold no ':',
@@ -243,6 +274,13 @@ REASONS = {
     "bad_event": "Bad event data",
     "journal_full": "Memory full - sync",
     "notes_pending": "Read notes first",
+    "lot_on_hold": "Lot on hold",
+    "lot_recalled": "Lot recalled",
+    "expired": "Bottle expired",
+    "not_on_order": "Not from this order",
+    "not_returnable": "Order not shipped",
+    "sign_in": "Scan your badge",
+    "badge_unknown": "Badge not valid",
 }
 
 
@@ -260,6 +298,7 @@ def reason_text(reason):
 
 PICK = "pick"            # a bottle scanned for an order
 NOTES_ACK = "notes_ack"  # the associate acknowledged an order's notes
+RETURN = "ret"           # a bottle of a shipped order scanned back in
 
 STATUSES = ("open", "awaiting_payment", "placed", "shipped", "delivered",
             "refused", "refunded", "cancelled")
@@ -308,16 +347,19 @@ def _str(obj, key, limit=64):
     return value
 
 
-def event(ep, seq, kind, order, at, code=None, notes=None):
+def event(ep, seq, kind, order, at, code=None, notes=None, by=None):
     """A journal event.  ep: the journal's epoch (random, fixed when the
     gun's journal is created); seq: 1, 2, 3... within the epoch; at: the
-    gun's clock in seconds (0 when it has never been set)."""
+    gun's clock in seconds (0 when it has never been set); by: the staff
+    number of the associate signed in on the gun (left out: nobody)."""
     obj = {"v": VERSION, "ep": ep, "seq": seq, "k": kind, "o": order,
            "at": at}
     if code is not None:
         obj["c"] = code
     if notes is not None:
         obj["n"] = notes
+    if by is not None:
+        obj["by"] = by
     return obj
 
 
@@ -472,6 +514,9 @@ def check_snapshot(obj):
             _text(line, "name")
         _small(line, "qty", 1)
         _small(line, "got", 0)
+        if "lot" in line and not _only(_str(line, "lot", LOT_MAX),
+                                       _FIELD_CLASSES):
+            raise WireError("bad " + "lot")
     for n in obj["notes"]:
         # "s" of an unknown value is accepted (must-acknowledge, is_info);
         # a text or "s" that is not a string is malformed.
@@ -548,3 +593,77 @@ def check_answer(obj):
         if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95):
             raise WireError("bad " + "no")
     return why
+
+
+# ------------------------------------------------------- badges and lots
+# The roster (retained on ROSTER_TOPIC) lets a gun check a badge offline
+# without holding anything that makes one: each entry has the first
+# HASH_HEX hex digits of the SHA-256 of the badge's body (parse_code), not
+# its token.  The lots message (retained on LOTS_TOPIC) names the lots a
+# gun refuses bottles of, each with its rejection reason.
+ROSTER_MAX = 100         # entries in a roster
+HASH_HEX = 16            # hex digits of a badge hash
+NAME_MAX = 16            # characters of an associate's name on the gun
+LOTS_MAX = 200           # lots in a lots message
+LOT_REASONS = ("lot_on_hold", "lot_recalled", "expired")
+
+
+def badge_hash(body):
+    """The roster's hash of a badge body ("PGS:42:K3J9XQ2M7PLA")."""
+    h = hashlib.sha256(body.encode()).digest()
+    return binascii.hexlify(h).decode()[:HASH_HEX]
+
+
+def roster(entries, required=False, idle=0):
+    """entries: [{"id": staff number, "n": name, "h": badge_hash}];
+    required: the guns refuse order and bottle scans until someone signs
+    in; idle: seconds without a scan or key before the gun signs out (0:
+    never)."""
+    return {"v": VERSION, "req": bool(required), "idle": idle,
+            "s": list(entries)}
+
+
+def check_roster(obj):
+    """Validate a decoded roster; return it.  Raises WireError."""
+    if obj.get("req") not in (True, False):
+        raise WireError("bad " + "req")
+    _small(obj, "idle", 0)
+    entries = obj.get("s")
+    if not isinstance(entries, list) or len(entries) > ROSTER_MAX:
+        raise WireError("bad " + "s")
+    for e in entries:
+        if not isinstance(e, dict):
+            raise WireError("bad " + "s")
+        if _small(e, "id", 1) >= 10 ** STAFF_MAX_DIGITS:
+            raise WireError("bad " + "id")
+        _str(e, "n", NAME_MAX)
+        h = e.get("h")
+        if not isinstance(h, str) or len(h) != HASH_HEX:
+            raise WireError("bad " + "h")
+        for c in h:
+            if c not in "0123456789abcdef":
+                raise WireError("bad " + "h")
+    return obj
+
+
+def lots(held):
+    """held: [[lot id, reason]], reason one of LOT_REASONS."""
+    return {"v": VERSION, "lots": [list(x) for x in held]}
+
+
+def check_lots(obj):
+    """Validate a decoded lots message; return {lot id: reason}.  Raises
+    WireError."""
+    items = obj.get("lots")
+    if not isinstance(items, list) or len(items) > LOTS_MAX:
+        raise WireError("bad " + "lots")
+    out = {}
+    for x in items:
+        if not isinstance(x, list) or len(x) != 2 or \
+                not isinstance(x[0], str) or \
+                not 0 < len(x[0]) <= LOT_MAX or \
+                not _only(x[0], _FIELD_CLASSES) or \
+                not isinstance(x[1], str) or not 0 < len(x[1]) <= _WHY_MAX:
+            raise WireError("bad " + "lots")
+        out[x[0]] = x[1]
+    return out
