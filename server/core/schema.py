@@ -698,3 +698,41 @@ def m019_hold_lists(db):
         "device_id": str, "order_id": int, "at": str,
     }, pk=("device_id", "order_id"), not_null={"at"})
     db["device_touches"].create_index(["order_id"])
+
+
+@migrations()
+def m020_badges_lots_returns(db):
+    # The warehouse floor (docs/back-office.md).  Badges: the hash of
+    # each associate's badge (wire.badge_hash of its body, never the
+    # token), when it was issued, and when revoked (NULL: valid).
+    staff = db["staff"]
+    staff.add_column("badge_hash", str)
+    staff.add_column("badge_issued_at", str)
+    staff.add_column("badge_revoked_at", str)
+    # Who did it: the staff number a gun's event carried (wire "by"),
+    # NULL for a gun with nobody signed in (or firmware before sign-in).
+    db["device_events"].add_column("staff_id", int)
+    db["picks"].add_column("staff_id", int)
+    db["order_history"].add_column("staff_id", int)
+    # Lots on hold and recalls: the lot's status ('released', 'on_hold',
+    # 'recalled') and its append-only history (who, when, why).
+    db["lots"].add_column("status", str, not_null_default="released")
+    db["lot_history"].create({
+        "id": int, "lot_id": str, "from_status": str, "to_status": str,
+        "reason": str, "actor": str, "at": str,
+    }, pk="id", foreign_keys=[("lot_id", "lots", "id")],
+        not_null={"lot_id", "to_status", "at"})
+    db["lot_history"].create_index(["lot_id"])
+    # Settings the guns get with the roster: sign-in required, idle
+    # sign-out (seconds); one row per key.
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    # Bottles returned at the gun: which order, which event, who.
+    db["gun_returns"].create({
+        "id": int, "order_id": int, "serial": str, "device_id": str,
+        "event_id": int, "staff_id": int, "scanned_at": str,
+        "recorded_at": str, "status": str, "reason": str,
+    }, pk="id", foreign_keys=[("order_id", "orders", "id"),
+                              ("event_id", "device_events", "id")],
+        not_null={"status"})
+    db.execute("CREATE UNIQUE INDEX gun_returns_once_per_bottle "
+               "ON gun_returns(order_id, serial) WHERE status = 'accepted'")
