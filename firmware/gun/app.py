@@ -87,6 +87,7 @@ TODO = {
     "duplicate": "Already counted",
     "journal_full": "Sync: find WiFi",
     "notes_pending": "Press OK to read notes",
+    "not_on_order": "Set it aside: ask a lead",
 }
 # What to do after a server rejection: of a pick, of a notes_ack (its
 # notes are asked again, see on_acked).
@@ -101,6 +102,7 @@ _MAX_REJECTIONS = const(8)
 _ACKED_ORDERS = const(32)   # orders whose note acknowledgements are kept
 _DIM = const(16)            # the panel's contrast when dimmed (of 255)
 _FETCH_MS = const(5000)     # a get's answer is waited for this long
+_RETURNS = const(64)        # returns remembered (returns mode, take_back)
 # An order scanned that may still open when its snapshot arrives.
 _WAITING = ("unknown_order", "fetching")
 
@@ -128,6 +130,11 @@ class App(UI):
             PickSet(getattr(journal, "capacity", 400))
         # order -> note ids this gun has recorded as acknowledged
         self.acked = {}
+        # The bottles this gun scanned back in (returns mode, take_back),
+        # under the sku "": their unsynced events at boot, and every one
+        # since (the oldest forgotten past _RETURNS: the server still
+        # rejects a second return).
+        self.rets = PickSet(_RETURNS)
         self.scanner = None
         # The decoder's set-up (main.py): None until it is done, then ""
         # or what is wrong with it (shown on the idle screen)
@@ -160,10 +167,13 @@ class App(UI):
                 try:
                     ev = wire.decode(payload)
                     kind = ev.get("k")
-                    if kind == wire.PICK:
+                    if kind == wire.PICK or kind == wire.RETURN:
                         code = wire.parse_code(ev.get("c", ""))
                         if code[0] == "bottle":
-                            self.picks.add(code[1], ev["o"], code[2])
+                            if kind == wire.PICK:
+                                self.picks.add(code[1], ev["o"], code[2])
+                            else:
+                                self.rets.add(code[1], ev["o"], "")
                     elif kind == wire.NOTES_ACK:
                         self._add_acked(ev["o"], ev.get("n") or ())
                 except (wire.WireError, wire.CodeError):
@@ -289,6 +299,8 @@ class App(UI):
         return True
 
     def pick(self, text, code):
+        if self.base == "returns":
+            return self.take_back(text, code)
         serial, sku = code[1], code[2]
         reason = rules.check(self.snap, self.oid, serial, sku, self.picks,
                              len(self.todo_notes))
@@ -310,6 +322,24 @@ class App(UI):
         self.journal.append(wire.PICK, self.oid, self.board.clock(),
                             code=text)
         # On flash: the pick table follows, then the beep may say so.
+        return self._finish()
+
+    def take_back(self, text, code):
+        """A bottle scanned in returns mode (pick() hands it on): checked
+        against the order's shipped bottles (rules.check_return), then
+        journaled as a ret event as a pick is (commit step, below)."""
+        serial = code[1]
+        reason = rules.check_return(self.snap, self.oid, serial, self.rets)
+        if reason is not None:
+            return self.refuse(reason, "", serial + ": " +
+                               wire.reason_text(reason))
+        if self.journal.full():
+            return self.refuse("journal_full")
+        self.commit_c = serial.encode()
+        self.commit_n = self.rets.reserve("")
+        self.commit = wire.RETURN
+        self.journal.append(wire.RETURN, self.oid, self.board.clock(),
+                            code=text)
         return self._finish()
 
     def ack(self):
@@ -337,6 +367,9 @@ class App(UI):
         if self.commit == wire.PICK:
             if self.picks.find(c) < 0:
                 self.picks.put(c, self.oid, self.commit_n)
+        elif self.commit == wire.RETURN:
+            if self.rets.find(c) < 0:
+                self.rets.put(c, self.oid, self.commit_n)
         else:
             self.acked[self.oid] = c    # an existing key: no allocation
             self.todo_notes = ()
@@ -354,11 +387,13 @@ class App(UI):
         self._beep("done" if done and pick else "ok")
         if self.sync is not None:
             self.sync.kick()
-        if pick:
-            self.cur_sku = self.picks.skus[self.commit_n]
-            # commit_c is the pick's serial (bytes) when commit is a pick.
+        if pick or self.commit == wire.RETURN:
+            if pick:
+                self.cur_sku = self.picks.skus[self.commit_n]
+            # commit_c is the bottle's serial (bytes) for a pick or return.
             self.last = self.msg = "OK " + str(self.commit_c, "ascii")  # pyright: ignore[reportArgumentType]
-            self.show("complete" if done else "picking")
+            self.show("returns" if not pick else
+                      "complete" if done else "picking")
             self._changed()
             self.commit = None
             return "accepted"
@@ -422,7 +457,8 @@ class App(UI):
                     code = wire.parse_code(what)
                     if code[0] == "bottle":
                         what = code[1]
-                        self.picks.remove(what)
+                        (self.rets if r.get("k") == wire.RETURN
+                         else self.picks).remove(what)
                 except wire.CodeError:
                     pass            # shown with the code as it was
             if len(self.rejections) < _MAX_REJECTIONS:

@@ -61,3 +61,38 @@ def check(snap, oid, serial, sku, picks, notes):
     if count(ln, picks, oid) >= ln["qty"]:
         return "over_pick"
     return None
+
+
+# ------------------------------------------------------------- returns
+# A bottle scanned back in at the returns bench (a `ret` event), judged
+# offline as the server does after sync, in its order (docs/protocol.md):
+# not_returnable, not_on_order, duplicate.  `rets`: the gun's own returns
+# (a PickSet: find() and order()).  What it cannot know offline
+# (unknown_bottle, lot_mismatch, a return made on the web or another gun)
+# the server rejects after sync.
+
+
+def returnable(snap):
+    """Whether the order's bottles may be scanned back in."""
+    return snap is not None and snap.get("st") in ("shipped", "delivered")
+
+
+def check_return(snap, oid, serial, rets):
+    """None if the bottle may be scanned back in for order oid; else the
+    reason.  A serial not in `bot` is refused unless the snapshot left
+    serials out of `bot` (docs/protocol.md, When the whole does not fit:
+    its lines count more bottles than `bot` lists, or it has no lines,
+    status only): then only the server can tell."""
+    if not returnable(snap):
+        return "not_returnable"
+    bot = snap["bot"]
+    if serial not in bot:
+        n = 0
+        for ln in snap["lines"]:
+            n += ln.get("got", 0)
+        if n <= len(bot) and snap["lines"]:
+            return "not_on_order"
+    i = rets.find(serial)
+    if i >= 0 and rets.order(i) == oid:
+        return "duplicate"
+    return None

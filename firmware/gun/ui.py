@@ -5,6 +5,8 @@
 #                    confirm (note), information ones to read (info)
 #   idle | order | picking | complete      the base
 #   (diag, the diagnostics: a base screen too, from OK on idle)
+#   (returns: returns mode, from OK on a Shipped or Delivered order's
+#   screen; a bottle scanned there is a return, App.take_back)
 #
 # The top of the stack is the screen (what the panel shows and the state
 # reports).  A refusal covers the rest until OK dismisses it; notes
@@ -34,7 +36,7 @@ class UI:
     changed in place: showing a refusal allocates nothing."""
 
     def __init__(self):
-        self.base = "idle"      # idle, order, picking or complete
+        self.base = "idle"      # idle, order, picking, complete, returns
         self.notes = None       # the notes over it: None, "note" or "info"
         # The refusal, on top while `reason` is set: the reason (a wire
         # reason code, or busy / flash_full / flash_error / error), the
@@ -146,14 +148,18 @@ def diag(app, ok):
 
 def order(app, ok):
     """The order's lines with their bottles (server-accepted + this gun's
-    picks).  OK: the notes to confirm, else picking (when it may)."""
+    picks).  OK: the notes to confirm, else picking (when it may); on a
+    Shipped or Delivered order, which says so, returns mode."""
     snap = app.snap
     todo = len(app.todo_notes)
+    back = rules.returnable(snap)
     if ok:
-        if todo:
+        if todo and not back:
             app.push("note")
         elif snap.get("pick"):
             app.show("complete" if app.complete() else "picking")
+        elif back:
+            app.show("returns")
         return
     rows = [status(app.link, app.journal.pending_count()),
             "Order " + str(snap["o"]), snap.get("cl", "")]
@@ -167,6 +173,11 @@ def order(app, ok):
                     str(ln["qty"]) + " " + ln["sku"])
     while len(rows) < 7:
         rows.append("")
+    if back:
+        st = snap["st"]
+        rows[6] = st[0].upper() + st[1:]
+        rows.append("OK: scan returns")
+        return fit(rows), -1
     hint = app.msg          # "Left 1041 open" stays
     if snap.get("pick") and not todo and app.complete():
         hint = "Complete"
@@ -214,18 +225,28 @@ def notes(app, ok):
 
 
 def picking(app, ok):
-    """The line last picked (else the first one not full), big, and the
-    bottles left.  OK: the order screen."""
+    """The line last picked while it needs bottles, else the first one
+    that does, big: its SKU, its name or the lot to take (the line's
+    `lot`, first-expiring; any good lot is accepted), which line of how
+    many ("Now line 2 of 3" when the last one filled), and the bottles
+    left.  OK: the order screen."""
     if ok:
         return app.show("order")
     snap = app.snap
     picks = app.picks
     oid = app.oid
+    lines = snap["lines"]
     ln = rules.line(snap, app.cur_sku) if app.cur_sku else None
-    if ln is None:
-        for each in snap["lines"]:
-            if rules.count(each, picks, oid) < each["qty"]:
-                ln = each
+    last = app.last or ""
+    if ln is None or rules.count(ln, picks, oid) >= ln["qty"]:
+        moved = ln is not None
+        ln = None
+        for i in range(len(lines)):
+            if rules.count(lines[i], picks, oid) < lines[i]["qty"]:
+                ln = lines[i]
+                if len(lines) > 1 and (moved or not last):
+                    last = ("Now line " if moved else "Line ") + \
+                        str(i + 1) + " of " + str(len(lines))
                 break
     rows = [status(app.link, app.journal.pending_count()),
             "Order " + str(oid)]
@@ -233,9 +254,10 @@ def picking(app, ok):
         rows.extend(("", "", "", ""))
     else:
         rows.extend((str(rules.count(ln, picks, oid)) + "/" + str(ln["qty"]),
-                     "", ln["sku"], ln.get("name", "")))
+                     "", ln["sku"], "Take lot " + ln["lot"] if "lot" in ln
+                     else ln.get("name", "")))
     left = rules.left(snap, picks, oid)
-    rows.append(app.last or "")
+    rows.append(last)
     rows.append(str(left) + " bottle" + ("" if left == 1 else "s") + " left")
     return fit(rows), -1 if ln is None else 2
 
@@ -257,7 +279,10 @@ def refused(app, ok):
     rows.extend(wrap(app.message)[:2])
     while len(rows) < 5:
         rows.append("")
-    rows.append(app.detail or "")
+    detail = app.detail or ""
+    if app.base == "returns":       # the mode's header on its refusals
+        detail = ("RETURNS " + detail.replace("Order ", "")).rstrip()
+    rows.append(detail)
     rows.extend(wrap(app.todo)[:2])
     return fit(rows), 1
 
@@ -272,10 +297,21 @@ def complete(app, ok):
         n += rules.count(ln, app.picks, app.oid)
     return fit([status(app.link, app.journal.pending_count()), "DONE", "",
                 center("Order complete"), center("Order " + str(app.oid)),
-                center(str(n) + (" bottle" if n == 1 else " bottles")), "",
-                "Scan next order"]), 1
+                center(str(n) + (" bottle" if n == 1 else " bottles")),
+                "Take to packing", "Scan next order"]), 1
+
+
+def returns(app, ok):
+    """Returns mode: RETURNS (big), the order, its client and the bottles
+    this gun has scanned back in for it; BACK leaves (App.on_key)."""
+    if ok:
+        return
+    return fit([status(app.link, app.journal.pending_count()), "RETURNS",
+                "", "Order " + str(app.oid), app.snap.get("cl", ""),
+                str(app.rets.count(app.oid, "")) + " returned",
+                app.last or "", "Scan bottles"]), 1
 
 
 SCREENS = {"idle": idle, "order": order, "note": notes, "info": notes,
            "picking": picking, "refused": refused, "complete": complete,
-           "diag": diag}
+           "diag": diag, "returns": returns}

@@ -162,3 +162,18 @@ def test_unknown_severity_is_must_acknowledge():
 
 def test_info_notes_not_pickable_order_still_refuses():
     check(script("app_info_notes_not_pickable_order_still_refuses"))
+
+
+def test_returns_scanned_offline():
+    # Returns mode (docs/firmware.md, Returns mode): Shipped or Delivered
+    # orders only, each bottle checked against the serials shipped,
+    # journaled once, refused at once otherwise; a restart remembers.
+    check(script("app_returns_scanned_offline"))
+
+
+def test_picking_moves_to_the_next_line():
+    check(script("app_picking_moves_to_the_next_line"))
+
+
+def test_returns_remembered_after_a_restart():
+    check(script("app_returns_remembered_after_a_restart"))

@@ -86,6 +86,12 @@ HOSTILE = [
     GOOD9.replace(b'"qty": 3', b'"qty": ' + BIG),
     # NUL in a field that is part of a code
     good(9, lines=line(sku="CBD-OIL-30\x00")),
+    # a line's suggested lot (docs/protocol.md, Snapshot lines may carry
+    # lot): a lot code, nothing else
+    good(9, lines=line(lot=5)), good(9, lines=line(lot=None)),
+    good(9, lines=line(lot="")), good(9, lines=line(lot="L" * 13)),
+    good(9, lines=line(lot="l2311a")), good(9, lines=line(lot="L2311A:X")),
+    good(9, lines=line(lot=["L2311A"])), good(9, lines=line(lot="L2311A\x00")),
     # long strings: over a field's limit, over the snapshot's (a payload
     # over the 8 KB receive buffer never gets this far: gun/mqtt.py)
     good(9, cl="x" * 65), good(9, lines=line(name="n" * 65)),
@@ -112,6 +118,7 @@ ODD = [
                 wire.note(6, "", True), {"id": 7, "text": "x", "s": ""}]),
     good(11, cl="", lines=[dict(LINES[0]),
                            dict(LINES[1], qty=wire.SMALL_MAX)]),
+    good(12, lines=[dict(LINES[0], lot="L2311A"), dict(LINES[1])]),
 ]
 
 

@@ -3,7 +3,7 @@ from app_info import info
 from app_prelude import ready
 
 a, b, j, s, sy = ready(
-    fakes.snapshot(status="shipped", notes=[info(1, "Returned once")])
+    fakes.snapshot(status="cancelled", notes=[info(1, "Returned once")])
 )
 assert a.screen == "info"
 assert a.on_scan(fakes.bottle("B000001")) == "not_pickable"

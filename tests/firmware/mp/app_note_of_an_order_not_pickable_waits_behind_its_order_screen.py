@@ -3,7 +3,7 @@ import fakes
 from app_prelude import ready
 
 a, b, j, s, sy = ready(
-    fakes.snapshot(status="shipped", notes=[wire.note(5, "Gift")])
+    fakes.snapshot(status="cancelled", notes=[wire.note(5, "Gift")])
 )
 assert a.screen == "order" and b.beeps[-1] == "note"
 assert a.refresh()[7] == "Not pickable"
