@@ -139,3 +139,60 @@ def test_counts_and_what_is_left():
     assert rules.left(snap, picks, ORDER) == 1
     assert rules.check(snap, ORDER, "B000003", SKUS[0], picks, 0) == \
         "over_pick"
+
+
+class Returns:
+    """The gun's own returns: serial -> order, with find() and order()."""
+
+    def __init__(self, *pairs):
+        self.pairs = list(pairs)
+
+    def find(self, serial):
+        for i, (s, _o) in enumerate(self.pairs):
+            if s == serial:
+                return i
+        return -1
+
+    def order(self, i):
+        return self.pairs[i][1]
+
+
+def shipped(st="shipped", bot=(SERIAL,), got=1, lines=True):
+    return {"st": st, "pick": False, "bot": list(bot),
+            "lines": [{"sku": SKUS[0], "qty": 1, "got": got}] if lines
+            else []}
+
+
+@pytest.mark.parametrize("st", ("open", "awaiting_payment", "placed",
+                                "refused", "refunded", "cancelled"))
+def test_a_return_needs_a_shipped_or_delivered_order(st):
+    assert rules.check_return(shipped(st), ORDER, SERIAL,
+                              Returns()) == "not_returnable"
+    assert not rules.returnable(shipped(st)) and not rules.returnable(None)
+
+
+def test_a_return_by_the_servers_order_of_checks():
+    for st in ("shipped", "delivered"):
+        snap = shipped(st)
+        assert rules.check_return(snap, ORDER, SERIAL, Returns()) is None
+        assert rules.check_return(snap, ORDER, "B000002",
+                                  Returns()) == "not_on_order"
+        assert rules.check_return(snap, ORDER, SERIAL, Returns(
+            (SERIAL, ORDER))) == "duplicate"
+        # returned on another order earlier: this order's return is new
+        assert rules.check_return(snap, ORDER, SERIAL, Returns(
+            (SERIAL, OTHER))) is None
+        # not on the order comes before returned already
+        assert rules.check_return(snap, ORDER, "B000002", Returns(
+            ("B000002", ORDER))) == "not_on_order"
+
+
+def test_a_cut_bot_leaves_serials_it_lacks_to_the_server():
+    # lines count 3 bottles, bot lists 1: the server left 2 out
+    assert rules.check_return(shipped(got=3), ORDER, "B000002",
+                              Returns()) is None
+    # status only: no lines, nothing to check against
+    assert rules.check_return(shipped(bot=(), lines=False), ORDER,
+                              "B000002", Returns()) is None
+    assert rules.check_return(shipped(got=3), ORDER, "B000002", Returns(
+        ("B000002", ORDER))) == "duplicate"
