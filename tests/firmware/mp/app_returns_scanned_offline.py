@@ -2,7 +2,6 @@
 # against the serials shipped, journaled once as a ret event, counted on a
 # screen headed RETURNS; refusals record nothing; BACK leaves; a restart
 # remembers the unsynced returns; a server rejection is shown and undone.
-import gc
 import fakes
 from app_prelude import make
 from shared import wire
