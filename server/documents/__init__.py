@@ -9,6 +9,7 @@
   labels.py       bottle, order, patient and shipping labels, as PDF, and
                   the data they print
   prints.py       label prints, each recorded in the order history
+  badge_card.py   an associate's badge card (credit-card size, QR code)
   pdfkit.py       the PDF toolkit: pages, fitted text, QR codes, Latin-1
   pdf_content.py  what a stored PDF holds (for showing it inline safely)
 """

@@ -18,7 +18,7 @@ import re
 from server.clients import profiles
 from server.core import fields
 from server.core.db import now
-from server.orders.queries import get_order
+from server.orders.queries import STAFF_NAME, get_order
 from server.documents.pdfkit import (QUIET_MODULES, new_pdf,
                                      qr_code, qr_image, text_box)
 from shared import wire
@@ -172,14 +172,18 @@ def address_lines(address):
 
 def dispensed_bottles(db, order_id):
     """Every bottle dispensed with the order (its accepted picks), in
-    pick order, with product, lot, packaging and expiry dates and grams."""
+    pick order, with product, lot, packaging and expiry dates and grams,
+    and who picked it: device_id, and staff_name when an associate was
+    signed in on the gun (None otherwise)."""
     return [dict(r) for r in db.execute(
         "SELECT k.serial, b.sku, p.name, coalesce(p.grams, 0) AS grams, "
         " coalesce(b.lot_id, k.lot_id) AS lot_id, t.packaged_on, "
-        " t.expires_on, k.scanned_at, b.status "
+        " t.expires_on, k.scanned_at, b.status, k.device_id, "
+        " k.staff_id, " + STAFF_NAME + " AS staff_name "
         "FROM picks k JOIN bottles b ON b.serial = k.serial "
         "JOIN products p ON p.sku = b.sku "
         "LEFT JOIN lots t ON t.id = coalesce(b.lot_id, k.lot_id) "
+        "LEFT JOIN staff s ON s.id = k.staff_id "
         "WHERE k.order_id = ? AND k.status = 'accepted' ORDER BY k.id",
         [order_id])]
 

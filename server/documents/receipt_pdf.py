@@ -257,6 +257,13 @@ def policy_receipt(data):
     return doc.output_bytes()
 
 
+def picked_by(bottle):
+    """Who picked a bottle, as the record prints it: the associate signed
+    in on the gun and the gun ("Ari Associate, G01"), or the gun alone."""
+    return ", ".join(x for x in (bottle.get("staff_name"),
+                                 bottle.get("device_id")) if x)
+
+
 def dispensing_record(data):
     """Every bottle dispensed (picked) with the order, and what is ordered
     but not picked: an order gets its record from the moment it is
@@ -281,10 +288,12 @@ def dispensing_record(data):
     if bottles:
         rows = [[b["serial"], b["name"], b["sku"], b["lot_id"] or "",
                  b["packaged_on"] or "", b["expires_on"] or "",
-                 "%.1f g" % (b["grams"] or 0)] for b in bottles]
+                 "%.1f g" % (b["grams"] or 0), picked_by(b)]
+                for b in bottles]
         doc.table(["Serial", "Product", "SKU", "Lot", "Packaged", "Expiry",
-                   "Grams"], rows, (22, 48, 26, 18, 20, 20, 16),
-                  ("LEFT",) * 6 + ("RIGHT",))
+                   "Grams", "Picked by"], rows,
+                  (20, 36, 24, 17, 18, 18, 14, 29),
+                  ("LEFT",) * 6 + ("RIGHT", "LEFT"))
     else:
         doc.set_font(FONT, "", 9.5)
         doc.cell(doc.width, 6, latin1(

@@ -37,6 +37,11 @@ def require_order(db, order_id):
     return order
 
 
+# The name pages give the associate a gun's event names (staff row `s`,
+# joined on the row's staff_id): their full name, else their username.
+STAFF_NAME = "coalesce(nullif(s.name, ''), s.username)"
+
+
 def order_lines(db, order_id):
     """Lines with product name and how many bottles are picked so far."""
     return [dict(r) for r in db.execute(
@@ -47,11 +52,15 @@ def order_lines(db, order_id):
 
 
 def order_picks(db, order_id):
-    """Every pick recorded for the order, newest first, reset ones too."""
+    """Every pick recorded for the order, newest first, reset ones too.
+    staff_id and staff_name: who was signed in on the gun (None when
+    nobody was: the gun alone is known)."""
     return [dict(r) for r in db.execute(
         "SELECT k.id, k.serial, k.sku, k.lot_id, k.device_id, k.status, "
-        " k.reason, k.scanned_at, k.recorded_at, t.expires_on "
+        " k.reason, k.scanned_at, k.recorded_at, t.expires_on, "
+        " k.staff_id, " + STAFF_NAME + " AS staff_name "
         "FROM picks k LEFT JOIN lots t ON t.id = k.lot_id "
+        "LEFT JOIN staff s ON s.id = k.staff_id "
         "WHERE k.order_id = ? ORDER BY k.id DESC", [order_id])]
 
 
@@ -62,10 +71,13 @@ def order_notes(db, order_id):
 
 
 def order_history(db, order_id):
+    """Newest first.  A gun's rows (actor: the gun) carry staff_id and
+    staff_name when an associate was signed in on it."""
     return [dict(r) for r in db.execute(
-        "SELECT action, from_status, to_status, actor, at, detail "
-        "FROM order_history WHERE order_id = ? ORDER BY id DESC",
-        [order_id])]
+        "SELECT h.action, h.from_status, h.to_status, h.actor, h.at, "
+        " h.detail, h.staff_id, " + STAFF_NAME + " AS staff_name "
+        "FROM order_history h LEFT JOIN staff s ON s.id = h.staff_id "
+        "WHERE h.order_id = ? ORDER BY h.id DESC", [order_id])]
 
 
 def fully_picked(lines):

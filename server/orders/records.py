@@ -16,6 +16,7 @@ import datetime
 from server.core import fields
 from server.core.errors import BadInput
 from server.core.wording import timestamp
+from server.orders.queries import STAFF_NAME
 
 TEXT_MAX = 2000
 NAME_MAX = 80
@@ -44,19 +45,23 @@ def note_acks(db, order_id):
     """{note id: [acknowledgement]} for the order's notes, oldest first.
 
     An acknowledgement is a gun's accepted notes_ack event for this order
-    whose "n" list names the note.  Guns have no sign-in and the event
-    carries no user, so the gun is who acknowledged it: device_id and
-    device_name, gun_at (the gun's clock, None when it was never set) and
-    received_at (when the server recorded it)."""
+    whose "n" list names the note: device_id and device_name, staff_id
+    and staff_name (who was signed in on the gun; None when nobody was,
+    and for firmware before sign-in: the gun alone is known), gun_at (the
+    gun's clock, None when it was never set) and received_at (when the
+    server recorded it)."""
     acks = {}
     for r in db.execute(
             "SELECT n.id AS note_id, e.id AS event_id, e.device_id, "
-            " d.name AS device_name, e.gun_at, e.received_at, e.ep, e.seq "
+            " d.name AS device_name, e.staff_id, "
+            + STAFF_NAME + " AS staff_name, "
+            " e.gun_at, e.received_at, e.ep, e.seq "
             "FROM device_events e "
             "JOIN json_each(CASE WHEN json_valid(e.payload) "
             "     THEN e.payload ELSE '{}' END, '$.n') j "
             "JOIN notes n ON n.id = j.value AND n.order_id = e.order_id "
             "LEFT JOIN devices d ON d.id = e.device_id "
+            "LEFT JOIN staff s ON s.id = e.staff_id "
             "WHERE e.order_id = ? AND e.kind = 'notes_ack' "
             " AND e.outcome = 'accepted' AND j.type = 'integer' "
             "ORDER BY e.received_at, e.id", [order_id]):

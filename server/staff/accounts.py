@@ -62,9 +62,12 @@ def password(value):
 # ------------------------------------------------------------------ reads
 def list_accounts(db):
     """Every account, active first, as the Staff page shows it: never
-    the password hash."""
+    the password hash, nor the badge's (has_badge: whether it holds one;
+    server.staff.badges says what that badge's state is)."""
     return [dict(r) for r in db.execute(
-        "SELECT id, username, name, role, active, created_at, last_login "
+        "SELECT id, username, name, role, active, created_at, last_login, "
+        " badge_hash IS NOT NULL AS has_badge, badge_issued_at, "
+        " badge_revoked_at "
         "FROM staff ORDER BY active DESC, username")]
 
 

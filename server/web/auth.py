@@ -55,6 +55,7 @@ ROLE_FOR = {
     "manage_staff": "admin",
     "manage_devices": "admin",
     "set_offline_share": "supervisor",
+    "set_signin": "supervisor",
 }
 DEFAULT_ROLE = "csr"
 

@@ -1,6 +1,8 @@
 """The scanner gun fleet page, with the firmware roll-out's progress and
 its Pause and Resume (administrators), each gun's hold list with its
-offline share (supervisors and administrators set it), and Retire and
+offline share (supervisors and administrators set it), signing in at the
+guns with a badge (required or not, idle sign-out: supervisors and
+administrators; server.fleet.signin), and Retire and
 Return to service (administrators: which guns make up the fleet is
 theirs, as provisioning is; a supervisor with a broken gun in hand can
 set its share to 0 meanwhile)."""
@@ -9,8 +11,9 @@ from pathlib import Path
 from flask import (Blueprint, abort, current_app, flash, redirect,
                    render_template, request, send_file, url_for)
 
+from server.core import fields
 from server.core.db import get_db, transaction
-from server.fleet import holds, releases
+from server.fleet import holds, releases, signin
 from server.fleet import devices as fleet
 from server.fleet.devices import LOW_BATTERY_MV, list_devices
 from server.web import auth
@@ -33,8 +36,10 @@ def _fleet():
     db = get_db()
     devices = list_devices(db)
     rollout = releases.progress(db, devices)
-    return View({"devices": devices, "rollout": rollout},
+    return View({"devices": devices, "rollout": rollout,
+                 "signin": signin.current(db)},
                 {"screens": bool(current_app.config.get("GUN_SCREENS")),
+                 "idle_max": signin.IDLE_MAX,
                  "low_battery_mv": LOW_BATTERY_MV,
                  "share_max": holds.SHARE_MAX,
                  "states": releases.STATES})
@@ -74,15 +79,42 @@ def offline_share(device_id):
         flash("Offline share of %s: a whole number of orders from 0 to %d, "
               "not \"%s\"." % (device_id, holds.SHARE_MAX, text[:20]),
               "error")
-        view = _fleet()
-        return render_template("devices.html", **view.data,
-                               **view.display), 400
+        return _fleet_again(400)
     with transaction(db):
         holds.set_share(db, device_id, int(text))
     flash("%s now holds up to %d orders of the picking list offline, "
           "besides the ones it scanned lately." % (device_id, int(text)),
           "success")
     return redirect(url_for(".index"))
+
+
+@bp.post("/signin")
+def signin_settings():
+    """Whether the guns refuse scans until an associate signs in with a
+    badge (required=0/1), and after how many idle seconds they sign out
+    (idle, 0 to signin.IDLE_MAX; 0: never).  The guns get both with the
+    next roster."""
+    auth.require("set_signin")
+    form = request.form
+    try:
+        now = signin.change(get_db(), form.get("required"),
+                            form.get("idle"))
+    except fields.BadInput as e:
+        flash("Sign-in at the guns not changed. %s" % e, "error")
+        return _fleet_again(400)
+    flash("Sign-in at the guns: %s; idle sign-out %s. The guns get it "
+          "with the next roster." % (
+              "required" if now["required"] else "not required",
+              "after %d seconds" % now["idle"] if now["idle"] else "never"),
+          "success")
+    return redirect(url_for(".index"))
+
+
+def _fleet_again(status):
+    """The fleet page shown again after a refused form."""
+    view = _fleet()
+    return render_template("devices.html", **view.data,
+                           **view.display), status
 
 
 @bp.post("/<device_id>/retire")
