@@ -69,7 +69,7 @@ class Returns:
         """The rows of return event `e` (judged: `reason`), into `rows`
         ("returns", "returned", "history"); True if it changed the
         order."""
-        serial = e.bottle[0]
+        serial = e.bottle[0] if e.bottle else None   # a bad code: None
         rows["returns"].append((
             e.order if order_status else None, serial, e.device, event_id,
             e.by, scanned_at, recorded_at,
