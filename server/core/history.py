@@ -14,9 +14,10 @@ def record_history(db, order_id, action, before, after, actor, detail=None,
         "detail": detail})
 
 
-# The columns record_many takes, in order.
+# The columns record_many takes, in order.  staff_id: the staff number a
+# gun's event carried (wire "by"), None when nobody was signed in.
 HISTORY_ROW = ("order_id", "action", "from_status", "to_status", "actor",
-               "at", "detail")
+               "at", "detail", "staff_id")
 
 
 def record_many(db, rows):

@@ -736,3 +736,11 @@ def m020_badges_lots_returns(db):
         not_null={"status"})
     db.execute("CREATE UNIQUE INDEX gun_returns_once_per_bottle "
                "ON gun_returns(order_id, serial) WHERE status = 'accepted'")
+
+
+@migrations()
+def m021_bottles_by_lot(db):
+    # The lots a gun must refuse are those with bottles in stock
+    # (server.orders.lot_checks.refused_lots, read every second by the
+    # worker): found through this index, not a scan of every bottle.
+    db["bottles"].create_index(["lot_id", "status"], if_not_exists=True)

@@ -38,3 +38,16 @@ TIMESTAMP = "%Y-%m-%d %H:%M:%S"     # UTC, what every table stores
 def timestamp(seconds=None):
     """UTC time text for `seconds` since 1970 (now when None)."""
     return time.strftime(TIMESTAMP, time.gmtime(seconds))
+
+
+def short_name(name, limit):
+    """"Jane R." for Jane Roy, in at most `limit` characters: how a gun
+    names a client (order snapshots) and an associate (the roster), on
+    one row of its screen."""
+    words = (name or "").split()
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0][:limit]
+    initial = " " + words[-1][0] + "."
+    return words[0][:limit - len(initial)].rstrip("-'.") + initial

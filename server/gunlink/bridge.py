@@ -29,6 +29,8 @@ TOPICS = (
     (wire.ROOT + "/dev/+/" + wire.HOLD, "in", 1),
     (wire.ROOT + "/order/#", "in", 1),
     (wire.FW_TOPIC, "in", 1),
+    (wire.ROSTER_TOPIC, "in", 1),
+    (wire.LOTS_TOPIC, "in", 1),
 )
 
 USER_PREFIX = "pickgun-site-"

@@ -6,9 +6,8 @@ on the gun), an ACL under which a gun may publish only as itself, and a
 persistent store so queued QoS 1 messages and retained snapshots survive a
 broker restart.  With tls=True guns connect over TLS
 (server/gunlink/tls.py makes the certificates) and the plain listener is
-bound to 127.0.0.1 for the worker alone.  `pickgun up` and the tests
-both use this class; a site broker (tools/site.py) too, with a `bridge`
-to the central one, which lets it in as one of its `bridge_users`.
+bound to 127.0.0.1 for the worker alone.  `pickgun up`, the tests and a
+site broker (tools/site.py: a `bridge` to the central one) use it.
 CONF's limits are for hundreds of guns on TLS (docs/scale.md)."""
 import logging
 import os
@@ -38,10 +37,9 @@ ACL = """\
 user {worker}
 topic readwrite pickgun/#
 
-# A gun (user name = device id) publishes its own events, status and
-# gets only, reads its own acks, hold list and answers, the retained
-# order snapshots (every one: guns before hold lists subscribe to them
-# all) and the retained firmware roll-out.
+# A gun (user = device id) writes only its own events, status and gets;
+# reads its own acks, hold list and answers, every retained order
+# snapshot (older guns take them all), the roll-out, roster and lots.
 pattern write pickgun/dev/%u/evt
 pattern write pickgun/dev/%u/status
 pattern write pickgun/dev/%u/get
@@ -50,6 +48,8 @@ pattern read pickgun/dev/%u/order
 pattern read pickgun/dev/%u/hold
 pattern read pickgun/order/+
 pattern read pickgun/fw
+pattern read pickgun/roster
+pattern read pickgun/lots
 """
 
 CONF = """\

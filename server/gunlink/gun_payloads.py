@@ -8,10 +8,12 @@ here for the server."""
 from shared import wire
 from shared.wire import WireError
 
-EVENT_KINDS = (wire.PICK, wire.NOTES_ACK)
+EVENT_KINDS = (wire.PICK, wire.NOTES_ACK, wire.RETURN)
+BOTTLE_KINDS = (wire.PICK, wire.RETURN)   # events whose `c` is a bottle
 
 U32_MAX = wire._U32            # ep, seq, at, upto, pending
 ORDER_MAX = wire._ORDER_MAX    # the order code's 9 digits
+STAFF_MAX = 10 ** wire.STAFF_MAX_DIGITS - 1   # `by`: a staff number
 CODE_MAX = wire._CODE_MAX      # characters of a scanned code
 ACK_REJ_MAX = wire._REJ_MAX    # rejections in one ack
 NOTE_ID_MAX = 2 ** 63 - 1      # a note id is a database row id
@@ -68,8 +70,10 @@ def check_event(obj):
     event_identity(obj)
     int_field(obj, "o", 1, ORDER_MAX)
     int_field(obj, "at", 0, U32_MAX)
+    if "by" in obj:          # left out: nobody signed in (or an old gun)
+        int_field(obj, "by", 1, STAFF_MAX)
     kind = obj.get("k")
-    if kind == wire.PICK:
+    if kind in BOTTLE_KINDS:
         _text_field(obj, "c", 1, CODE_MAX)
     elif kind == wire.NOTES_ACK:
         notes = obj.get("n")

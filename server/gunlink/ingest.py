@@ -18,12 +18,26 @@ undone and redone one message at a time, so only the culprit is lost.
 
 A get (a gun asking for an order it lacks) is answered with the order's
 snapshot, or no_order; a get and an event both count the order as
-touched by the gun (server.fleet.holds: it joins the gun's hold list)."""
+touched by the gun (server.fleet.holds: it joins the gun's hold list).
+
+Each event's `by` (who was signed in on the gun) is recorded as given on
+its device_events row, its pick, return and history rows (staff_id): a
+staff number the database no longer knows is still what the gun said
+(its roster may predate the account's deactivation).  A bottle's lot is
+judged as the server has it now (server.orders.lot_checks), with one
+date for the whole batch.  Returns: server.gunlink.ingest_returns.
+
+(Over 350 lines: one _Batch, whose judging, rows and caches share the
+rows read up front for the batch.)"""
+import datetime
 import logging
 
 from server.fleet import holds, presence
 from server.gunlink import ingest_acks
+from server.gunlink.ingest_returns import Returns
+from server.gunlink.ingest_returns import write as write_returns
 from server.gunlink.ingest_parse import Malformed, gun_time, parse
+from server.orders import lot_checks
 from server.orders import states as order_states
 from server.orders.picks import INSERT_PICK, PICKED_COUNT, RESERVE_BOTTLE
 from server.core.db import now, transaction
@@ -36,14 +50,16 @@ KEEP_BYTES = 300       # how much of a malformed payload is kept to look at
 CHUNK = 500            # values per "IN (...)" query
 
 
-def ingest_batch(db, messages, received_at=None, answers=None):
+def ingest_batch(db, messages, received_at=None, answers=None, today=None):
     """Record `messages` [(topic, payload bytes)] in one transaction.
 
     Returns {device_id: ack payload dict}: publish them only after this
     returns, i.e. after the commit.  The answers to gets, [(topic,
     payload)], are appended to `answers` when given.  Never raises for a
-    bad message."""
-    batch = _Batch(db, received_at or now())
+    bad message.  today: the local date lots expire by (default:
+    today's)."""
+    batch = _Batch(db, received_at or now(),
+                   today or datetime.date.today())
     sql = db.conn.execute
     with transaction(db):
         sql("SAVEPOINT batch")
@@ -53,7 +69,7 @@ def ingest_batch(db, messages, received_at=None, answers=None):
             log.exception("batch of %d messages failed; redoing it one "
                           "message at a time", len(messages))
             sql("ROLLBACK TO batch")
-            batch = _Batch(db, batch.at)
+            batch = _Batch(db, batch.at, batch.today)
             for message in messages:
                 batch.apply_isolated(message)
         sql("RELEASE batch")
@@ -65,11 +81,12 @@ def ingest_batch(db, messages, received_at=None, answers=None):
 
 
 class _Batch:
-    def __init__(self, db, at):
+    def __init__(self, db, at, today):
         self.db = db
         self.sql = db.conn.execute
         self.many = db.conn.executemany
         self.at = at
+        self.today = today
         self.seen = {}             # device_id -> [(ep, seq)] in arrival order
         self.keys = set()          # (device, ep, seq) recorded by this batch
         self.changed_orders = set()
@@ -84,6 +101,7 @@ class _Batch:
         self.lines = {}            # (order id, sku) -> [qty, got] or None
         self.bottles = {}          # serial -> dict, or None: no such bottle
         self.notes = {}            # order id -> set of its note ids
+        self.returns = Returns(self.sql)
 
     # ------------------------------------------------------------ dispatch
     def apply(self, messages):
@@ -146,10 +164,13 @@ class _Batch:
     def _events(self, events):
         stored = self._stored_keys(events)
         self._load_bottles(e.bottle[0] for e in events if e.bottle)
+        self.returns.load(e.bottle[0] for e in events
+                          if e.bottle and e.kind == wire.RETURN)
         next_id = self.sql("SELECT coalesce(max(id), 0) + 1 "
                            "FROM device_events").fetchone()[0]
         staged, seen, changed = {}, [], set()
-        rows = {"events": [], "picks": [], "bottles": [], "history": []}
+        rows = {"events": [], "picks": [], "bottles": [], "history": [],
+                "returns": [], "returned": []}
         for e in events:
             seen.append((e.device, (e.ep, e.seq)))
             if e.key in staged or e.key in self.keys or e.key in stored:
@@ -163,14 +184,17 @@ class _Batch:
             outcome = "rejected" if reason else "accepted"
             rows["events"].append((
                 next_id, e.device, e.ep, e.seq, e.kind, e.order, e.code,
-                e.at, self.at, outcome, reason, e.text))
+                e.at, self.at, outcome, reason, e.text, e.by))
             if e.problem is None and e.kind == wire.PICK:
                 self._pick_rows(rows, next_id, e, reason, changed)
+            elif e.problem is None and e.kind == wire.RETURN:
+                self._return_rows(rows, next_id, e, reason, changed)
             elif e.problem is None and not reason:
                 status = self._order_status(e.order)
                 rows["history"].append((
                     e.order, "notes_ack", status, status, e.device, self.at,
-                    ("notes " + ", ".join(str(n) for n in e.obj["n"]))[:200]))
+                    ("notes " + ", ".join(str(n) for n in e.obj["n"]))[:200],
+                    e.by))
             if reason:
                 log.info("%s ep %d seq %d: %s for order %s refused: %s%s",
                          e.device, e.ep, e.seq, e.kind, e.order, reason,
@@ -211,21 +235,27 @@ class _Batch:
     def _write(self, rows):
         self.many(
             "INSERT INTO device_events (id, device_id, ep, seq, kind, "
-            "order_id, code, gun_at, received_at, outcome, reason, payload) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows["events"])
+            "order_id, code, gun_at, received_at, outcome, reason, payload, "
+            "staff_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows["events"])
         self.many(INSERT_PICK, rows["picks"])
         self.many(RESERVE_BOTTLE, rows["bottles"])
+        write_returns(self.many, rows)
         record_many(self.db, rows["history"])
 
     # ------------------------------------------------------------ judging
     def _judge(self, e):
         """None if the event is applied, else the reason it is not, in the
         order docs/protocol.md gives: the event, its code, the order, the
-        bottle, the order's lines (or, for notes_ack, the notes)."""
+        bottle, its lot, the order's lines (or, for notes_ack, the notes;
+        for ret, server.gunlink.ingest_returns)."""
         if e.problem is not None:
             return "bad_event"
         if e.kind == wire.PICK:
             return e.code_reason or self._judge_pick(e.order, e.bottle)
+        if e.kind == wire.RETURN:
+            return e.code_reason or self.returns.judge(
+                self._order_status(e.order), e.order, e.bottle,
+                self.bottles.get(e.bottle[0]))
         return self._judge_notes(e.order, e.obj["n"])
 
     def _judge_order(self, order_id):
@@ -252,6 +282,8 @@ class _Batch:
             return "duplicate" if row["taken"] == order_id else "bottle_taken"
         if row["status"] != "in_stock":
             return "not_in_stock"      # shipped, returned, destroyed...
+        if row["lot_refusal"]:
+            return row["lot_refusal"]  # recalled, on hold, expired
         line = self._line(order_id, sku)
         if line is None:
             return "wrong_product"
@@ -297,12 +329,16 @@ class _Batch:
             for serial in chunk:
                 self.bottles[serial] = None
             for r in self.sql(
-                    "SELECT serial, sku, lot_id, status, (SELECT order_id "
-                    " FROM picks WHERE serial = b.serial "
-                    " AND status = 'accepted') AS taken "
-                    "FROM bottles b WHERE serial IN (%s)" % _marks(chunk),
-                    chunk):
-                self.bottles[r["serial"]] = dict(r)
+                    "SELECT serial, b.sku, lot_id, b.status, (SELECT "
+                    " order_id FROM picks WHERE serial = b.serial "
+                    " AND status = 'accepted') AS taken, "
+                    " l.status AS lot_status, l.expires_on "
+                    "FROM bottles b LEFT JOIN lots l ON l.id = b.lot_id "
+                    "WHERE serial IN (%s)" % _marks(chunk), chunk):
+                row = dict(r)
+                row["lot_refusal"] = lot_checks.refusal(
+                    row.pop("lot_status"), row.pop("expires_on"), self.today)
+                self.bottles[r["serial"]] = row
 
     # --------------------------------------------------------------- picks
     def _pick_rows(self, rows, event_id, e, reason, changed):
@@ -312,13 +348,21 @@ class _Batch:
         rows["picks"].append((
             order_id if self._order_status(order_id) else None, serial, sku,
             lot, e.device, event_id, gun_time(e.at), self.at,
-            "rejected" if reason else "accepted", reason))
+            "rejected" if reason else "accepted", reason, e.by))
         if reason is None:
             rows["bottles"].append((order_id, serial))
             # Later events of this batch must see the bottle as taken.
             self.bottles[serial].update(status="picked", taken=order_id)
             self.lines[(order_id, sku)][1] += 1
             changed.add(order_id)
+
+    def _return_rows(self, rows, event_id, e, reason, changed):
+        status = self._order_status(e.order)
+        if self.returns.stage(rows, event_id, e, reason, status,
+                              gun_time(e.at), self.at):
+            # Later events of this batch must see the bottle as back.
+            self.bottles[e.bottle[0]]["status"] = "returned"
+            changed.add(e.order)
 
     def finish(self):
         # One revision bump per changed order per batch is enough: guns

@@ -25,7 +25,7 @@ class Event:
     """An event message with a readable identity, waiting to be judged.
     problem: why it breaks the contract (then it is a bad_event), or None."""
     __slots__ = ("device", "obj", "text", "key", "ep", "seq", "problem",
-                 "kind", "order", "code", "at", "bottle", "code_reason")
+                 "kind", "order", "code", "at", "bottle", "code_reason", "by")
 
     def __init__(self, device, obj, payload, problem):
         self.device, self.obj, self.problem = device, obj, problem
@@ -42,8 +42,13 @@ class Event:
         at = obj.get("at")
         self.at = at if payloads.is_int(at) and \
             0 <= at <= payloads.U32_MAX else 0
+        # Who was signed in on the gun (wire "by"), None if nobody, or if
+        # what it sent is no staff number.
+        by = obj.get("by")
+        self.by = by if payloads.is_int(by) and \
+            0 < by <= payloads.STAFF_MAX else None
         self.bottle = self.code_reason = None
-        if problem is None and kind == wire.PICK:
+        if problem is None and kind in payloads.BOTTLE_KINDS:
             try:
                 parsed = wire.parse_code(code)
             except wire.CodeError as e:

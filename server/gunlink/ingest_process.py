@@ -13,7 +13,11 @@ over the firmware roll-out to retain too (server.fleet.releases), at
 each (re)connection and whenever it changes, and each gun's hold list
 (server.fleet.holds): recomputed at most once every HOLD_SECONDS, only
 the lists that changed handed over, and every one after each
-(re)connection.  The answers to the guns' gets go with a batch's acks.
+(re)connection.  The same for the roster (server.staff.roster) and the
+lots message (server.orders.lot_checks), retained for every gun: read at
+most once every FLOOR_SECONDS, handed over when either differs from what
+was last handed over, and both after each (re)connection.  The answers
+to the guns' gets go with a batch's acks.
 
 Two processes rather than two threads: paho's network handling and the
 ingest each cost about as much CPU per message, and in one process they
@@ -25,6 +29,7 @@ side's end of the pipe closes (so it never outlives the worker), and
 ignores SIGINT: a Ctrl-C reaches the whole process group, and the worker
 stops it in order (the worker starts it with SIGINT ignored)."""
 import ctypes
+import datetime
 import logging
 import multiprocessing
 import os
@@ -37,6 +42,8 @@ from server.core import db as dbm
 from server.fleet import holds, releases
 from server.gunlink import ingest
 from server.gunlink import protocol, snapshots
+from server.orders import lot_checks
+from server.staff import roster
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,7 @@ BATCH_ATTEMPTS = 3       # a batch the database refuses this often is dropped
 RESYNC_WAIT = 10.0       # seconds for the broker to take a page of them
 HOLD_SECONDS = 1.0       # hold lists are recomputed at most this often
 TOUCHES_KEPT_SECONDS = 600   # how often touches too old to count go
+FLOOR_SECONDS = 1.0      # the roster and lots message are read this often
 
 
 def main(requests, replies, db_path, poll_seconds, log_level):
@@ -86,6 +94,8 @@ class Ingester:
         self._holds_at = 0.0     # when hold lists were last recomputed
         self._holds_all = False  # hand every list over (a reconnection)
         self._touches_at = 0.0
+        self._floor = {}         # topic -> payload last handed over
+        self._floor_at = 0.0     # when the roster and lots were last read
         self._handlers = {
             protocol.BATCH: self._on_batch,
             protocol.CONNECTED: self._on_connected,
@@ -177,6 +187,8 @@ class Ingester:
         self._resync = ("", 0)
         self._firmware = None
         self._holds_all, self._holds_at = True, 0.0
+        self._floor.clear()
+        self._send_floor()
         self._resync_page()
 
     def _on_disconnected(self):
@@ -184,6 +196,7 @@ class Ingester:
         self._resync = None
         self._resync_out.clear()
         self._firmware = None
+        self._floor.clear()
 
     def _on_poll(self):
         self._offer(snapshots.unpublished(self.db))
@@ -201,6 +214,8 @@ class Ingester:
             self.replies.send((protocol.CLEARS, stale))
         if time.monotonic() >= self._holds_at + HOLD_SECONDS:
             self._send_holds()
+        if time.monotonic() >= self._floor_at + FLOOR_SECONDS:
+            self._send_floor()
         if self._resync is not None and (
                 not self._resync_out
                 or time.monotonic() > self._resync_at + RESYNC_WAIT):
@@ -232,6 +247,30 @@ class Ingester:
             (wire.dev_topic(device, wire.HOLD),
              wire.encode(wire.hold(orders)) if orders is not None else b"")
             for device, orders in out]))
+
+    def _send_floor(self):
+        """Hand over the roster and the lots message, each only when it
+        differs from what was handed over last (everything after a
+        (re)connection, which clears what was handed over: the broker may
+        have lost its retained copies).  A lot expires at the start of its
+        expiry day, local time, so the lots message can change at
+        midnight with nothing written."""
+        self._floor_at = time.monotonic()
+        self.db.conn.execute("BEGIN")    # one consistent read
+        try:
+            out = {wire.ROSTER_TOPIC: wire.encode(roster.roster_payload(
+                       self.db)),
+                   wire.LOTS_TOPIC: wire.encode(wire.lots(
+                       lot_checks.refused_lots(self.db,
+                                               datetime.date.today())))}
+        finally:
+            self.db.conn.execute("COMMIT")
+        changed = [(topic, payload) for topic, payload in out.items()
+                   if self._floor.get(topic) != payload]
+        if changed:
+            self._floor.update(changed)
+            self.replies.send((protocol.RETAIN, changed))
+            log.info("handed over %s", ", ".join(t for t, _ in changed))
 
     def _resync_page(self):
         page = snapshots.retained(self.db, self._resync)

@@ -10,10 +10,12 @@ the kind's arguments.
   PUBLISHED [(order, rev)]            CLEARS [(order, rev)]
   CLEARED [(order, rev)]              FIRMWARE payload
   STOP                                HOLDS [(topic, payload)]
+                                      RETAIN [(topic, payload)]
 
 Every BATCH gets exactly one ACKS or DROPPED (ACKS' publishes are the
 acks and the answers to gets).  HOLDS: the guns' hold lists to retain
-(an empty payload clears one).  POLL is the ingest
+(an empty payload clears one).  RETAIN: other messages to retain for
+every gun (the roster, the lots message).  POLL is the ingest
 process's own timer, handled like a message.  Each side handles a kind by
 its dispatch table ({kind: handler}, `dispatch`), so a kind this module
 does not name is an error, not a silently missing method."""
@@ -34,9 +36,10 @@ SNAPSHOTS = "snapshots"
 CLEARS = "clears"
 FIRMWARE = "firmware"   # the roll-out to retain (server.fleet.releases)
 HOLDS = "holds"         # the guns' hold lists to retain
+RETAIN = "retain"       # messages for every gun to retain: roster, lots
 
 TO_INGEST = (BATCH, CONNECTED, DISCONNECTED, PUBLISHED, CLEARED, STOP, POLL)
-TO_MQTT = (ACKS, DROPPED, SNAPSHOTS, CLEARS, FIRMWARE, HOLDS)
+TO_MQTT = (ACKS, DROPPED, SNAPSHOTS, CLEARS, FIRMWARE, HOLDS, RETAIN)
 
 
 def dispatch(handlers, message):

@@ -29,7 +29,7 @@ import time
 from server.orders import states as order_states
 from server.orders.picks import PICKED_COUNT
 from server.core.db import now
-from server.core.wording import timestamp
+from server.core.wording import short_name, timestamp
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -45,13 +45,7 @@ def client_label(name):
     """"Jane R." for Jane Roy: enough for an associate to match the order
     with its paperwork, little for anyone who finds a lost gun (every gun
     holds every order awaiting fulfilment)."""
-    words = (name or "").split()
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0][:LABEL_MAX]
-    initial = " " + words[-1][0] + "."
-    return words[0][:LABEL_MAX - len(initial)].rstrip("-'.") + initial
+    return short_name(name, LABEL_MAX)
 
 
 def _cut(text, keep):

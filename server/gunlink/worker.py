@@ -186,6 +186,7 @@ class Worker:
             protocol.CLEARS: self._reply_clears,
             protocol.FIRMWARE: self._reply_firmware,
             protocol.HOLDS: self._reply_holds,
+            protocol.RETAIN: self._reply_retain,
         }
 
     # ----------------------------------------------------------- lifecycle
@@ -539,6 +540,13 @@ class Worker:
             for topic, payload in holds:
                 self.client.publish(topic, payload, qos=1, retain=True)
             self.stats["holds"] += len(holds)
+
+    def _reply_retain(self, messages):
+        # The roster and the lots message.  Lost with a connection that
+        # drops: the ingest process hands them over again after the next.
+        if self.connected.is_set():
+            for topic, payload in messages:
+                self.client.publish(topic, payload, qos=1, retain=True)
 
     def _check_published(self):
         cleared = []

@@ -116,14 +116,25 @@ def _reset_picking(db, order, actor, params):
                 "%s returned to inventory" % bottles, True)
 
 
+# Returning a bottle, the one rule for the Order Menu's Return Bottles
+# and a bottle scanned back in at the gun (server.gunlink.ingest_returns,
+# which runs it for a batch at once): a shipped bottle becomes 'returned'
+# and waits in quarantine for a destruction or restock decision; it is
+# not sellable stock yet.  Grams are not credited by it: that is the
+# Returned Grams record's (server.orders.returned_grams), as before.
+# Takes (serial,).
+RETURN_BOTTLE = ("UPDATE bottles SET status = 'returned' "
+                 "WHERE serial = ? AND status = 'shipped'")
+
+
+def return_bottle(db, serial):
+    """Return one shipped bottle to quarantine; True if it was shipped."""
+    return db.execute(RETURN_BOTTLE, [serial]).rowcount == 1
+
+
 def _return_bottles(db, order, actor, params):
-    # Returned bottles wait in quarantine for a destruction or restock
-    # decision; they are not sellable stock yet.
-    cur = db.execute("UPDATE bottles SET status = 'returned' WHERE serial IN "
-                     "(SELECT serial FROM picks WHERE order_id = ? AND "
-                     " status = 'accepted') AND status = 'shipped'",
-                     [order["id"]])
-    count = cur.rowcount
+    count = sum(return_bottle(db, serial) for serial in
+                _picked_serials(db, order["id"], "shipped"))
     bottles = counted(count, "bottle")
     return Done("%s marked returned." % bottles, "%s returned" % bottles)
 

@@ -16,8 +16,10 @@ PICKED_COUNT = (
     "AND k.sku = l.sku AND k.status = 'accepted')")
 
 # The columns of a pick row, in the order INSERT_PICK takes them.
+# staff_id: who was signed in on the gun (wire "by"), None if nobody.
 PICK_ROW = ("order_id", "serial", "sku", "lot_id", "device_id",
-            "event_id", "scanned_at", "recorded_at", "status", "reason")
+            "event_id", "scanned_at", "recorded_at", "status", "reason",
+            "staff_id")
 INSERT_PICK = "INSERT INTO picks (%s) VALUES (%s)" % (
     ", ".join(PICK_ROW), ",".join("?" * len(PICK_ROW)))
 
@@ -30,13 +32,19 @@ def record_pick(db, order_id: int | None, serial: str | None,
                 sku: str | None, lot_id: str | None, device: str | None,
                 scanned_at: str | None, recorded_at: str,
                 status: str = "accepted", reason: str | None = None,
-                event_id: int | None = None) -> None:
+                event_id: int | None = None,
+                staff_id: int | None = None) -> None:
     """One scanned bottle, inside the caller's transaction: the pick row;
     if `status` is "accepted", the bottle reserved for the order and the
     order's revision bumped (a rejected scan changes neither)."""
-    db.execute(INSERT_PICK, [order_id, serial, sku, lot_id, device,
-                             event_id, scanned_at, recorded_at, status,
-                             reason])
+    row = [order_id, serial, sku, lot_id, device, event_id, scanned_at,
+           recorded_at, status, reason]
+    if staff_id is not None:
+        # Only then: demo data seeded on a database before staff_id
+        # (migrations' tests do) still records its picks.
+        row.append(staff_id)
+    db.execute("INSERT INTO picks (%s) VALUES (%s)" % (
+        ", ".join(PICK_ROW[:len(row)]), ",".join("?" * len(row))), row)
     if status == "accepted":
         db.execute(RESERVE_BOTTLE, [order_id, serial])
         bump_rev(db, order_id)

@@ -9,13 +9,19 @@ from worker_support import code
 
 
 def evt(seq, order=1001, code_=None, ep=7, kind=wire.PICK, notes=None,
-        device="G01"):
-    obj = wire.event(ep, seq, kind, order, 1700000000, code_, notes)
+        device="G01", by=None):
+    obj = wire.event(ep, seq, kind, order, 1700000000, code_, notes, by)
     return wire.dev_topic(device, wire.EVT), wire.encode(obj)
 
 
-def pick(seq, serial, order=1001, ep=7, device="G01", **kw):
-    return evt(seq, order, code(serial, **kw), ep=ep, device=device)
+def pick(seq, serial, order=1001, ep=7, device="G01", by=None, **kw):
+    return evt(seq, order, code(serial, **kw), ep=ep, device=device, by=by)
+
+
+def ret(seq, serial, order=1002, ep=7, device="G01", by=None, **kw):
+    """A bottle scanned back in at the returns bench."""
+    return evt(seq, order, code(serial, **kw), ep=ep, kind=wire.RETURN,
+               device=device, by=by)
 
 
 def raw(obj, device="G01"):

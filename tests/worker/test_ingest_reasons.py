@@ -5,10 +5,18 @@ import pytest
 
 from server.gunlink.ingest import ingest_batch
 from shared import wire
-from ingest_support import evt, pick, raw, state, verdicts
+from ingest_support import evt, pick, raw, ret, state, verdicts
 from worker_support import code
 
-GUN_ONLY = {"no_order", "notes_pending", "journal_full"}
+GUN_ONLY = {"no_order", "notes_pending", "journal_full", "sign_in",
+            "badge_unknown"}
+# Order 1002 shipped with bottle B0001 in it.
+SHIPPED_1002 = (
+    "UPDATE orders SET status = 'shipped' WHERE id = 1002; "
+    "UPDATE bottles SET status = 'shipped', order_id = 1002 "
+    "WHERE serial = 'B0001'; INSERT INTO picks (order_id, serial, sku, "
+    "lot_id, status) VALUES (1002, 'B0001', 'CBD-OIL-30', 'L2311A', "
+    "'accepted')")
 
 
 def ship(db, order_id):
@@ -54,6 +62,14 @@ CASES = {
     "over_pick": ("UPDATE order_lines SET qty = 0 WHERE order_id = 1001",
                   pick(1, "B0001")),
     "unknown_note": (None, evt(1, kind=wire.NOTES_ACK, notes=[999])),
+    "lot_on_hold": ("UPDATE lots SET status = 'on_hold' "
+                    "WHERE id = 'L2311A'", pick(1, "B0001")),
+    "lot_recalled": ("UPDATE lots SET status = 'recalled' "
+                     "WHERE id = 'L2311A'", pick(1, "B0001")),
+    "expired": ("UPDATE lots SET expires_on = '2001-02-03' "
+                "WHERE id = 'L2311A'", pick(1, "B0001")),
+    "not_returnable": (None, ret(1, "B0001", order=1001)),
+    "not_on_order": (SHIPPED_1002, ret(1, "B0002")),
     "bad_event": (None, raw(dict(wire.event(7, 1, wire.PICK, 1001, 0,
                                             "x" * 81)))),
 }
