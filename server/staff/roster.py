@@ -7,6 +7,7 @@ import logging
 
 from server.core import settings
 from server.core.wording import short_name
+from server.staff.badges import VALID_SQL
 from shared import wire
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,8 @@ def roster_payload(db):
     wire.ROSTER_MAX associates, the most recently issued badges kept
     should there be more (and the log says so)."""
     rows = db.execute(
-        "SELECT id, name, username, badge_hash FROM staff "
-        "WHERE active = 1 AND badge_hash IS NOT NULL "
-        "AND badge_revoked_at IS NULL "
-        "ORDER BY badge_issued_at DESC, id DESC").fetchall()
+        "SELECT id, name, username, badge_hash FROM staff WHERE "
+        + VALID_SQL + " ORDER BY badge_issued_at DESC, id DESC").fetchall()
     entries = []
     for r in rows:
         h = r["badge_hash"]
