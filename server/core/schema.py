@@ -736,3 +736,25 @@ def m020_badges_lots_returns(db):
         not_null={"status"})
     db.execute("CREATE UNIQUE INDEX gun_returns_once_per_bottle "
                "ON gun_returns(order_id, serial) WHERE status = 'accepted'")
+
+
+@migrations()
+def m021_lot_reports(db):
+    # A lot's bottles by status: the Lots page's counts, the recall
+    # report (every bottle of a lot that left, at a million orders) and
+    # the first good lot of a SKU the guns are told to pick from.
+    db.execute("CREATE INDEX IF NOT EXISTS bottles_lot_status "
+               "ON bottles(lot_id, status)")
+    db.execute("CREATE INDEX IF NOT EXISTS lots_sku_expiry "
+               "ON lots(sku, expires_on)")
+    # A lot's history is a record, not data to edit.
+    db.executescript("""
+CREATE TRIGGER lot_history_no_update BEFORE UPDATE ON lot_history
+BEGIN
+  SELECT RAISE(ABORT, 'lot history is append-only');
+END;
+CREATE TRIGGER lot_history_no_delete BEFORE DELETE ON lot_history
+BEGIN
+  SELECT RAISE(ABORT, 'lot history is append-only');
+END;
+""")

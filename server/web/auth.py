@@ -55,6 +55,7 @@ ROLE_FOR = {
     "manage_staff": "admin",
     "manage_devices": "admin",
     "set_offline_share": "supervisor",
+    "manage_lots": "supervisor",        # hold, recall, release a lot
 }
 DEFAULT_ROLE = "csr"
 
