@@ -31,7 +31,7 @@ REPORT_SQL = (
 
 
 def recall_report(db, lot_id, generated_by="system"):
-    """{"lot", "rows", "orders", "clients", "generated_at",
+    """{"lot", "rows", "bottles", "orders", "clients", "generated_at",
     "generated_by"}; rows: one per bottle, with its order, client and
     ship-to.  Raises lots.LotNotFound, or ActionRefused for a lot that is
     not recalled (its bottles are not being called back)."""
@@ -55,7 +55,7 @@ def recall_report(db, lot_id, generated_by="system"):
         for key in ("client_ship", "address", "ship_name", "ship_address"):
             del row[key]
         rows.append(row)
-    return {"lot": lot, "rows": rows,
+    return {"lot": lot, "rows": rows, "bottles": len(rows),
             "orders": len({r["order_id"] for r in rows}),
             "clients": len({r["client_id"] for r in rows}),
             "generated_at": now(), "generated_by": generated_by}

@@ -17,6 +17,9 @@ from server.web.pages import View, page
 bp = Blueprint("lots", __name__, url_prefix="/lots")
 
 MANAGE = "manage_lots"
+# Bottles the recall report's page lists; the CSV and the PDF list all
+# (a recall can reach tens of thousands: a page that size helps nobody).
+PAGE_ROWS = 1000
 
 
 def _lot_or_404(db, lot_id):
@@ -89,7 +92,9 @@ def _report(lot_id):
 def recall_report(lot_id):
     """Every order and client that received bottles of a recalled lot."""
     auth.require("view")
-    return View({"report": _report(lot_id)})
+    report = _report(lot_id)
+    report["rows"] = report["rows"][:PAGE_ROWS]
+    return View({"report": report})
 
 
 def _filename(lot_id, ext):

@@ -344,8 +344,10 @@ def test_recall_pdf_reads_back(demo):
     lots.change_status(demo, lot_id, "recall", "Contamination found",
                        "alex")
     report = recall.recall_report(demo, lot_id, "alex")
-    # Enough rows for several pages.
+    # Enough rows for several pages; a long address is cut to its column.
     report["rows"] = report["rows"] * 40
+    report["rows"][0] = dict(report["rows"][0],
+                             ship_to="Very long street name " * 10)
     reader = pypdf.PdfReader(io.BytesIO(recall_pdf(report)))
     text = " ".join(p.extract_text() for p in reader.pages)
     assert len(reader.pages) > 1
@@ -354,3 +356,5 @@ def test_recall_pdf_reads_back(demo):
     assert report["rows"][0]["serial"] in text
     assert report["rows"][0]["client_name"] in text
     assert "Page 2 of %d" % len(reader.pages) in text
+    assert "Very long street name Very long street name" in text
+    assert "Very long street name " * 10 not in text and "..." in text

@@ -47,7 +47,8 @@ def test_supervisor_holds_and_releases_with_a_reason(app, login, demo):
     lot = sup.get("/lots/%s.json" % lot_id).get_json()["lot"]
     assert lot["status"] == "on_hold"
     assert [(h["to_status"], h["reason"], h["actor"])
-            for h in lot["history"]] == [("on_hold", "Lab: mould", "t-supervisor")]
+            for h in lot["history"]] == [
+        ("on_hold", "Lab: mould", "t-supervisor")]
     page = html(sup.get("/lots/%s" % lot_id))
     assert "Lab: mould" in page and "t-supervisor" in page
     assert 'action="/lots/%s/release"' % lot_id in page
@@ -176,3 +177,21 @@ def test_associate_sees_the_flag_with_reset_disabled(app, login, demo):
         '<nav class="tabs"')]
     assert "on hold: reset picking" in flags and "Needs a CSR" in flags
     assert "reset_picking" in flags and "<form" not in flags
+
+
+def test_recall_page_lists_the_first_bottles_and_counts_them_all(
+        client, demo, monkeypatch):
+    from server.web import lots as lot_views
+    lot_id = shipped_lot(demo)
+    client.post("/lots/%s/recall" % lot_id, data={"reason": "Recall"})
+    total = client.get("/lots/%s/recall.json" % lot_id).get_json()[
+        "report"]["bottles"]
+    assert total > 1
+    monkeypatch.setattr(lot_views, "PAGE_ROWS", 1)
+    page = html(client.get("/lots/%s/recall" % lot_id))
+    assert page.count("data-serial=") == 1
+    assert "The first 1 of %d bottles" % total in page
+    assert "<strong>%d</strong> bottles" % total in page
+    csv_rows = client.get("/lots/%s/recall.csv" % lot_id).data.decode(
+        "utf-8-sig").strip().splitlines()
+    assert len(csv_rows) == total + 1
