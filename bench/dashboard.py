@@ -1,7 +1,9 @@
 """Orders dashboard on a big database: page time through the real Flask
-app next to the same SQL run bare, p50 and p95.
+app next to the same SQL run bare, p50 and p95; then the Lots page and
+a recalled lot's recall report (page, CSV, PDF).
 
     .venv/bin/python bench/dashboard.py [--orders 1000000] [--runs 30]
+                                        [--lots-only]
 
 The database (about 100k clients per million orders, order lines, bottle
 picks with serials, every status, some archived and unverified orders)
@@ -27,6 +29,7 @@ from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from server.staff import sessions  # noqa: E402
 from server.orders import dashboard  # noqa: E402
+from server.orders import lots, recall  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.core.db import connect  # noqa: E402
 from server.core.schema import migrations  # noqa: E402
@@ -271,6 +274,8 @@ def main():
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--lots-only", action="store_true",
+                        help="only the Lots page and the recall report")
     args = parser.parse_args()
 
     path = cache_path(args.orders)
@@ -300,6 +305,42 @@ def main():
         session.update(sessions.values(app.secret_key, STAFF, db.execute(
             STAFF.by_name, ["bench"]).fetchone()))
 
+    if not args.lots_only:
+        orders_dashboard(args, db, client)
+    recall_report(args, db, client)
+
+
+def recall_report(args, db, client):
+    """The Lots page and the recall report of a lot of the most ordered
+    product: the report's page, CSV and PDF through Flask, and its one
+    query bare."""
+    lot_id = "L-BAL-FLWR-3G5-A"
+    if lots.get_lot(db, lot_id)["status"] != lots.RECALLED:
+        lots.change_status(db, lot_id, "recall", "Bench recall", "bench")
+    rows = len(db.execute(recall.REPORT_SQL, [lot_id]).fetchall())
+    plan = " / ".join(r[3] for r in db.execute(
+        "EXPLAIN QUERY PLAN " + recall.REPORT_SQL, [lot_id]))
+    runs = max(3, min(args.runs, 10))
+    print("\nrecall report of lot %s: %s bottles\n  plan: %s" % (
+        lot_id, format(rows, ","), plan))
+    print("%-40s %8s %8s %10s" % ("", "p50 ms", "p95 ms", "bytes"))
+    for label, url in [
+            ("Lots page", "/lots/"),
+            ("recall report page", "/lots/%s/recall" % lot_id),
+            ("recall report CSV", "/lots/%s/recall.csv" % lot_id),
+            ("recall report PDF", "/lots/%s/recall.pdf" % lot_id)]:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        ms = time_it(lambda u=url: client.get(u), runs)
+        print("%-40s %8.1f %8.1f %10s" % (label, pct(ms, 50), pct(ms, 95),
+                                          format(len(response.data), ",")))
+    ms = time_it(lambda: db.execute(recall.REPORT_SQL, [lot_id]).fetchall(),
+                 runs)
+    print("%-40s %8.1f %8.1f" % ("recall report query, bare", pct(ms, 50),
+                                 pct(ms, 95)))
+
+
+def orders_dashboard(args, db, client):
     rnd = random.Random(7)
     n = db.execute("SELECT max(id) FROM orders").fetchone()[0]
     some = db.execute("SELECT o.id, c.name, o.tracking FROM orders o "

@@ -19,6 +19,7 @@ from server.core.db import DB_FILENAME, prepare_database
 from server.web import (api, devices, firmware, fulfilment, json_body,
                         orders, staff)
 from server.web import clients as client_views
+from server.web import lots as lot_views
 from server.web import documents as document_views
 from server.web import portal as portal_views
 from server.web import records as record_views
@@ -70,6 +71,7 @@ def create_app(test_config=None, instance_path=None, settings=None):
     app.register_blueprint(document_views.bp)
     app.register_blueprint(client_views.bp)
     app.register_blueprint(recurring_views.bp)
+    app.register_blueprint(lot_views.bp)
     app.register_blueprint(portal_views.bp)
     app.cli.add_command(seed.seed_demo_app_command)
     app.cli.add_command(auth.add_staff_command)

@@ -739,8 +739,19 @@ def m020_badges_lots_returns(db):
 
 
 @migrations()
-def m021_bottles_by_lot(db):
-    # The lots a gun must refuse are those with bottles in stock
-    # (server.orders.lot_checks.refused_lots, read every second by the
-    # worker): found through this index, not a scan of every bottle.
-    db["bottles"].create_index(["lot_id", "status"], if_not_exists=True)
+def m021_lot_reports(db):
+    # A lot's bottles by status: the Lots page's counts, the recall
+    # report (every bottle of a lot that left, at a million orders), the
+    # first good lot of a SKU the guns are told to pick from, and the lots
+    # a gun must refuse (those with bottles in stock: read every second by
+    # the worker, server.orders.lot_checks.refused_lots).
+    db.execute("CREATE INDEX IF NOT EXISTS bottles_lot_status "
+               "ON bottles(lot_id, status)")
+    db.execute("CREATE INDEX IF NOT EXISTS lots_sku_expiry "
+               "ON lots(sku, expires_on)")
+    # A lot's history is a record, not data to edit.  (One statement per
+    # execute: executescript would commit the migration half done.)
+    for event in ("UPDATE", "DELETE"):
+        db.execute("CREATE TRIGGER lot_history_no_%s BEFORE %s ON "
+                   "lot_history BEGIN SELECT RAISE(ABORT, 'lot history is "
+                   "append-only'); END" % (event.lower(), event))

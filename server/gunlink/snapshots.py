@@ -23,10 +23,13 @@ Four columns say where an order's topic stands:
 
 A snapshot never exceeds wire.SNAPSHOT_MAX bytes: fit() shortens it,
 least needed first (CUTS), down to a status-only snapshot."""
+import datetime
 import logging
+import re
 import time
 
 from server.orders import states as order_states
+from server.orders.picking import suggested_lot
 from server.orders.picks import PICKED_COUNT
 from server.core.db import now
 from server.core.wording import short_name, timestamp
@@ -60,7 +63,22 @@ def order_snapshot(db, order_id):
     return fit(full)[0] if full is not None else None
 
 
-def _full_snapshot(db, order_id):
+# What a snapshot line's "lot" may hold (docs/protocol.md): a lot id that
+# is not (made by hand, or before the contract) is left out, never sent.
+_LOT = re.compile(r"[A-Z0-9-]{1,%d}\Z" % wire.LOT_MAX)
+
+
+def _lot_to_pick(db, sku, today, known):
+    """The line's "lot": the picking list's first-expiring good lot of
+    the SKU (server.orders.picking.suggested_lot), None if none or not
+    sendable.  `known` caches it per SKU for one snapshot."""
+    if sku not in known:
+        lot = suggested_lot(db, sku, today)
+        known[sku] = lot if lot and _LOT.match(lot) else None
+    return known[sku]
+
+
+def _full_snapshot(db, order_id, today=None):
     order = db.execute(
         "SELECT o.id, o.rev, o.status, c.name AS client FROM orders o "
         "LEFT JOIN clients c ON c.id = o.client_id WHERE o.id = ?",
@@ -68,6 +86,9 @@ def _full_snapshot(db, order_id):
     if order is None:
         return None
     lines = []
+    today = today or datetime.date.today().isoformat()
+    lots = {}
+    picking = order_states.awaiting_fulfilment(order["status"])
     for r in db.execute(
             "SELECT l.sku, p.name, l.qty, " + PICKED_COUNT + " AS got "
             "FROM order_lines l LEFT JOIN products p ON p.sku = l.sku "
@@ -75,6 +96,10 @@ def _full_snapshot(db, order_id):
         line = {"sku": r["sku"], "qty": r["qty"], "got": r["got"]}
         if r["name"]:
             line["name"] = r["name"][:NAME_MAX]
+        lot = _lot_to_pick(db, r["sku"], today, lots) \
+            if picking and r["got"] < r["qty"] else None
+        if lot:
+            line["lot"] = lot
         lines.append(line)
     # notes.severity 'info' -> an information note ("s": "i"); 'ack',
     # NULL or anything else -> must-acknowledge (no "s", as before).
@@ -95,9 +120,11 @@ def _full_snapshot(db, order_id):
 # Each step leaves out what a gun misses least; fit() takes them in turn
 # until the payload is within wire.SNAPSHOT_MAX.
 def _no_names(snap, over):
-    """The gun shows the SKU anyway."""
+    """The gun shows the SKU anyway, and accepts a bottle of any good
+    lot without being told which to pick from."""
     for line in snap["lines"]:
         line.pop("name", None)
+        line.pop("lot", None)
 
 
 def _no_info_notes(snap, over):

@@ -5,8 +5,9 @@ both follow.
 
 A lot is refused when it is recalled (lots.status 'recalled'), on hold
 ('on_hold') or expired: a lot expires at the start of its expiry day,
-the warehouse's local date (`today`, a datetime.date, passed in so that
-a batch or a message judges every lot against one date).  Recalled comes
+the warehouse's local date (`today`, a datetime.date or its ISO text,
+passed in so that a batch, a page or a message judges every lot against
+one date).  Recalled comes
 first: a recalled lot that has also expired is still reported as
 recalled, the graver reason."""
 from shared import wire
@@ -24,9 +25,13 @@ def refusal(status, expires_on, today):
     reason = _STATUS_REASONS.get(status)
     if reason:
         return reason
-    if expires_on and expires_on[:10] <= today.isoformat():
+    if expires_on and expires_on[:10] <= _iso(today):
         return EXPIRED
     return None
+
+
+def _iso(today):
+    return today if isinstance(today, str) else today.isoformat()
 
 
 def lot_refusal(db, lot_id, today):
@@ -50,7 +55,7 @@ def refused_lots(db, today):
         "            AND b.status = 'in_stock') "
         "ORDER BY CASE l.status WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, "
         "l.expires_on DESC, l.id LIMIT ?",
-        [RECALLED, ON_HOLD, today.isoformat(), RECALLED, ON_HOLD,
+        [RECALLED, ON_HOLD, _iso(today), RECALLED, ON_HOLD,
          wire.LOTS_MAX]).fetchall()
     out = []
     for r in rows:

@@ -56,6 +56,7 @@ ROLE_FOR = {
     "manage_devices": "admin",
     "set_offline_share": "supervisor",
     "set_signin": "supervisor",
+    "manage_lots": "supervisor",        # hold, recall, release a lot
 }
 DEFAULT_ROLE = "csr"
 

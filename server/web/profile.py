@@ -10,6 +10,7 @@ from server.clients import profiles
 from server.documents import kinds, receipts
 from server.documents import store as documents
 from server.orders import complaints, destruction, queries, records
+from server.orders.lots import order_lot_flags
 from server.orders import returned_grams, states
 from shared import wire
 
@@ -39,6 +40,8 @@ def profile_context(db, order_id, tab, menu):
             "documents": documents.list_documents(db, order_id),
             "offers": offers,
             "notes": records.order_notes(db, order_id),
+            # Bottles picked from a lot on hold, recalled or expired.
+            "lot_flags": order_lot_flags(db, order_id),
             "tab": build(db, order, producer) if build else None,
         },
     }

@@ -21,6 +21,8 @@ PAGES = [
      lambda j: j["staff"], lambda s: s["username"]),
     ("/devices/", "/devices.json", r'<td class="mono">(G\d+)</td>',
      lambda j: j["devices"], lambda d: d["id"]),
+    ("/lots/", "/lots.json", r'href="/lots/([A-Z0-9-]+)"',
+     lambda j: j["lots"], lambda lot: lot["id"]),
 ]
 
 
@@ -32,7 +34,9 @@ def twins(app):
 def test_every_twin_is_listed_here(app):
     listed = {twin for _page, twin, *_ in PAGES}
     assert set(twins(app)) == listed | {"/orders/<id:order_id>.json",
-                                        "/clients/<id:client_id>.json"}
+                                        "/clients/<id:client_id>.json",
+                                        "/lots/<lot_id>.json",
+                                        "/lots/<lot_id>/recall.json"}
 
 
 @pytest.mark.parametrize("page,twin,pattern,items,key", PAGES,

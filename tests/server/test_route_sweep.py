@@ -129,6 +129,10 @@ def _add_records(admin):
         "file": (io.BytesIO(b"sweep document"), "sweep.txt")})
     _post(admin, "/orders/1001/returned-grams", {"grams": "1",
                                                  "reason": "returned"})
+    # A recalled lot, so its recall report (page, CSV, PDF) is swept.
+    lot = re.search(r'href="/lots/([A-Z0-9-]+)"', admin.client.get(
+        "/lots/").get_data(as_text=True)).group(1)
+    _post(admin, "/lots/%s/recall" % lot, {"reason": "Sweep"})
 
 
 # --------------------------------------------------------------- the app
