@@ -41,7 +41,7 @@ topic readwrite pickgun/#
 # A gun (user name = device id) publishes its own events, status and
 # gets only, reads its own acks, hold list and answers, the retained
 # order snapshots (every one: guns before hold lists subscribe to them
-# all) and the retained firmware roll-out.
+# all), the retained firmware roll-out, roster and lots message.
 pattern write pickgun/dev/%u/evt
 pattern write pickgun/dev/%u/status
 pattern write pickgun/dev/%u/get
@@ -50,6 +50,8 @@ pattern read pickgun/dev/%u/order
 pattern read pickgun/dev/%u/hold
 pattern read pickgun/order/+
 pattern read pickgun/fw
+pattern read pickgun/roster
+pattern read pickgun/lots
 """
 
 CONF = """\
