@@ -162,3 +162,7 @@ def test_unknown_severity_is_must_acknowledge():
 
 def test_info_notes_not_pickable_order_still_refuses():
     check(script("app_info_notes_not_pickable_order_still_refuses"))
+
+
+def test_sign_in_gate_by_and_held_lots():
+    check(script("app_signin"))

@@ -5,11 +5,12 @@ and every event it sends carries `by`; rebooted with WiFi off it does the
 same from what it kept on flash; once the roster withdraws the badge the
 associate signed in is signed out and the badge refused
 (mp/signin_sync.py)."""
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mp import script  # noqa: E402
+from mp import check, script  # noqa: E402
 from mp_run import MPProcess  # noqa: E402
 from test_sync import _touch, _wait  # noqa: E402
 
@@ -108,3 +109,29 @@ def test_sign_in_online_offline_and_revoked(tmp_path, env):
     _wait(lambda: len(_events(server)) == 2)
     assert [(e["c"][:10], e.get("by")) for e in _events(server)] == [
         ("PGB:B-ONL:", 42), ("PGB:B-OFF:", 42)]
+
+
+def _write(path, payloads):
+    with open(path, "wb") as f:
+        for p in payloads:
+            p = p if isinstance(p, bytes) else json.dumps(p).encode()
+            assert len(p) <= 8192               # the gun's receive buffer
+            f.write(len(p).to_bytes(2, "little") + p)
+
+
+JUNK = [b"null", b"[]", b"{", b"\xff\xfe\x00", b"x" * 8000,
+        b" " * 100 + b"{" * 3000, b"[" * 500, b'{"v": true}',
+        b'{"v": 2, "req": false, "idle": 0, "s": []}',
+        b'{"v": 1.0, "lots": []}', b'"' + b"a" * 8000 + b'"',
+        b'{"v": 1, "lots": [["L1", "lot_on_hold"]], ' + b'"x": 1, ' * 300 +
+        b'"y": 2}']
+
+
+def test_hostile_rosters_and_lots_change_nothing(tmp_path):
+    from test_staff import HOSTILE_LOTS, HOSTILE_ROSTERS
+    _write(tmp_path / "roster.bin", HOSTILE_ROSTERS + JUNK)
+    _write(tmp_path / "lots.bin", HOSTILE_LOTS + JUNK[:-1])
+    out = check(script("staff_hostile"), cwd=str(tmp_path),
+                heapsize="%dk" % (110 + MPY_CODE_ALLOWANCE_K))
+    n = len(HOSTILE_ROSTERS) + len(HOSTILE_LOTS) + 2 * len(JUNK) - 1
+    assert "REFUSED %d" % n in out and out.strip().endswith("OK"), out

@@ -4,7 +4,7 @@
 # broker; "offline" (WiFi off, a reboot) does it with those kept on
 # flash; "revoked" syncs, then sees its associate's badge withdrawn.
 # Prints "<TAG> <screen> <reason> by=<who> | <row 1>" at each step.
-from sync_rig import board, exists, j, run_driver, store, sync, until
+from sync_rig import board, j, run_driver, store, sync, until
 import sys
 
 import fakes
