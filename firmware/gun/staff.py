@@ -5,7 +5,9 @@
 # gun/sync.py brings the retained messages in.
 #
 # The roster is kept compact: the staff numbers in an array, the badge
-# hashes as 8 bytes each in one bytes object, the names in a list.  The
+# hashes as 8 bytes each in one bytes object, the names (UTF-8) one after
+# the other in another, each after its length in bytes: a name becomes a
+# str only for the associate signed in.  The
 # lots in one bytes object of 13-byte records, the lot padded to 12 with
 # spaces and the index of its reason in `why`: a lot's characters never
 # match a reason index (below 16), so a match of a padded lot is always
@@ -36,7 +38,7 @@ class Staff:
         self.idle = 0       # seconds unused before signing out (0 never)
         self._ids = array("I")
         self._h = b""
-        self._names = []
+        self._names = b""
         self._lots = b""
         self.why = []
         self.who = 0        # staff number signed in, 0: nobody
@@ -45,7 +47,7 @@ class Staff:
         if root is not None:
             for lots in (0, 1):
                 try:
-                    with open(self._path(lots)) as f:
+                    with open(root + ("/lots" if lots else "/roster")) as f:
                         obj = json.load(f)
                     if type(obj.get("v")) is int and obj["v"] == 1:
                         self.take(obj, None, lots)
@@ -53,9 +55,6 @@ class Staff:
                     raise
                 except Exception:   # none kept, or not one: none
                     pass
-
-    def _path(self, lots):
-        return "%s/%s" % (self.dir, "lots" if lots else "roster")
 
     def take(self, obj, payload, lots):
         """A roster (lots 0) or lots message (1), decoded (None: the
@@ -68,34 +67,43 @@ class Staff:
                 obj = wire.check_lots(obj)
             else:
                 wire.check_roster(obj)
-        if payload is not None and self.dir is not None:
-            p = self._path(lots)
+        p = self.dir
+        if payload is not None and p is not None:
+            p += "/lots" if lots else "/roster"
             with open(p + ".t", "wb") as f:
                 f.write(payload)
             os.rename(p + ".t", p)
         if lots:
             why = list(wire.LOT_REASONS)
-            blob = bytearray()
-            for lot in obj or ():
-                r = obj[lot]  # pyright: ignore[reportOptionalSubscript]
+            obj = obj or {}
+            blob = bytearray(b" " * (13 * len(obj)))
+            at = 0
+            for lot in obj:
+                r = obj[lot]
                 if r not in why:
                     if len(why) < _WHY_MAX:
                         why.append(r)
                     else:
                         r = why[0]
-                blob.extend((lot + _PAD)[:12].encode())
-                blob.append(why.index(r))
+                for c in lot:       # (no copies: a lot is ASCII)
+                    blob[at] = ord(c)
+                    at += 1
+                at += 12 - len(lot)
+                blob[at] = why.index(r)
+                at += 1
             self._lots = bytes(blob)
             self.why = why
             return False
         ids = array("I")
         h = bytearray()
-        names = []
+        names = bytearray()
         for e in obj["s"] if obj else ():
             ids.append(e["id"])
             h.extend(unhexlify(e["h"]))
-            names.append(e["n"])
-        self._ids, self._h, self._names = ids, bytes(h), names
+            e = e["n"].encode()
+            names.append(len(e))
+            names.extend(e)
+        self._ids, self._h, self._names = ids, bytes(h), bytes(names)
         self.req = bool(obj and obj["req"])
         self.idle = obj["idle"] if obj else 0
         if self.who and self._find(self.who, self._hw) < 0:
@@ -129,7 +137,13 @@ class Staff:
         if sid == self.who:
             self.out()
             return "out"
-        self.who, self.name, self._hw = sid, self._names[i], h
+        names = self._names
+        p = 0
+        while i:                # the i-th name
+            p += 1 + names[p]
+            i -= 1
+        self.who, self._hw = sid, h
+        self.name = str(names[p + 1:p + 1 + names[p]], "utf-8")
         return "in"
 
     def out(self):
