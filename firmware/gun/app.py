@@ -714,7 +714,8 @@ class App(UI):
     async def power_task(self, cfg):
         """Dim the panel after cfg dim_ms without input (default 30 s),
         switch it off after blank_ms (2 min; 0: never); a scan, a key or
-        an alert lights it again.  Also times out a get (_fetched)."""
+        an alert lights it again.  Also times out a get (_fetched) and
+        signs out after the roster's idle time (_idle_out)."""
         dim_ms = cfg.get("dim_ms", 30000)
         off_ms = cfg.get("blank_ms", 120000)
         while True:
