@@ -114,6 +114,8 @@ class Staff:
     # --------------------------------------------------------------- lots
     def lot(self, lot):
         """The reason the gun refuses bottles of `lot`, or None."""
+        if not self._lots:
+            return None         # (no lots: a scan allocates nothing here)
         i = self._lots.find((lot + _PAD)[:12].encode())
         return None if i < 0 else self.why[self._lots[i + 12]]
 
