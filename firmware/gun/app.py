@@ -431,16 +431,23 @@ class App(UI):
     def _signed(self, hello, name):
         """Signed in (hello) or out (the open order closes): say who,
         beep, and the journal's events carry who from now on."""
-        who = self.staff.who
-        self.journal.by = who or None
+        # Done already: a full heap here must not reach handle()'s retry,
+        # which would scan the badge again (and undo it).
+        self.journal.by = self.staff.who or None
         if not hello:
-            self.close()
+            try:
+                self.close()
+            except MemoryError:
+                pass            # closed enough: no order, no snapshot
         self.show_refusal("signed_in" if hello else "signed_out",
                           "Signed in" if hello else "Signed out", name,
                           "Scan an order" if hello else
                           "Scan your badge" if self.staff.req else "")
         self.screen = "staff"
-        self._beep("ok" if hello else "info")
+        try:
+            self._beep("ok" if hello else "info")
+        except MemoryError:
+            pass
         self._changed()
         return self.reason
 

@@ -137,4 +137,20 @@ a.on_key("BACK")
 assert a.on_scan(fakes.bottle("B5", lot="L2311A")) == "lot_on_hold"
 assert a.on_scan(fakes.bottle("B5", lot="L2311B")) == "no_order"
 assert j.pending_count() == n
+
+# A full heap as the sign-in or out beeps: handle() does not scan the
+# badge again (which would undo it).
+a.on_key("BACK")
+beep = b.beep
+
+
+def full(pattern):
+    raise MemoryError
+
+
+b.beep = full
+assert a.handle(a.on_scan, code(ANA)) == "signed_in" and a.staff.who == 42
+assert a.screen == "staff"
+assert a.handle(a.on_scan, code(ANA)) == "signed_out" and a.staff.who == 0
+b.beep = beep
 print("OK")
