@@ -9,7 +9,8 @@ broker restart.  With tls=True guns connect over TLS
 bound to 127.0.0.1 for the worker alone.  `pickgun up` and the tests
 both use this class; a site broker (tools/site.py) too, with a `bridge`
 to the central one, which lets it in as one of its `bridge_users`.
-CONF's limits are for hundreds of guns on TLS (docs/scale.md)."""
+CONF's limits are for hundreds of guns on TLS (docs/scale.md).  (Over 350
+lines: the broker's whole configuration, ACL and process in one place.)"""
 import logging
 import os
 import pwd
