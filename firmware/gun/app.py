@@ -242,9 +242,8 @@ class App(UI):
                 return self.refuse(r, "Staff " + str(code[1]),
                                    todo="Ask a lead")
             return self._signed(r == "in", self.staff.name or name)
-        why = self.staff.gate()
-        if why:
-            return self.refuse(why)
+        if self.staff.req and not self.staff.who:
+            return self.refuse("sign_in")
         # ----
         if code[0] == "order":
             return self.open_order(code[1])

@@ -152,8 +152,3 @@ class Staff:
         self.who = 0
         self.name = ""
         self._hw = b""
-
-    def gate(self):
-        """The reason an order or bottle scan is refused for want of a
-        sign-in, or None."""
-        return "sign_in" if self.req and not self.who else None

@@ -114,7 +114,8 @@ def idle(app, ok):
     st = app.staff
     rows = [status(link, pending),
             center(str(held) + " held offline") if held else "",
-            center("Scan your badge" if st.gate() else "Scan an order")]
+            center("Scan your badge" if st.req and not st.who
+                   else "Scan an order")]
     if st.who:
         rows.append(center(st.name))        # who is signed in
     rows.extend((center(app.decoder) if app.decoder else "",

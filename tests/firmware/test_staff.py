@@ -40,15 +40,14 @@ def _take(s, obj, lots=0):
 
 def test_a_badge_signs_in_and_out_by_its_roster_entry(tmp_path):
     s = staff.Staff(str(tmp_path))
-    assert (s.who, s.req, s.gate()) == (0, False, None)
+    assert (s.who, s.req) == (0, False)
     assert s.badge(42, ANA) == "badge_unknown"      # no roster yet
     _take(s, _roster(_entry(ANA, "Ana P."), _entry(BEN, "Ben K.")))
-    assert (s.req, s.idle, s.gate()) == (True, 900, "sign_in")
+    assert (s.req, s.idle) == (True, 900)
     assert s.badge(42, "PGS:42:K3J9XQ2M7PLB") == "badge_unknown"
     assert s.badge(7, ANA) == "badge_unknown"       # another's number
     assert s.who == 0
     assert s.badge(42, ANA) == "in" and (s.who, s.name) == (42, "Ana P.")
-    assert s.gate() is None
     assert s.badge(7, BEN) == "in" and (s.who, s.name) == (7, "Ben K.")
     assert s.badge(7, BEN) == "out" and (s.who, s.name) == (0, "")
     s.badge(42, ANA)
