@@ -19,6 +19,9 @@ modules in the MicroPython unix port.
     free block at the end, and the smallest heap the whole run fits in
     (.mpy build), and whether the day runs from the ROMFS image.
 (c) per-scan cost on littlefs over a file-backed block device.
+(d) the sign-in roster and the lots message at their limits (100
+    associates, 200 lots): what they keep in the heap once read back at
+    boot, and what taking each from the receive buffer allocates.
 
 Figures are this host's: a 64-bit unix port, where pointers and GC blocks
 (32 bytes) are twice an ESP32's, so most objects take more room here.
@@ -318,6 +321,39 @@ print("SCAN", t_us[N // 2], t_us[N * 9 // 10], a_b[N // 2], a_b[-1],
 HOST_BOOT = REPO / "firmware" / "boards" / "host_boot.py"
 
 
+# (d): a roster and a lots message at their limits, taken as the sync
+# session hands them over, then read back as at a boot.
+STAFF = """
+import gc, os
+from shared import wire
+from gun.staff import Staff
+from gun.store import parse
+rx = bytearray(8192)
+os.mkdir("data")
+r = wire.roster([{"id": i + 1, "n": "Associate %d" % i, "h": wire.badge_hash(
+    "PGS:%d:AAAABBBBCCCC" % (i + 1))} for i in range(100)], True, 900)
+m = wire.lots([["L%010d" % i, wire.LOT_REASONS[i % 3]] for i in range(200)])
+r = wire.encode(r)
+m = wire.encode(m)
+s = Staff("data")
+for lots, p in ((0, r), (1, m)):
+    rx[:len(p)] = p
+    mv = memoryview(rx)[:len(p)]
+    gc.collect()
+    b = gc.mem_alloc()
+    gc.disable()
+    s.take(parse(mv), mv, lots)
+    print("TAKE", len(p), gc.mem_alloc() - b)
+    gc.enable()
+s = r = m = None
+gc.collect()
+b = gc.mem_alloc()
+s = Staff("data")
+gc.collect()
+print("KEPT", gc.mem_alloc() - b)
+"""
+
+
 def run(script, path, heap_k, args=(), timeout=120, rom=None):
     """Run script at -X heapsize=heap_k; rom: a ROMFS image, then as a gun
     starts (boards/host_boot.py, the image mounted at /rom before the
@@ -518,6 +554,20 @@ def main():
     print("  Journal.append alone: median %s us" % raw)
     print("  heap allocated per scan (gc disabled): median %s bytes, "
           "max %s" % (alloc, amax))
+
+    print("\n(d) sign-in roster (100 associates) and lots message (200 lots)")
+    proc = run(STAFF, mpy_path, 512)
+    if proc.returncode != 0:
+        print(proc.stdout[-2000:], proc.stderr[-2000:])
+        raise SystemExit("roster run failed")
+    lines = [x.split() for x in proc.stdout.splitlines()]
+    takes = [x for x in lines if x[0] == "TAKE"]
+    for what, (_, size, alloc) in zip(("roster", "lots message"), takes,
+                                      strict=True):
+        print("  taking the %-12s (%s bytes of JSON): %s allocated (gc "
+              "disabled), garbage once kept" % (what, size, kb(alloc)))
+    print("  both read back at boot, kept: %s" % kb(value(proc.stdout,
+                                                         "KEPT")[0]))
     print("\n(%.1f s)" % (time.monotonic() - t_start))
 
 

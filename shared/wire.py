@@ -625,7 +625,8 @@ def roster(entries, required=False, idle=0):
 
 def check_roster(obj):
     """Validate a decoded roster; return it.  Raises WireError."""
-    if obj.get("req") not in (True, False):
+    req = obj.get("req")
+    if req is not True and req is not False:    # never 1 or 0
         raise WireError("bad " + "req")
     _small(obj, "idle", 0)
     entries = obj.get("s")

@@ -153,13 +153,30 @@ def beep(pattern):
 # ------------------------------------------------------------- buttons
 class Keys:
     """Two active-low buttons, polled and debounced (press = falling edge
-    stable for two polls)."""
+    stable for two polls).  BACK still held 1.5 s after its press also
+    gives "BACK_LONG" (a sign-out)."""
 
     def __init__(self):
         from machine import Pin
         self._pins = ((Pin(_pin("ok"), Pin.IN, Pin.PULL_UP), "OK"),
                       (Pin(_pin("back"), Pin.IN, Pin.PULL_UP), "BACK"))
         self._prev = [1, 1]
+        self._timing = False    # BACK pressed, not let go nor told long
+        self._down = time.ticks_ms()    # ... since
+
+    def _long(self, name):
+        """name, after timing BACK from its press; "BACK_LONG" once it
+        has been held long enough, else None."""
+        if name == "BACK":
+            self._timing = True
+            self._down = time.ticks_ms()
+        elif self._timing:
+            if self._pins[1][0].value():
+                self._timing = False    # let go: a short press
+            elif time.ticks_diff(time.ticks_ms(), self._down) >= 1500:
+                self._timing = False
+                return "BACK_LONG"
+        return name
 
     async def get(self):
         while True:
@@ -172,7 +189,10 @@ class Keys:
                 if was == 1 and v == 0:
                     await asyncio.sleep_ms(20)
                     if pin.value() == 0:
-                        return name
+                        return self._long(name)
+            name = self._long(None)
+            if name:
+                return name
 
 
 def keys():

@@ -65,11 +65,15 @@ def camera():
 
 class EdgeKeys(_esp32.Keys):
     """The keys, with OK's press and release as "OK_DOWN" and "OK_UP"
-    (the camera's trigger: gun/camera.py); BACK as its press."""
+    (the camera's trigger: gun/camera.py); BACK as its press, and
+    "BACK_LONG" held 1.5 s."""
 
     async def get(self):
         while True:
             await asyncio.sleep_ms(20)
+            name = self._long(None)
+            if name:
+                return name
             for i in range(2):
                 pin, name = self._pins[i]
                 v = pin.value()
@@ -82,7 +86,7 @@ class EdgeKeys(_esp32.Keys):
                 if i == 0:
                     return "OK_UP" if v else "OK_DOWN"
                 if not v:
-                    return name
+                    return self._long(name)
 
 
 def keys():

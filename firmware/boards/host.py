@@ -12,9 +12,10 @@
 #   report(rows, state)      text of the screen and app state (tests/sim)
 #   beep(pattern)            "ok", "err", "warn", "done", "note",
 #                            "info" (non-blocking)
-#   keys() -> object         await keys.get() -> "OK" | "BACK"; a
-#                            camera gun's also "OK_DOWN" | "OK_UP" (OK
-#                            pressed, released: its trigger)
+#   keys() -> object         await keys.get() -> "OK" | "BACK" |
+#                            "BACK_LONG" (BACK held 1.5 s, after its
+#                            "BACK"); a camera gun's also "OK_DOWN" |
+#                            "OK_UP" (OK pressed, released: its trigger)
 #   wifi_up() -> bool, wifi_status() -> int (network.WLAN's status),
 #   wifi_connect()           start an association
 #   resolve(host) -> str     its address (DNS: blocks)
@@ -55,7 +56,8 @@
 # boards/host_camera.py's stand-in for micropython-camera-API's, looking
 # at the pictures the harness shows it (FRAMES), and "camera": false in
 # config["host"] is a board whose sensor does not answer.
-# Panel lines, harness -> gun: KEY OK | KEY BACK | KEY OK DOWN | KEY OK UP
+# Panel lines, harness -> gun: KEY OK | KEY BACK | KEY BACK LONG (BACK
+# still held 1.5 s, after its KEY BACK) | KEY OK DOWN | KEY OK UP
 # (OK pressed, released: a camera gun's trigger; KEY OK is both at once) |
 # FRAMES [<path>] (what the camera sees: a PGM picture or a folder of
 # them; nothing: an empty scene) | WIFI OFF | WIFI ON |
@@ -299,6 +301,8 @@ class Keys:
                 return "OK"
             if line == b"KEY BACK":
                 return "BACK"
+            if line == b"KEY BACK LONG":
+                return "BACK_LONG"
             if line == b"KEY OK DOWN":
                 return "OK_DOWN"
             if line == b"KEY OK UP":

@@ -54,6 +54,15 @@
 # "Busy" refusal shows, the event stays recorded and is synced as usual,
 # and scanning the bottle again says "Already counted".
 #
+# Sign-in (gun/staff.py holds the roster, the lots and who is signed in):
+# a badge scanned signs its associate in, or out if signed in already;
+# with the roster's `req`, order and bottle scans are refused (sign_in)
+# until someone is (the gate at the top of on_scan).  A long press of
+# BACK, `idle` seconds without a scan or key (power_task) or a roster
+# without them signs out.  journal.by is who is signed in: every event
+# appended carries it.  A bottle of a lot the lots message names is
+# refused first of all its checks (pick).
+#
 # Any other error (a flash write failing, a device, a bug) does not stop
 # the gun either: handle() logs it and refuses the input, without a retry
 # unless the event is already on flash.  A full flash (OSError 28) says
@@ -73,6 +82,7 @@ from gun import rules, screens
 from gun.ui import UI, SCREENS
 from gun.picks import PickSet
 from gun.scanner import MISREAD
+from gun.staff import Staff
 
 # What the associate should do after each refusal.
 TODO = {
@@ -125,6 +135,8 @@ class App(UI):
         self.rejections = []      # server rejections still to show
         self.wanted = None        # unknown order scanned: open if it arrives
         self.asked = 0            # ticks when it was asked for (a get)
+        self.staff = Staff(board.DATA_DIR)
+        self.used = ticks_ms()    # the last scan or key (idle sign-out)
         # This gun's picks the server has not rejected (nor counted yet)
         self.picks = picks if picks is not None else \
             PickSet(getattr(journal, "capacity", 400))
@@ -225,21 +237,39 @@ class App(UI):
     # ----------------------------------------------------------- inputs
     def on_scan(self, text):
         self.scans += 1
+        self.used = ticks_ms()
         if text is MISREAD:
             return self.refuse("check")
         try:
             code = wire.parse_code(text)
         except wire.CodeError as e:
             return self.refuse(e.reason)
+        # ---- sign-in: a badge, else the gate
+        if code[0] == "badge":
+            name = self.staff.name
+            r = self.staff.badge(code[1], code[2])
+            if r == "badge_unknown":
+                return self.refuse(r, "Staff " + str(code[1]),
+                                   todo="Ask a lead")
+            return self._signed(r == "in", self.staff.name or name)
+        if self.staff.req and not self.staff.who:
+            return self.refuse("sign_in")
+        # ----
         if code[0] == "order":
             return self.open_order(code[1])
         return self.pick(text.strip(), code)
 
     def on_key(self, key):
         self.keys += 1
+        self.used = ticks_ms()
         if self.scanner is not None:
             self.scanner.forget()   # a rescan after a key press is deliberate
-        if key == "BACK":
+        if key == "BACK_LONG":      # (after its BACK): sign-out
+            if self.staff.who:
+                name = self.staff.name
+                self.staff.out()
+                self._signed(False, name)
+        elif key == "BACK":
             self.close()
         elif key == "OK":
             # What OK does on the screen up (gun/ui.py SCREENS); over a server
@@ -302,6 +332,10 @@ class App(UI):
         if self.base == "returns":
             return self.take_back(text, code)
         serial, sku = code[1], code[2]
+        reason = self.staff.lot(code[3])     # a lot held, recalled...
+        if reason is not None:
+            return self.refuse(reason, "Lot " + code[3],
+                               todo="Put it aside")
         reason = rules.check(self.snap, self.oid, serial, sku, self.picks,
                              len(self.todo_notes))
         if reason is not None:
@@ -426,6 +460,46 @@ class App(UI):
         self.items = []
         self.show("idle")
         self.msg = ""
+
+    # ---------------------------------------------------------- sign-in
+    def _signed(self, hello, name):
+        """Signed in (hello) or out (the open order closes): say who,
+        beep, and the journal's events carry who from now on."""
+        # Done already: a full heap here must not reach handle()'s retry,
+        # which would scan the badge again (and undo it).
+        self.journal.by = self.staff.who or None
+        if not hello:
+            try:
+                self.close()
+            except MemoryError:
+                pass            # closed enough: no order, no snapshot
+        self.show_refusal("signed_in" if hello else "signed_out",
+                          "Signed in" if hello else "Signed out", name,
+                          "Scan an order" if hello else
+                          "Scan your badge" if self.staff.req else "")
+        self.screen = "staff"
+        try:
+            self._beep("ok" if hello else "info")
+        except MemoryError:
+            pass
+        self._changed()
+        return self.reason
+
+    def on_staff(self, obj, payload, lots):
+        """A roster (lots 0) or lots message from sync, decoded (None:
+        empty); raises what Staff.take raises (nothing changes)."""
+        name = self.staff.name
+        if self.staff.take(obj, payload, lots):
+            self._signed(False, name)       # no longer on the roster
+        self._changed()
+
+    def _idle_out(self):
+        st = self.staff
+        if st.who and st.idle and \
+                ticks_diff(ticks_ms(), self.used) >= st.idle * 1000:
+            name = st.name
+            st.out()
+            self._signed(False, name)
 
     # ------------------------------------------------------------- sync
     def on_link(self, state):
@@ -563,11 +637,15 @@ class App(UI):
         """(rows, big) of the screen on top (gun/ui.py SCREENS); the idle
         screen when what it shows is gone (no order, no notes)."""
         s = self.screen
-        if s != "idle" and s != "refused" and s != "diag" and (
+        if s != "idle" and s != "refused" and s != "diag" and \
+                s != "staff" and (
                 self.snap is None or s == "note" and not self.todo_notes
                 or s == "info" and not self.items):
             s = "idle"
-        return SCREENS[s](self, False)
+        rows, big = SCREENS[s](self, False)  # pyright: ignore[reportGeneralTypeIssues]
+        if self.staff.who and rows[1] == "Order " + str(self.oid):
+            rows[1] = (str(self.oid) + " " + self.staff.name)[:16]  # who
+        return rows, big
 
     def state(self):
         s = self.screen
@@ -580,7 +658,7 @@ class App(UI):
                 if self.todo_notes else 0,
                 "info": len(self.items) - self.note_i
                 if s == "info" else 0,
-                "picks": len(self.picks)}
+                "picks": len(self.picks), "by": self.staff.who}
 
     def refresh(self, fb=None):
         """Draw the screen if anything changed; returns the rows."""
@@ -678,12 +756,14 @@ class App(UI):
     async def power_task(self, cfg):
         """Dim the panel after cfg dim_ms without input (default 30 s),
         switch it off after blank_ms (2 min; 0: never); a scan, a key or
-        an alert lights it again.  Also times out a get (_fetched)."""
+        an alert lights it again.  Also times out a get (_fetched) and
+        signs out after the roster's idle time (_idle_out)."""
         dim_ms = cfg.get("dim_ms", 30000)
         off_ms = cfg.get("blank_ms", 120000)
         while True:
             await asyncio.sleep_ms(500)
             self._fetched()
+            self._idle_out()
             idle = ticks_diff(ticks_ms(), self.touched)
             self._light(2 if off_ms and idle >= off_ms else
                         1 if dim_ms and idle >= dim_ms else 0)

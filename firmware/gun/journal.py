@@ -311,8 +311,11 @@ class Journal:
         except Exception:
             pass
 
+    by = None       # staff number signed in (gun/app.py): on every event
+
     def append(self, kind, order, at, code=None, notes=None):
-        """Store one event; when this returns it is on flash (beep)."""
+        """Store one event, with `by`; when this returns it is on flash
+        (beep)."""
         self._loaded()
         if self.full():
             raise JournalFull("journal full")
@@ -320,7 +323,8 @@ class Journal:
         if seq > _U32:              # struct would keep only the low bits
             raise JournalFull("journal full")
         payload = wire.encode(wire.event(self.ep, seq, kind, order, at,
-                                         code=code, notes=notes))
+                                         code=code, notes=notes,
+                                         by=self.by))
         ln = len(payload)
         if ln > MAX_PAYLOAD:
             raise ValueError("event too large")

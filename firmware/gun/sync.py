@@ -65,6 +65,10 @@
 # A SUBSCRIBE like an existing one replaces it and the broker sends the
 # retained messages again (MQTT 3.1.1, 3.8.4).
 
+# The retained roster and lots message (wire.ROSTER_TOPIC,
+# wire.LOTS_TOPIC) are subscribed to at every connection too and go to
+# the listener's on_staff (gun/staff.py checks and keeps them).
+#
 # Incoming messages: an error from the flash or the heap drops the link
 # without the PUBACK, so the broker delivers the message again; any other
 # error (a bug, a value nothing expected) is logged and the message
@@ -355,7 +359,8 @@ class Sync:
             self._unsubs = []
             self._subs = list(store.hold)
         topics = [(self._ack_topic, 1), (self._answer_topic, 1),
-                  (self._hold_topic, 1)]
+                  (self._hold_topic, 1), (wire.ROSTER_TOPIC, 1),
+                  (wire.LOTS_TOPIC, 1)]
         if self.ota:
             topics.append((wire.FW_TOPIC, 1))
         await c.subscribe(topics)
@@ -442,6 +447,12 @@ class Sync:
                 self._on_answer(payload)
             elif topic == wire.FW_TOPIC and self.ota:
                 self.ota.offer(payload)
+            elif topic == wire.ROSTER_TOPIC or topic == wire.LOTS_TOPIC:
+                # Checked and kept by the app's Staff: a malformed one
+                # raises and is ignored below, the one it had stays.
+                self.listener.on_staff(parse(payload) if len(payload)
+                                       else None, payload,
+                                       topic == wire.LOTS_TOPIC)
             else:
                 self.ignored += 1
         except (OSError, MemoryError):

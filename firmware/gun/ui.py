@@ -1,6 +1,7 @@
 # The gun's screens as a machine: a base screen with a stack of overlays.
 #
-#   refused          the refusal, over anything (why, what to do)
+#   refused          the refusal, over anything (why, what to do); a
+#                    sign-in or out shows as one (staff: HELLO, BYE)
 #   note | info      the open order's notes: must-acknowledge ones to
 #                    confirm (note), information ones to read (info)
 #   idle | order | picking | complete      the base
@@ -100,8 +101,10 @@ class UI:
 # Each returns (rows, big): 8 text rows (gun/screens.py: row 0 the status
 # bar) and the index of a row drawn at double size (-1: none).
 def idle(app, ok):
-    """OK: the diagnostics.  Above "Scan an order": how many orders the
-    gun can open offline ("24 held offline": store.held()); below it: what
+    """OK: the diagnostics.  Above "Scan an order" ("Scan your badge"
+    while a sign-in is required): how many orders the gun can open
+    offline ("24 held offline": store.held()); below it: who is signed
+    in, what
     is wrong with the decoder, if anything ("No decoder reply"); the last
     row: why the link is down ("TLS: not trusted"), else that the clock
     is not set (scans then carry at 0)."""
@@ -110,11 +113,15 @@ def idle(app, ok):
     link = app.link
     pending = app.journal.pending_count()
     held = app.store.held()
+    st = app.staff
     rows = [status(link, pending),
             center(str(held) + " held offline") if held else "",
-            center("Scan an order"),
-            center(app.decoder) if app.decoder else "",
-            center(str(pending) + " waiting") if pending else ""]
+            center("Scan your badge" if st.req and not st.who
+                   else "Scan an order")]
+    if st.who:
+        rows.append(center(st.name))        # who is signed in
+    rows.extend((center(app.decoder) if app.decoder else "",
+                 center(str(pending) + " waiting") if pending else ""))
     rows.extend(wrap(app.msg)[:2])
     rows = fit(rows)
     if link != "online" and app.sync is not None and app.sync.why:
@@ -275,7 +282,7 @@ def refused(app, ok):
             app.show("complete" if app.complete() else "picking")
         return
     rows = [status(app.link, app.journal.pending_count()),
-            "WAIT" if app.reason == "fetching" else "REFUSED", ""]
+            _HEADS.get(app.reason, "REFUSED"), ""]
     rows.extend(wrap(app.message)[:2])
     while len(rows) < 5:
         rows.append("")
@@ -312,6 +319,8 @@ def returns(app, ok):
                 app.last or "", "Scan bottles"]), 1
 
 
+# The refusal's big word; a sign-in or out (screen "staff") shows as one.
+_HEADS = {"fetching": "WAIT", "signed_in": "HELLO", "signed_out": "BYE"}
 SCREENS = {"idle": idle, "order": order, "note": notes, "info": notes,
-           "picking": picking, "refused": refused, "complete": complete,
-           "diag": diag, "returns": returns}
+           "staff": refused, "picking": picking, "refused": refused,
+           "complete": complete, "diag": diag, "returns": returns}

@@ -177,3 +177,7 @@ def test_picking_moves_to_the_next_line():
 
 def test_returns_remembered_after_a_restart():
     check(script("app_returns_remembered_after_a_restart"))
+
+
+def test_sign_in_gate_by_and_held_lots():
+    check(script("app_signin"))

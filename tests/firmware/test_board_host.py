@@ -81,7 +81,8 @@ def test_ssd1306_driver_with_fake_i2c():
 
 def test_panel_keys_take_garbage_and_end_with_the_harness(tmp_path):
     """The simulated panel line: bytes that are not a command (overlong,
-    not UTF-8) are ignored in a fixed buffer; the harness hanging up ends
+    not UTF-8) are ignored in a fixed buffer; BACK held long comes after
+    its press (KEY BACK LONG: BACK_LONG); the harness hanging up ends
     keys.get() with EOFError (the simulated gun then stops)."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -94,7 +95,8 @@ def test_panel_keys_take_garbage_and_end_with_the_harness(tmp_path):
     def harness():
         conn, _ = srv.accept()
         conn.sendall(b"\xc3\x28\xff\n" + b"K" * 5000 + b"\nKEY OK\n"
-                     b"KEY \xe2\x28\xa1\nWIFI OFF\nKEY FOO\nKEY BACK\n")
+                     b"KEY \xe2\x28\xa1\nWIFI OFF\nKEY FOO\nKEY BACK\n"
+                     b"KEY BACK LONGER\nKEY BACK LONG\n")
         conn.recv(100)                  # until the gun has read them
         conn.close()
 
@@ -102,4 +104,4 @@ def test_panel_keys_take_garbage_and_end_with_the_harness(tmp_path):
     t.start()
     out = check(script("board_panel_keys"), env=proc_env)
     t.join(5)
-    assert out.strip() == "['OK', 'BACK', 'EOF']"
+    assert out.strip() == "['OK', 'BACK', 'BACK_LONG', 'EOF']"

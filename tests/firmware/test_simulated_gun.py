@@ -235,3 +235,62 @@ def test_hostile_decoder_bytes_record_nothing(tmp_path, firmware):
         st = gun.wait_for(lambda s: s["scans"] > n)
         assert st["screen"] == "picking" and st["pending"] == 1, st
         assert gun.beeps[-1] == "ok"
+
+
+def test_sign_in_and_a_held_lot_from_flash_long_back_signs_out(tmp_path,
+                                                               firmware):
+    """The roster and lots message kept on flash (as the sync session
+    keeps them), the whole firmware offline: the gate, the badge, the
+    name on the screens, a held lot refused, a long press of BACK."""
+    work = tmp_path / "g"
+    work.mkdir()
+    body = "PGS:42:K3J9XQ2M7PLA"
+    snap = wire.snapshot(1042, 3, "placed", "Jane Doe",
+                         [{"sku": "CBD-OIL-30", "name": "CBD Oil 30 mL",
+                           "qty": 2, "got": 0}], [], [])
+    prestore(work, firmware, snap)
+    roster = wire.roster([{"id": 42, "n": "Ana P.",
+                           "h": wire.badge_hash(body)}], required=True,
+                         idle=600)
+    check("""
+import boards, main
+from gun.staff import Staff
+b = boards.load()
+main.storage(b)
+s = Staff(b.DATA_DIR)
+s.take(%r, %r, 0)
+s.take(%r, %r, 1)
+""" % (roster, wire.encode(roster),
+       wire.lots([["L2311A", "lot_on_hold"]]),
+       wire.encode(wire.lots([["L2311A", "lot_on_hold"]]))),
+          heapsize="512k", env={
+        "PICKGUN_BOARD": "host", "PICKGUN_HOST_DIR": str(work),
+        "MICROPYPATH": "%s:%s:.frozen" % (firmware, REPO)})
+    badge = body + ":" + wire.check_char(body)
+    with SimulatedGun(work, "G01", "pw", "127.0.0.1", free_port(),
+                      firmware=firmware) as gun:
+        gun.wait_for(lambda s: s["screen"] == "idle")
+        assert "Scan your badge" in gun.screen_text()
+        st = gun.scan(wire.order_code(1042))
+        assert st["reason"] == "sign_in" and gun.beeps[-1] == "err"
+        st = gun.scan(badge)
+        assert st["screen"] == "staff" and st["by"] == 42
+        assert "HELLO" in gun.screen_text() and "Ana P." in \
+            gun.screen_text() and gun.beeps[-1] == "ok"
+        st = gun.scan(wire.order_code(1042))
+        assert st["screen"] == "order" and "1042 Ana P." in gun.screen_text()
+        st = gun.scan(wire.bottle_code("B1", "CBD-OIL-30", "L2311A"))
+        assert st["reason"] == "lot_on_hold" and st["pending"] == 0
+        assert "Lot on hold" in gun.screen_text()
+        st = gun.scan(wire.bottle_code("B1", "CBD-OIL-30", "L2400B"))
+        assert st["screen"] == "picking" and st["pending"] == 1
+        st = gun.press("BACK", long=True)
+        assert st["screen"] == "staff" and st["reason"] == "signed_out"
+        assert st["by"] == 0 and "BYE" in gun.screen_text()
+        assert gun.beeps[-1] == "info"
+        gun.power_cut()
+        gun.power_on()
+        st = gun.wait_for(lambda s: s["screen"] == "idle")
+        assert st["by"] == 0 and "Scan your badge" in gun.screen_text()
+        st = gun.scan(badge)
+        assert st["by"] == 42

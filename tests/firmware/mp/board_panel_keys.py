@@ -10,6 +10,7 @@ got = []
 async def go():
     got.append(await k.get())
     got.append(await k.get())
+    got.append(await k.get())
     assert not b.wifi_up()
     b._send("DONE", "")
     try:

@@ -33,11 +33,14 @@ class Journal:
         self.capacity = capacity
         self.events = []            # (seq, payload bytes), unacked
 
+    by = None
+
     def append(self, kind, order, at, code=None, notes=None):
         seq = self.next_seq
         self.next_seq += 1
         self.events.append((seq, wire.encode(
-            wire.event(self.ep, seq, kind, order, at, code, notes))))
+            wire.event(self.ep, seq, kind, order, at, code, notes,
+                       self.by))))
         return seq
 
     def pending_count(self):
