@@ -1,6 +1,6 @@
 """Serial QR decoder framing and debounce, inside MicroPython (scripts:
 tests/firmware/mp/scanner_*.py)."""
-from mp import check, script
+from mp import FLOOR_HEAP, check, script
 
 
 def test_terminators_and_chunking():
@@ -29,7 +29,9 @@ def test_framing_allocates_nothing_per_byte():
 
 
 def test_hostile_bytes_are_refused_and_record_nothing():
-    check(script("scanner_hostile_bytes_are_refused_and_record_nothing"))
+    # The whole app as .mpy in the heap, as test_app's sign-in script.
+    check(script("scanner_hostile_bytes_are_refused_and_record_nothing"),
+          heapsize=FLOOR_HEAP)
 
 
 def test_hostile_bytes_framed_without_allocating():
