@@ -5,6 +5,7 @@ the gun picked."""
 import time
 
 from e2e_support import get
+from server.gunlink.ingest_process import FLOOR_SECONDS
 from server.orders import lots
 from server.staff import badges
 from shared import wire
@@ -48,8 +49,10 @@ def test_lot_held_while_a_gun_is_offline(stack, db):
     assert gun.beeps[-1] == "ok", gun.screen_text()
     assert gun.state()["pending"] == 1
 
-    # Meanwhile a supervisor puts the lot on hold.
+    # Meanwhile a supervisor puts the lot on hold; the worker retains the
+    # new lots message at its next check (once every FLOOR_SECONDS).
     lots.change_status(db, lot, "hold", "Seal check failed", "supervisor")
+    time.sleep(3 * FLOOR_SECONDS)
 
     # Back online: the server refuses the pick scanned before the hold...
     gun.wifi(True)
@@ -61,6 +64,9 @@ def test_lot_held_while_a_gun_is_offline(stack, db):
     assert tuple(pick) == ("rejected", "lot_on_hold")
     while gun.state()["screen"] == "refused":
         gun.press("OK")
+    # (Had the message come after the gun's subscription, it would still
+    # reach it live within a check: give it that too.)
+    time.sleep(2 * FLOOR_SECONDS)
 
     # ...and the gun, which now has the lots message, refuses the second
     # bottle at once, recording nothing.
