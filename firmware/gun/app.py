@@ -134,6 +134,7 @@ class App(UI):
         self.seen = []            # ids of the open order's info notes shown
         self.rejections = []      # server rejections still to show
         self.wanted = None        # unknown order scanned: open if it arrives
+        self._stored = 0          # store.changes at the last idle redraw
         self.asked = 0            # ticks when it was asked for (a get)
         self.staff = Staff(board.DATA_DIR)
         self.used = ticks_ms()    # the last scan or key (idle sign-out)
@@ -757,13 +758,18 @@ class App(UI):
         """Dim the panel after cfg dim_ms without input (default 30 s),
         switch it off after blank_ms (2 min; 0: never); a scan, a key or
         an alert lights it again.  Also times out a get (_fetched) and
-        signs out after the roster's idle time (_idle_out)."""
+        signs out after the roster's idle time (_idle_out), and redraws
+        the idle screen when the orders held offline change."""
         dim_ms = cfg.get("dim_ms", 30000)
         off_ms = cfg.get("blank_ms", 120000)
         while True:
             await asyncio.sleep_ms(500)
             self._fetched()
             self._idle_out()
+            n = self.store.changes
+            if n != self._stored and self.screen == "idle":
+                self._changed()     # "24 held offline" moved
+            self._stored = n
             idle = ticks_diff(ticks_ms(), self.touched)
             self._light(2 if off_ms and idle >= off_ms else
                         1 if dim_ms and idle >= dim_ms else 0)

@@ -110,6 +110,8 @@ class OrderStore:
         self.missed = 0         # free blocks + 1 when one was missed, or 0
         self._hold_path = root.rstrip("/") + "/hold"
         self.hold = []          # the orders on the hold list, in its order
+        self.changes = 0        # counts what changes held(): the idle
+                                # screen redraws when it moves
         _makedirs(self.dir)
         self._load_hold()
         self._load()
@@ -139,6 +141,7 @@ class OrderStore:
         os.rename(path + ".t", path)
         old = self.hold
         self.hold = orders
+        self.changes += 1
         for o in old:
             if o not in orders and o != self._last:
                 i = self._slot(o)
@@ -182,6 +185,7 @@ class OrderStore:
         self._rev[i] = rev
         self._gen[i] = gen
         self._pick[i] = pick
+        self.changes += 1
         if gen > self._top:
             self._top = gen
 
@@ -194,6 +198,7 @@ class OrderStore:
         self._pick[i] = self._pick[n]
         self._oid[n] = 0
         self._n = n
+        self.changes += 1
 
     def _load(self):
         top = wire.SMALL_MAX

@@ -108,6 +108,12 @@ def test_offline_the_gun_opens_exactly_its_hold_list(stack, crowded):
     assert row["hold"] == touched + placed[:SHARE]
     assert len(touched) <= 12
 
+    # The idle screen says how many it can open offline, once they came.
+    deadline = time.monotonic() + 10
+    while "%d held offline" % len(row["hold"]) not in gun.screen_text():
+        assert time.monotonic() < deadline, gun.screen_text()
+        time.sleep(0.2)
+
     gun.wifi(False)
     try:
         gun.wait_for(lambda s: s["link"] != "online", TIMEOUT)

@@ -64,6 +64,8 @@ class Journal:
 
 
 class Store:
+    changes = 0
+
     def __init__(self):
         self.snaps = {}
 
