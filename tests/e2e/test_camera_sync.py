@@ -6,7 +6,6 @@ server renders them (tools/camframes.py), with the firmware's own
 decoder.  Its picks sync exactly once, as G01's do, and the server
 cannot tell the two guns' events apart but by their gun."""
 import json
-import time
 
 import pytest
 
@@ -50,20 +49,7 @@ def open_from_page(gun, order_id, timeout=30):
     the order's snapshot."""
     frame = photograph(page_qr(wire.order_code(order_id)), angle=6,
                        blur=0.8, noise=5)
-    deadline = time.monotonic() + timeout
-    while True:
-        st = gun.aim(frame)
-        if st["screen"] == "refused" and st["reason"] == "fetching":
-            # Online, an order the gun does not hold is fetched
-            # (docs/protocol.md, orders on demand): it opens on arrival.
-            st = gun.wait_for(lambda s: s["reason"] != "fetching", 10)
-        if st["screen"] != "refused":
-            assert st["order"] == order_id
-            return st
-        assert st["reason"] == "unknown_order", st
-        assert time.monotonic() < deadline, "order never reached the gun"
-        gun.press("BACK")
-        time.sleep(0.5)
+    return open_order(gun, order_id, timeout, read=lambda: gun.aim(frame))
 
 
 def pick_events(db, device, order_id):

@@ -10,13 +10,15 @@ from shared import wire
 SYNC_TIMEOUT = 60
 
 
-def open_order(gun, order_id, timeout=30):
-    """Scan an order's code; retry while the gun has not yet received the
-    order's retained snapshot."""
+def open_order(gun, order_id, timeout=30, read=None):
+    """Scan an order's code (or read(): show the gun the code some other
+    way, returning its state); again while the gun has not yet received
+    the order's snapshot."""
     code = wire.order_code(order_id)
+    read = read or (lambda: gun.scan(code))
     deadline = time.monotonic() + timeout
     while True:
-        st = gun.scan(code)
+        st = read()
         if st["screen"] == "refused" and st["reason"] == "fetching":
             # Online, an order the gun does not hold is fetched
             # (docs/protocol.md, orders on demand): it opens on arrival.
